@@ -1,0 +1,69 @@
+"""Consult: collaborative consultation and amendment of plans of action."""
+
+import logging
+
+from flask import Flask
+
+from .paths import PACKAGE_DIR, project_dir
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the application from the environment (and ``overrides``, for tests)."""
+    from . import extensions, models  # noqa: F401 (every table on the metadata)
+    from .config import load_settings
+    from .errors import register_database_error_handler, register_error_handlers
+    from .i18n import register_template_helpers, select_locale
+    from .security import register_security_headers
+
+    app = Flask(
+        __name__,
+        template_folder=str(project_dir("templates")),
+        static_folder=str(PACKAGE_DIR / "static"),
+        instance_relative_config=False,
+    )
+    settings = load_settings(overrides)
+    app.config.update(settings)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(project_dir("translations"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(project_dir("migrations")),
+                                render_as_batch=True, compare_type=True)
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app, locale_selector=select_locale)
+    _init_login(app)
+
+    _register_blueprints(app)
+    register_error_handlers(app)
+    register_database_error_handler(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from .accounts.services import load_session_user
+    from .extensions import login_manager
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # sessions are server-side rows (accounts.UserSession)
+    login_manager.user_loader(load_session_user)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .core.views import bp as core_bp
+    from .forums.views import bp as forums_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(forums_bp)

@@ -1,0 +1,87 @@
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..config import LOCALES
+from ..database import Base, UTCDateTime, check_in, created_at, intpk, str200
+
+NOTIFICATION_PREFERENCES = ("immediately", "daily", "weekly", "never")
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(check_in("locale", LOCALES), name="locale"),
+        CheckConstraint(
+            check_in("notification_preference", NOTIFICATION_PREFERENCES),
+            name="notification_preference",
+        ),
+    )
+
+    id: Mapped[intpk]
+    # Stored normalised (trimmed, lower case), so the unique index is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str200]
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(5), default="es")
+    country: Mapped[str | None] = mapped_column(String(2))
+    notification_preference: Mapped[str] = mapped_column(String(20), default="immediately")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[created_at]
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    memberships = relationship("Membership", back_populates="user", lazy="raise_on_sql")
+
+    # Set by the session loader: which server-side session this request runs in.
+    session_token = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class UserSession(Base):
+    """A signed-in browser. Flask's cookie only carries this row's token, so
+    signing out, changing the password or deactivating an account ends the
+    session on the server, not only in the browser."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[created_at]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()
+
+
+class AuthAttempt(Base):
+    """Failed sign-ins and reset requests, keyed by the normalised email (never
+    by IP alone: a whole assembly may share one venue address)."""
+
+    __tablename__ = "auth_attempts"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", ("sign_in_failure", "reset_request")), name="kind"),
+        Index("ix_auth_attempts_kind_key_at", "kind", "key", "created_at"),
+    )
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[created_at]

@@ -1,0 +1,149 @@
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..errors import InvalidInput, TooManyAttempts
+from ..extensions import db
+from ..urls import safe_next
+from . import services
+from .forms import ChangePasswordForm, ProfileForm, ResetPasswordForm, ResetRequestForm, SignInForm
+
+bp = Blueprint("accounts", __name__)
+
+
+def sign_in_user(user) -> None:
+    """Start a fresh session (a new cookie: no session fixation) for ``user``."""
+    locale = session.get("locale")
+    session.clear()
+    services.start_session(user, request.user_agent.string)
+    db.session.commit()
+    session.permanent = True
+    if locale:
+        session["locale"] = locale
+    login_user(user)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    form = SignInForm(next=request.args.get("next", ""))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(form.next.data) or url_for("core.index"))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except TooManyAttempts as error:
+            db.session.commit()
+            flash(error.message, "error")
+            return render_template("accounts/sign_in.html", form=form), 429
+        if user is not None:
+            sign_in_user(user)
+            flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+            return redirect(safe_next(form.next.data) or url_for("core.index"))
+        db.session.commit()
+        flash(_("The email address or the password is not correct."), "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/sign_in.html", form=form), status
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    services.end_session(current_user.get_id())
+    db.session.commit()
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have signed out."), "success")
+    return redirect(url_for("core.index"))
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+def request_reset():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        try:
+            services.request_password_reset(form.email.data)
+        except TooManyAttempts as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return render_template("accounts/reset_request.html", form=form), 429
+        db.session.commit()
+        flash(
+            _("If an account uses this address, we have sent it a link to choose a new password."),
+            "success",
+        )
+        return redirect(url_for("accounts.sign_in"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset_request.html", form=form), status
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    if services.user_for_reset_token(token) is None:
+        flash(_("This reset link is invalid or has expired. Please ask for a new one."), "error")
+        return redirect(url_for("accounts.request_reset"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.reset_password(token, form.password.data)
+        except InvalidInput as error:
+            flash(error.message, "error")
+            return render_template("accounts/reset_password.html", form=form), 400
+        sign_in_user(user)
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("core.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset_password.html", form=form), status
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user
+    form = ProfileForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.country.data = user.country or ""
+    password_form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                user,
+                display_name=form.display_name.data,
+                locale=form.locale.data,
+                country=form.country.data,
+                notification_preference=form.notification_preference.data,
+            )
+        except InvalidInput as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            session["locale"] = user.locale
+            flash(_("Your profile has been saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/profile.html", form=form, password_form=password_form), status
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    user = current_user
+    form = ProfileForm(obj=user, formdata=None)
+    form.country.data = user.country or ""
+    password_form = ChangePasswordForm(prefix="pw")
+    if password_form.validate_on_submit():
+        try:
+            services.change_password(user, password_form.current_password.data, password_form.password.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            password_form.current_password.errors.append(error.message)
+        else:
+            sign_in_user(user)
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, password_form=password_form), 400

@@ -1,0 +1,218 @@
+"""The ``consult`` command (also ``flask --app consult``)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .extensions import db
+
+
+def main() -> None:
+    from . import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), help="Consult: plans, amendments, votes.")
+    cli.main(prog_name="consult")
+
+
+def register_cli(app) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(forums_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(mail_group)
+    app.cli.add_command(dev_command)
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(str(message))
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Load the demo forum, members and plan (once; running it again changes nothing)."""
+    from .demo.loader import load_demo
+
+    created = load_demo()
+    db.session.commit()
+    click.echo("demo data loaded" if created else "demo data already present")
+
+
+# --- forums -------------------------------------------------------------
+
+
+@click.group("forums")
+def forums_group():
+    """Manage forums."""
+
+
+@forums_group.command("create")
+@click.argument("slug")
+@click.argument("name")
+@with_appcontext
+def forums_create(slug, name):
+    """Create forum SLUG named NAME (does nothing if it exists)."""
+    from .errors import ServiceError
+    from .forums.services import ensure_forum
+
+    try:
+        forum, created = ensure_forum(slug, name)
+    except ServiceError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(f"forum={forum.slug} id={forum.id} {'created' if created else 'exists'}")
+
+
+# --- users --------------------------------------------------------------
+
+
+@click.group("users")
+def users_group():
+    """Manage accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--locale", type=click.Choice(["es", "en", "pt"]), default="es")
+@click.option("--admin", is_flag=True, help="Platform administrator (may create forums).")
+@with_appcontext
+def users_create(email, name, password, locale, admin):
+    """Create an account that can sign in at once."""
+    from .accounts.services import create_user
+    from .errors import ServiceError
+
+    try:
+        user = create_user(email, name, password, locale=locale, is_admin=admin)
+    except ServiceError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(f"user={user.id} email={user.email}")
+
+
+@users_group.command("invite")
+@click.argument("email")
+@click.option("--forum", "forum_slug", required=True)
+@click.option("--name", default="")
+@click.option("--role", type=click.Choice(["member", "facilitator", "admin", "observer"]), default="member")
+@click.option("--coalition", default="", help="Name of an existing coalition of the forum.")
+@click.option("--locale", type=click.Choice(["es", "en", "pt"]), default=None)
+@with_appcontext
+def users_invite(email, forum_slug, name, role, coalition, locale):
+    """Invite EMAIL to a forum (an activation link is emailed)."""
+    from sqlalchemy import select
+
+    from .errors import ServiceError
+    from .forums import services
+    from .forums.models import Forum
+
+    forum = db.session.scalar(select(Forum).where(Forum.slug == forum_slug))
+    if forum is None:
+        _fail(f"no forum {forum_slug!r}")
+    found = services.find_coalition(forum, coalition) if coalition else None
+    if coalition and found is None:
+        _fail(f"no coalition {coalition!r} in {forum_slug}")
+    try:
+        membership = services.invite(None, forum, email=email, display_name=name, role=role,
+                                     coalition=found, locale=locale)
+    except ServiceError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(f"invited user={membership.user_id} forum={forum.slug} role={role}")
+
+
+# --- jobs ---------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker_command(burst):
+    """Run an RQ worker for Consult's queues."""
+    from rq import Worker
+
+    from .jobs import QUEUES, redis_connection
+    from .mail.services import relay_pending
+
+    if not current_app.config["REDIS_URL"]:
+        _fail("REDIS_URL is not set")
+    relayed = relay_pending()
+    db.session.remove()
+    click.echo(f"worker: {relayed} pending email(s) re-enqueued")
+    worker = Worker(list(QUEUES), connection=redis_connection())
+    worker.work(burst=burst, with_scheduler=True)
+
+
+@click.group("mail")
+def mail_group():
+    """The outgoing mail queue."""
+
+
+@mail_group.command("relay")
+@with_appcontext
+def mail_relay():
+    """Enqueue every email still pending (after Redis was down)."""
+    from .mail.services import relay_pending
+
+    click.echo(f"relayed={relay_pending()}")
+
+
+# --- development server -------------------------------------------------
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def dev_command(host, port):
+    """Migrate, load the demo, start Redis (if needed), a worker and the web server."""
+    from .redis_runtime import reachable, start_embedded
+
+    app = current_app
+    instance = Path(app.config["INSTANCE_DIR"])
+    env = dict(os.environ)
+    redis_process = None
+    redis_url = app.config["REDIS_URL"]
+    if redis_url and reachable(redis_url):
+        mode = f"Redis at {redis_url}"
+    else:
+        started = start_embedded(instance / "redis")
+        if started:
+            redis_url, redis_process = started
+            mode = f"embedded Redis at {redis_url}"
+        else:
+            redis_url = ""
+            env["JOBS_MODE"] = "inline"
+            mode = "no Redis could be started: jobs run inline in the web process"
+    env["REDIS_URL"] = redis_url
+    consult = [sys.executable, "-m", "consult"]
+    subprocess.run([*consult, "db", "upgrade"], env=env, check=True)  # noqa: S603
+    subprocess.run([*consult, "demo"], env=env, check=True)  # noqa: S603
+    worker = None
+    if redis_url:
+        worker = subprocess.Popen([*consult, "worker"], env=env)  # noqa: S603
+    click.echo("")
+    click.echo(f"  Consult is running at http://{host}:{port}/")
+    click.echo(f"  Background jobs: {mode}")
+    click.echo("  Demo sign-ins (password: consult-demo):")
+    from .demo.loader import DEMO_LOGINS
+
+    for email, role in DEMO_LOGINS:
+        click.echo(f"    {email:<32} {role}")
+    click.echo("")
+    try:
+        subprocess.run(  # noqa: S603
+            [*consult, "run", "--host", host, "--port", str(port), "--no-reload"], env=env, check=False
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (worker, redis_process):
+            if process is not None:
+                process.terminate()

@@ -1,0 +1,90 @@
+"""Settings, read from the environment with defaults that work on a fresh machine."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from .paths import instance_dir
+
+LOCALES = ("es", "en", "pt")
+DEFAULT_LOCALE = "es"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(folder: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the usual short forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_settings(overrides: dict | None = None) -> dict:
+    folder = Path(os.environ.get("CONSULT_INSTANCE", instance_dir()))
+    folder.mkdir(parents=True, exist_ok=True)
+    production = os.environ.get("CONSULT_ENV", "development") == "production"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'consult.db'}"
+    settings = {
+        "INSTANCE_DIR": str(folder),
+        "PRODUCTION": production,
+        "DEBUG": False,
+        "SECRET_KEY": _secret_key(folder),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # "rq": through Redis and a worker; "inline": run in the web process
+        # (the last resort when no Redis is configured or can be started).
+        "JOBS_MODE": os.environ.get("JOBS_MODE") or ("rq" if os.environ.get("REDIS_URL") else "inline"),
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "log"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "20")),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Consult <consult@localhost>"),
+        # Links in emails are built from this, never from the request's Host header.
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_NAME": "consult_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # The CSRF token lives as long as the session, so a member who spends two
+        # hours writing an amendment does not lose it to an expired token.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024))),
+        "INVITATION_MAX_AGE": timedelta(days=14),
+        "PASSWORD_RESET_MAX_AGE": timedelta(hours=2),
+        "SIGN_IN_MAX_FAILURES": 5,
+        "SIGN_IN_LOCKOUT": timedelta(minutes=15),
+        "RESET_REQUESTS_PER_HOUR": 5,
+    }
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+    if overrides:
+        settings.update(overrides)
+    return settings

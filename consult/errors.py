@@ -1,0 +1,122 @@
+"""Domain errors raised by services, and the error pages that show them.
+
+Services never touch the request; they raise these, and the handlers here turn
+them into a translated page (or JSON) with the right status.
+"""
+
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class ServiceError(Exception):
+    status = 400
+    default_message = _l("The request could not be processed.")
+
+    def __init__(self, message=None):
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+
+
+class NotFound(ServiceError):
+    status = 404
+    default_message = _l("This page does not exist, or you may not see it.")
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+    default_message = _l("You are not allowed to do this.")
+
+
+class InvalidInput(ServiceError):
+    status = 400
+    default_message = _l("Some of the information given is not valid.")
+
+
+class Conflict(ServiceError):
+    status = 409
+    default_message = _l("This changed in the meantime. Please reload and try again.")
+
+
+class TooManyAttempts(ServiceError):
+    status = 429
+    default_message = _l("Too many attempts. Please wait a while and try again.")
+
+
+_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Access denied"),
+    404: _l("Page not found"),
+    405: _l("Action not allowed"),
+    409: _l("Conflict"),
+    413: _l("Too much data"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong"),
+    503: _l("Temporarily unavailable"),
+}
+
+_MESSAGES = {
+    400: _l("The request could not be processed."),
+    403: _l("You are not allowed to do this."),
+    404: _l("This page does not exist, or you may not see it."),
+    405: _l("This address does not accept this kind of request."),
+    409: _l("This changed in the meantime. Please reload and try again."),
+    413: _l("What you sent is too large. Nothing was saved; your text is still in the form."),
+    429: _l("Too many attempts. Please wait a while and try again."),
+    500: _l("An unexpected error happened. It has been logged; please try again later."),
+    503: _l("The service is busy or under maintenance. Please try again in a moment."),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(status: int, message=None):
+    message = str(message or _MESSAGES.get(status, _MESSAGES[500]))
+    title = str(_TITLES.get(status, _TITLES[500]))
+    if _wants_json():
+        body = jsonify(error={"status": status, "title": title, "message": message})
+    else:
+        body = render_template("errors/error.html", status=status, title=title, message=message)
+    return make_response(body, status)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError):
+        return error_response(error.status, error.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return error_response(
+            400,
+            _l("The form had expired or was sent from another page. Please send it again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        return error_response(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response(500)
+
+
+def register_database_error_handler(app: Flask) -> None:
+    """A database that is down or locked answers 503 (retryable), not 500."""
+    from sqlalchemy.exc import OperationalError
+
+    from .extensions import db
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError):
+        db.session.rollback()
+        app.logger.warning("Database unavailable: %s", error)
+        response = error_response(503)
+        response.headers["Retry-After"] = "5"
+        return response

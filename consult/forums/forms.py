@@ -1,0 +1,85 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from ..accounts.forms import NewPasswordMixin, language_choices
+from ..i18n import country_choices
+from .services import GROUP_ROLE_LABELS, ROLE_LABELS
+
+
+def _countries():
+    return [("", _l("(not given)")), *country_choices()]
+
+
+class ForumForm(FlaskForm):
+    slug = StringField(
+        _l("Short name (in addresses)"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("Lower-case letters, digits and hyphens, e.g. coalitions-americas."),
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    default_locale = SelectField(_l("Default language"), choices=language_choices)
+    is_public = BooleanField(_l("Anyone may read this forum's public pages"))
+
+
+class ForumSettingsForm(ForumForm):
+    slug = None
+
+
+class CoalitionForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    country = SelectField(_l("Country"), choices=_countries)
+
+
+class GroupForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+
+
+class GroupMemberForm(FlaskForm):
+    membership_id = SelectField(_l("Member"), coerce=int, validate_choice=True)
+    role = SelectField(_l("Role in the group"), choices=lambda: list(GROUP_ROLE_LABELS.items()))
+
+
+def _role_choices():
+    return list(ROLE_LABELS.items())
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=_role_choices, default="member")
+    coalition_id = SelectField(_l("Coalition"), coerce=int)
+    country = SelectField(_l("Country"), choices=_countries)
+    locale = SelectField(_l("Language of the invitation"), choices=language_choices)
+    group_ids = SelectMultipleField(_l("Working groups"), coerce=int)
+
+
+class MembershipForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=_role_choices)
+    coalition_id = SelectField(_l("Coalition"), coerce=int)
+    is_delegate = BooleanField(_l("Delegate to the assembly"))
+    vote_weight = DecimalField(
+        _l("Vote weight"), places=3, validators=[Optional(), NumberRange(min=0, max=10000)], default=1
+    )
+    group_ids = SelectMultipleField(_l("Working groups"), coerce=int)
+
+
+class MemberImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired()])
+
+
+class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    locale = SelectField(_l("Language"), choices=language_choices)

@@ -1,0 +1,143 @@
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..config import LOCALES
+from ..database import Base, UTCDateTime, check_in, created_at, intpk, str200
+
+ROLES = ("member", "facilitator", "admin", "observer")
+MANAGING_ROLES = ("facilitator", "admin")
+GROUP_ROLES = ("member", "facilitator")
+
+
+class Forum(Base):
+    """A network of coalitions that runs consultations (the tenant)."""
+
+    __tablename__ = "forums"
+    __table_args__ = (CheckConstraint(check_in("default_locale", LOCALES), name="default_locale"),)
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str200]
+    description: Mapped[str] = mapped_column(Text, default="")
+    default_locale: Mapped[str] = mapped_column(String(5), default="es")
+    # Public forums can be read by anyone; private ones only by their members.
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[created_at]
+
+    coalitions: Mapped[list["Coalition"]] = relationship(
+        back_populates="forum", order_by="Coalition.name", lazy="raise_on_sql"
+    )
+    working_groups: Mapped[list["WorkingGroup"]] = relationship(
+        back_populates="forum", order_by="WorkingGroup.name", lazy="raise_on_sql"
+    )
+
+
+class Coalition(Base):
+    """A member organisation of a forum, e.g. a national coalition."""
+
+    __tablename__ = "coalitions"
+    __table_args__ = (UniqueConstraint("forum_id", "name"),)
+
+    id: Mapped[intpk]
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str200]
+    country: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[created_at]
+
+    forum: Mapped[Forum] = relationship(back_populates="coalitions")
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("forum_id", "user_id"),
+        CheckConstraint(check_in("role", ROLES), name="role"),
+        CheckConstraint("vote_weight >= 0", name="vote_weight_not_negative"),
+    )
+
+    id: Mapped[intpk]
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    coalition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coalitions.id", ondelete="SET NULL"), index=True
+    )
+    is_delegate: Mapped[bool] = mapped_column(Boolean, default=False)
+    vote_weight: Mapped[Decimal] = mapped_column(Numeric(8, 3), default=Decimal(1))
+    created_at: Mapped[created_at]
+
+    forum: Mapped[Forum] = relationship(lazy="joined", innerjoin=True)
+    user: Mapped[User] = relationship(back_populates="memberships")
+    coalition: Mapped[Coalition | None] = relationship()
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in MANAGING_ROLES
+
+
+class WorkingGroup(Base):
+    """A thematic axis of a forum; sections of plans are assigned to groups."""
+
+    __tablename__ = "working_groups"
+    __table_args__ = (UniqueConstraint("forum_id", "slug"),)
+
+    id: Mapped[intpk]
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str200]
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[created_at]
+
+    forum: Mapped[Forum] = relationship(back_populates="working_groups")
+
+
+class WorkingGroupMember(Base):
+    __tablename__ = "working_group_members"
+    __table_args__ = (
+        UniqueConstraint("working_group_id", "user_id"),
+        CheckConstraint(check_in("role", GROUP_ROLES), name="role"),
+    )
+
+    id: Mapped[intpk]
+    working_group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    created_at: Mapped[created_at]
+
+    working_group: Mapped[WorkingGroup] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class Invitation(Base):
+    """An invitation to activate an account created by a facilitator (single
+    invite or CSV import). The emailed link carries a signed, expiring token
+    naming this row; once accepted or revoked the link does nothing."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[intpk]
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    forum: Mapped[Forum] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])

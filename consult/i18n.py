@@ -1,0 +1,64 @@
+"""Locale selection and locale-aware formatting helpers."""
+
+from flask import request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+from babel import Locale
+
+from .config import DEFAULT_LOCALE, LOCALES
+
+LANGUAGE_NAMES = {"es": "Español", "en": "English", "pt": "Português"}
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
+
+
+def valid_locale(code) -> str | None:
+    """``code`` if it is one of our interface languages, else None (never used as a path)."""
+    if isinstance(code, str) and code in LOCALES:
+        return code
+    return None
+
+
+def select_locale() -> str:
+    """The member's preference, then the switcher (session), then the browser, then es."""
+    if current_user and current_user.is_authenticated:
+        if locale := valid_locale(current_user.locale):
+            return locale
+    if locale := valid_locale(session.get("locale")):
+        return locale
+    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+
+
+def country_choices(locale: str | None = None) -> list[tuple[str, str]]:
+    """ISO 3166 countries named in the interface language, sorted for that language."""
+    locale = locale or str(get_locale() or DEFAULT_LOCALE)
+    territories = Locale.parse(locale).territories
+    names = [
+        (code, name)
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    ]
+    return sorted(names, key=lambda pair: pair[1].casefold())
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    locale = str(get_locale() or DEFAULT_LOCALE)
+    return Locale.parse(locale).territories.get(code, code)
+
+
+def register_template_helpers(app) -> None:
+    from .urls import external_url
+
+    app.jinja_env.globals.update(
+        external_url=external_url,
+        LOCALES=LOCALES,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        current_locale=lambda: str(get_locale() or DEFAULT_LOCALE),
+        country_name=country_name,
+    )
+    app.jinja_env.filters.update(
+        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
+        number=lambda value: format_decimal(value),
+    )
