@@ -83,8 +83,11 @@ def load_settings(overrides: dict | None = None) -> dict:
         "SIGN_IN_LOCKOUT": timedelta(minutes=15),
         "RESET_REQUESTS_PER_HOUR": 5,
     }
-    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
     if overrides:
         settings.update(overrides)
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not (
+        overrides and "SQLALCHEMY_ENGINE_OPTIONS" in overrides
+    ):
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
     return settings

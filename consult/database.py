@@ -58,13 +58,26 @@ def check_in(column: str, values) -> str:
 
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, connection_record):
-    """WAL, a busy timeout and enforced foreign keys for the embedded database."""
+    """WAL, a busy timeout and enforced foreign keys for the embedded database.
+
+    pysqlite's own transaction handling breaks SAVEPOINTs; we switch it off and
+    begin transactions ourselves (see ``_begin_sqlite``).
+    """
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(connection):
+    """BEGIN IMMEDIATE: take the write lock up front and wait for it (busy
+    timeout), instead of failing with "database is locked" on upgrade."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
