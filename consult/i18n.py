@@ -1,6 +1,6 @@
 """Locale selection and locale-aware formatting helpers."""
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from babel import Locale
@@ -20,6 +20,8 @@ def valid_locale(code) -> str | None:
 
 def select_locale() -> str:
     """The member's preference, then the switcher (session), then the browser, then es."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
     if current_user and current_user.is_authenticated:
         if locale := valid_locale(current_user.locale):
             return locale

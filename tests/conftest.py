@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -65,6 +66,16 @@ def fresh_database(backend: str, folder: Path):
         admin.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: Flask would
+    otherwise reuse the test's context, and with it ``g`` (the signed-in user)
+    and the database session, across requests."""
+
+    def run_wsgi_app(self, environ, buffered=False):
+        with self.application.app_context():
+            return super().run_wsgi_app(environ, buffered=buffered)
+
+
 def make_app(database_url: str, **overrides):
     settings = {
         "TESTING": True,
@@ -77,7 +88,9 @@ def make_app(database_url: str, **overrides):
         "REDIS_URL": "",
     }
     settings.update(overrides)
-    return create_app(settings)
+    application = create_app(settings)
+    application.test_client_class = IsolatedClient
+    return application
 
 
 BACKENDS = ["sqlite", "postgresql"]

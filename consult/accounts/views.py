@@ -104,7 +104,7 @@ def reset_password(token):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    user = current_user
+    user = current_user._get_current_object()
     form = ProfileForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.country.data = user.country or ""
@@ -132,7 +132,7 @@ def profile():
 @bp.post("/profile/password")
 @login_required
 def change_password():
-    user = current_user
+    user = current_user._get_current_object()
     form = ProfileForm(obj=user, formdata=None)
     form.country.data = user.country or ""
     password_form = ChangePasswordForm(prefix="pw")
