@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy=false -q -d translations 2>/dev/null || $(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations > /dev/null
 
 run: translations
 	$(BIN)/consult dev
@@ -28,12 +28,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check consult workers tests
 	$(BIN)/ruff format --check consult workers tests
 
+# Extract the sources' strings, update es/en/pt (English is filled from the
+# sources), compile, and list what is still to translate.
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 \
 	  --no-location --sort-output --project=Consult --copyright-holder="Consult developers" \
-	  -o translations/messages.pot .
-	$(BIN)/pybabel update -q -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
-	$(BIN)/pybabel compile -q -d translations
+	  -o translations/messages.pot . > /dev/null
+	$(BIN)/pybabel update -i translations/messages.pot -d translations \
+	  --no-fuzzy-matching --ignore-obsolete > /dev/null
+	$(BIN)/python -m consult.catalogs fill-english
+	$(BIN)/pybabel compile -d translations > /dev/null
+	$(BIN)/python -m consult.catalogs check || true
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

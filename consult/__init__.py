@@ -24,11 +24,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     settings = load_settings(overrides)
     app.config.update(settings)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(project_dir("translations"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     extensions.db.init_app(app)
-    extensions.migrate.init_app(app, extensions.db, directory=str(project_dir("migrations")),
-                                render_as_batch=True, compare_type=True)
+    extensions.migrate.init_app(
+        app,
+        extensions.db,
+        directory=str(project_dir("migrations")),
+        render_as_batch=True,
+        compare_type=True,
+    )
     extensions.csrf.init_app(app)
     extensions.babel.init_app(app, locale_selector=select_locale)
     _init_login(app)

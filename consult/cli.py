@@ -100,7 +100,9 @@ def users_create(email, name, password, locale, admin):
 @click.argument("email")
 @click.option("--forum", "forum_slug", required=True)
 @click.option("--name", default="")
-@click.option("--role", type=click.Choice(["member", "facilitator", "admin", "observer"]), default="member")
+@click.option(
+    "--role", type=click.Choice(["member", "facilitator", "admin", "observer"]), default="member"
+)
 @click.option("--coalition", default="", help="Name of an existing coalition of the forum.")
 @click.option("--locale", type=click.Choice(["es", "en", "pt"]), default=None)
 @with_appcontext
@@ -119,8 +121,9 @@ def users_invite(email, forum_slug, name, role, coalition, locale):
     if coalition and found is None:
         _fail(f"no coalition {coalition!r} in {forum_slug}")
     try:
-        membership = services.invite(None, forum, email=email, display_name=name, role=role,
-                                     coalition=found, locale=locale)
+        membership = services.invite(
+            None, forum, email=email, display_name=name, role=role, coalition=found, locale=locale
+        )
     except ServiceError as error:
         _fail(error.message)
     db.session.commit()
@@ -208,7 +211,9 @@ def dev_command(host, port):
     click.echo("")
     try:
         subprocess.run(  # noqa: S603
-            [*consult, "run", "--host", host, "--port", str(port), "--no-reload"], env=env, check=False
+            [*consult, "run", "--host", host, "--port", str(port), "--no-reload"],
+            env=env,
+            check=False,
         )
     except KeyboardInterrupt:
         pass

@@ -34,7 +34,7 @@ def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs given in the usual short forms."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -53,7 +53,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         # "rq": through Redis and a worker; "inline": run in the web process
         # (the last resort when no Redis is configured or can be started).
-        "JOBS_MODE": os.environ.get("JOBS_MODE") or ("rq" if os.environ.get("REDIS_URL") else "inline"),
+        "JOBS_MODE": os.environ.get("JOBS_MODE")
+        or ("rq" if os.environ.get("REDIS_URL") else "inline"),
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "log"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
@@ -85,7 +86,9 @@ def load_settings(overrides: dict | None = None) -> dict:
     }
     if overrides:
         settings.update(overrides)
-    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        settings["SQLALCHEMY_DATABASE_URI"]
+    )
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not (
         overrides and "SQLALCHEMY_ENGINE_OPTIONS" in overrides
     ):

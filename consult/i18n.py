@@ -1,9 +1,9 @@
 """Locale selection and locale-aware formatting helpers."""
 
+from babel import Locale
 from flask import has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
-from babel import Locale
 
 from .config import DEFAULT_LOCALE, LOCALES
 
@@ -22,9 +22,9 @@ def select_locale() -> str:
     """The member's preference, then the switcher (session), then the browser, then es."""
     if not has_request_context():
         return DEFAULT_LOCALE
-    if current_user and current_user.is_authenticated:
-        if locale := valid_locale(current_user.locale):
-            return locale
+    user_locale = current_user.locale if current_user and current_user.is_authenticated else None
+    if locale := valid_locale(user_locale):
+        return locale
     if locale := valid_locale(session.get("locale")):
         return locale
     return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE

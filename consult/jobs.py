@@ -24,7 +24,9 @@ def redis_connection() -> Redis:
     app = current_app._get_current_object()
     connection = app.extensions.get("consult_redis")
     if connection is None:
-        connection = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
+        connection = Redis.from_url(
+            app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2
+        )
         app.extensions["consult_redis"] = connection
     return connection
 

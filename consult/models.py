@@ -2,7 +2,14 @@
 
 from .accounts.models import AuthAttempt, User, UserSession
 from .audit.models import AuditEvent
-from .forums.models import Coalition, Forum, Invitation, Membership, WorkingGroup, WorkingGroupMember
+from .forums.models import (
+    Coalition,
+    Forum,
+    Invitation,
+    Membership,
+    WorkingGroup,
+    WorkingGroupMember,
+)
 from .mail.models import OutboxEmail
 
 __all__ = [

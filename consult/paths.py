@@ -22,4 +22,8 @@ def project_dir(name: str) -> Path:
 
 
 def instance_dir() -> Path:
-    return _CHECKOUT / "instance" if (_CHECKOUT / "pyproject.toml").exists() else Path.cwd() / "instance"
+    return (
+        _CHECKOUT / "instance"
+        if (_CHECKOUT / "pyproject.toml").exists()
+        else Path.cwd() / "instance"
+    )

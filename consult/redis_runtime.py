@@ -36,8 +36,21 @@ def start_embedded(folder: Path) -> tuple[str, subprocess.Popen] | None:
     socket = folder / "redis.sock"
     socket.unlink(missing_ok=True)
     process = subprocess.Popen(  # noqa: S603 (fixed arguments, our own binary)
-        [binary, "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
-         "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        [
+            binary,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -15,16 +15,26 @@ class Factory:
     def __init__(self, session):
         self.session = session
 
-    def user(self, email=None, *, name=None, password=PASSWORD, locale="es", admin=False, country=None):
+    def user(
+        self, email=None, *, name=None, password=PASSWORD, locale="es", admin=False, country=None
+    ):
         n = next(_counter)
-        user = accounts.create_user(email or f"person{n}@example.org", name or f"Person {n}",
-                                    password, locale=locale, is_admin=admin, country=country)
+        user = accounts.create_user(
+            email or f"person{n}@example.org",
+            name or f"Person {n}",
+            password,
+            locale=locale,
+            is_admin=admin,
+            country=country,
+        )
         self.session.commit()
         return user
 
     def forum(self, slug=None, *, public=False, name=None):
         n = next(_counter)
-        forum = forums.create_forum(None, slug or f"forum-{n}", name or f"Forum {n}", is_public=public)
+        forum = forums.create_forum(
+            None, slug or f"forum-{n}", name or f"Forum {n}", is_public=public
+        )
         self.session.commit()
         return forum
 
@@ -37,7 +47,9 @@ class Factory:
         return membership
 
     def coalition(self, forum, name=None, country="CO"):
-        coalition = forums.save_coalition(None, forum, name or f"Coalition {next(_counter)}", country)
+        coalition = forums.save_coalition(
+            None, forum, name or f"Coalition {next(_counter)}", country
+        )
         self.session.commit()
         return coalition
 
@@ -65,6 +77,8 @@ def outbox(session, recipient=None):
 
 def link_in(message, path_prefix):
     """The first link in an email's text that starts with BASE_URL + path_prefix."""
-    match = re.search(r"http://consult\.test(" + re.escape(path_prefix) + r"[^\s<\"]*)", message.body_text)
+    match = re.search(
+        r"http://consult\.test(" + re.escape(path_prefix) + r"[^\s<\"]*)", message.body_text
+    )
     assert match, f"no {path_prefix} link in: {message.body_text}"
     return match.group(1)

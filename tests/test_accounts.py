@@ -36,7 +36,9 @@ def test_duplicate_email_in_other_case_is_refused(make):
 def test_wrong_password_and_unknown_email_get_the_same_answer(client, make):
     make.user("ana@example.org")
     wrong = client.post("/sign-in", data={"email": "ana@example.org", "password": "not it at all"})
-    unknown = client.post("/sign-in", data={"email": "nobody@example.org", "password": "not it at all"})
+    unknown = client.post(
+        "/sign-in", data={"email": "nobody@example.org", "password": "not it at all"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     flash = "The email address or the password is not correct."
     assert flash in wrong.get_data(as_text=True)
@@ -87,9 +89,14 @@ def test_password_change_signs_out_other_devices(app, client, make):
     other_device = app.test_client()
     sign_in(other_device, user)
     sign_in(client, user)
-    response = client.post("/profile/password", data={
-        "pw-current_password": PASSWORD, "pw-password": "a brand new passphrase", "pw-confirm": "a brand new passphrase",
-    })
+    response = client.post(
+        "/profile/password",
+        data={
+            "pw-current_password": PASSWORD,
+            "pw-password": "a brand new passphrase",
+            "pw-confirm": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 302
     assert client.get("/profile").status_code == 200
     assert other_device.get("/profile").status_code == 302
@@ -99,9 +106,14 @@ def test_password_change_signs_out_other_devices(app, client, make):
 def test_password_change_with_wrong_current_password_is_refused(client, make):
     user = make.user()
     sign_in(client, user)
-    response = client.post("/profile/password", data={
-        "pw-current_password": "wrong one!!", "pw-password": "a brand new passphrase", "pw-confirm": "a brand new passphrase",
-    })
+    response = client.post(
+        "/profile/password",
+        data={
+            "pw-current_password": "wrong one!!",
+            "pw-password": "a brand new passphrase",
+            "pw-confirm": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 400
     assert "The current password is not correct." in response.get_data(as_text=True)
     sign_in(client, user)
@@ -113,7 +125,9 @@ def test_deactivated_account_loses_its_session(client, make, session):
     services.set_active(session.get(User, user.id), False)
     session.commit()
     assert client.get("/profile").status_code == 302
-    assert client.post("/sign-in", data={"email": user.email, "password": PASSWORD}).status_code == 401
+    assert (
+        client.post("/sign-in", data={"email": user.email, "password": PASSWORD}).status_code == 401
+    )
 
 
 def test_sign_in_starts_a_fresh_session(app, client, make):
@@ -156,20 +170,29 @@ def test_password_reset_by_emailed_link(client, make, session):
     assert message.locale == "pt"
     link = link_in(message, "/password-reset/")
     assert client.get(link).status_code == 200
-    response = client.post(link, data={"password": "my new passphrase", "confirm": "my new passphrase"})
+    response = client.post(
+        link, data={"password": "my new passphrase", "confirm": "my new passphrase"}
+    )
     assert response.status_code == 302
     assert client.get("/profile").status_code == 200
     sign_in(client, user, "my new passphrase")
     # The link works once: the password it was made for has changed.
     assert client.get(link).status_code == 302
-    assert client.post(link, data={"password": "third passphrase!", "confirm": "third passphrase!"}).status_code == 302
+    assert (
+        client.post(
+            link, data={"password": "third passphrase!", "confirm": "third passphrase!"}
+        ).status_code
+        == 302
+    )
     sign_in(client, user, "my new passphrase")
 
 
 def test_reset_request_for_unknown_email_looks_the_same_and_sends_nothing(client, make, session):
     make.user("ana@example.org")
     known = client.post("/password-reset", data={"email": "ana@example.org"}, follow_redirects=True)
-    unknown = client.post("/password-reset", data={"email": "nobody@example.org"}, follow_redirects=True)
+    unknown = client.post(
+        "/password-reset", data={"email": "nobody@example.org"}, follow_redirects=True
+    )
     assert known.status_code == unknown.status_code == 200
     message = "If an account uses this address"
     assert message in known.get_data(as_text=True) and message in unknown.get_data(as_text=True)
@@ -183,7 +206,9 @@ def test_expired_reset_link_is_refused(app, client, make, session):
     saved = app.config["PASSWORD_RESET_MAX_AGE"]
     app.config["PASSWORD_RESET_MAX_AGE"] = timedelta(seconds=-1)
     try:
-        response = client.post(link, data={"password": "my new passphrase", "confirm": "my new passphrase"})
+        response = client.post(
+            link, data={"password": "my new passphrase", "confirm": "my new passphrase"}
+        )
     finally:
         app.config["PASSWORD_RESET_MAX_AGE"] = saved
     assert response.status_code == 302
@@ -206,22 +231,38 @@ def test_reset_email_with_header_injection_is_refused(client, session):
 def test_profile_is_saved_and_switches_the_interface_language(client, make, session):
     user = make.user(locale="es")
     sign_in(client, user)
-    response = client.post("/profile", data={
-        "display_name": "  Ana María  ", "locale": "pt", "country": "BR", "notification_preference": "weekly",
-    })
+    response = client.post(
+        "/profile",
+        data={
+            "display_name": "  Ana María  ",
+            "locale": "pt",
+            "country": "BR",
+            "notification_preference": "weekly",
+        },
+    )
     assert response.status_code == 302
     session.expire_all()
     saved = session.scalar(select(User).where(User.id == user.id))
     assert (saved.display_name, saved.locale, saved.country, saved.notification_preference) == (
-        "Ana María", "pt", "BR", "weekly")
+        "Ana María",
+        "pt",
+        "BR",
+        "weekly",
+    )
     assert 'lang="pt"' in client.get("/profile").get_data(as_text=True)
 
 
 def test_profile_with_bad_values_is_rerendered_with_the_input(client, make):
     user = make.user()
     sign_in(client, user)
-    response = client.post("/profile", data={
-        "display_name": "Ana Typed This", "locale": "xx", "country": "ZZZ", "notification_preference": "hourly",
-    })
+    response = client.post(
+        "/profile",
+        data={
+            "display_name": "Ana Typed This",
+            "locale": "xx",
+            "country": "ZZZ",
+            "notification_preference": "hourly",
+        },
+    )
     assert response.status_code == 400
     assert "Ana Typed This" in response.get_data(as_text=True)

@@ -92,9 +92,10 @@ def fill(rule_text: str, values: dict) -> str:
 
 
 def main_of(response) -> str:
+    """The page's <main>, without flashed messages left over from earlier requests."""
     match = re.search(r"<main[^>]*>(.*?)</main>", response.get_data(as_text=True), re.S)
     assert match, response.get_data(as_text=True)[:300]
-    return match.group(1).strip()
+    return re.sub(r'<div class="flashes".*?</div>', "", match.group(1), flags=re.S).strip()
 
 
 def heading_of(response) -> str:

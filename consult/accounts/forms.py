@@ -22,7 +22,9 @@ def language_choices():
 
 class SignInForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
     next = HiddenField()
 
 
@@ -30,8 +32,10 @@ class NewPasswordMixin:
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
-        description=_l("At least %(count)d characters. A few unrelated words make a good one.",
-                       count=MIN_PASSWORD_LENGTH),
+        description=_l(
+            "At least %(count)d characters. A few unrelated words make a good one.",
+            count=MIN_PASSWORD_LENGTH,
+        ),
     )
     confirm = PasswordField(
         _l("Repeat the new password"),

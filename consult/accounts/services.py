@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import unicodedata
+from contextlib import suppress
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -111,7 +112,9 @@ def _recent_attempts(kind: str, key: str, window: timedelta, now: datetime) -> i
     return db.session.scalar(
         select(func.count())
         .select_from(AuthAttempt)
-        .where(AuthAttempt.kind == kind, AuthAttempt.key == key, AuthAttempt.created_at > now - window)
+        .where(
+            AuthAttempt.kind == kind, AuthAttempt.key == key, AuthAttempt.created_at > now - window
+        )
     )
 
 
@@ -139,10 +142,8 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
         )
     user = find_user_by_email(key)
     if user is None or not user.active or user.password_hash is None:
-        try:
+        with suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
-        except VerificationError:
-            pass
         _record_attempt("sign_in_failure", key, now)
         return None
     if not password_matches(user, password):
@@ -295,9 +296,13 @@ def request_password_reset(email: str, now: datetime | None = None) -> None:
 def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     if user is None:
-        raise InvalidInput(_("This reset link is invalid or has expired. Please ask for a new one."))
+        raise InvalidInput(
+            _("This reset link is invalid or has expired. Please ask for a new one.")
+        )
     set_password(user, new_password)
     db.session.execute(
-        delete(AuthAttempt).where(AuthAttempt.kind == "sign_in_failure", AuthAttempt.key == user.email)
+        delete(AuthAttempt).where(
+            AuthAttempt.kind == "sign_in_failure", AuthAttempt.key == user.email
+        )
     )
     return user

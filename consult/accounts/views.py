@@ -138,12 +138,16 @@ def change_password():
     password_form = ChangePasswordForm(prefix="pw")
     if password_form.validate_on_submit():
         try:
-            services.change_password(user, password_form.current_password.data, password_form.password.data)
+            services.change_password(
+                user, password_form.current_password.data, password_form.password.data
+            )
         except InvalidInput as error:
             db.session.rollback()
             password_form.current_password.errors.append(error.message)
         else:
             sign_in_user(user)
-            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            flash(
+                _("Your password has been changed. Other devices have been signed out."), "success"
+            )
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, password_form=password_form), 400

@@ -24,10 +24,14 @@ COALITIONS = [
 ]
 
 GROUPS = [
-    ("Políticas culturales y Convención",
-     "Ratificación e implementación de la Convención; políticas culturales de Estado."),
-    ("Comunicación y fortalecimiento de las coaliciones",
-     "Intercambio de experiencias, comunicación y mecanismos de funcionamiento."),
+    (
+        "Políticas culturales y Convención",
+        "Ratificación e implementación de la Convención; políticas culturales de Estado.",
+    ),
+    (
+        "Comunicación y fortalecimiento de las coaliciones",
+        "Intercambio de experiencias, comunicación y mecanismos de funcionamiento.",
+    ),
 ]
 
 PEOPLE = [
@@ -58,13 +62,17 @@ def load_demo() -> bool:
     coalitions = [forums.save_coalition(None, forum, name, country) for name, country in COALITIONS]
     groups = [forums.save_group(None, forum, name, description) for name, description in GROUPS]
     for email, name, locale, country, role, coalition, group_indexes in PEOPLE:
-        user = create_user(email, name, DEMO_PASSWORD, locale=locale, country=country,
-                           is_admin=role == "admin")
-        membership = forums.add_member(None, forum, user, role=role, coalition=coalitions[coalition])
+        user = create_user(
+            email, name, DEMO_PASSWORD, locale=locale, country=country, is_admin=role == "admin"
+        )
+        membership = forums.add_member(
+            None, forum, user, role=role, coalition=coalitions[coalition]
+        )
         membership.is_delegate = role in ("member", "facilitator")
         for index in group_indexes:
-            forums.add_group_member(None, groups[index], user,
-                                    role="facilitator" if role == "facilitator" else "member")
+            forums.add_group_member(
+                None, groups[index], user, role="facilitator" if role == "facilitator" else "member"
+            )
     return True
 
 

@@ -71,7 +71,10 @@ class MembershipForm(FlaskForm):
     coalition_id = SelectField(_l("Coalition"), coerce=int)
     is_delegate = BooleanField(_l("Delegate to the assembly"))
     vote_weight = DecimalField(
-        _l("Vote weight"), places=3, validators=[Optional(), NumberRange(min=0, max=10000)], default=1
+        _l("Vote weight"),
+        places=3,
+        validators=[Optional(), NumberRange(min=0, max=10000)],
+        default=1,
     )
     group_ids = SelectMultipleField(_l("Working groups"), coerce=int)
 

@@ -23,12 +23,24 @@ MAX_BYTES = 2 * 1024 * 1024
 
 # Headers people write in the other two languages are understood too.
 HEADER_ALIASES = {
-    "nombre": "name", "nome": "name",
-    "correo": "email", "correo electrónico": "email", "e-mail": "email", "mail": "email",
-    "coalición": "coalition", "coalicion": "coalition", "coalizão": "coalition", "coalizao": "coalition",
-    "país": "country", "pais": "country",
-    "idioma": "language", "lengua": "language", "lang": "language",
-    "grupos": "groups", "grupos de trabajo": "groups", "grupos de trabalho": "groups",
+    "nombre": "name",
+    "nome": "name",
+    "correo": "email",
+    "correo electrónico": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "coalición": "coalition",
+    "coalicion": "coalition",
+    "coalizão": "coalition",
+    "coalizao": "coalition",
+    "país": "country",
+    "pais": "country",
+    "idioma": "language",
+    "lengua": "language",
+    "lang": "language",
+    "grupos": "groups",
+    "grupos de trabajo": "groups",
+    "grupos de trabalho": "groups",
 }
 
 
@@ -97,8 +109,9 @@ def _resolve_country(value: str) -> str | None:
     raise RowError(_("Unknown country “%(value)s”.", value=value))
 
 
-def _import_row(actor, forum: Forum, row: dict, groups: dict[str, WorkingGroup],
-                report: ImportReport) -> str:
+def _import_row(
+    actor, forum: Forum, row: dict, groups: dict[str, WorkingGroup], report: ImportReport
+) -> str:
     name = accounts.clean_text(row.get("name"))
     raw_email = accounts.clean_text(row.get("email"))
     if not raw_email:
@@ -112,9 +125,13 @@ def _import_row(actor, forum: Forum, row: dict, groups: dict[str, WorkingGroup],
     country = _resolve_country(row.get("country") or "")
     language = (row.get("language") or "").strip().lower()[:2] or forum.default_locale
     if language not in LOCALES:
-        raise RowError(_("Unknown language “%(value)s” (use es, en or pt).", value=row.get("language")))
+        raise RowError(
+            _("Unknown language “%(value)s” (use es, en or pt).", value=row.get("language"))
+        )
     wanted_groups = []
-    for label in filter(None, (part.strip() for part in (row.get("groups") or "").replace("|", ";").split(";"))):
+    for label in filter(
+        None, (part.strip() for part in (row.get("groups") or "").replace("|", ";").split(";"))
+    ):
         group = groups.get(label.casefold())
         if group is None:
             raise RowError(_("Unknown working group “%(value)s”.", value=label))
@@ -128,8 +145,16 @@ def _import_row(actor, forum: Forum, row: dict, groups: dict[str, WorkingGroup],
     user = accounts.find_user_by_email(email)
     if user is not None and services.membership_of(user, forum) is not None:
         raise RowError(_("%(email)s is already a member of this forum.", email=email))
-    services.invite(actor, forum, email=email, display_name=name, coalition=coalition,
-                    country=country, locale=language, groups=wanted_groups)
+    services.invite(
+        actor,
+        forum,
+        email=email,
+        display_name=name,
+        coalition=coalition,
+        country=country,
+        locale=language,
+        groups=wanted_groups,
+    )
     return _("Invited.") if user is None else _("Existing account added to the forum.")
 
 
@@ -146,7 +171,8 @@ def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
     if missing:
         report.error = _(
             "The file must have a header row with the columns %(columns)s; missing: %(missing)s.",
-            columns=", ".join(COLUMNS), missing=", ".join(missing),
+            columns=", ".join(COLUMNS),
+            missing=", ".join(missing),
         )
         return report
     reader.fieldnames = headers
@@ -164,7 +190,11 @@ def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue
         if email_cell.lower() in seen:
-            report.rows.append(RowResult(line, email_cell, False, _("This email address appears twice in the file.")))
+            report.rows.append(
+                RowResult(
+                    line, email_cell, False, _("This email address appears twice in the file.")
+                )
+            )
             continue
         seen.add(email_cell.lower())
         savepoint = db.session.begin_nested()
@@ -179,4 +209,3 @@ def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
         savepoint.commit()
         report.rows.append(RowResult(line, email_cell, True, message))
     return report
-

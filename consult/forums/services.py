@@ -86,7 +86,11 @@ def can_administer(user, forum: Forum, membership: Membership | None = None) -> 
 
 def get_forum_for(user, slug: str) -> Forum:
     """The forum if ``user`` may see it; the same 404 when it does not exist."""
-    forum = db.session.scalar(select(Forum).where(Forum.slug == slug)) if isinstance(slug, str) else None
+    forum = (
+        db.session.scalar(select(Forum).where(Forum.slug == slug))
+        if isinstance(slug, str)
+        else None
+    )
     if forum is None or not can_view(user, forum):
         raise NotFound()
     return forum
@@ -120,8 +124,15 @@ def _check_slug(slug: str) -> str:
     return slug
 
 
-def create_forum(actor, slug: str, name: str, *, description: str = "", default_locale: str = "es",
-                 is_public: bool = False) -> Forum:
+def create_forum(
+    actor,
+    slug: str,
+    name: str,
+    *,
+    description: str = "",
+    default_locale: str = "es",
+    is_public: bool = False,
+) -> Forum:
     """A new forum. Only platform administrators (or the CLI, with no actor)."""
     if actor is not None and not actor.is_admin:
         raise PermissionDenied(_("Only platform administrators can create forums."))
@@ -133,8 +144,13 @@ def create_forum(actor, slug: str, name: str, *, description: str = "", default_
         raise InvalidInput(_("Unknown language."))
     if db.session.scalar(select(Forum.id).where(Forum.slug == slug)):
         raise Conflict(_("A forum with this short name already exists."))
-    forum = Forum(slug=slug, name=name[:200], description=accounts.clean_text(description),
-                  default_locale=default_locale, is_public=is_public)
+    forum = Forum(
+        slug=slug,
+        name=name[:200],
+        description=accounts.clean_text(description),
+        default_locale=default_locale,
+        is_public=is_public,
+    )
     db.session.add(forum)
     db.session.flush()
     record("forum.created", forum, actor=actor, forum=forum)
@@ -149,8 +165,9 @@ def ensure_forum(slug: str, name: str) -> tuple[Forum, bool]:
     return create_forum(None, slug, name), True
 
 
-def update_forum(actor, forum: Forum, *, name: str, description: str, default_locale: str,
-                 is_public: bool) -> None:
+def update_forum(
+    actor, forum: Forum, *, name: str, description: str, default_locale: str, is_public: bool
+) -> None:
     if not can_administer(actor, forum):
         raise PermissionDenied()
     name = accounts.clean_text(name)
@@ -167,9 +184,11 @@ def update_forum(actor, forum: Forum, *, name: str, description: str, default_lo
 
 
 def list_coalitions(forum: Forum) -> list[Coalition]:
-    return list(db.session.scalars(
-        select(Coalition).where(Coalition.forum_id == forum.id).order_by(Coalition.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(Coalition).where(Coalition.forum_id == forum.id).order_by(Coalition.name)
+        )
+    )
 
 
 def get_coalition(forum: Forum, coalition_id) -> Coalition:
@@ -187,8 +206,9 @@ def find_coalition(forum: Forum, name: str) -> Coalition | None:
     )
 
 
-def save_coalition(actor, forum: Forum, name: str, country: str | None,
-                   coalition: Coalition | None = None) -> Coalition:
+def save_coalition(
+    actor, forum: Forum, name: str, country: str | None, coalition: Coalition | None = None
+) -> Coalition:
     require_manage(actor, forum)
     name = accounts.clean_text(name)[:200]
     if not name:
@@ -235,8 +255,9 @@ def get_group(forum: Forum, slug: str) -> WorkingGroup:
     return group
 
 
-def save_group(actor, forum: Forum, name: str, description: str = "",
-               group: WorkingGroup | None = None) -> WorkingGroup:
+def save_group(
+    actor, forum: Forum, name: str, description: str = "", group: WorkingGroup | None = None
+) -> WorkingGroup:
     require_manage(actor, forum)
     name = accounts.clean_text(name)[:200]
     if not name:
@@ -251,12 +272,15 @@ def save_group(actor, forum: Forum, name: str, description: str = "",
     if group is None:
         slug, n = slugify(name), 2
         base = slug
-        while db.session.scalar(select(WorkingGroup.id).where(
-            WorkingGroup.forum_id == forum.id, WorkingGroup.slug == slug
-        )):
+        while db.session.scalar(
+            select(WorkingGroup.id).where(
+                WorkingGroup.forum_id == forum.id, WorkingGroup.slug == slug
+            )
+        ):
             slug, n = f"{base[:55]}-{n}", n + 1
-        group = WorkingGroup(forum_id=forum.id, slug=slug, name=name,
-                             description=accounts.clean_text(description))
+        group = WorkingGroup(
+            forum_id=forum.id, slug=slug, name=name, description=accounts.clean_text(description)
+        )
         db.session.add(group)
         db.session.flush()
         record("group.created", group, actor=actor, forum=forum, name=name)
@@ -267,34 +291,42 @@ def save_group(actor, forum: Forum, name: str, description: str = "",
 
 
 def group_members(group: WorkingGroup) -> list[WorkingGroupMember]:
-    return list(db.session.scalars(
-        select(WorkingGroupMember)
-        .options(joinedload(WorkingGroupMember.user))
-        .join(User, User.id == WorkingGroupMember.user_id)
-        .where(WorkingGroupMember.working_group_id == group.id)
-        .order_by(User.display_name)
-    ))
+    return list(
+        db.session.scalars(
+            select(WorkingGroupMember)
+            .options(joinedload(WorkingGroupMember.user))
+            .join(User, User.id == WorkingGroupMember.user_id)
+            .where(WorkingGroupMember.working_group_id == group.id)
+            .order_by(User.display_name)
+        )
+    )
 
 
 def groups_of(user: User, forum: Forum) -> list[WorkingGroup]:
-    return list(db.session.scalars(
-        select(WorkingGroup)
-        .join(WorkingGroupMember, WorkingGroupMember.working_group_id == WorkingGroup.id)
-        .where(WorkingGroup.forum_id == forum.id, WorkingGroupMember.user_id == user.id)
-        .order_by(WorkingGroup.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(WorkingGroup)
+            .join(WorkingGroupMember, WorkingGroupMember.working_group_id == WorkingGroup.id)
+            .where(WorkingGroup.forum_id == forum.id, WorkingGroupMember.user_id == user.id)
+            .order_by(WorkingGroup.name)
+        )
+    )
 
 
-def add_group_member(actor, group: WorkingGroup, user: User, role: str = "member") -> WorkingGroupMember:
+def add_group_member(
+    actor, group: WorkingGroup, user: User, role: str = "member"
+) -> WorkingGroupMember:
     forum = group.forum
     require_manage(actor, forum)
     if role not in GROUP_ROLE_LABELS:
         raise InvalidInput(_("Unknown role."))
     if membership_of(user, forum) is None:
         raise InvalidInput(_("Only members of the forum can join its working groups."))
-    existing = db.session.scalar(select(WorkingGroupMember).where(
-        WorkingGroupMember.working_group_id == group.id, WorkingGroupMember.user_id == user.id
-    ))
+    existing = db.session.scalar(
+        select(WorkingGroupMember).where(
+            WorkingGroupMember.working_group_id == group.id, WorkingGroupMember.user_id == user.id
+        )
+    )
     if existing is not None:
         existing.role = role
         return existing
@@ -307,9 +339,11 @@ def add_group_member(actor, group: WorkingGroup, user: User, role: str = "member
 
 def remove_group_member(actor, group: WorkingGroup, user_id: int) -> None:
     require_manage(actor, group.forum)
-    removed = db.session.execute(delete(WorkingGroupMember).where(
-        WorkingGroupMember.working_group_id == group.id, WorkingGroupMember.user_id == user_id
-    )).rowcount
+    removed = db.session.execute(
+        delete(WorkingGroupMember).where(
+            WorkingGroupMember.working_group_id == group.id, WorkingGroupMember.user_id == user_id
+        )
+    ).rowcount
     if removed:
         record("group.member_removed", group, actor=actor, forum=group.forum, user_id=user_id)
 
@@ -352,7 +386,9 @@ def list_members(forum: Forum, *, page: int = 1, per_page: int = 50, query: str 
 
 
 def get_membership(forum: Forum, membership_id) -> Membership:
-    membership = db.session.get(Membership, membership_id) if isinstance(membership_id, int) else None
+    membership = (
+        db.session.get(Membership, membership_id) if isinstance(membership_id, int) else None
+    )
     if membership is None or membership.forum_id != forum.id:
         raise NotFound()
     return membership
@@ -368,15 +404,24 @@ def _parse_weight(value) -> Decimal:
     return weight.quantize(Decimal("0.001"))
 
 
-def update_membership(actor, membership: Membership, *, role: str, coalition: Coalition | None,
-                      is_delegate: bool, vote_weight) -> None:
+def update_membership(
+    actor,
+    membership: Membership,
+    *,
+    role: str,
+    coalition: Coalition | None,
+    is_delegate: bool,
+    vote_weight,
+) -> None:
     forum = membership.forum
     require_manage(actor, forum)
     if role not in ROLES:
         raise InvalidInput(_("Unknown role."))
     touches_managers = role in MANAGING_ROLES or membership.role in MANAGING_ROLES
     if touches_managers and role != membership.role and not can_administer(actor, forum):
-        raise PermissionDenied(_("Only forum administrators can appoint or remove facilitators and administrators."))
+        raise PermissionDenied(
+            _("Only forum administrators can appoint or remove facilitators and administrators.")
+        )
     if coalition is not None and coalition.forum_id != forum.id:
         raise NotFound()
     if membership.role == "admin" and role != "admin" and _admin_count(forum) <= 1:
@@ -386,43 +431,64 @@ def update_membership(actor, membership: Membership, *, role: str, coalition: Co
     membership.coalition_id = coalition.id if coalition else None
     membership.is_delegate = bool(is_delegate)
     membership.vote_weight = _parse_weight(vote_weight)
-    record("membership.updated", membership, actor=actor, forum=forum, before=before,
-           role=role, delegate=membership.is_delegate, weight=str(membership.vote_weight))
+    record(
+        "membership.updated",
+        membership,
+        actor=actor,
+        forum=forum,
+        before=before,
+        role=role,
+        delegate=membership.is_delegate,
+        weight=str(membership.vote_weight),
+    )
 
 
 def _admin_count(forum: Forum) -> int:
-    return db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.forum_id == forum.id, Membership.role == "admin"
-    ))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.forum_id == forum.id, Membership.role == "admin")
+    )
 
 
 def remove_membership(actor, membership: Membership) -> None:
     forum = membership.forum
     require_manage(actor, forum)
     if membership.role in MANAGING_ROLES and not can_administer(actor, forum):
-        raise PermissionDenied(_("Only forum administrators can appoint or remove facilitators and administrators."))
+        raise PermissionDenied(
+            _("Only forum administrators can appoint or remove facilitators and administrators.")
+        )
     if membership.role == "admin" and _admin_count(forum) <= 1:
         raise Conflict(_("A forum needs at least one administrator."))
     group_ids = select(WorkingGroup.id).where(WorkingGroup.forum_id == forum.id)
-    db.session.execute(delete(WorkingGroupMember).where(
-        WorkingGroupMember.user_id == membership.user_id,
-        WorkingGroupMember.working_group_id.in_(group_ids),
-    ))
+    db.session.execute(
+        delete(WorkingGroupMember).where(
+            WorkingGroupMember.user_id == membership.user_id,
+            WorkingGroupMember.working_group_id.in_(group_ids),
+        )
+    )
     record("membership.removed", membership, actor=actor, forum=forum, user_id=membership.user_id)
     db.session.delete(membership)
 
 
-def add_member(actor, forum: Forum, user: User, *, role: str = "member",
-               coalition: Coalition | None = None) -> Membership:
+def add_member(
+    actor, forum: Forum, user: User, *, role: str = "member", coalition: Coalition | None = None
+) -> Membership:
     require_manage(actor, forum)
     if role not in ROLES:
         raise InvalidInput(_("Unknown role."))
     if role in MANAGING_ROLES and actor is not None and not can_administer(actor, forum):
-        raise PermissionDenied(_("Only forum administrators can appoint or remove facilitators and administrators."))
+        raise PermissionDenied(
+            _("Only forum administrators can appoint or remove facilitators and administrators.")
+        )
     if membership_of(user, forum) is not None:
         raise Conflict(_("This person is already a member of the forum."))
-    membership = Membership(forum_id=forum.id, user_id=user.id, role=role,
-                            coalition_id=coalition.id if coalition else None)
+    membership = Membership(
+        forum_id=forum.id,
+        user_id=user.id,
+        role=role,
+        coalition_id=coalition.id if coalition else None,
+    )
     db.session.add(membership)
     db.session.flush()
     record("membership.created", membership, actor=actor, forum=forum, user_id=user.id, role=role)
@@ -445,9 +511,18 @@ def set_member_groups(actor, membership: Membership, groups: list[WorkingGroup])
 # --- invitations ------------------------------------------------------------
 
 
-def invite(actor, forum: Forum, *, email: str, display_name: str = "", role: str = "member",
-           coalition: Coalition | None = None, country: str | None = None, locale: str | None = None,
-           groups: list[WorkingGroup] = ()) -> Membership:
+def invite(
+    actor,
+    forum: Forum,
+    *,
+    email: str,
+    display_name: str = "",
+    role: str = "member",
+    coalition: Coalition | None = None,
+    country: str | None = None,
+    locale: str | None = None,
+    groups: list[WorkingGroup] = (),
+) -> Membership:
     """Make someone a member and email them.
 
     A new person gets an account waiting for activation and a signed link to
@@ -473,18 +548,37 @@ def send_invitation(actor, forum: Forum, user: User) -> Invitation | None:
     from ..mail.services import queue_email
 
     if user.has_password:
-        queue_email(f"forum-added:{forum.id}:{user.id}", user.email, user.locale, "added_to_forum",
-                    user=user, forum=forum, inviter=actor)
+        queue_email(
+            f"forum-added:{forum.id}:{user.id}",
+            user.email,
+            user.locale,
+            "added_to_forum",
+            user=user,
+            forum=forum,
+            inviter=actor,
+        )
         return None
     now = utcnow()
-    invitation = Invitation(forum_id=forum.id, user_id=user.id, invited_by_id=getattr(actor, "id", None),
-                            expires_at=now + current_app.config["INVITATION_MAX_AGE"])
+    invitation = Invitation(
+        forum_id=forum.id,
+        user_id=user.id,
+        invited_by_id=getattr(actor, "id", None),
+        expires_at=now + current_app.config["INVITATION_MAX_AGE"],
+    )
     db.session.add(invitation)
     db.session.flush()
     token = make_token("invitation", {"i": invitation.id})
-    queue_email(f"invitation:{invitation.id}", user.email, user.locale, "invitation",
-                user=user, forum=forum, inviter=actor, token=token,
-                expires_at=invitation.expires_at)
+    queue_email(
+        f"invitation:{invitation.id}",
+        user.email,
+        user.locale,
+        "invitation",
+        user=user,
+        forum=forum,
+        inviter=actor,
+        token=token,
+        expires_at=invitation.expires_at,
+    )
     record("invitation.sent", invitation, actor=actor, forum=forum, user_id=user.id)
     return invitation
 

@@ -60,8 +60,12 @@ def create_forum():
     if form.validate_on_submit():
         try:
             forum = services.create_forum(
-                current_user, form.slug.data, form.name.data, description=form.description.data,
-                default_locale=form.default_locale.data, is_public=form.is_public.data,
+                current_user,
+                form.slug.data,
+                form.name.data,
+                description=form.description.data,
+                default_locale=form.default_locale.data,
+                is_public=form.is_public.data,
             )
             services.add_member(current_user, forum, current_user, role="admin")
         except ServiceError as error:
@@ -120,8 +124,12 @@ def manage(slug):
         if form.validate_on_submit():
             try:
                 services.update_forum(
-                    current_user, forum, name=form.name.data, description=form.description.data,
-                    default_locale=form.default_locale.data, is_public=form.is_public.data,
+                    current_user,
+                    forum,
+                    name=form.name.data,
+                    description=form.description.data,
+                    default_locale=form.default_locale.data,
+                    is_public=form.is_public.data,
                 )
             except ServiceError as error:
                 db.session.rollback()
@@ -162,12 +170,22 @@ def invite(slug):
     form.coalition_id.choices = _coalition_choices(forum)
     form.group_ids.choices = _group_choices(forum)
     if form.validate_on_submit():
-        coalition = services.get_coalition(forum, form.coalition_id.data) if form.coalition_id.data else None
+        coalition = (
+            services.get_coalition(forum, form.coalition_id.data)
+            if form.coalition_id.data
+            else None
+        )
         try:
             services.invite(
-                current_user, forum, email=form.email.data, display_name=form.display_name.data,
-                role=form.role.data, coalition=coalition, country=form.country.data,
-                locale=form.locale.data, groups=_selected_groups(forum, form.group_ids.data),
+                current_user,
+                forum,
+                email=form.email.data,
+                display_name=form.display_name.data,
+                role=form.role.data,
+                coalition=coalition,
+                country=form.country.data,
+                locale=form.locale.data,
+                groups=_selected_groups(forum, form.group_ids.data),
             )
         except ServiceError as error:
             db.session.rollback()
@@ -192,24 +210,36 @@ def edit_member(slug, membership_id):
         form.coalition_id.data = membership.coalition_id or 0
         form.group_ids.data = [g.id for g in services.groups_of(membership.user, forum)]
     if form.validate_on_submit():
-        coalition = services.get_coalition(forum, form.coalition_id.data) if form.coalition_id.data else None
+        coalition = (
+            services.get_coalition(forum, form.coalition_id.data)
+            if form.coalition_id.data
+            else None
+        )
         try:
             services.update_membership(
-                current_user, membership, role=form.role.data, coalition=coalition,
+                current_user,
+                membership,
+                role=form.role.data,
+                coalition=coalition,
                 is_delegate=form.is_delegate.data,
                 vote_weight=form.vote_weight.data if form.vote_weight.data is not None else 1,
             )
-            services.set_member_groups(current_user, membership, _selected_groups(forum, form.group_ids.data))
+            services.set_member_groups(
+                current_user, membership, _selected_groups(forum, form.group_ids.data)
+            )
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
-            return render_template("forums/member.html", forum=forum, membership=membership,
-                                   form=form), error.status
+            return render_template(
+                "forums/member.html", forum=forum, membership=membership, form=form
+            ), error.status
         db.session.commit()
         flash(_("The membership has been saved."), "success")
         return redirect(url_for("forums.members", slug=slug))
     status = 400 if request.method == "POST" else 200
-    return render_template("forums/member.html", forum=forum, membership=membership, form=form), status
+    return render_template(
+        "forums/member.html", forum=forum, membership=membership, form=form
+    ), status
 
 
 @bp.post("/forums/<slug>/manage/members/<int:membership_id>/remove")
@@ -245,12 +275,22 @@ def import_members(slug):
         report = member_import.import_members(current_user, forum, form.file.data.read())
         db.session.commit()
         if report.error is None:
-            flash(_("%(imported)d imported, %(rejected)d rejected.",
-                    imported=report.imported, rejected=report.rejected),
-                  "success" if not report.rejected else "warning")
+            flash(
+                _(
+                    "%(imported)d imported, %(rejected)d rejected.",
+                    imported=report.imported,
+                    rejected=report.rejected,
+                ),
+                "success" if not report.rejected else "warning",
+            )
     status = 400 if request.method == "POST" and (report is None or report.error) else 200
-    return render_template("forums/import_members.html", forum=forum, form=form,
-                           report=report, columns=member_import.COLUMNS), status
+    return render_template(
+        "forums/import_members.html",
+        forum=forum,
+        form=form,
+        report=report,
+        columns=member_import.COLUMNS,
+    ), status
 
 
 @bp.route("/forums/<slug>/manage/coalitions", methods=["GET", "POST"])
@@ -265,7 +305,9 @@ def coalitions(slug, coalition_id=None):
     status = 200
     if form.validate_on_submit():
         try:
-            services.save_coalition(current_user, forum, form.name.data, form.country.data, coalition)
+            services.save_coalition(
+                current_user, forum, form.name.data, form.country.data, coalition
+            )
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -276,8 +318,13 @@ def coalitions(slug, coalition_id=None):
             return redirect(url_for("forums.coalitions", slug=slug))
     elif request.method == "POST":
         status = 400
-    return render_template("forums/coalitions.html", forum=forum, form=form, coalition=coalition,
-                           coalitions=services.list_coalitions(forum)), status
+    return render_template(
+        "forums/coalitions.html",
+        forum=forum,
+        form=form,
+        coalition=coalition,
+        coalitions=services.list_coalitions(forum),
+    ), status
 
 
 @bp.route("/forums/<slug>/manage/groups", methods=["GET", "POST"])
@@ -299,8 +346,9 @@ def groups(slug):
             return redirect(url_for("forums.edit_group", slug=slug, group_slug=group.slug))
     elif request.method == "POST":
         status = 400
-    return render_template("forums/groups.html", forum=forum, form=form,
-                           groups=services.list_groups(forum)), status
+    return render_template(
+        "forums/groups.html", forum=forum, form=form, groups=services.list_groups(forum)
+    ), status
 
 
 @bp.route("/forums/<slug>/manage/groups/<group_slug>", methods=["GET", "POST"])
@@ -314,7 +362,9 @@ def edit_group(slug, group_slug):
     in_group = {m.user_id for m in members}
     page = services.list_members(forum, per_page=200)
     member_form.membership_id.choices = [
-        (m.id, f"{m.user.display_name} <{m.user.email}>") for m in page.items if m.user_id not in in_group
+        (m.id, f"{m.user.display_name} <{m.user.email}>")
+        for m in page.items
+        if m.user_id not in in_group
     ]
     status = 200
     if form.validate_on_submit():
@@ -330,8 +380,14 @@ def edit_group(slug, group_slug):
             return redirect(url_for("forums.edit_group", slug=slug, group_slug=group.slug))
     elif request.method == "POST":
         status = 400
-    return render_template("forums/edit_group.html", forum=forum, group=group, form=form,
-                           member_form=member_form, members=members), status
+    return render_template(
+        "forums/edit_group.html",
+        forum=forum,
+        group=group,
+        form=form,
+        member_form=member_form,
+        members=members,
+    ), status
 
 
 @bp.post("/forums/<slug>/manage/groups/<group_slug>/members")
@@ -377,7 +433,9 @@ def accept_invitation(token):
     if form.validate_on_submit():
         try:
             user = services.accept_invitation(
-                token, display_name=form.display_name.data, password=form.password.data,
+                token,
+                display_name=form.display_name.data,
+                password=form.password.data,
                 locale=form.locale.data,
             )
         except ServiceError as error:
@@ -389,7 +447,9 @@ def accept_invitation(token):
             flash(_("Welcome to Consult. Your account is ready."), "success")
             return redirect(url_for("forums.forum", slug=forum_slug))
     status = 400 if request.method == "POST" else 200
-    return render_template("forums/accept_invitation.html", form=form, invitation=invitation), status
+    return render_template(
+        "forums/accept_invitation.html", form=form, invitation=invitation
+    ), status
 
 
 @bp.app_template_global()

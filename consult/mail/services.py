@@ -78,10 +78,17 @@ def _send(email: EmailMessage) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         name = email["Message-ID"].strip("<>").split("@")[0] + ".eml"
         (folder / name).write_bytes(bytes(email))
-        log.info("Email to %s: %s\n%s", email["To"], email["Subject"], email.get_body(("plain",)).get_content())
+        log.info(
+            "Email to %s: %s\n%s",
+            email["To"],
+            email["Subject"],
+            email.get_body(("plain",)).get_content(),
+        )
         return
     smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
-    with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
+    with smtp_class(
+        config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]
+    ) as smtp:
         if config["MAIL_USE_TLS"]:
             smtp.starttls()
         if config["MAIL_USERNAME"]:
@@ -121,8 +128,16 @@ def relay_pending(older_than: timedelta = timedelta(0)) -> int:
     """Enqueue every pending row (after Redis was down or lost its data)."""
     cutoff = utcnow() - older_than
     ids = db.session.scalars(
-        select(OutboxEmail.id).where(OutboxEmail.status == "pending", OutboxEmail.created_at <= cutoff)
+        select(OutboxEmail.id).where(
+            OutboxEmail.status == "pending", OutboxEmail.created_at <= cutoff
+        )
     ).all()
     for outbox_id in ids:
-        enqueue("workers.mail.deliver_email", outbox_id, job_id=f"mail-{outbox_id}", queue="mail", retry=_RETRY)
+        enqueue(
+            "workers.mail.deliver_email",
+            outbox_id,
+            job_id=f"mail-{outbox_id}",
+            queue="mail",
+            retry=_RETRY,
+        )
     return len(ids)
