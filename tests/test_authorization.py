@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from consult.accounts import services as accounts
 from consult.accounts.models import User
 from consult.extensions import db
 from consult.forums.models import Coalition, Forum, Membership, WorkingGroup
@@ -79,6 +81,12 @@ MATRIX = {
 VALUE_OVERRIDES = {
     "/forums/<slug>/manage/members/<int:membership_id>/remove": {"membership_id": "victim_id"},
 }
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """These tests sign in dozens of people; hashing is not what they test."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+
 
 _PLACEHOLDER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -161,8 +169,8 @@ def world(make):
         coalition=make.coalition(forum),
         users=users,
         invitee=make.member(forum, make.user(password=None)),
-        victim=make.member(forum),
-        leaver=make.member(forum, groups=[group]).user,
+        victim=make.member(forum, password=None),
+        leaver=make.member(forum, groups=[group], password=None).user,
     )
 
 
