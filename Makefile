@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -d translations > /dev/null
+	$(BIN)/pybabel compile -d translations > /dev/null 2>&1
 
 run: translations
 	$(BIN)/consult dev
@@ -37,7 +37,7 @@ i18n: $(STAMP)
 	$(BIN)/pybabel update -i translations/messages.pot -d translations \
 	  --no-fuzzy-matching --ignore-obsolete > /dev/null
 	$(BIN)/python -m consult.catalogs fill-english
-	$(BIN)/pybabel compile -d translations > /dev/null
+	$(BIN)/pybabel compile -d translations > /dev/null 2>&1
 	$(BIN)/python -m consult.catalogs check || true
 
 clean:
