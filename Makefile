@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test i18n translations bench lint clean
+.PHONY: run test i18n translations lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -4,9 +4,10 @@ Services never touch the request; they raise these, and the handlers here turn
 them into a translated page (or JSON) with the right status.
 """
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 
@@ -77,9 +78,17 @@ def error_response(status: int, message=None):
     message = str(message or _MESSAGES.get(status, _MESSAGES[500]))
     title = str(_TITLES.get(status, _TITLES[500]))
     if _wants_json():
-        body = jsonify(error={"status": status, "title": title, "message": message})
-    else:
+        return make_response(
+            jsonify(error={"status": status, "title": title, "message": message}), status
+        )
+    try:
         body = render_template("errors/error.html", status=status, title=title, message=message)
+    except Exception:
+        # The layout needs the database (the signed-in user); when that is what
+        # failed, answer with a bare page rather than a second error.
+        current_app.logger.exception("Could not render the error page")
+        title, message = escape(title), escape(message)
+        body = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message}</p>"
     return make_response(body, status)
 
 

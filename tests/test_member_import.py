@@ -87,7 +87,8 @@ def test_bad_row_does_not_abort_good_rows(session, make, forum, run_import):
     assert coalition_names(session, forum) == ["Red Sur"]
     assert report.new_coalitions == ["Red Sur"]
 
-    ana, bruno = user_by_email(session, "ana@example.org"), user_by_email(session, "bruno@example.org")
+    ana = user_by_email(session, "ana@example.org")
+    bruno = user_by_email(session, "bruno@example.org")
     assert (ana.display_name, ana.country, ana.locale) == ("Ana Gómez", "CO", "es")
     assert (bruno.country, bruno.locale) == ("BR", "pt")
     red_sur = services.find_coalition(forum, "Red Sur")
@@ -102,9 +103,31 @@ def test_bad_row_does_not_abort_good_rows(session, make, forum, run_import):
         assert count(session, Invitation, Invitation.user_id == user.id) == 1
 
 
-def test_report_line_numbers_count_the_header_as_line_one(run_import):
+@pytest.mark.xfail(strict=True, reason="line = record index + 2, but csv.DictReader skips blank "
+                                       "lines without counting them")
+def test_line_numbers_stay_right_after_a_blank_line(run_import):
     report = run_import(HEADER + "Uno,uno@example.org\n\n,dos@example.org\n")
     assert [(row.line, row.ok) for row in report.rows] == [(2, True), (4, False)]
+
+
+@pytest.mark.xfail(strict=True, reason="the group lookup maps slugs after names, so the slug "
+                                       "'genero' of «Género» hides the group named «Genero»")
+def test_group_named_like_another_groups_slug_is_the_named_group(session, make, forum,
+                                                                 run_import):
+    accented, plain = make.group(forum, "Género"), make.group(forum, "Genero")
+    assert (accented.slug, plain.slug) == ("genero", "genero-2")
+    report = run_import("name,email,groups\nUno,uno@example.org,Genero\n")
+    assert report.imported == 1
+    assert services.groups_of(user_by_email(session, "uno@example.org"), forum) == [plain]
+
+
+@pytest.mark.xfail(strict=True, reason="names are not limited to 200 characters: stored whole on "
+                                       "SQLite, DataError aborting the whole import on PostgreSQL")
+def test_overlong_name_neither_aborts_the_import_nor_overflows(session, run_import):
+    report = run_import("name,email\n" + "x" * 300 + ",long@example.org\nOk,ok@example.org\n")
+    assert any(row.ok and row.email == "ok@example.org" for row in report.rows)
+    long = user_by_email(session, "long@example.org")
+    assert long is None or len(long.display_name) <= 200
 
 
 def test_utf8_with_bom_and_semicolons(session, run_import):
@@ -268,3 +291,4 @@ def test_plain_member_cannot_import(client, session, make, forum):
     with pytest.raises(PermissionDenied):
         member_import.import_members(member, forum, b"name,email\nAna,ana@example.org\n")
     assert user_by_email(session, "ana@example.org") is None
+
