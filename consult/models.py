@@ -11,6 +11,7 @@ from .forums.models import (
     WorkingGroupMember,
 )
 from .mail.models import OutboxEmail
+from .plans.models import Plan, PlanNode, PlanVersion
 
 __all__ = [
     "AuditEvent",
@@ -20,6 +21,9 @@ __all__ = [
     "Invitation",
     "Membership",
     "OutboxEmail",
+    "Plan",
+    "PlanNode",
+    "PlanVersion",
     "User",
     "UserSession",
     "WorkingGroup",

@@ -1,0 +1,479 @@
+"""Read a plan document into a tree: title, preamble, sections, items, bullets,
+footnotes and closing lines.
+
+The input is what facilitators really have: text pasted from PDFs and word
+processors, or Markdown. PDF text carries page-break artefacts (a line that
+starts in lower case continues the previous block, hyphenated words split
+across lines, stray ``**`` emphasis markers); they are repaired here, and
+every repair is reported as a warning for the preview. No word of the input
+is ever dropped.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+MAX_TEXT_LENGTH = 2_000_000
+
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_MONTHS = (
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
+    "diciembre|janeiro|fevereiro|março|marco|maio|junho|julho|setembro|outubro|novembro|"
+    "dezembro|january|february|march|april|may|june|july|august|september|october|november|"
+    "december"
+)
+
+MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+NUMBERED = re.compile(
+    r"^(?:[-–•*]\s*)?(?:\*\*)?(\d{1,3})(?:\.(?!\d)|\))(?:\*\*)?\s*(?:[-–]\s+)?(?=\S)(.*)$"
+)
+LETTERED_ITEM = re.compile(
+    r"^(?:[-–•*]\s*)?\(?([a-z]|[ivx]{2,4})\)\s+(?=\S)(.*)$|^([a-z])\.\s+(?=\S)(.*)$"
+)
+LETTERED_HEADING = re.compile(r"^([A-Z]|[IVXL]{1,5})[.)]\s+(?=\S)(.*)$")
+BULLET = re.compile(r"^([ \t]*)([-–—•·▪◦●○*])\s+(?=\S)(.*)$")
+FOOTNOTE = re.compile(rf"^([{_SUPERSCRIPTS}]+)\s*(?=\S)(.*)$|^\[\^?(\d{{1,3}})\]:?\s+(?=\S)(.*)$")
+DATE = (
+    rf"(?:\d{{1,2}}\s*(?:º|°|o)?\.?\s*(?:de\s+)?(?:{_MONTHS})\.?\s*(?:de\s+|del\s+|,\s*)?\d{{4}}"
+    rf"|(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+)
+CLOSING = re.compile(rf"^[^\W\d_][^,\n]{{0,80}},\s*{DATE}\.?$", re.IGNORECASE)
+PAGE_NUMBER = re.compile(r"^(?:[-–]\s*)?\d{1,4}(?:\s*[-–])?$|^(?:página|pagina|page)\s+\d+", re.I)
+CONTINUATION_START = re.compile(r"^[,;:)\]»”’.]")
+_TERMINAL = '.!?:;”"»)'
+
+WARNINGS = {
+    "joined": _l("Line %(line)d was joined to the previous block (it starts in lower case)."),
+    "dehyphenated": _l("Line %(line)d: a word split by a hyphen at the line end was joined."),
+    "numbering_gap": _l("Line %(line)d: item %(number)s follows item %(previous)s."),
+    "numbering_repeat": _l("Line %(line)d: item %(number)s appears twice in the same section."),
+    "heading_by_shape": _l(
+        "Line %(line)d was read as a section heading (a short line before a list)."
+    ),
+    "page_number": _l("Line %(line)d looks like a page number; remove it if it is one."),
+    "no_title": _l("No title line was found; the title given with the import is used."),
+    "bullet_without_parent": _l("Line %(line)d: a sub-bullet without a bullet above it."),
+}
+
+
+@dataclass
+class ImportWarning:
+    line: int
+    code: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return str(WARNINGS[self.code]) % {"line": self.line, **self.params}
+
+
+@dataclass
+class ParsedNode:
+    kind: str
+    text: str
+    number: str = ""
+    level: int = 1
+    line: int = 0
+    children: list["ParsedNode"] = field(default_factory=list)
+    ref: str = ""
+    key: str = ""
+
+
+@dataclass
+class ParsedPlan:
+    title: str | None
+    nodes: list[ParsedNode]
+    warnings: list[ImportWarning]
+
+    def walk(self) -> Iterator[tuple[ParsedNode, ParsedNode | None, int]]:
+        """Every node in document order, with its parent and depth."""
+
+        def visit(nodes, parent, depth):
+            for node in nodes:
+                yield node, parent, depth
+                yield from visit(node.children, node, depth + 1)
+
+        yield from visit(self.nodes, None, 0)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for node, _parent, _depth in self.walk() if node.kind == kind)
+
+    @property
+    def sections(self) -> int:
+        return self.count("section")
+
+    @property
+    def items(self) -> int:
+        return self.count("item")
+
+    @property
+    def footnotes(self) -> int:
+        return self.count("footnote")
+
+
+# --- text clean-up --------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """NFC; Unix line ends; no control, zero-width or bidi-override characters."""
+    text = unicodedata.normalize("NFC", text[:MAX_TEXT_LENGTH])
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in "\n\t" or category not in {"Cc", "Cf", "Cs", "Co"}:
+            kept.append(ch)
+    return "".join(kept)
+
+
+def clean_inline(text: str) -> str:
+    """Remove stray emphasis markers and squeeze spaces."""
+    text = text.replace("**", "").replace("__", "")
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, for checking that nothing was lost."""
+    return re.findall(r"\w+", unicodedata.normalize("NFC", text).casefold())
+
+
+def dehyphenate_line_breaks(text: str) -> str:
+    """Join words split by a hyphen at a line end (as the importer does)."""
+    return re.sub(r"(?<=[^\W\d_])-[ \t]*\n[ \t]*(?=[a-záéíóúâêôãõçñü])", "", text)
+
+
+# --- line classification --------------------------------------------------
+
+
+def is_all_caps(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters) >= 3 and all(ch.isupper() for ch in letters) and len(text) <= 200
+
+
+def superscript_to_digits(marker: str) -> str:
+    return "".join(str(_SUPERSCRIPTS.index(ch)) if ch in _SUPERSCRIPTS else ch for ch in marker)
+
+
+@dataclass
+class Line:
+    number: int
+    kind: str  # heading, item, bullet, footnote, closing, text
+    text: str
+    label: str = ""
+    style: str = ""  # headings: md, caps, lettered, roman; items: numbered, lettered
+    level: int = 1  # Markdown heading level
+    indent: int = 0
+    blank_before: bool = False
+
+
+ROMAN = re.compile(r"^[IVXL]{2,6}$")
+
+
+def classify(number: int, raw: str, blank_before: bool) -> Line:
+    """What one non-blank line of the source is."""
+    expanded = raw.expandtabs(4)
+    stripped = expanded.strip()
+    indent = len(expanded) - len(expanded.lstrip())
+
+    def line(kind, text, label="", style="", level=1):
+        return Line(number, kind, clean_inline(text), label, style, level, indent, blank_before)
+
+    if match := MD_HEADING.match(stripped):
+        text, level = clean_inline(match.group(2)), len(match.group(1))
+        if labelled := re.match(r"^([A-Z]|[IVXL]{2,6}|\d{1,3})[.)]\s+(\S.*)$", text):
+            return line("heading", labelled.group(2), labelled.group(1), "md", level)
+        return line("heading", text, "", "md", level)
+    if match := FOOTNOTE.match(stripped):
+        if match.group(1):
+            return line("footnote", match.group(2), match.group(1))
+        return line("footnote", match.group(4), match.group(3))
+    if match := NUMBERED.match(stripped):
+        rest = clean_inline(match.group(2))
+        if is_all_caps(rest) and len(rest) <= 150:
+            return line("heading", rest, match.group(1), "caps")
+        return line("item", rest, match.group(1), "numbered")
+    if match := LETTERED_ITEM.match(stripped):
+        label, rest = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+        return line("item", rest, label, "lettered")
+    if (match := LETTERED_HEADING.match(stripped)) and is_all_caps(clean_inline(match.group(2))):
+        style = "roman" if ROMAN.match(match.group(1)) else "lettered"
+        return line("heading", match.group(2), match.group(1), style)
+    if match := BULLET.match(expanded):
+        result = line("bullet", match.group(3))
+        result.indent = len(match.group(1)) + (4 if match.group(2) in "◦○" else 0)
+        return result
+    text = clean_inline(stripped)
+    if is_all_caps(text) and not text.endswith((",", ";")):
+        return line("heading", text, "", "caps")
+    if CLOSING.match(text):
+        return line("closing", text)
+    return line("text", text)
+
+
+# --- blocks: lines joined into paragraphs, items, bullets ------------------
+
+
+def _starts_as_continuation(text: str) -> bool:
+    first = text[:1]
+    return first.islower() or bool(CONTINUATION_START.match(text))
+
+
+def _join(previous: str, addition: str, line_number: int, warnings: list) -> str:
+    if re.search(r"[^\W\d_]-$", previous) and addition[:1].islower():
+        warnings.append(ImportWarning(line_number, "dehyphenated"))
+        return previous[:-1] + addition
+    return f"{previous} {addition}".strip()
+
+
+def read_blocks(text: str) -> tuple[list[Line], list[ImportWarning]]:
+    """Group the source lines into blocks, repairing page-break artefacts."""
+    warnings: list[ImportWarning] = []
+    blocks: list[Line] = []
+    blank = True
+    main_flow: Line | None = None  # the last paragraph, item or bullet
+    for number, raw in enumerate(normalise(text).split("\n"), start=1):
+        if not raw.strip():
+            blank = True
+            continue
+        line = classify(number, raw, blank)
+        previous = blocks[-1] if blocks else None
+        if line.kind == "text" and previous is not None:
+            target = None
+            if not blank and previous.kind in {"text", "item", "bullet", "footnote", "heading"}:
+                # A wrapped line of the same block (Markdown's lazy continuation);
+                # headings only continue with another capitalised line.
+                if previous.kind != "heading" or is_all_caps(line.text):
+                    target = previous
+            elif _starts_as_continuation(line.text):
+                # A page break split the block: join it back, skipping a footnote
+                # that was printed at the bottom of the page in between.
+                if (
+                    previous.kind == "footnote"
+                    and main_flow is not None
+                    and not (main_flow.text.endswith(tuple(_TERMINAL)))
+                ):
+                    target = main_flow
+                elif previous.kind in {"text", "item", "bullet", "footnote"}:
+                    target = previous
+                if target is not None:
+                    warnings.append(ImportWarning(number, "joined"))
+            if target is not None:
+                target.text = _join(target.text, line.text, number, warnings)
+                blank = False
+                continue
+        if (
+            line.kind == "heading"
+            and previous is not None
+            and previous.kind == "heading"
+            and (not blank and previous.style == line.style == "caps" and not line.label)
+        ):
+            previous.text = f"{previous.text} {line.text}"
+            continue
+        if line.kind == "text" and PAGE_NUMBER.match(line.text):
+            warnings.append(ImportWarning(number, "page_number"))
+        blocks.append(line)
+        if line.kind in {"text", "item", "bullet"}:
+            main_flow = line
+        blank = False
+    return blocks, warnings
+
+
+# --- the tree ---------------------------------------------------------------
+
+
+def _closing_lines(blocks: list[Line]) -> None:
+    """A place/date line counts as closing only at the end of the document."""
+    trailing = True
+    for block in reversed(blocks):
+        if block.kind == "footnote":
+            continue
+        if block.kind == "closing" and trailing:
+            continue
+        trailing = False
+        if block.kind == "closing":
+            block.kind = "text"
+
+
+def _title(blocks: list[Line]) -> tuple[str | None, list[Line]]:
+    if not blocks:
+        return None, blocks
+    first = blocks[0]
+    if first.kind == "heading" and first.style == "md" and first.level == 1:
+        return first.text, blocks[1:]
+    if first.kind == "heading" and first.style == "caps" and not first.label:
+        return first.text, blocks[1:]
+    if (
+        first.kind == "text"
+        and len(first.text) <= 200
+        and not first.text.endswith(tuple(".;,:"))
+        and len(blocks) > 1
+    ):
+        return first.text, blocks[1:]
+    return None, blocks
+
+
+def _headings_by_shape(blocks: list[Line], warnings: list[ImportWarning]) -> None:
+    """In a document without explicit headings, a short standalone line that
+    introduces a list reads as a section heading."""
+    if any(b.kind == "heading" for b in blocks):
+        return
+    for index, block in enumerate(blocks[:-1]):
+        following = blocks[index + 1]
+        if (
+            block.kind == "text"
+            and len(block.text) <= 80
+            and block.text[:1].isupper()
+            and not block.text.endswith(tuple(".;,"))
+            and following.kind in {"bullet", "item"}
+            and (index == 0 or block.blank_before)
+        ):
+            block.kind, block.style = "heading", "shape"
+            warnings.append(ImportWarning(block.number, "heading_by_shape"))
+
+
+def parse(text: str, fallback_title: str | None = None) -> ParsedPlan:
+    """Parse a plan document; see the module docstring."""
+    blocks, warnings = read_blocks(text)
+    _closing_lines(blocks)
+    title, blocks = _title(blocks)
+    if title is None:
+        warnings.append(ImportWarning(0, "no_title"))
+        title = fallback_title
+    _headings_by_shape(blocks, warnings)
+    roots = _build_tree(blocks, warnings)
+    plan = ParsedPlan(title=title, nodes=roots, warnings=sorted(warnings, key=lambda w: w.line))
+    assign_refs(plan, warnings)
+    plan.warnings = sorted(warnings, key=lambda w: w.line)
+    return plan
+
+
+def _heading_level(block: Line, md_base: int, has_section: bool, roman_mode: bool) -> int:
+    if block.style == "md":
+        return max(1, block.level - md_base + 1)
+    if block.style == "lettered" and not (roman_mode and block.label in "IVX"):
+        return 2 if has_section else 1
+    return 1
+
+
+def _build_tree(blocks: list[Line], warnings: list[ImportWarning]) -> list[ParsedNode]:
+    md_levels = [b.level for b in blocks if b.kind == "heading" and b.style == "md"]
+    md_base = min(md_levels) if md_levels else 1
+    roman_mode = any(b.kind == "heading" and b.style == "roman" for b in blocks)
+    roots: list[ParsedNode] = []
+    footnotes: list[ParsedNode] = []
+    closings: list[ParsedNode] = []
+    sections: list[ParsedNode] = []  # the open heading at each level
+    last_item: ParsedNode | None = None
+    bullets: list[tuple[int, ParsedNode]] = []  # (indent, node) of the open bullet list
+
+    def container() -> list[ParsedNode]:
+        return sections[-1].children if sections else roots
+
+    for block in blocks:
+        if block.kind == "footnote":
+            footnotes.append(ParsedNode("footnote", block.text, block.label, line=block.number))
+            continue
+        if block.kind == "closing":
+            closings.append(ParsedNode("closing", block.text, line=block.number))
+            continue
+        if block.kind == "heading":
+            level = _heading_level(block, md_base, bool(sections), roman_mode)
+            node = ParsedNode("section", block.text, block.label, level, block.number)
+            while sections and sections[-1].level >= level:
+                sections.pop()
+            container().append(node)
+            sections.append(node)
+            last_item, bullets = None, []
+            continue
+        if block.kind == "item":
+            node = ParsedNode("item", block.text, block.label, line=block.number)
+            if block.style == "lettered" and last_item is not None and last_item.number.isdigit():
+                last_item.children.append(node)
+            else:
+                container().append(node)
+                last_item = node
+            bullets = []
+            continue
+        if block.kind == "bullet":
+            node = ParsedNode("bullet", block.text, line=block.number)
+            while bullets and bullets[-1][0] > block.indent:
+                bullets.pop()
+            if bullets and bullets[-1][0] == block.indent:
+                bullets.pop()
+            if bullets:
+                bullets[-1][1].children.append(node)
+            else:
+                (last_item.children if last_item is not None else container()).append(node)
+            bullets.append((block.indent, node))
+            continue
+        node = ParsedNode("paragraph", block.text, line=block.number)
+        container().append(node)
+        last_item, bullets = None, []
+    return roots + footnotes + closings
+
+
+def _letter(index: int) -> str:
+    return chr(ord("A") + index) if index < 26 else str(index + 1)
+
+
+def assign_refs(plan: ParsedPlan, warnings: list[ImportWarning]) -> None:
+    """Give every node the reference people cite: ``4.7``, ``22.A.3``, ``4.p1``…"""
+    used: set[str] = set()
+
+    def unique(ref: str) -> str:
+        candidate, n = ref, 2
+        while candidate in used:
+            candidate, n = f"{ref}-{n}", n + 1
+        used.add(candidate)
+        return candidate
+
+    def visit(nodes: list[ParsedNode], prefix: str) -> None:
+        join = (lambda part: f"{prefix}.{part}") if prefix else (lambda part: part)
+        counters = {"section": 0, "paragraph": 0, "bullet": 0, "closing": 0}
+        has_items = any(node.kind in {"item", "section"} for node in nodes)
+        previous_number = None
+        for node in nodes:
+            if node.kind == "section":
+                counters["section"] += 1
+                if node.level == 1 or not prefix:
+                    label = node.number if node.number.isdigit() else str(counters["section"])
+                else:
+                    label = node.number or _letter(counters["section"] - 1)
+                node.ref = unique(join(label))
+            elif node.kind == "item":
+                number = node.number
+                if number.isdigit() and previous_number is not None and previous_number.isdigit():
+                    if int(number) == int(previous_number):
+                        warnings.append(
+                            ImportWarning(node.line, "numbering_repeat", {"number": number})
+                        )
+                    elif int(number) != int(previous_number) + 1:
+                        warnings.append(
+                            ImportWarning(
+                                node.line,
+                                "numbering_gap",
+                                {"number": number, "previous": previous_number},
+                            )
+                        )
+                previous_number = number
+                node.ref = unique(join(number))
+            elif node.kind == "paragraph":
+                counters["paragraph"] += 1
+                node.ref = unique(join(f"p{counters['paragraph']}"))
+            elif node.kind == "bullet":
+                counters["bullet"] += 1
+                label = f"b{counters['bullet']}" if has_items else str(counters["bullet"])
+                node.ref = unique(join(label))
+            elif node.kind == "footnote":
+                node.ref = unique(f"fn{superscript_to_digits(node.number)}")
+            elif node.kind == "closing":
+                counters["closing"] += 1
+                node.ref = unique(
+                    "end" if counters["closing"] == 1 else f"end{counters['closing']}"
+                )
+            visit(node.children, node.ref)
+
+    visit(plan.nodes, "")

@@ -1,0 +1,97 @@
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..config import LOCALES
+from ..database import Base, check_in, created_at, intpk
+from ..forums.models import Forum
+
+PLAN_STATUSES = ("draft", "consultation", "approved", "archived")
+VERSION_ORIGINS = ("import", "consolidation", "edit")
+NODE_KINDS = ("section", "paragraph", "item", "bullet", "footnote", "closing")
+
+
+class Plan(Base):
+    """A plan of action of a forum; its text lives in immutable versions."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        CheckConstraint(check_in("status", PLAN_STATUSES), name="status"),
+        CheckConstraint(check_in("language", LOCALES), name="language"),
+    )
+
+    id: Mapped[intpk]
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_versions.id", use_alter=True, ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+
+    forum: Mapped[Forum] = relationship()
+    current_version: Mapped["PlanVersion | None"] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+
+class PlanVersion(Base):
+    """A numbered snapshot of a plan's text. Never changed once written."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "number"),
+        CheckConstraint(check_in("origin", VERSION_ORIGINS), name="origin"),
+    )
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    origin: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    based_on_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_versions.id", ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+    section_count: Mapped[int] = mapped_column(Integer, default=0)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    footnote_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])
+    created_by: Mapped[User | None] = relationship()
+
+
+class PlanNode(Base):
+    """One block of a version's document tree.
+
+    ``key`` is stable: the same item keeps its key from version to version, so
+    amendments and translations keep pointing at it. ``position`` is the
+    document order, so a whole version is read with one ordered query.
+    """
+
+    __tablename__ = "plan_nodes"
+    __table_args__ = (
+        UniqueConstraint("version_id", "key"),
+        CheckConstraint(check_in("kind", NODE_KINDS), name="kind"),
+        Index("ix_plan_nodes_version_position", "version_id", "position"),
+        Index("ix_plan_nodes_version_ref", "version_id", "ref"),
+    )
+
+    id: Mapped[intpk]
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(16))
+    parent_key: Mapped[str | None] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(12))
+    number: Mapped[str] = mapped_column(String(20), default="")
+    ref: Mapped[str] = mapped_column(String(60))
+    text: Mapped[str] = mapped_column(Text)
+
+    @property
+    def is_heading(self) -> bool:
+        return self.kind == "section"

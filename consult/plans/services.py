@@ -1,0 +1,402 @@
+"""Plans and their versions: import, read, edit (always into a new version), compare."""
+
+import difflib
+import secrets
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import joinedload
+
+from ..audit.services import record
+from ..config import LOCALES
+from ..diffing import diff_html
+from ..errors import Conflict, InvalidInput, NotFound
+from ..extensions import db
+from ..forums import services as forums
+from ..forums.models import Forum
+from . import importer
+from .models import Plan, PlanNode, PlanVersion
+
+MAX_NODE_TEXT = 20_000
+
+
+def new_key() -> str:
+    return secrets.token_hex(5)
+
+
+# --- reading ------------------------------------------------------------------
+
+
+def list_plans(forum: Forum) -> list[Plan]:
+    return list(
+        db.session.scalars(
+            select(Plan)
+            .options(joinedload(Plan.current_version))
+            .where(Plan.forum_id == forum.id)
+            .order_by(Plan.created_at.desc(), Plan.id.desc())
+        )
+    )
+
+
+def get_plan(forum: Forum, plan_id) -> Plan:
+    plan = db.session.get(Plan, plan_id) if isinstance(plan_id, int) else None
+    if plan is None or plan.forum_id != forum.id:
+        raise NotFound()
+    return plan
+
+
+def plan_for(user, forum_slug: str, plan_id) -> Plan:
+    """The plan if ``user`` may read its forum (the same 404 otherwise)."""
+    return get_plan(forums.get_forum_for(user, forum_slug), plan_id)
+
+
+def versions(plan: Plan) -> list[PlanVersion]:
+    return list(
+        db.session.scalars(
+            select(PlanVersion)
+            .options(joinedload(PlanVersion.created_by))
+            .where(PlanVersion.plan_id == plan.id)
+            .order_by(PlanVersion.number.desc())
+        )
+    )
+
+
+def get_version(plan: Plan, number=None) -> PlanVersion:
+    """Version ``number`` of the plan, or its current version."""
+    if number is None:
+        version = plan.current_version
+    elif isinstance(number, int):
+        version = db.session.scalar(
+            select(PlanVersion).where(PlanVersion.plan_id == plan.id, PlanVersion.number == number)
+        )
+    else:
+        version = None
+    if version is None:
+        raise NotFound()
+    return version
+
+
+def version_nodes(version: PlanVersion) -> list[PlanNode]:
+    """Every node of a version in document order: one query, whatever the size."""
+    return list(
+        db.session.scalars(
+            select(PlanNode).where(PlanNode.version_id == version.id).order_by(PlanNode.position)
+        )
+    )
+
+
+def find_node(version: PlanVersion, reference: str) -> PlanNode:
+    """A node by the reference people cite (``4.7``) or by its stable key."""
+    reference = (reference or "").strip()
+    node = db.session.scalar(
+        select(PlanNode).where(
+            PlanNode.version_id == version.id,
+            (PlanNode.ref == reference) | (PlanNode.key == reference),
+        )
+    )
+    if node is None:
+        raise NotFound(_("There is no item %(ref)s in this version.", ref=reference))
+    return node
+
+
+def outline(nodes: list[PlanNode]) -> list[PlanNode]:
+    """The headings, for the section navigation."""
+    return [node for node in nodes if node.kind == "section"]
+
+
+# --- writing versions -----------------------------------------------------
+
+
+def _rows_from_parsed(parsed: importer.ParsedPlan, keys: dict[int, str] | None = None) -> list[dict]:
+    rows = []
+    node_keys: dict[int, str] = {}
+    for position, (node, parent, depth) in enumerate(parsed.walk()):
+        key = (keys or {}).get(id(node)) or new_key()
+        node_keys[id(node)] = key
+        rows.append(
+            {
+                "key": key,
+                "parent_key": node_keys[id(parent)] if parent is not None else None,
+                "position": position,
+                "depth": depth,
+                "kind": node.kind,
+                "number": node.number[:20],
+                "ref": node.ref[:60],
+                "text": node.text,
+            }
+        )
+    return rows
+
+
+def _counts(rows: list[dict]) -> dict:
+    return {
+        "section_count": sum(1 for row in rows if row["kind"] == "section"),
+        "item_count": sum(1 for row in rows if row["kind"] == "item"),
+        "footnote_count": sum(1 for row in rows if row["kind"] == "footnote"),
+    }
+
+
+def write_version(
+    plan: Plan,
+    rows: list[dict],
+    *,
+    title: str,
+    origin: str,
+    actor,
+    note: str = "",
+    based_on: PlanVersion | None = None,
+) -> PlanVersion:
+    """Add the next version with ``rows`` as its nodes and make it current.
+
+    With ``based_on``, the plan must still be at that version: two
+    facilitators editing the same version cannot overwrite each other.
+    """
+    if based_on is not None:
+        moved = db.session.execute(
+            update(Plan)
+            .where(Plan.id == plan.id, Plan.current_version_id == based_on.id)
+            .values(current_version_id=based_on.id)
+        ).rowcount
+        if not moved:
+            raise Conflict(
+                _("Someone saved a newer version of this plan in the meantime. Your text is kept below.")
+            )
+    number = (
+        db.session.scalar(select(func.max(PlanVersion.number)).where(PlanVersion.plan_id == plan.id))
+        or 0
+    ) + 1
+    version = PlanVersion(
+        plan_id=plan.id,
+        number=number,
+        title=title[:300],
+        origin=origin,
+        note=note,
+        based_on_id=based_on.id if based_on else None,
+        created_by_id=getattr(actor, "id", None),
+        **_counts(rows),
+    )
+    db.session.add(version)
+    db.session.flush()
+    if rows:
+        db.session.execute(insert(PlanNode), [{**row, "version_id": version.id} for row in rows])
+    plan.current_version_id = version.id
+    db.session.flush()
+    db.session.refresh(plan)
+    record(f"plan.version_{origin}", version, actor=actor, forum=plan.forum, number=number)
+    return version
+
+
+# --- import -----------------------------------------------------------------
+
+
+def preview(text: str, title: str | None = None) -> importer.ParsedPlan:
+    if not (text or "").strip():
+        raise InvalidInput(_("The document is empty."))
+    return importer.parse(text, title)
+
+
+def import_plan(
+    actor, forum: Forum, text: str, *, title: str = "", language: str = "es", filename: str = ""
+) -> Plan:
+    """A new plan from a document's text; its first version is the import."""
+    forums.require_manage(actor, forum)
+    if language not in LOCALES:
+        raise InvalidInput(_("Unknown language."))
+    parsed = preview(text, title.strip() or None)
+    if not any(True for _node in parsed.walk()):
+        raise InvalidInput(_("No text was found in the document."))
+    plan_title = (
+        parsed.title or title.strip() or PurePath(filename).stem or _("Untitled plan")
+    )[:300]
+    plan = Plan(
+        forum_id=forum.id,
+        title=plan_title,
+        status="draft",
+        language=language,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(plan)
+    db.session.flush()
+    note = _("Imported from %(name)s", name=filename) if filename else _("Imported")
+    write_version(
+        plan, _rows_from_parsed(parsed), title=plan_title, origin="import", actor=actor, note=note
+    )
+    return plan
+
+
+def _match_keys(parsed: importer.ParsedPlan, old_nodes: list[PlanNode]) -> dict[int, str]:
+    """Keep each node's stable key across a re-import: same text first, then same reference."""
+    by_text: dict[tuple[str, str], list[PlanNode]] = {}
+    by_ref: dict[tuple[str, str], PlanNode] = {}
+    for node in old_nodes:
+        by_text.setdefault((node.kind, node.text), []).append(node)
+        by_ref[(node.kind, node.ref)] = node
+    used: set[str] = set()
+    keys: dict[int, str] = {}
+    pending = []
+    for node, _parent, _depth in parsed.walk():
+        candidates = [c for c in by_text.get((node.kind, node.text), []) if c.key not in used]
+        if candidates:
+            keys[id(node)] = candidates[0].key
+            used.add(candidates[0].key)
+        else:
+            pending.append(node)
+    for node in pending:
+        old = by_ref.get((node.kind, node.ref))
+        if old is not None and old.key not in used:
+            keys[id(node)] = old.key
+            used.add(old.key)
+    return keys
+
+
+def replace_text(actor, plan: Plan, base: PlanVersion, text: str, note: str = "") -> PlanVersion:
+    """A new version from the whole document edited as text (keys kept where possible)."""
+    forums.require_manage(actor, plan.forum)
+    _require_editable(plan)
+    parsed = preview(text, base.title)
+    keys = _match_keys(parsed, version_nodes(base))
+    rows = _rows_from_parsed(parsed, keys)
+    return write_version(
+        plan,
+        rows,
+        title=parsed.title or base.title,
+        origin="edit",
+        actor=actor,
+        note=note or _("Edited by hand"),
+        based_on=base,
+    )
+
+
+def edit_node(
+    actor, plan: Plan, base: PlanVersion, key: str, new_text: str, note: str = ""
+) -> PlanVersion:
+    """A new version in which one node's text is replaced."""
+    forums.require_manage(actor, plan.forum)
+    _require_editable(plan)
+    new_text = importer.clean_inline(importer.normalise(new_text or "").replace("\n", " "))
+    if not new_text:
+        raise InvalidInput(_("The text cannot be empty; to remove an item, propose its deletion."))
+    if len(new_text) > MAX_NODE_TEXT:
+        raise InvalidInput(_("The text is too long (at most %(count)d characters).", count=MAX_NODE_TEXT))
+    nodes = version_nodes(base)
+    if not any(node.key == key for node in nodes):
+        raise NotFound()
+    rows = [
+        {
+            "key": node.key,
+            "parent_key": node.parent_key,
+            "position": node.position,
+            "depth": node.depth,
+            "kind": node.kind,
+            "number": node.number,
+            "ref": node.ref,
+            "text": new_text if node.key == key else node.text,
+        }
+        for node in nodes
+    ]
+    return write_version(
+        plan, rows, title=base.title, origin="edit", actor=actor, note=note, based_on=base
+    )
+
+
+def _require_editable(plan: Plan) -> None:
+    if plan.status in ("approved", "archived"):
+        raise Conflict(_("This plan is approved or archived; its text can no longer change."))
+
+
+# --- comparing ----------------------------------------------------------------
+
+
+@dataclass
+class NodeChange:
+    status: str  # added, removed, changed, moved, unchanged
+    old: PlanNode | None
+    new: PlanNode | None
+
+    @property
+    def node(self) -> PlanNode:
+        return self.new or self.old
+
+    @property
+    def diff(self) -> Markup:
+        if self.old is not None and self.new is not None:
+            return diff_html(self.old.text, self.new.text)
+        if self.new is not None:
+            return Markup("<ins>{}</ins>").format(self.new.text)
+        return Markup("<del>{}</del>").format(self.old.text)
+
+
+def compare(old_version: PlanVersion, new_version: PlanVersion) -> list[NodeChange]:
+    """Every node of both versions, matched by stable key, in the new order
+    (removed nodes where they used to be). Moved items are followed by key."""
+    old_nodes, new_nodes = version_nodes(old_version), version_nodes(new_version)
+    old_by_key = {node.key: node for node in old_nodes}
+    new_by_key = {node.key: node for node in new_nodes}
+    common_old = [n.key for n in old_nodes if n.key in new_by_key]
+    common_new = [n.key for n in new_nodes if n.key in old_by_key]
+    in_order: set[str] = set()
+    matcher = difflib.SequenceMatcher(a=common_old, b=common_new, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        in_order.update(common_old[block.a : block.a + block.size])
+
+    changes: list[NodeChange] = []
+    for node in new_nodes:
+        old = old_by_key.get(node.key)
+        if old is None:
+            status = "added"
+        elif node.key not in in_order or old.parent_key != node.parent_key:
+            status = "moved"
+        elif old.text != node.text or old.number != node.number:
+            status = "changed"
+        else:
+            status = "unchanged"
+        changes.append(NodeChange(status, old, node))
+
+    # Removed nodes go back after the nearest earlier node that still exists.
+    position = {change.node.key: index for index, change in enumerate(changes)}
+    anchor_index = -1
+    inserts: list[tuple[int, int, NodeChange]] = []
+    for order, node in enumerate(old_nodes):
+        if node.key in new_by_key:
+            anchor_index = position[node.key]
+        else:
+            inserts.append((anchor_index, order, NodeChange("removed", node, None)))
+    # Inserting from the back keeps every earlier index valid and the old order.
+    for anchor, _order, change in sorted(inserts, key=lambda x: (x[0], x[1]), reverse=True):
+        changes.insert(anchor + 1, change)
+    return changes
+
+
+def changelog_markdown(plan: Plan, old: PlanVersion, new: PlanVersion, changes: list[NodeChange]) -> str:
+    """The change log as Markdown, for download."""
+    labels = {
+        "added": _("Added"),
+        "removed": _("Removed"),
+        "changed": _("Changed"),
+        "moved": _("Moved"),
+    }
+    lines = [
+        f"# {plan.title}",
+        "",
+        _("Changes from version %(old)d to version %(new)d", old=old.number, new=new.number),
+        "",
+    ]
+    for change in changes:
+        if change.status == "unchanged":
+            continue
+        node = change.node
+        lines.append(f"## {node.ref} · {labels[change.status]}")
+        lines.append("")
+        if change.status == "changed" or (change.status == "moved" and change.old.text != change.new.text):
+            lines.append(f"- {_('Before')}: {change.old.text}")
+            lines.append(f"- {_('After')}: {change.new.text}")
+        else:
+            lines.append(node.text)
+        lines.append("")
+    if len(lines) == 4:
+        lines.append(_("No differences."))
+    return "\n".join(lines) + "\n"
+
