@@ -70,7 +70,9 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
+    from .plans.views import bp as plans_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(forums_bp)
+    app.register_blueprint(plans_bp)

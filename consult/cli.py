@@ -26,6 +26,7 @@ def register_cli(app) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(mail_group)
     app.cli.add_command(dev_command)
+    app.cli.add_command(plans_group)
 
 
 def _fail(message: str) -> None:
@@ -128,6 +129,115 @@ def users_invite(email, forum_slug, name, role, coalition, locale):
         _fail(error.message)
     db.session.commit()
     click.echo(f"invited user={membership.user_id} forum={forum.slug} role={role}")
+
+
+# --- plans --------------------------------------------------------------
+
+
+@click.group("plans")
+def plans_group():
+    """Import, show and export plans."""
+
+
+def _plan_by_id(plan_id: int):
+    from .plans.models import Plan
+
+    plan = db.session.get(Plan, plan_id)
+    if plan is None:
+        _fail(f"no plan {plan_id}")
+    return plan
+
+
+@plans_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--forum", "forum_slug", required=True)
+@click.option("--title", default="", help="Title when the document has none.")
+@click.option("--lang", "language", type=click.Choice(["es", "en", "pt"]), default="es")
+@with_appcontext
+def plans_import(file, forum_slug, title, language):
+    """Import FILE (.txt, .md or .docx) as a new plan of a forum."""
+    from sqlalchemy import select
+
+    from .errors import ServiceError
+    from .forums.models import Forum
+    from .plans import services
+    from .uploads import decode_text
+
+    forum = db.session.scalar(select(Forum).where(Forum.slug == forum_slug))
+    if forum is None:
+        _fail(f"no forum {forum_slug!r}")
+    data = file.read_bytes()
+    try:
+        if file.suffix.lower() == ".docx":
+            from .plans.docx_reader import read_docx
+
+            text = read_docx(data)
+        else:
+            text = decode_text(data)
+        plan = services.import_plan(
+            None, forum, text, title=title, language=language, filename=file.name
+        )
+    except ServiceError as error:
+        _fail(error.message)
+    db.session.commit()
+    version = plan.current_version
+    for warning in services.preview(text, title or None).warnings:
+        click.echo(f"warning: {warning.message}")
+    click.echo(
+        f"plan={plan.id} sections={version.section_count} items={version.item_count} "
+        f"footnotes={version.footnote_count}"
+    )
+
+
+@plans_group.command("show")
+@click.argument("plan_id", type=int)
+@click.option("--version", "number", type=int, default=None)
+@with_appcontext
+def plans_show(plan_id, number):
+    """Print the outline of a plan version with each node's reference."""
+    from .errors import ServiceError
+    from .plans import services
+
+    plan = _plan_by_id(plan_id)
+    try:
+        version = services.get_version(plan, number)
+    except ServiceError as error:
+        _fail(error.message)
+    click.echo(f"{version.title} (version {version.number})")
+    for node in services.version_nodes(version):
+        text = node.text if len(node.text) <= 70 else node.text[:69] + "…"
+        click.echo(f"{'  ' * node.depth}{node.ref:<10} {node.kind:<9} {text}")
+
+
+@plans_group.command("export")
+@click.argument("plan_id", type=int)
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "html", "pdf", "docx", "odt"]), required=True
+)
+@click.option("--version", "number", type=int, default=None)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@with_appcontext
+def plans_export(plan_id, fmt, number, output):
+    """Write a version of a plan as Markdown, HTML, PDF, DOCX or ODT."""
+    from .errors import ServiceError
+    from .plans import services
+    from .plans.documents import export_filename, render
+    from .plans.markdown import to_markdown
+
+    plan = _plan_by_id(plan_id)
+    try:
+        version = services.get_version(plan, number)
+    except ServiceError as error:
+        _fail(error.message)
+    nodes = services.version_nodes(version)
+    if fmt == "md":
+        content = to_markdown(version.title, nodes).encode()
+        filename = export_filename(plan, version, "md")
+    else:
+        content, _mimetype, filename = render(fmt, plan, version, nodes)
+    target = output or Path(filename)
+    target.write_bytes(content)
+    click.echo(f"wrote {target} ({len(content)} bytes)")
 
 
 # --- jobs ---------------------------------------------------------------

@@ -1,10 +1,15 @@
 """The demo forum: loaded once by `consult demo` (and so by `make run`)."""
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from ..accounts.services import create_user
 from ..forums import services as forums
 from ..forums.models import Forum
+from ..plans.services import import_plan
+
+SAMPLE_PLAN = Path(__file__).with_name("bogota-2007-coaliciones-diversidad-cultural.es.txt")
 
 DEMO_PASSWORD = "consult-demo"  # noqa: S105 (published demo login)
 DEMO_FORUM = "coaliciones-americas"
@@ -73,6 +78,14 @@ def load_demo() -> bool:
             forums.add_group_member(
                 None, groups[index], user, role="facilitator" if role == "facilitator" else "member"
             )
+    import_plan(
+        None,
+        forum,
+        SAMPLE_PLAN.read_text(encoding="utf-8"),
+        title="Plan de trabajo de las coaliciones para la diversidad cultural de América (2007)",
+        language="es",
+        filename=SAMPLE_PLAN.name,
+    )
     return True
 
 

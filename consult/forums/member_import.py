@@ -13,6 +13,7 @@ from ..config import LOCALES
 from ..errors import ServiceError
 from ..extensions import db
 from ..i18n import country_choices
+from ..uploads import decode_text
 from . import services
 from .models import Forum, WorkingGroup
 
@@ -69,16 +70,6 @@ class ImportReport:
 
 class RowError(Exception):
     pass
-
-
-def decode_upload(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Latin-1 / Windows-1252 as spreadsheets write it."""
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1", errors="replace")
 
 
 def _reader(text: str) -> csv.DictReader:
@@ -165,7 +156,7 @@ def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
     if len(data) > MAX_BYTES:
         report.error = _("The file is too large (at most 2 MB).")
         return report
-    reader = _reader(decode_upload(data))
+    reader = _reader(decode_text(data))
     headers = [_canonical_header(h) for h in (reader.fieldnames or [])]
     missing = [column for column in REQUIRED if column not in headers]
     if missing:

@@ -40,7 +40,11 @@ def to_markdown(title: str, nodes: list[PlanNode]) -> str:
         elif node.kind == "footnote":
             if previous_kind != "footnote":
                 out.append("")
-            marker = f"[^{node.number}]:" if node.number.isascii() and node.number.isdigit() else node.number
+            marker = (
+                f"[^{node.number}]:"
+                if node.number.isascii() and node.number.isdigit()
+                else node.number
+            )
             out.append(f"{marker} {node.text}")
         elif node.kind == "closing":
             out += ["", node.text]

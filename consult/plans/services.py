@@ -110,7 +110,9 @@ def outline(nodes: list[PlanNode]) -> list[PlanNode]:
 # --- writing versions -----------------------------------------------------
 
 
-def _rows_from_parsed(parsed: importer.ParsedPlan, keys: dict[int, str] | None = None) -> list[dict]:
+def _rows_from_parsed(
+    parsed: importer.ParsedPlan, keys: dict[int, str] | None = None
+) -> list[dict]:
     rows = []
     node_keys: dict[int, str] = {}
     for position, (node, parent, depth) in enumerate(parsed.walk()):
@@ -162,10 +164,15 @@ def write_version(
         ).rowcount
         if not moved:
             raise Conflict(
-                _("Someone saved a newer version of this plan in the meantime. Your text is kept below.")
+                _(
+                    "Someone saved a newer version of this plan in the meantime. "
+                    "Your text is kept below."
+                )
             )
     number = (
-        db.session.scalar(select(func.max(PlanVersion.number)).where(PlanVersion.plan_id == plan.id))
+        db.session.scalar(
+            select(func.max(PlanVersion.number)).where(PlanVersion.plan_id == plan.id)
+        )
         or 0
     ) + 1
     version = PlanVersion(
@@ -208,9 +215,9 @@ def import_plan(
     parsed = preview(text, title.strip() or None)
     if not any(True for _node in parsed.walk()):
         raise InvalidInput(_("No text was found in the document."))
-    plan_title = (
-        parsed.title or title.strip() or PurePath(filename).stem or _("Untitled plan")
-    )[:300]
+    plan_title = (parsed.title or title.strip() or PurePath(filename).stem or _("Untitled plan"))[
+        :300
+    ]
     plan = Plan(
         forum_id=forum.id,
         title=plan_title,
@@ -280,7 +287,9 @@ def edit_node(
     if not new_text:
         raise InvalidInput(_("The text cannot be empty; to remove an item, propose its deletion."))
     if len(new_text) > MAX_NODE_TEXT:
-        raise InvalidInput(_("The text is too long (at most %(count)d characters).", count=MAX_NODE_TEXT))
+        raise InvalidInput(
+            _("The text is too long (at most %(count)d characters).", count=MAX_NODE_TEXT)
+        )
     nodes = version_nodes(base)
     if not any(node.key == key for node in nodes):
         raise NotFound()
@@ -370,7 +379,9 @@ def compare(old_version: PlanVersion, new_version: PlanVersion) -> list[NodeChan
     return changes
 
 
-def changelog_markdown(plan: Plan, old: PlanVersion, new: PlanVersion, changes: list[NodeChange]) -> str:
+def changelog_markdown(
+    plan: Plan, old: PlanVersion, new: PlanVersion, changes: list[NodeChange]
+) -> str:
     """The change log as Markdown, for download."""
     labels = {
         "added": _("Added"),
@@ -390,7 +401,9 @@ def changelog_markdown(plan: Plan, old: PlanVersion, new: PlanVersion, changes: 
         node = change.node
         lines.append(f"## {node.ref} · {labels[change.status]}")
         lines.append("")
-        if change.status == "changed" or (change.status == "moved" and change.old.text != change.new.text):
+        if change.status == "changed" or (
+            change.status == "moved" and change.old.text != change.new.text
+        ):
             lines.append(f"- {_('Before')}: {change.old.text}")
             lines.append(f"- {_('After')}: {change.new.text}")
         else:
@@ -399,4 +412,3 @@ def changelog_markdown(plan: Plan, old: PlanVersion, new: PlanVersion, changes: 
     if len(lines) == 4:
         lines.append(_("No differences."))
     return "\n".join(lines) + "\n"
-

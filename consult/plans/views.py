@@ -1,0 +1,301 @@
+from pathlib import PurePath
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..errors import Conflict, InvalidInput, ServiceError
+from ..extensions import db
+from ..forums import services as forums
+from ..uploads import check_size, decode_text
+from . import services
+from .forms import DocumentEditForm, ImportForm, NodeEditForm
+from .layout import number_lines
+from .markdown import to_markdown
+
+bp = Blueprint("plans", __name__, url_prefix="/forums/<slug>/plans")
+
+MAX_UPLOAD = 8 * 1024 * 1024
+EXPORT_FORMATS = ("md", "html", "pdf", "docx", "odt")
+
+
+def _version_arg(name: str = "version") -> int | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 6:
+        abort(400)
+    return int(value)
+
+
+def _download(content: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response
+
+
+@bp.get("/")
+def index(slug):
+    forum = forums.get_forum_for(current_user, slug)
+    return render_template(
+        "plans/index.html",
+        forum=forum,
+        plans=services.list_plans(forum),
+        can_manage=forums.can_manage(current_user, forum),
+    )
+
+
+def _uploaded_text(form: ImportForm) -> str | None:
+    upload = form.file.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    data = upload.read()
+    check_size(data, MAX_UPLOAD)
+    name = PurePath(upload.filename).name[:255]
+    form.filename.data = name
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".docx":
+        from .docx_reader import read_docx
+
+        return read_docx(data)
+    if suffix in ("", ".txt", ".md", ".markdown", ".text"):
+        return decode_text(data)
+    raise InvalidInput(_("Choose a .txt, .md or .docx file."))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_plan(slug):
+    forum = forums.get_forum_for(current_user, slug)
+    forums.require_manage(current_user, forum)
+    form = ImportForm()
+    if request.method == "GET":
+        form.language.data = forum.default_locale
+        return render_template("plans/import.html", forum=forum, form=form, parsed=None)
+    parsed, status = None, 200
+    if form.validate_on_submit():
+        try:
+            uploaded = _uploaded_text(form)
+            if uploaded is not None:
+                form.text.data = uploaded
+            if request.form.get("action") == "save":
+                plan = services.import_plan(
+                    current_user,
+                    forum,
+                    form.text.data or "",
+                    title=form.title.data or "",
+                    language=form.language.data,
+                    filename=form.filename.data or "",
+                )
+                db.session.commit()
+                flash(_("The plan has been imported as version 1."), "success")
+                return redirect(url_for("plans.show", slug=slug, plan_id=plan.id))
+            parsed = services.preview(form.text.data or "", form.title.data or None)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+    else:
+        status = 400
+    return render_template("plans/import.html", forum=forum, form=form, parsed=parsed), status
+
+
+@bp.get("/<int:plan_id>/")
+@bp.get("/<int:plan_id>/versions/<int:number>")
+def show(slug, plan_id, number=None):
+    plan = services.plan_for(current_user, slug, plan_id)
+    version = services.get_version(plan, number)
+    nodes = services.version_nodes(version)
+    return render_template(
+        "plans/show.html",
+        forum=plan.forum,
+        plan=plan,
+        version=version,
+        is_current=version.id == plan.current_version_id,
+        outline=services.outline(nodes),
+        numbered=number_lines(nodes),
+        can_manage=forums.can_manage(current_user, plan.forum),
+        formats=EXPORT_FORMATS,
+    )
+
+
+@bp.get("/<int:plan_id>/history")
+def history(slug, plan_id):
+    plan = services.plan_for(current_user, slug, plan_id)
+    return render_template(
+        "plans/history.html", forum=plan.forum, plan=plan, versions=services.versions(plan)
+    )
+
+
+@bp.get("/<int:plan_id>/compare")
+def compare(slug, plan_id):
+    plan = services.plan_for(current_user, slug, plan_id)
+    old = services.get_version(plan, _version_arg("from") or 1)
+    new = services.get_version(plan, _version_arg("to"))
+    changes = services.compare(old, new)
+    if request.args.get("format") == "md":
+        text = services.changelog_markdown(plan, old, new, changes)
+        return _download(
+            text.encode(), "text/markdown; charset=utf-8", f"changes-v{old.number}-v{new.number}.md"
+        )
+    summary = {}
+    for change in changes:
+        summary[change.status] = summary.get(change.status, 0) + 1
+    return render_template(
+        "plans/compare.html",
+        forum=plan.forum,
+        plan=plan,
+        old=old,
+        new=new,
+        changes=changes,
+        summary=summary,
+        versions=services.versions(plan),
+    )
+
+
+@bp.get("/<int:plan_id>/export/<fmt>")
+def export(slug, plan_id, fmt):
+    if fmt not in EXPORT_FORMATS:
+        abort(404)
+    plan = services.plan_for(current_user, slug, plan_id)
+    version = services.get_version(plan, _version_arg())
+    nodes = services.version_nodes(version)
+    if fmt == "md":
+        from .documents import export_filename
+
+        return _download(
+            to_markdown(version.title, nodes).encode(),
+            "text/markdown; charset=utf-8",
+            export_filename(plan, version, "md"),
+        )
+    from .documents import render
+
+    content, mimetype, filename = render(fmt, plan, version, nodes)
+    return _download(content, mimetype, filename)
+
+
+@bp.route("/<int:plan_id>/nodes/<key>/edit", methods=["GET", "POST"])
+@login_required
+def edit_node(slug, plan_id, key):
+    plan = services.plan_for(current_user, slug, plan_id)
+    forums.require_manage(current_user, plan.forum)
+    current = services.get_version(plan)
+    node = services.find_node(current, key)
+    form = NodeEditForm()
+    if request.method == "GET":
+        form.text.data, form.base_version.data = node.text, current.number
+    status, conflict = 200, None
+    if form.validate_on_submit():
+        base = services.get_version(plan, form.base_version.data)
+        try:
+            version = services.edit_node(
+                current_user, plan, base, node.key, form.text.data, form.note.data or ""
+            )
+        except Conflict as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status, conflict = 409, services.find_node(current, node.key)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            flash(_("Saved as version %(number)d.", number=version.number), "success")
+            return redirect(url_for("plans.show", slug=slug, plan_id=plan.id) + f"#ref-{node.ref}")
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "plans/edit_node.html", forum=plan.forum, plan=plan, node=node, form=form, conflict=conflict
+    ), status
+
+
+@bp.route("/<int:plan_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_document(slug, plan_id):
+    plan = services.plan_for(current_user, slug, plan_id)
+    forums.require_manage(current_user, plan.forum)
+    current = services.get_version(plan)
+    form = DocumentEditForm()
+    if request.method == "GET":
+        form.text.data = to_markdown(current.title, services.version_nodes(current))
+        form.base_version.data = current.number
+    status, conflict = 200, None
+    if form.validate_on_submit():
+        base = services.get_version(plan, form.base_version.data)
+        try:
+            version = services.replace_text(
+                current_user, plan, base, form.text.data, form.note.data or ""
+            )
+        except Conflict as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = 409
+            conflict = to_markdown(current.title, services.version_nodes(current))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            flash(_("Saved as version %(number)d.", number=version.number), "success")
+            return redirect(url_for("plans.show", slug=slug, plan_id=plan.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "plans/edit_document.html",
+        forum=plan.forum,
+        plan=plan,
+        form=form,
+        version=current,
+        conflict=conflict,
+    ), status
+
+
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "consultation": _l("In consultation"),
+    "approved": _l("Approved"),
+    "archived": _l("Archived"),
+}
+ORIGIN_LABELS = {
+    "import": _l("imported"),
+    "consolidation": _l("consolidated from amendments"),
+    "edit": _l("edited by hand"),
+}
+KIND_LABELS = {
+    "section": _l("Section"),
+    "paragraph": _l("Paragraph"),
+    "item": _l("Item"),
+    "bullet": _l("Bullet"),
+    "footnote": _l("Footnote"),
+    "closing": _l("Closing"),
+}
+CHANGE_LABELS = {
+    "added": _l("added"),
+    "removed": _l("removed"),
+    "changed": _l("changed"),
+    "moved": _l("moved"),
+    "unchanged": _l("unchanged"),
+}
+
+
+@bp.app_template_global()
+def plan_status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global()
+def version_origin_label(origin: str) -> str:
+    return str(ORIGIN_LABELS.get(origin, origin))
+
+
+@bp.app_template_global()
+def node_kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+@bp.app_template_global()
+def change_status_label(status: str) -> str:
+    return str(CHANGE_LABELS.get(status, status))

@@ -1,0 +1,23 @@
+"""Reading uploaded text files as people produce them."""
+
+from flask_babel import gettext as _
+
+from .errors import InvalidInput
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252 / Latin-1 as spreadsheets and
+    older word processors write it."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def check_size(data: bytes, limit: int) -> None:
+    if len(data) > limit:
+        raise InvalidInput(
+            _("The file is too large (at most %(size)d MB).", size=max(1, limit // (1024 * 1024)))
+        )
