@@ -56,6 +56,10 @@ def check_in(column: str, values) -> str:
     return f"{column} IN ({quoted})"
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, connection_record):
     """WAL, a busy timeout and enforced foreign keys for the embedded database.
@@ -67,6 +71,9 @@ def _tune_sqlite(dbapi_connection, connection_record):
     if not module.startswith("sqlite3"):
         return
     dbapi_connection.isolation_level = None
+    # SQLite's own lower() only knows A-Z; case-insensitive checks must also
+    # see "EDUCACIÓN" and "educación" as the same name, as PostgreSQL does.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=15000")

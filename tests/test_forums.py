@@ -33,8 +33,15 @@ def user_by_email(session, email):
 
 
 def invite_form(**values):
-    data = {"email": NEW_EMAIL, "display_name": "Nueva Persona", "role": "member",
-            "coalition_id": "0", "country": "", "locale": "es", "group_ids": []}
+    data = {
+        "email": NEW_EMAIL,
+        "display_name": "Nueva Persona",
+        "role": "member",
+        "coalition_id": "0",
+        "country": "",
+        "locale": "es",
+        "group_ids": [],
+    }
     data.update(values)
     return data
 
@@ -44,8 +51,20 @@ def member_form(role="member", vote_weight="1", **values):
 
 
 def accept_form(password=PASSWORD, confirm=PASSWORD, **values):
-    return {"display_name": "Nueva", "locale": "es", "password": password, "confirm": confirm,
-            **values}
+    return {
+        "display_name": "Nueva",
+        "locale": "es",
+        "password": password,
+        "confirm": confirm,
+        **values,
+    }
+
+
+def visitor(app):
+    """A browser of someone not signed in who reads English."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 def invite_url(forum):
@@ -63,14 +82,14 @@ def forum(make):
 
 @pytest.fixture
 def facilitator(make, forum, client):
-    membership = make.member(forum, role="facilitator")
+    membership = make.member(forum, role="facilitator", locale="en")
     sign_in(client, membership.user)
     return membership.user
 
 
 @pytest.fixture
 def forum_admin(make, forum, client):
-    membership = make.member(forum, role="admin")
+    membership = make.member(forum, role="admin", locale="en")
     sign_in(client, membership.user)
     return membership.user
 
@@ -86,15 +105,21 @@ def invitation_link(client, session, forum, facilitator):
 # --- the invitation journey -------------------------------------------------
 
 
-def test_invited_person_activates_account_through_emailed_link(app, client, session, make,
-                                                               forum, facilitator):
+def test_invited_person_activates_account_through_emailed_link(
+    app, client, session, make, forum, facilitator
+):
     coalition = make.coalition(forum, "Red Brasileira")
     health, water = make.group(forum, "Saúde"), make.group(forum, "Água")
     make.group(forum, "Educação")
-    response = client.post(invite_url(forum), data=invite_form(
-        locale="pt", country="BR", coalition_id=str(coalition.id),
-        group_ids=[str(health.id), str(water.id)],
-    ))
+    response = client.post(
+        invite_url(forum),
+        data=invite_form(
+            locale="pt",
+            country="BR",
+            coalition_id=str(coalition.id),
+            group_ids=[str(health.id), str(water.id)],
+        ),
+    )
     assert response.status_code == 302
 
     [message] = outbox(session, NEW_EMAIL)
@@ -102,10 +127,12 @@ def test_invited_person_activates_account_through_emailed_link(app, client, sess
     link = link_in(message, "/invitations/")
     user = user_by_email(session, NEW_EMAIL)
     assert not user.has_password and user.locale == "pt" and user.country == "BR"
-    assert count(session, Invitation, Invitation.user_id == user.id,
-                 Invitation.forum_id == forum.id) == 1
+    assert (
+        count(session, Invitation, Invitation.user_id == user.id, Invitation.forum_id == forum.id)
+        == 1
+    )
 
-    invitee = app.test_client()
+    invitee = visitor(app)
     form_page = invitee.get(link)
     assert form_page.status_code == 200
     assert 'name="password"' in form_page.get_data(as_text=True)
@@ -117,25 +144,25 @@ def test_invited_person_activates_account_through_emailed_link(app, client, sess
     profile = invitee.get("/profile")
     assert profile.status_code == 200
     assert "Nova Pessoa" in profile.get_data(as_text=True)
-    assert app.test_client().get("/profile").status_code == 302  # the session is the invitee's
+    assert visitor(app).get("/profile").status_code == 302  # the session is the invitee's
 
     session.refresh(user)
     assert (user.display_name, user.locale) == ("Nova Pessoa", "en")
     assert user.has_password
-    sign_in(app.test_client(), NEW_EMAIL)
+    sign_in(visitor(app), NEW_EMAIL)
     membership = services.membership_of(user, forum)
     assert membership.role == "member" and membership.coalition_id == coalition.id
     assert {group.id for group in services.groups_of(user, forum)} == {health.id, water.id}
     invitation = session.scalar(select(Invitation).where(Invitation.user_id == user.id))
     assert invitation.accepted_at is not None
 
-    again = app.test_client().get(link)
+    again = visitor(app).get(link)
     assert again.status_code == 404
     assert "Invitation not valid" in again.get_data(as_text=True)
 
 
 def test_accepting_with_mismatched_passwords_keeps_the_link_usable(app, session, invitation_link):
-    invitee = app.test_client()
+    invitee = visitor(app)
     response = invitee.post(invitation_link, data=accept_form(confirm=PASSWORD + "x"))
     assert response.status_code == 400
     assert not user_by_email(session, NEW_EMAIL).has_password
@@ -143,7 +170,7 @@ def test_accepting_with_mismatched_passwords_keeps_the_link_usable(app, session,
 
 
 def test_expired_invitation_link_is_refused(app, session, invitation_link, monkeypatch):
-    invitee = app.test_client()
+    invitee = visitor(app)
     with monkeypatch.context() as patch:
         patch.setitem(app.config, "INVITATION_MAX_AGE", timedelta(seconds=-60))
         response = invitee.get(invitation_link)
@@ -159,14 +186,16 @@ def test_invitation_past_its_stored_expiry_is_refused(app, session, invitation_l
     invitation = session.scalar(select(Invitation))
     invitation.expires_at = invitation.created_at - timedelta(seconds=1)
     session.commit()
-    assert app.test_client().get(invitation_link).status_code == 404
+    assert visitor(app).get(invitation_link).status_code == 404
 
 
 def test_forged_invitation_tokens_are_refused(app, session, invitation_link):
     invitation_id = session.scalar(select(Invitation.id))
-    tampered = invitation_link[:-2] + ("BB" if invitation_link.endswith("AA") else "AA")
+    position = len(invitation_link) - 5  # inside the signature, where every bit counts
+    swapped = "B" if invitation_link[position] == "A" else "A"
+    tampered = invitation_link[:position] + swapped + invitation_link[position + 1 :]
     other_purpose = "/invitations/" + make_token("password-reset", {"i": invitation_id})
-    invitee = app.test_client()
+    invitee = visitor(app)
     for forged in (tampered, other_purpose, "/invitations/not-a-token"):
         response = invitee.get(forged)
         assert response.status_code == 404, forged
@@ -178,8 +207,9 @@ def test_forged_invitation_tokens_are_refused(app, session, invitation_link):
 # --- inviting people who already have an account, or are members --------------
 
 
-def test_inviting_an_existing_account_adds_the_membership_at_once(client, session, make, forum,
-                                                                  facilitator):
+def test_inviting_an_existing_account_adds_the_membership_at_once(
+    client, session, make, forum, facilitator
+):
     existing = make.user("known@example.org", locale="en")
     form = invite_form(email="Known@Example.org", locale="pt")
     assert client.post(invite_url(forum), data=form).status_code == 302
@@ -191,8 +221,9 @@ def test_inviting_an_existing_account_adds_the_membership_at_once(client, sessio
     assert "/invitations/" not in message.body_text
 
 
-def test_inviting_a_current_member_is_a_conflict_and_keeps_the_typed_email(client, session, make,
-                                                                           forum, facilitator):
+def test_inviting_a_current_member_is_a_conflict_and_keeps_the_typed_email(
+    client, session, make, forum, facilitator
+):
     make.member(forum, make.user("already@example.org"))
     response = client.post(invite_url(forum), data=invite_form(email="already@example.org"))
     assert response.status_code == 409
@@ -203,8 +234,9 @@ def test_inviting_a_current_member_is_a_conflict_and_keeps_the_typed_email(clien
     assert count(session, Membership, Membership.forum_id == forum.id) == 2
 
 
-def test_malformed_email_rerenders_the_form_and_writes_nothing(client, session, make, forum,
-                                                               facilitator):
+def test_malformed_email_rerenders_the_form_and_writes_nothing(
+    client, session, make, forum, facilitator
+):
     users_before = count(session, User)
     form = invite_form(email="not-an-email", display_name="Ana Tecleada")
     response = client.post(invite_url(forum), data=form)
@@ -235,8 +267,9 @@ def test_facilitator_cannot_promote_a_member(client, session, make, forum, facil
     session.refresh(membership)
     assert membership.role == "member"
     with pytest.raises(PermissionDenied):
-        services.update_membership(facilitator, membership, role=role, coalition=None,
-                                   is_delegate=False, vote_weight=1)
+        services.update_membership(
+            facilitator, membership, role=role, coalition=None, is_delegate=False, vote_weight=1
+        )
 
 
 def test_facilitator_cannot_remove_another_facilitator(client, session, make, forum, facilitator):
@@ -247,8 +280,7 @@ def test_facilitator_cannot_remove_another_facilitator(client, session, make, fo
         services.remove_membership(facilitator, other)
 
 
-def test_forum_admin_can_appoint_facilitators_and_admins(client, session, make, forum,
-                                                         forum_admin):
+def test_forum_admin_can_appoint_facilitators_and_admins(client, session, make, forum, forum_admin):
     membership = make.member(forum)
     response = client.post(member_url(forum, membership), data=member_form("facilitator"))
     assert response.status_code == 302
@@ -276,8 +308,9 @@ def test_last_admin_cannot_be_demoted_or_removed(client, session, make, forum, f
     assert mine.role == "member"
 
 
-def test_removing_a_member_removes_their_group_memberships_in_that_forum(client, session, make,
-                                                                         forum, facilitator):
+def test_removing_a_member_removes_their_group_memberships_in_that_forum(
+    client, session, make, forum, facilitator
+):
     group = make.group(forum, "Salud")
     other_forum = make.forum()
     other_group = make.group(other_forum, "Salud")
@@ -295,34 +328,32 @@ def test_removing_a_member_removes_their_group_memberships_in_that_forum(client,
 
 
 @pytest.mark.parametrize("weight", ["-1", "abc", "1e309", "NaN"])
-def test_invalid_vote_weight_is_refused_and_nothing_changes(client, session, make, forum,
-                                                            facilitator, weight):
+def test_invalid_vote_weight_is_refused_and_nothing_changes(
+    client, session, make, forum, facilitator, weight
+):
     membership = make.member(forum)
-    form = member_form("observer", weight, is_delegate="y")
-    assert client.post(member_url(forum, membership), data=form).status_code == 400
+    url = member_url(forum, membership)
+    refused = client.post(url, data=member_form("observer", weight, is_delegate="y"))
+    assert refused.status_code == 400
     session.refresh(membership)
     assert membership.vote_weight == Decimal(1)
     assert (membership.role, membership.is_delegate) == ("member", False)
     with pytest.raises(InvalidInput):
-        services.update_membership(None, membership, role="member", coalition=None,
-                                   is_delegate=False, vote_weight=weight)
-
-
-def test_valid_vote_weight_is_saved(client, session, make, forum, facilitator):
-    membership = make.member(forum)
-    form = member_form("member", "2.5")
-    assert client.post(member_url(forum, membership), data=form).status_code == 302
+        services.update_membership(
+            None, membership, role="member", coalition=None, is_delegate=False, vote_weight=weight
+        )
+    session.rollback()
+    assert client.post(url, data=member_form("member", "2.5")).status_code == 302  # a valid one
     session.refresh(membership)
     assert membership.vote_weight == Decimal("2.500")
 
 
-@pytest.mark.xfail(strict=True, reason="update_membership assigns role, coalition and delegate "
-                                       "before validating the vote weight")
 def test_refused_vote_weight_leaves_the_membership_object_untouched(session, make, forum):
     membership = make.member(forum)
     with pytest.raises(InvalidInput):
-        services.update_membership(None, membership, role="observer", coalition=None,
-                                   is_delegate=True, vote_weight="abc")
+        services.update_membership(
+            None, membership, role="observer", coalition=None, is_delegate=True, vote_weight="abc"
+        )
     assert (membership.role, membership.is_delegate) == ("member", False)
 
 
@@ -341,8 +372,9 @@ def test_facilitator_creates_and_renames_a_coalition(client, session, forum, fac
     assert (coalition.name, coalition.country) == ("Red Andina de Paz", None)
 
 
-def test_duplicate_coalition_name_is_refused_case_insensitively(client, session, make, forum,
-                                                                facilitator):
+def test_duplicate_coalition_name_is_refused_case_insensitively(
+    client, session, make, forum, facilitator
+):
     url = f"/forums/{forum.slug}/manage/coalitions"
     make.coalition(forum, "Red Andina")
     other = make.coalition(forum, "Red Amazónica")
@@ -356,10 +388,7 @@ def test_duplicate_coalition_name_is_refused_case_insensitively(client, session,
     assert other.name == "Red Amazónica"
 
 
-def test_duplicate_non_ascii_names_are_refused_case_insensitively(request, backend, make, forum):
-    if backend == "sqlite":
-        reason = "SQLite lower() folds ASCII letters only"
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_duplicate_non_ascii_names_are_refused_case_insensitively(make, forum):
     make.coalition(forum, "Educación Ñandú")
     make.group(forum, "Género")
     with pytest.raises(Conflict):
@@ -368,8 +397,9 @@ def test_duplicate_non_ascii_names_are_refused_case_insensitively(request, backe
         services.save_group(None, forum, "GÉNERO")
 
 
-def test_working_groups_are_created_renamed_and_refuse_duplicates(client, session, forum,
-                                                                  facilitator):
+def test_working_groups_are_created_renamed_and_refuse_duplicates(
+    client, session, forum, facilitator
+):
     url = f"/forums/{forum.slug}/manage/groups"
     created = client.post(url, data={"name": "Educación", "description": ""})
     assert created.status_code == 302
@@ -398,12 +428,12 @@ def test_group_member_routes_add_and_remove(client, session, make, forum, facili
     url = f"/forums/{forum.slug}/manage/groups/{group.slug}/members"
     form = {"m-membership_id": str(membership.id), "m-role": "facilitator"}
     assert client.post(url, data=form).status_code == 302
-    member = session.scalar(select(WorkingGroupMember)
-                            .where(WorkingGroupMember.working_group_id == group.id))
+    member = session.scalar(
+        select(WorkingGroupMember).where(WorkingGroupMember.working_group_id == group.id)
+    )
     assert (member.user_id, member.role) == (membership.user_id, "facilitator")
     assert client.post(f"{url}/{membership.user_id}/remove").status_code == 302
-    assert count(session, WorkingGroupMember,
-                 WorkingGroupMember.working_group_id == group.id) == 0
+    assert count(session, WorkingGroupMember, WorkingGroupMember.working_group_id == group.id) == 0
 
 
 def test_member_of_another_forum_cannot_join_a_group(client, session, make, forum, facilitator):

@@ -71,7 +71,7 @@ def create_user(
         raise InvalidInput(_("Unknown language."))
     user = User(
         email=email,
-        display_name=clean_text(display_name) or email.split("@")[0],
+        display_name=(clean_text(display_name) or email.split("@")[0])[:200],
         locale=locale,
         country=country or None,
         is_admin=is_admin,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..accounts import services as accounts
 from ..config import LOCALES
@@ -113,6 +114,8 @@ def _import_row(
         raise RowError(_("“%(value)s” is not a valid email address.", value=raw_email)) from None
     if not name:
         raise RowError(_("The name is missing."))
+    if len(name) > 200:
+        raise RowError(_("The name is too long (at most 200 characters)."))
     country = _resolve_country(row.get("country") or "")
     language = (row.get("language") or "").strip().lower()[:2] or forum.default_locale
     if language not in LOCALES:
@@ -167,13 +170,15 @@ def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
         )
         return report
     reader.fieldnames = headers
-    groups = {}
-    for group, _count in services.list_groups(forum):
-        groups[group.name.casefold()] = group
-        groups[group.slug] = group
+    listed = [group for group, _count in services.list_groups(forum)]
+    # Names win over slugs: group "Genero" is never mistaken for the slug of "Género".
+    groups = {group.slug: group for group in listed}
+    groups.update({group.name.casefold(): group for group in listed})
     seen: set[str] = set()
     for index, row in enumerate(reader):
-        line = index + 2
+        # The row's first physical line, as a spreadsheet numbers it (blank lines
+        # and newlines inside quoted cells included).
+        line = reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str))
         if index >= MAX_ROWS:
             report.error = _("Only the first %(count)d rows were read.", count=MAX_ROWS)
             break
@@ -187,16 +192,23 @@ def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
                 )
             )
             continue
-        seen.add(email_cell.lower())
         savepoint = db.session.begin_nested()
         coalitions_before = len(report.new_coalitions)
         try:
             message = _import_row(actor, forum, row, groups, report)
-        except (RowError, ServiceError) as error:
+        except (RowError, ServiceError, DataError, IntegrityError) as error:
             savepoint.rollback()
             del report.new_coalitions[coalitions_before:]
-            report.rows.append(RowResult(line, email_cell, False, str(error)))
+            reason = (
+                str(error)
+                if isinstance(error, RowError | ServiceError)
+                else _(
+                    "This row could not be saved; check the lengths and characters of its cells."
+                )
+            )
+            report.rows.append(RowResult(line, email_cell, False, reason))
             continue
         savepoint.commit()
+        seen.add(email_cell.lower())
         report.rows.append(RowResult(line, email_cell, True, message))
     return report

@@ -426,11 +426,12 @@ def update_membership(
         raise NotFound()
     if membership.role == "admin" and role != "admin" and _admin_count(forum) <= 1:
         raise Conflict(_("A forum needs at least one administrator."))
+    weight = _parse_weight(vote_weight)  # before any change: all or nothing
     before = {"role": membership.role, "delegate": membership.is_delegate}
     membership.role = role
     membership.coalition_id = coalition.id if coalition else None
     membership.is_delegate = bool(is_delegate)
-    membership.vote_weight = _parse_weight(vote_weight)
+    membership.vote_weight = weight
     record(
         "membership.updated",
         membership,

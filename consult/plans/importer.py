@@ -35,7 +35,7 @@ LETTERED_ITEM = re.compile(
 )
 LETTERED_HEADING = re.compile(r"^([A-Z]|[IVXL]{1,5})[.)]\s+(?=\S)(.*)$")
 BULLET = re.compile(r"^([ \t]*)([-–—•·▪◦●○*])\s+(?=\S)(.*)$")
-FOOTNOTE = re.compile(rf"^([{_SUPERSCRIPTS}]+)\s*(?=\S)(.*)$|^\[\^?(\d{{1,3}})\]:?\s+(?=\S)(.*)$")
+FOOTNOTE = re.compile(rf"^([{_SUPERSCRIPTS}]+)\s+(?=\S)(.*)$|^\[\^?(\d{{1,3}})\]:?\s+(?=\S)(.*)$")
 DATE = (
     rf"(?:\d{{1,2}}\s*(?:º|°|o)?\.?\s*(?:de\s+)?(?:{_MONTHS})\.?\s*(?:de\s+|del\s+|,\s*)?\d{{4}}"
     rf"|(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
@@ -47,7 +47,9 @@ _TERMINAL = '.!?:;”"»)'
 
 WARNINGS = {
     "joined": _l("Line %(line)d was joined to the previous block (it starts in lower case)."),
-    "dehyphenated": _l("Line %(line)d: a word split by a hyphen at the line end was joined."),
+    "dehyphenated": _l(
+        "Line %(line)d: “%(word)s” was split by a hyphen at the end of a line and was joined."
+    ),
     "numbering_gap": _l("Line %(line)d: item %(number)s follows item %(previous)s."),
     "numbering_repeat": _l("Line %(line)d: item %(number)s appears twice in the same section."),
     "heading_by_shape": _l(
@@ -131,18 +133,13 @@ def normalise(text: str) -> str:
 
 def clean_inline(text: str) -> str:
     """Remove stray emphasis markers and squeeze spaces."""
-    text = text.replace("**", "").replace("__", "")
+    text = text.replace("**", "")
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
 def words(text: str) -> list[str]:
     """The words of a text, for checking that nothing was lost."""
-    return re.findall(r"\w+", unicodedata.normalize("NFC", text).casefold())
-
-
-def dehyphenate_line_breaks(text: str) -> str:
-    """Join words split by a hyphen at a line end (as the importer does)."""
-    return re.sub(r"(?<=[^\W\d_])-[ \t]*\n[ \t]*(?=[a-záéíóúâêôãõçñü])", "", text)
+    return re.findall(r"[^\W_]+", unicodedata.normalize("NFC", text).casefold())
 
 
 # --- line classification --------------------------------------------------
@@ -223,7 +220,14 @@ def _starts_as_continuation(text: str) -> bool:
 
 def _join(previous: str, addition: str, line_number: int, warnings: list) -> str:
     if re.search(r"[^\W\d_]-$", previous) and addition[:1].islower():
-        warnings.append(ImportWarning(line_number, "dehyphenated"))
+        first, second = words(previous[:-1])[-1], words(addition)[0]
+        head = re.search(r"\S*$", previous[:-1]).group(0)
+        tail = re.match(r"\S*", addition).group(0)
+        warnings.append(
+            ImportWarning(
+                line_number, "dehyphenated", {"word": head + tail, "first": first, "second": second}
+            )
+        )
         return previous[:-1] + addition
     return f"{previous} {addition}".strip()
 
