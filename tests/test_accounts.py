@@ -13,6 +13,12 @@ from consult.errors import TooManyAttempts
 from tests.factories import PASSWORD, link_in, outbox, sign_in
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """Messages are asserted in English (the source language)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 def test_member_signs_in_and_out(client, make):
     user = make.user("ana@example.org")
     response = sign_in(client, user)
@@ -104,7 +110,7 @@ def test_password_change_signs_out_other_devices(app, client, make):
 
 
 def test_password_change_with_wrong_current_password_is_refused(client, make):
-    user = make.user()
+    user = make.user(locale="en")
     sign_in(client, user)
     response = client.post(
         "/profile/password",
