@@ -46,9 +46,17 @@ def as_rows(plan):
     keys, rows = {}, []
     for index, (node, parent, depth) in enumerate(plan.walk()):
         keys[id(node)] = f"k{index}"
-        rows.append(SimpleNamespace(key=f"k{index}", parent_key=keys[id(parent)] if parent else None,
-                                    kind=node.kind, number=node.number, text=node.text,
-                                    ref=node.ref, depth=depth))
+        rows.append(
+            SimpleNamespace(
+                key=f"k{index}",
+                parent_key=keys[id(parent)] if parent else None,
+                kind=node.kind,
+                number=node.number,
+                text=node.text,
+                ref=node.ref,
+                depth=depth,
+            )
+        )
     return rows
 
 
@@ -65,16 +73,24 @@ def test_samples_yield_their_structure(source, title, sections, items, bullets, 
     plan = parse(source)
     assert plan.title == title
     assert (plan.sections, plan.items, plan.count("bullet"), plan.footnotes) == (
-        sections, items, bullets, footnotes)
+        sections,
+        items,
+        bullets,
+        footnotes,
+    )
 
 
-@pytest.mark.parametrize("source", [BOGOTA, MERCOCIUDADES, STRUCTURED], ids=["bogota", "mercociudades", "structured"])
+@pytest.mark.parametrize(
+    "source", [BOGOTA, MERCOCIUDADES, STRUCTURED], ids=["bogota", "mercociudades", "structured"]
+)
 def test_no_word_of_a_sample_is_lost(source):
     plan = parse(source)
     assert imported_words(plan) == source_words(source, plan)
 
 
-@pytest.mark.parametrize("source", [BOGOTA, MERCOCIUDADES, STRUCTURED], ids=["bogota", "mercociudades", "structured"])
+@pytest.mark.parametrize(
+    "source", [BOGOTA, MERCOCIUDADES, STRUCTURED], ids=["bogota", "mercociudades", "structured"]
+)
 def test_markdown_export_of_a_sample_imports_to_the_same_tree(source):
     plan = parse(source, "Título")
     again = parse(to_markdown(plan.title, as_rows(plan)))
@@ -96,16 +112,25 @@ def test_bogota_sub_bullets_and_closing_line():
     nodes = {node.ref: node for node, _p, _d in plan.walk()}
     assert nodes["2.4"].text.startswith("Definir mecanismos de funcionamiento")
     assert [child.text[:10] for child in nodes["2.4"].children] == [
-        "En diciemb", "En marzo, ", "En abril g", "Programar,"]
+        "En diciemb",
+        "En marzo, ",
+        "En abril g",
+        "Programar,",
+    ]
     assert nodes["end"].kind == "closing" and nodes["end"].text == "Bogota, 22 de noviembre 2007"
 
 
 def test_structured_document_references_and_repairs():
     plan = parse(STRUCTURED)
     nodes = {node.ref: node for node, _p, _d in plan.walk()}
-    assert nodes["2.A.1"].text == "Defender la Convención de la UNESCO de 2005 en los foros internacionales."
+    assert (
+        nodes["2.A.1"].text
+        == "Defender la Convención de la UNESCO de 2005 en los foros internacionales."
+    )
     assert nodes["1.3"].text == (
-        "Elaborar un diagnóstico regional de las necesidades energéticas de las instituciones culturales.")
+        "Elaborar un diagnóstico regional de las necesidades energéticas "
+        "de las instituciones culturales."
+    )
     assert nodes["2.A.3"].text.endswith("diversidad cultural² que publique un informe anual.")
     assert nodes["fn2"].text == "Con sede rotativa entre los países miembros."
     assert [child.ref for child in nodes["2.A.2"].children] == ["2.A.2.1", "2.A.2.2"]
@@ -115,17 +140,27 @@ def test_structured_document_references_and_repairs():
 
 
 def test_lettered_items_are_children_of_the_numbered_item():
-    plan = parse("TÍTULO\n\nACCIONES\n\n1. Promover:\na) la cultura;\nb) la educación.\n2. Evaluar.\n")
+    plan = parse(
+        "TÍTULO\n\nACCIONES\n\n1. Promover:\na) la cultura;\nb) la educación.\n2. Evaluar.\n"
+    )
     nodes = {node.ref: node for node, _p, _d in plan.walk()}
     assert [child.ref for child in nodes["1.1"].children] == ["1.1.a", "1.1.b"]
     assert nodes["1.2"].text == "Evaluar."
 
 
 def test_markdown_headings_and_footnotes():
-    plan = parse("# Plano de ação\n\n## Energia\n\n1. Promover[^1].\n\n### A. Subtema\n\n- Ponto\n\n[^1]: Nota.\n")
+    plan = parse(
+        "# Plano de ação\n\n## Energia\n\n1. Promover[^1].\n\n"
+        "### A. Subtema\n\n- Ponto\n\n[^1]: Nota.\n"
+    )
     assert plan.title == "Plano de ação"
     assert [(n.kind, n.ref) for n, _p, _d in plan.walk()] == [
-        ("section", "1"), ("item", "1.1"), ("section", "1.A"), ("bullet", "1.A.1"), ("footnote", "fn1")]
+        ("section", "1"),
+        ("item", "1.1"),
+        ("section", "1.A"),
+        ("bullet", "1.A.1"),
+        ("footnote", "fn1"),
+    ]
 
 
 def test_control_characters_and_decomposed_accents_are_normalised():
@@ -136,7 +171,9 @@ def test_control_characters_and_decomposed_accents_are_normalised():
 
 # --- properties -------------------------------------------------------------
 
-word = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzáéíóúñç"), min_size=1, max_size=10)
+word = st.text(
+    alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzáéíóúñç"), min_size=1, max_size=10
+)
 sentence = st.lists(word, min_size=1, max_size=12).map(lambda ws: " ".join(ws).capitalize() + ".")
 heading = st.lists(word, min_size=1, max_size=5).map(lambda ws: " ".join(ws).upper())
 
@@ -178,14 +215,22 @@ def test_any_outline_survives_export_and_import(source):
 
 
 printable = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Co"), blacklist_characters="\r"),
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc", "Cf", "Co"), blacklist_characters="\r"
+    ),
     max_size=400,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(printable, st.sampled_from(["", "- ", "1. ", "  - ", "A. TEMA", "¹ ", "**", "a) "])),
-                max_size=25).map("\n".join))
+@given(
+    st.lists(
+        st.one_of(
+            printable, st.sampled_from(["", "- ", "1. ", "  - ", "A. TEMA", "¹ ", "**", "a) "])
+        ),
+        max_size=25,
+    ).map("\n".join)
+)
 def test_the_importer_never_loses_a_word_of_arbitrary_text(source):
     plan = parse(source, "Título de respaldo")
     expected = source_words(source, plan)

@@ -28,7 +28,7 @@ _DUMMY_HASH = _hasher.hash("not a real password, only for timing")
 
 
 def normalise_email(email: str) -> str:
-    return unicodedata.normalize("NFC", (email or "").strip()).lower()
+    return clean_text(email).lower()
 
 
 def clean_text(value: str | None) -> str:

@@ -47,6 +47,11 @@ GROUP_ROLE_LABELS = {"member": _l("Member"), "facilitator": _l("Facilitator")}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+def is_slug(value) -> bool:
+    """Shaped like a slug (checked before querying: PostgreSQL rejects NUL bytes)."""
+    return isinstance(value, str) and len(value) <= 60 and SLUG_RE.match(value) is not None
+
+
 def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "group"
@@ -86,11 +91,7 @@ def can_administer(user, forum: Forum, membership: Membership | None = None) -> 
 
 def get_forum_for(user, slug: str) -> Forum:
     """The forum if ``user`` may see it; the same 404 when it does not exist."""
-    forum = (
-        db.session.scalar(select(Forum).where(Forum.slug == slug))
-        if isinstance(slug, str)
-        else None
-    )
+    forum = db.session.scalar(select(Forum).where(Forum.slug == slug)) if is_slug(slug) else None
     if forum is None or not can_view(user, forum):
         raise NotFound()
     return forum
@@ -247,6 +248,8 @@ def list_groups(forum: Forum) -> list[tuple[WorkingGroup, int]]:
 
 
 def get_group(forum: Forum, slug: str) -> WorkingGroup:
+    if not is_slug(slug):
+        raise NotFound()
     group = db.session.scalar(
         select(WorkingGroup).where(WorkingGroup.forum_id == forum.id, WorkingGroup.slug == slug)
     )

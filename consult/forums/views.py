@@ -2,6 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.services import clean_text
 from ..accounts.views import sign_in_user
 from ..errors import ServiceError
 from ..extensions import db
@@ -23,7 +24,7 @@ bp = Blueprint("forums", __name__)
 
 def _page_arg(name: str = "page") -> int:
     value = request.args.get(name, "1")
-    if not value.isdigit() or len(value) > 6:
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
         abort(400)
     return max(int(value), 1)
 
@@ -155,7 +156,7 @@ def manage(slug):
 @login_required
 def members(slug):
     forum = _managed_forum(slug)
-    query = request.args.get("q", "")[:100]
+    query = clean_text(request.args.get("q", ""))[:100]
     page = services.list_members(forum, page=_page_arg(), query=query)
     return render_template("forums/members.html", forum=forum, page=page, query=query)
 
@@ -397,7 +398,9 @@ def add_group_member(slug, group_slug):
     group = services.get_group(forum, group_slug)
     member_form = GroupMemberForm(prefix="m")
     raw_id = request.form.get("m-membership_id", "")
-    membership = services.get_membership(forum, int(raw_id)) if raw_id.isdigit() else abort(400)
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 12:
+        abort(400)
+    membership = services.get_membership(forum, int(raw_id))
     member_form.membership_id.choices = [(membership.id, "")]
     if not member_form.validate_on_submit():
         abort(400)

@@ -24,7 +24,7 @@ def _version_arg(name: str = "version") -> int | None:
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 6:
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
         abort(400)
     return int(value)
 
