@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test i18n translations lint clean
+.PHONY: run test i18n translations lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: translations
 test: translations
 	$(BIN)/ruff check consult workers tests
 	$(BIN)/pytest
+
+# Measures (never asserts); see bench/run.py.
+bench: translations
+	$(BIN)/python bench/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check consult workers tests

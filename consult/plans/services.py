@@ -21,6 +21,8 @@ from . import importer
 from .models import Plan, PlanNode, PlanVersion
 
 MAX_NODE_TEXT = 20_000
+KEY_MATCH_WINDOW = 30
+KEY_MATCH_MIN_SIMILARITY = 0.5
 
 
 def new_key() -> str:
@@ -235,27 +237,37 @@ def import_plan(
 
 
 def _match_keys(parsed: importer.ParsedPlan, old_nodes: list[PlanNode]) -> dict[int, str]:
-    """Keep each node's stable key across a re-import: same text first, then same reference."""
+    """Keep each node's stable key across a re-import: the same text first; then,
+    among the nodes nearby, the most similar text of the same kind."""
     by_text: dict[tuple[str, str], list[PlanNode]] = {}
-    by_ref: dict[tuple[str, str], PlanNode] = {}
     for node in old_nodes:
         by_text.setdefault((node.kind, node.text), []).append(node)
-        by_ref[(node.kind, node.ref)] = node
     used: set[str] = set()
     keys: dict[int, str] = {}
     pending = []
-    for node, _parent, _depth in parsed.walk():
+    for index, (node, _parent, _depth) in enumerate(parsed.walk()):
         candidates = [c for c in by_text.get((node.kind, node.text), []) if c.key not in used]
         if candidates:
-            keys[id(node)] = candidates[0].key
-            used.add(candidates[0].key)
+            best = min(candidates, key=lambda c: abs(c.position - index))
+            keys[id(node)] = best.key
+            used.add(best.key)
         else:
-            pending.append(node)
-    for node in pending:
-        old = by_ref.get((node.kind, node.ref))
-        if old is not None and old.key not in used:
-            keys[id(node)] = old.key
-            used.add(old.key)
+            pending.append((index, node))
+    for index, node in pending:
+        window = old_nodes[max(0, index - KEY_MATCH_WINDOW) : index + KEY_MATCH_WINDOW]
+        best, best_score = None, KEY_MATCH_MIN_SIMILARITY
+        for old in window:
+            if old.kind != node.kind or old.key in used:
+                continue
+            matcher = difflib.SequenceMatcher(None, old.text, node.text, autojunk=False)
+            if matcher.quick_ratio() < best_score:
+                continue
+            score = matcher.ratio()
+            if score >= best_score:
+                best, best_score = old, score
+        if best is not None:
+            keys[id(node)] = best.key
+            used.add(best.key)
     return keys
 
 
