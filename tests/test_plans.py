@@ -75,8 +75,10 @@ def test_members_cannot_import_or_edit(client, make, forum, plan):
     member = make.member(forum, locale="en").user
     sign_in(client, member)
     assert client.get(f"/forums/{forum.slug}/plans/import").status_code == 403
-    response = client.post(f"/forums/{forum.slug}/plans/import",
-                           data={"text": STRUCTURED, "language": "es", "action": "save"})
+    response = client.post(
+        f"/forums/{forum.slug}/plans/import",
+        data={"text": STRUCTURED, "language": "es", "action": "save"},
+    )
     assert response.status_code == 403
     node = services.find_node(plan.current_version, "1.1")
     url = f"/forums/{forum.slug}/plans/{plan.id}/nodes/{node.key}/edit"
@@ -85,7 +87,9 @@ def test_members_cannot_import_or_edit(client, make, forum, plan):
         services.edit_node(member, plan, plan.current_version, node.key, "Changed")
 
 
-def test_import_preview_shows_structure_and_warnings_then_saves(client, session, forum, facilitator):
+def test_import_preview_shows_structure_and_warnings_then_saves(
+    client, session, forum, facilitator
+):
     sign_in(client, facilitator)
     url = f"/forums/{forum.slug}/plans/import"
     preview = client.post(url, data={"text": STRUCTURED, "language": "es", "action": "preview"})
@@ -101,8 +105,10 @@ def test_import_preview_shows_structure_and_warnings_then_saves(client, session,
 
 def test_empty_import_is_refused_with_the_form_kept(client, forum, facilitator):
     sign_in(client, facilitator)
-    response = client.post(f"/forums/{forum.slug}/plans/import",
-                           data={"title": "Mi plan", "text": "   ", "language": "es", "action": "save"})
+    response = client.post(
+        f"/forums/{forum.slug}/plans/import",
+        data={"title": "Mi plan", "text": "   ", "language": "es", "action": "save"},
+    )
     assert response.status_code == 400
     assert 'value="Mi plan"' in response.get_data(as_text=True)
 
@@ -120,7 +126,9 @@ def test_upload_of_an_unknown_file_type_is_refused(client, forum, facilitator):
     assert "Choose a .txt, .md or .docx file." in response.get_data(as_text=True)
 
 
-def test_plan_page_shows_every_item_with_reference_anchor_and_line_numbers(client, make, forum, plan):
+def test_plan_page_shows_every_item_with_reference_anchor_and_line_numbers(
+    client, make, forum, plan
+):
     sign_in(client, make.member(forum, locale="en").user)
     html = client.get(f"/forums/{forum.slug}/plans/{plan.id}/").get_data(as_text=True)
     assert 'id="ref-2.A.1"' in html and 'href="#ref-2.A.1"' in html
@@ -190,7 +198,9 @@ def test_whole_text_edit_keeps_keys_of_unchanged_and_renumbered_items(session, f
     v1 = plan.current_version
     before = {node.ref: node.key for node in services.version_nodes(v1)}
     text = to_markdown(v1.title, services.version_nodes(v1))
-    text = text.replace("Fortalecer el Foro permanente.", "Fortalecer el Foro permanente y su secretaría.")
+    text = text.replace(
+        "Fortalecer el Foro permanente.", "Fortalecer el Foro permanente y su secretaría."
+    )
     v2 = services.replace_text(facilitator, plan, v1, text, "Ajustes")
     after = {node.ref: node.key for node in services.version_nodes(v2)}
     assert after == before  # same text → same key; changed text, same reference → same key
@@ -212,9 +222,13 @@ def test_compare_follows_items_by_key(session, facilitator, plan):
 
     text = to_markdown(v1.title, nodes)
     text = text.replace("1. Fortalecer el Foro permanente.\n", "")  # removed
-    text = text.replace("Los facilitadores informarán a la asamblea.",
-                        "Los facilitadores informarán a la asamblea cada seis meses.")  # changed
-    text = text.replace("## Seguimiento\n", "## Seguimiento\n\nNuevo párrafo de seguimiento.\n")  # added
+    text = text.replace(
+        "Los facilitadores informarán a la asamblea.",
+        "Los facilitadores informarán a la asamblea cada seis meses.",
+    )  # changed
+    text = text.replace(
+        "## Seguimiento\n", "## Seguimiento\n\nNuevo párrafo de seguimiento.\n"
+    )  # added
     v2 = services.replace_text(facilitator, plan, v1, text)
     changes = services.compare(v1, v2)
     by_status = {}
@@ -249,15 +263,19 @@ def test_markdown_export_reimports_to_the_same_tree(client, make, session, forum
     exported = client.get(f"/forums/{forum.slug}/plans/{plan.id}/export/md")
     assert exported.status_code == 200
     again = services.import_plan(None, forum, exported.get_data(as_text=True))
-    shape = lambda version: [(n.kind, n.number, n.text, n.ref, n.depth)  # noqa: E731
-                             for n in services.version_nodes(version)]
+
+    def shape(version):
+        return [(n.kind, n.number, n.text, n.ref, n.depth) for n in services.version_nodes(version)]
+
     assert shape(again.current_version) == shape(plan.current_version)
 
 
 def test_cli_import_prints_the_counts_last(app, session, forum, tmp_path):
     source = tmp_path / "plan.txt"
     source.write_text(STRUCTURED, encoding="utf-8")
-    result = app.test_cli_runner().invoke(args=["plans", "import", str(source), "--forum", forum.slug])
+    result = app.test_cli_runner().invoke(
+        args=["plans", "import", str(source), "--forum", forum.slug]
+    )
     assert result.exit_code == 0, result.output
     last = result.output.strip().splitlines()[-1]
     plan_id = session.scalar(select(func.max(Plan.id)))

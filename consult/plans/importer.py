@@ -416,7 +416,7 @@ def _build_tree(blocks: list[Line], warnings: list[ImportWarning]) -> list[Parse
         node = ParsedNode("paragraph", block.text, line=block.number)
         container().append(node)
         last_item, bullets = None, []
-    return roots + footnotes + closings
+    return roots + closings + footnotes
 
 
 def _letter(index: int) -> str:
