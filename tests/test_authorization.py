@@ -252,7 +252,9 @@ def two_forums(make, b_public=False):
     a_group, b_group = make.group(a, "Shared name"), make.group(b, "Only in B")
     b_member = make.member(b, groups=[b_group])
     ids = {"a": a.slug, "b": b.slug, "a_group": a_group.slug, "b_group": b_group.slug}
-    ids |= {"a_member": make.member(a).id, "b_member": b_member.id, "b_user": b_member.user_id}
+    a_member = make.member(a)
+    ids |= {"a_member": a_member.id, "b_member": b_member.id, "b_user": b_member.user_id}
+    ids |= {"a_member_email": a_member.user.email, "b_member_email": b_member.user.email}
     ids |= {"b_invitee": make.member(b, make.user(password=None)).id, "b_group_id": b_group.id}
     ids["b_coalition"] = make.coalition(b, "B coalition").id
     return make.member(a, role="facilitator").user, ids
@@ -276,9 +278,8 @@ IDS_OF_B_IN_URLS_OF_A = [
     ("POST", A + "/coalitions/{b_coalition}", "name=Hijacked&country="),
     ("GET", A + "/groups/{b_group}", ""),
     ("POST", A + "/groups/{b_group}", "name=Hijacked&description=x"),
-    ("POST", A + "/groups/{b_group}/members", "m-membership_id={a_member}&m-role=member"),
+    ("POST", A + "/groups/{b_group}/members", "m-email={a_member_email}&m-role=member"),
     ("POST", A + "/groups/{b_group}/members/{b_user}/remove", ""),
-    ("POST", A + "/groups/{a_group}/members", "m-membership_id={b_member}&m-role=facilitator"),
 ]
 
 
@@ -298,6 +299,7 @@ IDS_OF_B_IN_FORMS_OF_A = [
     (A + "/members/invite", INVITE + "&coalition_id=0&group_ids={b_group_id}"),
     (A + "/members/{a_member}", "role=member&coalition_id={b_coalition}&vote_weight=1"),
     (A + "/members/{a_member}", "role=member&coalition_id=0&group_ids={b_group_id}"),
+    (A + "/groups/{a_group}/members", "m-email={b_member_email}&m-role=facilitator"),
 ]
 
 
@@ -324,7 +326,7 @@ SLUG_OF_B = [
     ("POST", B + "/coalitions/{b_coalition}", "name=Hijacked&country="),
     ("POST", B + "/groups", "name=Hijacked&description="),
     ("POST", B + "/groups/{b_group}", "name=Hijacked&description="),
-    ("POST", B + "/groups/{b_group}/members", "m-membership_id={b_invitee}&m-role=member"),
+    ("POST", B + "/groups/{b_group}/members", "m-email={b_member_email}&m-role=member"),
     ("POST", B + "/groups/{b_group}/members/{b_user}/remove", ""),
 ]
 

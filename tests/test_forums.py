@@ -426,7 +426,7 @@ def test_group_member_routes_add_and_remove(client, session, make, forum, facili
     group = make.group(forum, "Salud")
     membership = make.member(forum)
     url = f"/forums/{forum.slug}/manage/groups/{group.slug}/members"
-    form = {"m-membership_id": str(membership.id), "m-role": "facilitator"}
+    form = {"m-email": membership.user.email.upper(), "m-role": "facilitator"}
     assert client.post(url, data=form).status_code == 302
     member = session.scalar(
         select(WorkingGroupMember).where(WorkingGroupMember.working_group_id == group.id)
@@ -440,8 +440,10 @@ def test_member_of_another_forum_cannot_join_a_group(client, session, make, foru
     group = make.group(forum, "Salud")
     outsider = make.member(make.forum())
     url = f"/forums/{forum.slug}/manage/groups/{group.slug}/members"
-    form = {"m-membership_id": str(outsider.id), "m-role": "member"}
-    assert client.post(url, data=form).status_code in (400, 404)
+    form = {"m-email": outsider.user.email, "m-role": "member"}
+    response = client.post(url, data=form)
+    assert response.status_code == 400
+    assert "No member of this forum uses this email address." in response.get_data(as_text=True)
     with pytest.raises(InvalidInput):
         services.add_group_member(None, group, outsider.user)
     session.rollback()

@@ -288,11 +288,12 @@ def test_a_page_number_of_non_decimal_digits_is_refused(facilitator_client, digi
     assert_refused_or_clamped(client, f"/forums/{forum.slug}/manage/members?page={digit}")
 
 
-def test_a_non_decimal_member_id_in_the_group_form_is_refused(facilitator_client, make):
+def test_a_malformed_member_email_in_the_group_form_is_refused(facilitator_client, make):
     client, forum = facilitator_client
     url = f"/forums/{forum.slug}/manage/groups/{make.group(forum).slug}/members"
-    response = client.post(url, data={"m-membership_id": "²", "m-role": "member"})
-    assert response.status_code == 400
+    for email in ("²", "a\x00@example.org", "x" * 300 + "@example.org"):
+        response = client.post(url, data={"m-email": email, "m-role": "member"})
+        assert response.status_code == 400
 
 
 def test_a_member_search_with_a_nul_byte_is_harmless(facilitator_client):

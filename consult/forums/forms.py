@@ -48,7 +48,11 @@ class GroupForm(FlaskForm):
 
 
 class GroupMemberForm(FlaskForm):
-    membership_id = SelectField(_l("Member"), coerce=int, validate_choice=True)
+    email = EmailField(
+        _l("Email of the member"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        description=_l("Members of the forum can join its working groups."),
+    )
     role = SelectField(_l("Role in the group"), choices=lambda: list(GROUP_ROLE_LABELS.items()))
 
 

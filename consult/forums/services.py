@@ -388,6 +388,14 @@ def list_members(forum: Forum, *, page: int = 1, per_page: int = 50, query: str 
     return MemberPage(list(items), page, per_page, total)
 
 
+def membership_by_email(forum: Forum, email: str) -> Membership | None:
+    return db.session.scalar(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.forum_id == forum.id, User.email == accounts.normalise_email(email))
+    )
+
+
 def get_membership(forum: Forum, membership_id) -> Membership:
     membership = (
         db.session.get(Membership, membership_id) if isinstance(membership_id, int) else None

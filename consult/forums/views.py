@@ -352,21 +352,23 @@ def groups(slug):
     ), status
 
 
+def _group_page(forum, group, form, member_form, status):
+    return render_template(
+        "forums/edit_group.html",
+        forum=forum,
+        group=group,
+        form=form,
+        member_form=member_form,
+        members=services.group_members(group),
+    ), status
+
+
 @bp.route("/forums/<slug>/manage/groups/<group_slug>", methods=["GET", "POST"])
 @login_required
 def edit_group(slug, group_slug):
     forum = _managed_forum(slug)
     group = services.get_group(forum, group_slug)
     form = GroupForm(obj=group)
-    member_form = GroupMemberForm(prefix="m")
-    members = services.group_members(group)
-    in_group = {m.user_id for m in members}
-    page = services.list_members(forum, per_page=200)
-    member_form.membership_id.choices = [
-        (m.id, f"{m.user.display_name} <{m.user.email}>")
-        for m in page.items
-        if m.user_id not in in_group
-    ]
     status = 200
     if form.validate_on_submit():
         try:
@@ -381,14 +383,7 @@ def edit_group(slug, group_slug):
             return redirect(url_for("forums.edit_group", slug=slug, group_slug=group.slug))
     elif request.method == "POST":
         status = 400
-    return render_template(
-        "forums/edit_group.html",
-        forum=forum,
-        group=group,
-        form=form,
-        member_form=member_form,
-        members=members,
-    ), status
+    return _group_page(forum, group, form, GroupMemberForm(prefix="m"), status)
 
 
 @bp.post("/forums/<slug>/manage/groups/<group_slug>/members")
@@ -397,17 +392,16 @@ def add_group_member(slug, group_slug):
     forum = _managed_forum(slug)
     group = services.get_group(forum, group_slug)
     member_form = GroupMemberForm(prefix="m")
-    raw_id = request.form.get("m-membership_id", "")
-    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 12:
-        abort(400)
-    membership = services.get_membership(forum, int(raw_id))
-    member_form.membership_id.choices = [(membership.id, "")]
-    if not member_form.validate_on_submit():
-        abort(400)
-    services.add_group_member(current_user, group, membership.user, member_form.role.data)
-    db.session.commit()
-    flash(_("%(name)s has joined the group.", name=membership.user.display_name), "success")
-    return redirect(url_for("forums.edit_group", slug=slug, group_slug=group_slug))
+    if member_form.validate_on_submit():
+        membership = services.membership_by_email(forum, member_form.email.data)
+        if membership is None:
+            member_form.email.errors.append(_("No member of this forum uses this email address."))
+        else:
+            services.add_group_member(current_user, group, membership.user, member_form.role.data)
+            db.session.commit()
+            flash(_("%(name)s has joined the group.", name=membership.user.display_name), "success")
+            return redirect(url_for("forums.edit_group", slug=slug, group_slug=group_slug))
+    return _group_page(forum, group, GroupForm(obj=group), member_form, 400)
 
 
 @bp.post("/forums/<slug>/manage/groups/<group_slug>/members/<int:user_id>/remove")
