@@ -16,6 +16,7 @@ SAMPLES = ROOT / "consult" / "demo"
 BOGOTA = (SAMPLES / "bogota-2007-coaliciones-diversidad-cultural.es.txt").read_text()
 MERCOCIUDADES = (SAMPLES / "mercociudades-plan-de-trabajo-2006-2007.es.txt").read_text()
 STRUCTURED = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
+SAMPLE_IDS = ["bogota", "mercociudades", "structured"]
 
 
 def imported_words(plan) -> Counter:
@@ -96,6 +97,14 @@ def test_markdown_export_of_a_sample_imports_to_the_same_tree(source):
     again = parse(to_markdown(plan.title, as_rows(plan)))
     assert again.title == plan.title
     assert shape(again) == shape(plan)
+
+
+@pytest.mark.parametrize("source", [BOGOTA, MERCOCIUDADES, STRUCTURED], ids=SAMPLE_IDS)
+def test_markdown_round_trip_gives_the_same_markdown(source):
+    plan = parse(source, "Título")
+    markdown = to_markdown(plan.title, as_rows(plan))
+    again = parse(markdown)
+    assert to_markdown(again.title, as_rows(again)) == markdown
 
 
 def test_mercociudades_items_lose_their_stray_emphasis_markers():
