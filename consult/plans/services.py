@@ -416,8 +416,8 @@ def changelog_markdown(
         if change.status == "changed" or (
             change.status == "moved" and change.old.text != change.new.text
         ):
-            lines.append(f"- {_('Before')}: {change.old.text}")
-            lines.append(f"- {_('After')}: {change.new.text}")
+            lines.append("- " + _("Before: %(text)s", text=change.old.text))
+            lines.append("- " + _("After: %(text)s", text=change.new.text))
         else:
             lines.append(node.text)
         lines.append("")
