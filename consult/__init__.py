@@ -68,6 +68,8 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .amendments.views import bp as amendments_bp
+    from .comments.views import bp as comments_bp
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
     from .plans.views import bp as plans_bp
@@ -76,3 +78,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(forums_bp)
     app.register_blueprint(plans_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(amendments_bp)

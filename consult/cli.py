@@ -27,6 +27,7 @@ def register_cli(app) -> None:
     app.cli.add_command(mail_group)
     app.cli.add_command(dev_command)
     app.cli.add_command(plans_group)
+    app.cli.add_command(amendments_group)
 
 
 def _fail(message: str) -> None:
@@ -238,6 +239,38 @@ def plans_export(plan_id, fmt, number, output):
     target = output or Path(filename)
     target.write_bytes(content)
     click.echo(f"wrote {target} ({len(content)} bytes)")
+
+
+# --- amendments -----------------------------------------------------------
+
+
+@click.group("amendments")
+def amendments_group():
+    """Amendments collected outside Consult."""
+
+
+@amendments_group.command("import")
+@click.argument("plan_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def amendments_import(plan_id, file):
+    """Import amendments collected offline from a CSV file.
+
+    Columns: target,operation,text,justification,author,coalition,status.
+    """
+    from .amendments.offline_import import import_amendments
+
+    plan = _plan_by_id(plan_id)
+    report = import_amendments(None, plan, file.read_bytes())
+    db.session.commit()
+    if report.error:
+        click.echo(f"error: {report.error}")
+    for row in report.rows:
+        if not row.ok:
+            click.echo(f"line {row.line}: {row.message}")
+    click.echo(f"imported={report.imported} rejected={report.rejected}")
+    if report.error and not report.rows:
+        raise SystemExit(1)
 
 
 # --- jobs ---------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Every feature's tables, imported in one place for Alembic and the tests."""
 
 from .accounts.models import AuthAttempt, User, UserSession
+from .amendments.models import Amendment, AmendmentEvent, AmendmentSponsor, AmendmentSupport
 from .audit.models import AuditEvent
 from .forums.models import (
     Coalition,
@@ -11,19 +12,26 @@ from .forums.models import (
     WorkingGroupMember,
 )
 from .mail.models import OutboxEmail
-from .plans.models import Plan, PlanNode, PlanVersion
+from .notifications.models import Notification
+from .plans.models import Plan, PlanNode, PlanVersion, SectionGroup
 
 __all__ = [
+    "Amendment",
+    "AmendmentEvent",
+    "AmendmentSponsor",
+    "AmendmentSupport",
     "AuditEvent",
     "AuthAttempt",
     "Coalition",
     "Forum",
     "Invitation",
     "Membership",
+    "Notification",
     "OutboxEmail",
     "Plan",
     "PlanNode",
     "PlanVersion",
+    "SectionGroup",
     "User",
     "UserSession",
     "WorkingGroup",

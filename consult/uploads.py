@@ -1,5 +1,7 @@
 """Reading uploaded text files as people produce them."""
 
+from dataclasses import dataclass, field
+
 from flask_babel import gettext as _
 
 from .errors import InvalidInput
@@ -21,3 +23,28 @@ def check_size(data: bytes, limit: int) -> None:
         raise InvalidInput(
             _("The file is too large (at most %(size)d MB).", size=max(1, limit // (1024 * 1024)))
         )
+
+
+@dataclass
+class RowResult:
+    """One line of an import report: what the row was about and what happened."""
+
+    line: int
+    subject: str
+    ok: bool
+    message: str
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowResult] = field(default_factory=list)
+    error: str | None = None
+    new_coalitions: list[str] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return sum(1 for row in self.rows if row.ok)
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for row in self.rows if not row.ok)

@@ -3,7 +3,6 @@ aborts the good ones, and every row gets a line in the report."""
 
 import csv
 import io
-from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -14,7 +13,7 @@ from ..config import LOCALES
 from ..errors import ServiceError
 from ..extensions import db
 from ..i18n import country_choices
-from ..uploads import decode_text
+from ..uploads import ImportReport, RowResult, decode_text
 from . import services
 from .models import Forum, WorkingGroup
 
@@ -44,29 +43,6 @@ HEADER_ALIASES = {
     "grupos de trabajo": "groups",
     "grupos de trabalho": "groups",
 }
-
-
-@dataclass
-class RowResult:
-    line: int
-    email: str
-    ok: bool
-    message: str
-
-
-@dataclass
-class ImportReport:
-    rows: list[RowResult] = field(default_factory=list)
-    error: str | None = None
-    new_coalitions: list[str] = field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        return sum(1 for row in self.rows if row.ok)
-
-    @property
-    def rejected(self) -> int:
-        return sum(1 for row in self.rows if not row.ok)
 
 
 class RowError(Exception):

@@ -1,4 +1,13 @@
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -7,6 +16,7 @@ from ..database import Base, check_in, created_at, intpk
 from ..forums.models import Forum
 
 PLAN_STATUSES = ("draft", "consultation", "approved", "archived")
+THRESHOLD_KINDS = ("members", "coalitions", "countries")
 VERSION_ORIGINS = ("import", "consolidation", "edit")
 NODE_KINDS = ("section", "paragraph", "item", "bullet", "footnote", "closing")
 
@@ -18,6 +28,8 @@ class Plan(Base):
     __table_args__ = (
         CheckConstraint(check_in("status", PLAN_STATUSES), name="status"),
         CheckConstraint(check_in("language", LOCALES), name="language"),
+        CheckConstraint(check_in("support_threshold_kind", THRESHOLD_KINDS), name="threshold_kind"),
+        CheckConstraint("support_threshold >= 0", name="threshold_not_negative"),
     )
 
     id: Mapped[intpk]
@@ -30,6 +42,13 @@ class Plan(Base):
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]
+    # Until consultations (with dated phases) run a plan, this switch says whether
+    # members may propose amendments and comment.
+    open_for_input: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Supports an amendment needs before facilitators may admit it, counted in
+    # members, distinct coalitions or distinct countries.
+    support_threshold: Mapped[int] = mapped_column(Integer, default=0)
+    support_threshold_kind: Mapped[str] = mapped_column(String(12), default="members")
 
     forum: Mapped[Forum] = relationship()
     current_version: Mapped["PlanVersion | None"] = relationship(
@@ -95,3 +114,19 @@ class PlanNode(Base):
     @property
     def is_heading(self) -> bool:
         return self.kind == "section"
+
+
+class SectionGroup(Base):
+    """The working group in charge of a section of a plan (by the section's stable
+    key, so the assignment holds in later versions). Only that group's members
+    may amend the section; a section without a group is open to every member."""
+
+    __tablename__ = "plan_section_groups"
+    __table_args__ = (UniqueConstraint("plan_id", "section_key"),)
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    section_key: Mapped[str] = mapped_column(String(16))
+    working_group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
+    )

@@ -109,6 +109,7 @@ def show(slug, plan_id, number=None):
     nodes = services.version_nodes(version)
     return render_template(
         "plans/show.html",
+        activity=_activity(plan),
         forum=plan.forum,
         plan=plan,
         version=version,
@@ -118,6 +119,19 @@ def show(slug, plan_id, number=None):
         can_manage=forums.can_manage(current_user, plan.forum),
         formats=EXPORT_FORMATS,
     )
+
+
+def _activity(plan) -> dict[str, dict[str, int]]:
+    """Amendments and comments per item, each in one grouped query."""
+    from ..amendments.services import counts_by_target
+    from ..comments.services import counts as comment_counts
+
+    activity: dict[str, dict[str, int]] = {}
+    for key, count in counts_by_target(plan).items():
+        activity.setdefault(key, {})["amendments"] = count
+    for key, figures in comment_counts(plan).items():
+        activity.setdefault(key, {})["comments"] = figures["total"]
+    return activity
 
 
 @bp.get("/<int:plan_id>/history")

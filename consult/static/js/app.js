@@ -14,3 +14,65 @@ document.addEventListener("submit", (event) => {
   form.dataset.submitted = "1";
   window.setTimeout(() => { delete form.dataset.submitted; }, 4000);
 });
+
+// Long texts survive a lost session or a failed request: forms marked
+// data-autosave keep a copy of their text fields in this browser until the
+// form has been sent successfully (the next page no longer shows the form).
+(() => {
+  const PENDING = "consult-autosave-pending";
+  const pending = window.sessionStorage.getItem(PENDING);
+  if (pending && !document.querySelector(`form[data-autosave="${pending}"]`)) {
+    window.localStorage.removeItem(`consult-autosave:${pending}`);
+    window.sessionStorage.removeItem(PENDING);
+  }
+  document.querySelectorAll("form[data-autosave]").forEach((form) => {
+    const key = `consult-autosave:${form.dataset.autosave}`;
+    const fields = form.querySelectorAll("textarea");
+    const saved = JSON.parse(window.localStorage.getItem(key) || "null");
+    if (saved) {
+      fields.forEach((field) => {
+        if (saved[field.name] !== undefined && saved[field.name] !== field.value && field.dataset.restored === undefined) {
+          field.value = saved[field.name];
+          field.dataset.restored = "1";
+        }
+      });
+    }
+    form.addEventListener("input", () => {
+      const values = {};
+      fields.forEach((field) => { values[field.name] = field.value; });
+      window.localStorage.setItem(key, JSON.stringify(values));
+    });
+    form.addEventListener("submit", () => {
+      window.sessionStorage.setItem(PENDING, form.dataset.autosave);
+    });
+  });
+})();
+
+// The live word-level difference on the amendment form.
+(() => {
+  const form = document.querySelector("form.amend-form[data-diff-url]");
+  const original = document.getElementById("original-text");
+  const output = document.getElementById("live-diff");
+  if (!form || !original || !output) return;
+  const text = form.querySelector("textarea[name='text']");
+  const token = form.querySelector("input[name='csrf_token']");
+  if (!text) return;
+  let timer = null;
+  const refresh = () => {
+    const body = new URLSearchParams({ original: original.textContent, proposed: text.value });
+    if (token) body.set("csrf_token", token.value);
+    fetch(form.dataset.diffUrl, { method: "POST", body, headers: { "X-CSRFToken": token ? token.value : "" } })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (!data) return;
+        output.innerHTML = data.html;  // escaped on the server (diff_html)
+        output.closest(".live-diff").hidden = false;
+      })
+      .catch(() => {});
+  };
+  text.addEventListener("input", () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, 400);
+  });
+  refresh();
+})();

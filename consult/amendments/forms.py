@@ -1,0 +1,80 @@
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from .services import MAX_TEXT, OPERATION_LABELS, THRESHOLD_LABELS
+
+
+class AmendmentForm(FlaskForm):
+    form_token = HiddenField(default=lambda: secrets.token_urlsafe(24))
+    operation = SelectField(
+        _l("What do you propose?"), choices=lambda: list(OPERATION_LABELS.items())
+    )
+    text = TextAreaField(
+        _l("Proposed text"),
+        validators=[Optional(), Length(max=MAX_TEXT)],
+        description=_l("The whole text as it should read (not only the changed words)."),
+    )
+    justification = TextAreaField(
+        _l("Justification"), validators=[Optional(), Length(max=MAX_TEXT)]
+    )
+
+
+class DraftForm(FlaskForm):
+    text = TextAreaField(_l("Proposed text"), validators=[Optional(), Length(max=MAX_TEXT)])
+    justification = TextAreaField(
+        _l("Justification"), validators=[Optional(), Length(max=MAX_TEXT)]
+    )
+
+
+class SubAmendmentForm(FlaskForm):
+    text = TextAreaField(
+        _l("New text for this amendment"), validators=[DataRequired(), Length(max=MAX_TEXT)]
+    )
+    justification = TextAreaField(
+        _l("Justification"), validators=[Optional(), Length(max=MAX_TEXT)]
+    )
+
+
+class DecisionForm(FlaskForm):
+    status = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(
+        _l("Reason (shown to the author)"), validators=[Optional(), Length(max=2000)]
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class CosponsorForm(FlaskForm):
+    email = EmailField(
+        _l("Email of the co-sponsor"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+
+
+class CompromiseForm(FlaskForm):
+    text = TextAreaField(_l("Compromise text"), validators=[DataRequired(), Length(max=MAX_TEXT)])
+    justification = TextAreaField(
+        _l("Justification"), validators=[Optional(), Length(max=MAX_TEXT)]
+    )
+
+
+class AmendmentImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired()])
+
+
+class PlanSettingsForm(FlaskForm):
+    open_for_input = BooleanField(_l("Members may propose amendments and comment"))
+    support_threshold = IntegerField(
+        _l("Supports needed before an amendment can be admitted"),
+        validators=[Optional(), NumberRange(min=0, max=10000)],
+        default=0,
+    )
+    support_threshold_kind = SelectField(
+        _l("Counted in"), choices=lambda: list(THRESHOLD_LABELS.items())
+    )

@@ -1,0 +1,173 @@
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..config import LOCALES
+from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..forums.models import Coalition
+from ..plans.models import Plan, PlanVersion
+
+OPERATIONS = ("replace", "delete", "insert_after", "new_section")
+STATUSES = (
+    "draft",
+    "submitted",
+    "admitted",
+    "accepted",
+    "rejected",
+    "withdrawn",
+    "merged",
+    "voting",
+)
+OPEN_STATUSES = ("submitted", "admitted", "voting")
+FINAL_STATUSES = ("accepted", "rejected", "withdrawn", "merged")
+ORIGINS = ("web", "import")
+
+
+class Amendment(Base):
+    """A proposed change to one block of a plan version.
+
+    It keeps the target's stable key, the base version and the *full* proposed
+    text (not a patch), so it can be re-based onto later versions.
+    """
+
+    __tablename__ = "amendments"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "number"),
+        UniqueConstraint("author_id", "form_token"),
+        CheckConstraint(check_in("operation", OPERATIONS), name="operation"),
+        CheckConstraint(check_in("status", STATUSES), name="status"),
+        CheckConstraint(check_in("origin", ORIGINS), name="origin"),
+        CheckConstraint(check_in("language", LOCALES), name="language"),
+        Index("ix_amendments_plan_status", "plan_id", "status"),
+        Index("ix_amendments_plan_target", "plan_id", "target_key"),
+    )
+
+    id: Mapped[intpk]
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    base_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id", ondelete="CASCADE"))
+    target_key: Mapped[str | None] = mapped_column(String(16))
+    target_ref: Mapped[str] = mapped_column(String(60), default="")
+    operation: Mapped[str] = mapped_column(String(16))
+    original_text: Mapped[str] = mapped_column(Text, default="")
+    proposed_text: Mapped[str] = mapped_column(Text, default="")
+    justification: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    origin: Mapped[str] = mapped_column(String(8), default="web")
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # Amendments collected offline may come from people without an account.
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    coalition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coalitions.id", ondelete="SET NULL")
+    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("amendments.id", ondelete="CASCADE"))
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("amendments.id", ondelete="SET NULL")
+    )
+    is_compromise: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The one-time token of the form that proposed it: the same form sent twice
+    # (a double click, a retry after a network error) makes one amendment.
+    form_token: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic locking: two facilitators triaging at once get a conflict.
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    plan: Mapped[Plan] = relationship()
+    base_version: Mapped[PlanVersion] = relationship()
+    author: Mapped[User | None] = relationship()
+    coalition: Mapped[Coalition | None] = relationship()
+    parent: Mapped["Amendment | None"] = relationship(
+        remote_side="Amendment.id", foreign_keys=[parent_id]
+    )
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def label(self) -> str:
+        return f"E{self.number}"
+
+    @property
+    def author_display(self) -> str:
+        return self.author.display_name if self.author is not None else self.author_name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class AmendmentSupport(Base):
+    """A member's support; the coalition and country are kept as they were at
+    the time, so a later change of membership does not rewrite the count."""
+
+    __tablename__ = "amendment_supports"
+    __table_args__ = (UniqueConstraint("amendment_id", "user_id"),)
+
+    id: Mapped[intpk]
+    amendment_id: Mapped[int] = mapped_column(
+        ForeignKey("amendments.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    coalition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coalitions.id", ondelete="SET NULL")
+    )
+    country: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[created_at]
+
+    user: Mapped[User] = relationship()
+    coalition: Mapped[Coalition | None] = relationship()
+
+
+class AmendmentSponsor(Base):
+    """A co-sponsor invited by the author; counts once they accept."""
+
+    __tablename__ = "amendment_sponsors"
+    __table_args__ = (
+        UniqueConstraint("amendment_id", "user_id"),
+        CheckConstraint(check_in("status", ("invited", "accepted")), name="status"),
+    )
+
+    id: Mapped[intpk]
+    amendment_id: Mapped[int] = mapped_column(
+        ForeignKey("amendments.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="invited")
+    created_at: Mapped[created_at]
+
+    user: Mapped[User] = relationship()
+
+
+class AmendmentEvent(Base):
+    """One step of an amendment's history: who moved it from what to what, and why."""
+
+    __tablename__ = "amendment_events"
+
+    id: Mapped[intpk]
+    amendment_id: Mapped[int] = mapped_column(
+        ForeignKey("amendments.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_status: Mapped[str] = mapped_column(String(12), default="")
+    to_status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[created_at]
+
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,883 @@
+"""Amendments: proposing, supporting, co-sponsoring, triage, compromises,
+sub-amendments and conflicts. Every operation takes the acting user."""
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..accounts.services import clean_text
+from ..audit.services import record
+from ..database import utcnow
+from ..diffing import DELETE, EQUAL, INSERT, word_diff
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ..extensions import db
+from ..forums import services as forums
+from ..forums.models import Forum, Membership, WorkingGroup, WorkingGroupMember
+from ..notifications.services import notify
+from ..plans import services as plans
+from ..plans.models import Plan, PlanNode, SectionGroup
+from .models import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    OPERATIONS,
+    Amendment,
+    AmendmentEvent,
+    AmendmentSponsor,
+    AmendmentSupport,
+)
+
+MAX_TEXT = 20_000
+
+OPERATION_LABELS = {
+    "replace": _l("Replace the text"),
+    "delete": _l("Delete"),
+    "insert_after": _l("Insert a new item after"),
+    "new_section": _l("Add a new section after"),
+}
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "admitted": _l("Admitted"),
+    "accepted": _l("Accepted"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+    "merged": _l("Merged into a compromise"),
+    "voting": _l("Put to a vote"),
+}
+
+# Who may move an amendment from one status to another.
+AUTHOR_MOVES = {("draft", "submitted"), ("submitted", "withdrawn"), ("admitted", "withdrawn")}
+FACILITATOR_MOVES = {
+    ("submitted", "admitted"),
+    ("submitted", "rejected"),
+    ("admitted", "accepted"),
+    ("admitted", "rejected"),
+    ("admitted", "voting"),
+    ("voting", "accepted"),
+    ("voting", "rejected"),
+}
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def get_amendment(user, forum_slug: str, amendment_id) -> Amendment:
+    """The amendment if ``user`` may see its forum; drafts only for their authors."""
+    forum = forums.get_forum_for(user, forum_slug)
+    amendment = db.session.get(Amendment, amendment_id) if isinstance(amendment_id, int) else None
+    if amendment is None or amendment.forum_id != forum.id:
+        raise NotFound()
+    if amendment.status == "draft" and not is_author(user, amendment):
+        raise NotFound()
+    return amendment
+
+
+def is_author(user, amendment: Amendment) -> bool:
+    return getattr(user, "is_authenticated", False) and amendment.author_id == user.id
+
+
+@dataclass
+class AmendmentPage:
+    items: list[Amendment]
+    supports: dict[int, int]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+SORTS = ("newest", "oldest", "supported", "target")
+
+
+def list_amendments(
+    user,
+    plan: Plan,
+    *,
+    status: str | None = None,
+    target_keys: list[str] | None = None,
+    author_id: int | None = None,
+    sort: str = "newest",
+    page: int = 1,
+    per_page: int = 25,
+) -> AmendmentPage:
+    """One page of a plan's amendments (drafts only the user's own), with
+    support counts, in a fixed number of queries."""
+    per_page = min(max(per_page, 1), 100)
+    supports = (
+        select(AmendmentSupport.amendment_id, func.count().label("n"))
+        .group_by(AmendmentSupport.amendment_id)
+        .subquery()
+    )
+    condition = [Amendment.plan_id == plan.id]
+    own = user.id if getattr(user, "is_authenticated", False) else -1
+    condition.append((Amendment.status != "draft") | (Amendment.author_id == own))
+    if status:
+        condition.append(Amendment.status == status)
+    if target_keys is not None:
+        condition.append(Amendment.target_key.in_(target_keys))
+    if author_id is not None:
+        condition.append(Amendment.author_id == author_id)
+    total = db.session.scalar(select(func.count()).select_from(Amendment).where(*condition))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    order = {
+        "newest": [Amendment.id.desc()],
+        "oldest": [Amendment.id],
+        "supported": [func.coalesce(supports.c.n, 0).desc(), Amendment.id.desc()],
+        "target": [Amendment.target_ref, Amendment.id],
+    }[sort if sort in SORTS else "newest"]
+    rows = db.session.execute(
+        select(Amendment, func.coalesce(supports.c.n, 0))
+        .outerjoin(supports, supports.c.amendment_id == Amendment.id)
+        .options(joinedload(Amendment.author), joinedload(Amendment.coalition))
+        .where(*condition)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return AmendmentPage(
+        [row[0] for row in rows], {row[0].id: row[1] for row in rows}, page, per_page, total
+    )
+
+
+def counts_by_target(plan: Plan) -> dict[str, int]:
+    """Visible (not draft) amendments per target key, in one query."""
+    rows = db.session.execute(
+        select(Amendment.target_key, func.count())
+        .where(Amendment.plan_id == plan.id, Amendment.status != "draft")
+        .group_by(Amendment.target_key)
+    )
+    return {key: count for key, count in rows if key}
+
+
+def history(amendment: Amendment) -> list[AmendmentEvent]:
+    return list(
+        db.session.scalars(
+            select(AmendmentEvent)
+            .options(joinedload(AmendmentEvent.actor))
+            .where(AmendmentEvent.amendment_id == amendment.id)
+            .order_by(AmendmentEvent.id)
+        )
+    )
+
+
+def supporters(amendment: Amendment) -> list[AmendmentSupport]:
+    return list(
+        db.session.scalars(
+            select(AmendmentSupport)
+            .options(joinedload(AmendmentSupport.user), joinedload(AmendmentSupport.coalition))
+            .where(AmendmentSupport.amendment_id == amendment.id)
+            .order_by(AmendmentSupport.id)
+        )
+    )
+
+
+def sponsors(amendment: Amendment) -> list[AmendmentSponsor]:
+    return list(
+        db.session.scalars(
+            select(AmendmentSponsor)
+            .options(joinedload(AmendmentSponsor.user))
+            .where(AmendmentSponsor.amendment_id == amendment.id)
+            .order_by(AmendmentSponsor.id)
+        )
+    )
+
+
+def sub_amendments(amendment: Amendment) -> list[Amendment]:
+    return list(
+        db.session.scalars(
+            select(Amendment)
+            .options(joinedload(Amendment.author))
+            .where(Amendment.parent_id == amendment.id, Amendment.status != "draft")
+            .order_by(Amendment.number)
+        )
+    )
+
+
+# --- permissions -------------------------------------------------------------------
+
+
+def _membership(actor, forum: Forum) -> Membership | None:
+    return forums.membership_of(actor, forum)
+
+
+def section_group_id(plan: Plan, nodes_by_key: dict[str, PlanNode], key: str | None) -> int | None:
+    """The working group in charge of the nearest enclosing section that has one."""
+    assignments = dict(
+        db.session.execute(
+            select(SectionGroup.section_key, SectionGroup.working_group_id).where(
+                SectionGroup.plan_id == plan.id
+            )
+        ).all()
+    )
+    node = nodes_by_key.get(key) if key else None
+    while node is not None:
+        if node.kind == "section" and node.key in assignments:
+            return assignments[node.key]
+        node = nodes_by_key.get(node.parent_key)
+    return None
+
+
+def may_amend(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> str | None:
+    """None when ``actor`` may amend this target, else the reason why not."""
+    forum = plan.forum
+    membership = _membership(actor, forum)
+    if forums.can_manage(actor, forum, membership):
+        return None
+    if membership is None or membership.role == "observer":
+        return _("Only members of the forum can propose amendments.")
+    if not plan.open_for_input or plan.status in ("approved", "archived"):
+        return _("This plan is not open for amendments at the moment.")
+    group_id = section_group_id(plan, nodes_by_key, target_key)
+    if group_id is not None:
+        in_group = db.session.scalar(
+            select(WorkingGroupMember.id).where(
+                WorkingGroupMember.working_group_id == group_id,
+                WorkingGroupMember.user_id == actor.id,
+            )
+        )
+        if in_group is None:
+            return _(
+                "This section is in the hands of a working group you are not part of. "
+                "You can still comment on it."
+            )
+    return None
+
+
+def _require_amend(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> None:
+    reason = may_amend(actor, plan, target_key, nodes_by_key)
+    if reason is not None:
+        raise PermissionDenied(reason)
+
+
+# --- proposing -------------------------------------------------------------------
+
+
+def clean_proposal(text: str | None) -> str:
+    from ..plans.importer import normalise
+
+    text = normalise(text or "").strip()
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(
+            _("The text is too long (at most %(count)d characters).", count=MAX_TEXT)
+        )
+    return text
+
+
+def _next_number(plan: Plan) -> int:
+    return (
+        db.session.scalar(select(func.max(Amendment.number)).where(Amendment.plan_id == plan.id))
+        or 0
+    ) + 1
+
+
+def record_event(amendment: Amendment, actor, before: str, after: str, reason: str = "") -> None:
+    db.session.add(
+        AmendmentEvent(
+            amendment_id=amendment.id,
+            actor_id=getattr(actor, "id", None),
+            from_status=before,
+            to_status=after,
+            reason=reason,
+        )
+    )
+
+
+def insert_numbered(amendment: Amendment) -> Amendment:
+    """Add with the next number of the plan. A concurrent proposal that took the
+    number makes us retry; the same form sent twice at once returns the first."""
+    for _attempt in range(3):
+        amendment.number = _next_number(amendment.plan)
+        savepoint = db.session.begin_nested()
+        db.session.add(amendment)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            savepoint.rollback()
+            if amendment.form_token:
+                first = db.session.scalar(
+                    select(Amendment).where(
+                        Amendment.author_id == amendment.author_id,
+                        Amendment.form_token == amendment.form_token,
+                    )
+                )
+                if first is not None:
+                    return first
+            continue
+        savepoint.commit()
+        return amendment
+    raise Conflict()
+
+
+def propose(
+    actor,
+    plan: Plan,
+    *,
+    target: str | None,
+    operation: str,
+    text: str = "",
+    justification: str = "",
+    language: str | None = None,
+    submit: bool = False,
+    form_token: str | None = None,
+) -> Amendment:
+    """A new amendment to the current version (a draft, or submitted at once).
+
+    With ``form_token``, sending the same form again returns the amendment it
+    already made instead of a second one.
+    """
+    if form_token and getattr(actor, "id", None) is not None:
+        existing = db.session.scalar(
+            select(Amendment).where(
+                Amendment.author_id == actor.id, Amendment.form_token == form_token[:64]
+            )
+        )
+        if existing is not None:
+            return existing
+    if operation not in OPERATIONS:
+        raise InvalidInput(_("Unknown kind of amendment."))
+    version = plans.get_version(plan)
+    nodes = plans.version_nodes(version)
+    by_key = {node.key: node for node in nodes}
+    node = None
+    if target:
+        node = next((n for n in nodes if n.key == target or n.ref == target), None)
+        if node is None:
+            raise NotFound(_("There is no item %(ref)s in this version.", ref=target))
+    elif operation != "new_section":
+        raise InvalidInput(_("Choose the item to amend."))
+    _require_amend(actor, plan, node.key if node else None, by_key)
+    text = clean_proposal(text)
+    if operation == "delete":
+        text = ""
+    elif not text:
+        raise InvalidInput(_("Write the text you propose."))
+    elif operation == "replace" and node is not None and text == node.text:
+        raise InvalidInput(_("The proposed text is the same as the current text."))
+    membership = _membership(actor, plan.forum)
+    amendment = Amendment(
+        forum_id=plan.forum_id,
+        plan=plan,
+        base_version_id=version.id,
+        target_key=node.key if node else None,
+        target_ref=node.ref if node else "",
+        operation=operation,
+        original_text=node.text if node else "",
+        proposed_text=text,
+        justification=clean_proposal(justification),
+        language=language or plan.language,
+        status="draft",
+        author_id=getattr(actor, "id", None),
+        coalition_id=membership.coalition_id if membership else None,
+        form_token=(form_token or None) and form_token[:64],
+    )
+    inserted = insert_numbered(amendment)
+    if inserted is not amendment:
+        return inserted
+    record_event(amendment, actor, "", "draft")
+    if submit:
+        submit_amendment(actor, amendment)
+    return amendment
+
+
+def update_draft(actor, amendment: Amendment, *, text: str, justification: str) -> None:
+    if not is_author(actor, amendment):
+        raise PermissionDenied()
+    if amendment.status != "draft":
+        raise Conflict(_("Only drafts can be edited; withdraw it and propose it again."))
+    text = clean_proposal(text)
+    if amendment.operation != "delete" and not text:
+        raise InvalidInput(_("Write the text you propose."))
+    amendment.proposed_text = "" if amendment.operation == "delete" else text
+    amendment.justification = clean_proposal(justification)
+    amendment.updated_at = utcnow()
+
+
+def submit_amendment(actor, amendment: Amendment) -> None:
+    _move(actor, amendment, "submitted")
+    amendment.submitted_at = utcnow()
+    for member_id in _group_member_ids(amendment):
+        notify(
+            member_id,
+            "amendment_submitted",
+            amendment,
+            forum=amendment.plan.forum,
+            actor=actor,
+            label=amendment.label,
+            ref=amendment.target_ref,
+        )
+
+
+def _group_member_ids(amendment: Amendment) -> list[int]:
+    """Members of the working group in charge of the amended section."""
+    version = amendment.plan.current_version
+    nodes = {n.key: n for n in plans.version_nodes(version)}
+    group_id = section_group_id(amendment.plan, nodes, amendment.target_key)
+    if group_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(WorkingGroupMember.user_id).where(
+                WorkingGroupMember.working_group_id == group_id
+            )
+        )
+    )
+
+
+def withdraw(actor, amendment: Amendment, reason: str = "") -> None:
+    _move(actor, amendment, "withdrawn", reason)
+
+
+# --- the status machine -------------------------------------------------------
+
+
+def _move(actor, amendment: Amendment, to_status: str, reason: str = "") -> None:
+    before = amendment.status
+    move = (before, to_status)
+    by_author = is_author(actor, amendment)
+    is_manager = forums.can_manage(actor, amendment.plan.forum)
+    if move in AUTHOR_MOVES and not by_author:
+        raise PermissionDenied(_("Only the author can do this."))
+    if move in FACILITATOR_MOVES and not is_manager:
+        raise PermissionDenied(_("Only the forum's facilitators can decide on amendments."))
+    if move not in AUTHOR_MOVES | FACILITATOR_MOVES:
+        raise Conflict(
+            _(
+                "An amendment that is “%(before)s” cannot become “%(after)s”.",
+                before=STATUS_LABELS[before],
+                after=STATUS_LABELS[to_status],
+            )
+        )
+    amendment.status = to_status
+    amendment.updated_at = utcnow()
+    if to_status in FINAL_STATUSES:
+        amendment.decided_at = utcnow()
+    record_event(amendment, actor, before, to_status, clean_text(reason)[:2000])
+    record(
+        f"amendment.{to_status}", amendment, actor=actor, forum=amendment.plan.forum, reason=reason
+    )
+    if amendment.author_id is not None:
+        notify(
+            amendment.author_id,
+            "amendment_status",
+            amendment,
+            forum=amendment.plan.forum,
+            actor=actor,
+            label=amendment.label,
+            status=to_status,
+            reason=reason,
+        )
+
+
+def decide(actor, amendment: Amendment, to_status: str, reason: str = "") -> None:
+    """Facilitator triage: admit, accept, reject or put to a vote."""
+    if to_status == "admitted" and not threshold_met(amendment):
+        tally = support_tally(amendment)
+        plan = amendment.plan
+        raise Conflict(
+            _(
+                "This amendment needs the support of %(needed)d %(kind)s before it can be "
+                "admitted; it has %(have)d.",
+                needed=plan.support_threshold,
+                kind=THRESHOLD_LABELS[plan.support_threshold_kind],
+                have=tally[plan.support_threshold_kind],
+            )
+        )
+    _move(actor, amendment, to_status, reason)
+    if to_status == "accepted" and amendment.parent_id is not None:
+        _apply_sub_amendment(actor, amendment)
+
+
+THRESHOLD_LABELS = {
+    "members": _l("members"),
+    "coalitions": _l("different coalitions"),
+    "countries": _l("different countries"),
+}
+
+
+# --- support and co-sponsors ---------------------------------------------------
+
+
+def support_tally(amendment: Amendment) -> dict[str, int]:
+    """Supports counted in members, distinct coalitions and distinct countries."""
+    members, coalitions, countries = db.session.execute(
+        select(
+            func.count(),
+            func.count(func.distinct(AmendmentSupport.coalition_id)),
+            func.count(func.distinct(AmendmentSupport.country)),
+        ).where(AmendmentSupport.amendment_id == amendment.id)
+    ).one()
+    return {"members": members, "coalitions": coalitions, "countries": countries}
+
+
+def threshold_met(amendment: Amendment) -> bool:
+    plan = amendment.plan
+    if plan.support_threshold <= 0:
+        return True
+    return support_tally(amendment)[plan.support_threshold_kind] >= plan.support_threshold
+
+
+def support(actor, amendment: Amendment) -> AmendmentSupport:
+    membership = _membership(actor, amendment.plan.forum)
+    if membership is None or membership.role == "observer":
+        raise PermissionDenied(_("Only members of the forum can support amendments."))
+    if amendment.status not in ("submitted", "admitted"):
+        raise Conflict(_("Only submitted or admitted amendments can be supported."))
+    if is_author(actor, amendment):
+        raise Conflict(_("Authors cannot support their own amendment."))
+    existing = db.session.scalar(
+        select(AmendmentSupport).where(
+            AmendmentSupport.amendment_id == amendment.id, AmendmentSupport.user_id == actor.id
+        )
+    )
+    if existing is not None:
+        return existing
+    coalition_country = None
+    if membership.coalition_id is not None:
+        coalition_country = membership.coalition.country if membership.coalition else None
+    row = AmendmentSupport(
+        amendment_id=amendment.id,
+        user_id=actor.id,
+        coalition_id=membership.coalition_id,
+        country=actor.country or coalition_country,
+    )
+    savepoint = db.session.begin_nested()
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same member, twice at once: one support
+        savepoint.rollback()
+        return db.session.scalar(
+            select(AmendmentSupport).where(
+                AmendmentSupport.amendment_id == amendment.id, AmendmentSupport.user_id == actor.id
+            )
+        )
+    savepoint.commit()
+    if amendment.author_id is not None:
+        notify(
+            amendment.author_id,
+            "amendment_supported",
+            amendment,
+            forum=amendment.plan.forum,
+            actor=actor,
+            label=amendment.label,
+        )
+    return row
+
+
+def withdraw_support(actor, amendment: Amendment) -> None:
+    if amendment.status not in ("submitted", "admitted"):
+        raise Conflict(_("Supports can no longer change for this amendment."))
+    db.session.execute(
+        AmendmentSupport.__table__.delete().where(
+            AmendmentSupport.amendment_id == amendment.id, AmendmentSupport.user_id == actor.id
+        )
+    )
+
+
+def invite_cosponsor(actor, amendment: Amendment, email: str) -> AmendmentSponsor:
+    if not is_author(actor, amendment):
+        raise PermissionDenied(_("Only the author can invite co-sponsors."))
+    if amendment.status in FINAL_STATUSES:
+        raise Conflict(_("This amendment has been decided already."))
+    membership = forums.membership_by_email(amendment.plan.forum, email)
+    if membership is None:
+        raise InvalidInput(_("No member of this forum uses this email address."))
+    if membership.user_id == actor.id:
+        raise InvalidInput(_("You are the author already."))
+    existing = db.session.scalar(
+        select(AmendmentSponsor).where(
+            AmendmentSponsor.amendment_id == amendment.id,
+            AmendmentSponsor.user_id == membership.user_id,
+        )
+    )
+    if existing is not None:
+        return existing
+    sponsor = AmendmentSponsor(
+        amendment_id=amendment.id, user_id=membership.user_id, status="invited"
+    )
+    db.session.add(sponsor)
+    notify(
+        membership.user_id,
+        "cosponsor_invited",
+        amendment,
+        forum=amendment.plan.forum,
+        actor=actor,
+        label=amendment.label,
+    )
+    return sponsor
+
+
+def accept_cosponsorship(actor, amendment: Amendment) -> None:
+    sponsor = db.session.scalar(
+        select(AmendmentSponsor).where(
+            AmendmentSponsor.amendment_id == amendment.id, AmendmentSponsor.user_id == actor.id
+        )
+    )
+    if sponsor is None:
+        raise NotFound()
+    sponsor.status = "accepted"
+
+
+# --- compromises and sub-amendments --------------------------------------------
+
+
+def create_compromise(
+    actor, plan: Plan, sources: list[Amendment], *, text: str, justification: str = ""
+) -> Amendment:
+    """A facilitator's text replacing several amendments to the same item;
+    they become “merged into” it."""
+    if not forums.can_manage(actor, plan.forum):
+        raise PermissionDenied(_("Only the forum's facilitators can write compromises."))
+    if len(sources) < 2:
+        raise InvalidInput(_("Choose at least two amendments to merge."))
+    targets = {source.target_key for source in sources}
+    if len(targets) != 1 or any(source.plan_id != plan.id for source in sources):
+        raise InvalidInput(_("A compromise merges amendments to the same item."))
+    if any(source.status not in ("submitted", "admitted") for source in sources):
+        raise Conflict(_("Only submitted or admitted amendments can be merged."))
+    version = plans.get_version(plan)
+    target = targets.pop()
+    node = next((n for n in plans.version_nodes(version) if n.key == target), None)
+    if node is None:
+        raise Conflict(_("The amended item is no longer in the current version."))
+    text = clean_proposal(text)
+    if not text:
+        raise InvalidInput(_("Write the text you propose."))
+    compromise = Amendment(
+        forum_id=plan.forum_id,
+        plan=plan,
+        base_version_id=version.id,
+        target_key=node.key,
+        target_ref=node.ref,
+        operation="replace",
+        original_text=node.text,
+        proposed_text=text,
+        justification=clean_proposal(justification),
+        language=plan.language,
+        status="admitted",
+        author_id=actor.id,
+        is_compromise=True,
+        submitted_at=utcnow(),
+    )
+    insert_numbered(compromise)
+    record_event(compromise, actor, "", "admitted")
+    for source in sources:
+        before = source.status
+        source.status, source.merged_into_id, source.decided_at = "merged", compromise.id, utcnow()
+        record_event(source, actor, before, "merged", compromise.label)
+        if source.author_id is not None:
+            notify(
+                source.author_id,
+                "amendment_status",
+                source,
+                forum=plan.forum,
+                actor=actor,
+                label=source.label,
+                status="merged",
+                into=compromise.label,
+            )
+    record(
+        "amendment.compromise",
+        compromise,
+        actor=actor,
+        forum=plan.forum,
+        merged=[source.id for source in sources],
+    )
+    return compromise
+
+
+def propose_sub_amendment(
+    actor, parent: Amendment, *, text: str, justification: str = "", submit: bool = True
+) -> Amendment:
+    """An amendment to an admitted amendment: it proposes a new text for it."""
+    if parent.status != "admitted" or parent.operation == "delete" or parent.parent_id is not None:
+        raise Conflict(_("Only admitted amendments that propose a text can be amended."))
+    plan = parent.plan
+    nodes = {n.key: n for n in plans.version_nodes(plans.get_version(plan))}
+    _require_amend(actor, plan, parent.target_key, nodes)
+    text = clean_proposal(text)
+    if not text:
+        raise InvalidInput(_("Write the text you propose."))
+    if text == parent.proposed_text:
+        raise InvalidInput(_("The proposed text is the same as the current text."))
+    membership = _membership(actor, plan.forum)
+    sub = Amendment(
+        forum_id=plan.forum_id,
+        plan=plan,
+        base_version_id=parent.base_version_id,
+        target_key=parent.target_key,
+        target_ref=parent.target_ref,
+        operation="replace",
+        original_text=parent.proposed_text,
+        proposed_text=text,
+        justification=clean_proposal(justification),
+        language=parent.language,
+        status="draft",
+        author_id=actor.id,
+        coalition_id=membership.coalition_id if membership else None,
+        parent_id=parent.id,
+    )
+    insert_numbered(sub)
+    record_event(sub, actor, "", "draft")
+    if submit:
+        submit_amendment(actor, sub)
+    return sub
+
+
+def _apply_sub_amendment(actor, sub: Amendment) -> None:
+    parent = sub.parent
+    if parent.status in FINAL_STATUSES:
+        raise Conflict(_("The amended amendment has been decided already."))
+    parent.proposed_text = sub.proposed_text
+    parent.updated_at = utcnow()
+    record_event(
+        parent,
+        actor,
+        parent.status,
+        parent.status,
+        _("Text changed by sub-amendment %(label)s.", label=sub.label),
+    )
+
+
+# --- conflicts -------------------------------------------------------------------
+
+
+def changed_ranges(original: str, proposed: str) -> list[tuple[int, int]]:
+    """The character ranges of ``original`` that a proposal changes (an
+    insertion is a zero-width range at its position)."""
+    ranges, position = [], 0
+    for op, text in word_diff(original, proposed):
+        if op == EQUAL:
+            position += len(text)
+        elif op == DELETE:
+            ranges.append((position, position + len(text)))
+            position += len(text)
+        elif op == INSERT:
+            ranges.append((position, position))
+    return ranges
+
+
+def _overlap(a: Amendment, b: Amendment) -> bool:
+    if "delete" in (a.operation, b.operation) or "new_section" in (a.operation, b.operation):
+        return a.operation != "insert_after" and b.operation != "insert_after"
+    if a.operation == "insert_after" or b.operation == "insert_after":
+        return False
+    if a.original_text != b.original_text:
+        return True  # different bases: a person must look
+    for start_a, end_a in changed_ranges(a.original_text, a.proposed_text):
+        for start_b, end_b in changed_ranges(b.original_text, b.proposed_text):
+            if start_a <= end_b and start_b <= end_a:
+                return True
+    return False
+
+
+@dataclass
+class TargetConflicts:
+    target_key: str
+    target_ref: str
+    amendments: list[Amendment]
+    overlapping: set[tuple[int, int]] = field(default_factory=set)
+
+    def overlaps(self, amendment: Amendment) -> bool:
+        return any(amendment.id in pair for pair in self.overlapping)
+
+
+def conflicts(plan: Plan, target_key: str | None = None) -> list[TargetConflicts]:
+    """Open amendments that touch the same item, and which of them overlap at word level."""
+    query = (
+        select(Amendment)
+        .options(joinedload(Amendment.author))
+        .where(
+            Amendment.plan_id == plan.id,
+            Amendment.status.in_(OPEN_STATUSES),
+            Amendment.parent_id.is_(None),
+        )
+        .order_by(Amendment.target_ref, Amendment.number)
+    )
+    if target_key is not None:
+        query = query.where(Amendment.target_key == target_key)
+    groups: dict[str, list[Amendment]] = {}
+    for amendment in db.session.scalars(query):
+        if amendment.target_key:
+            groups.setdefault(amendment.target_key, []).append(amendment)
+    result = []
+    for key, items in groups.items():
+        if len(items) < 2:
+            continue
+        found = TargetConflicts(key, items[0].target_ref, items)
+        for index, first in enumerate(items):
+            for second in items[index + 1 :]:
+                if _overlap(first, second):
+                    found.overlapping.add((first.id, second.id))
+        result.append(found)
+    return result
+
+
+# --- plan settings -------------------------------------------------------------
+
+
+def update_settings(
+    actor, plan: Plan, *, open_for_input: bool, threshold: int, threshold_kind: str
+) -> None:
+    forums.require_manage(actor, plan.forum)
+    if threshold_kind not in THRESHOLD_LABELS:
+        raise InvalidInput(_("Unknown way of counting supports."))
+    if not 0 <= threshold <= 10000:
+        raise InvalidInput(_("The threshold must be between 0 and 10000."))
+    plan.open_for_input = bool(open_for_input)
+    plan.support_threshold = threshold
+    plan.support_threshold_kind = threshold_kind
+    record(
+        "plan.settings",
+        plan,
+        actor=actor,
+        forum=plan.forum,
+        open=plan.open_for_input,
+        threshold=threshold,
+        kind=threshold_kind,
+    )
+
+
+def assign_section(actor, plan: Plan, section_key: str, group_id: int | None) -> None:
+    """Put a section in the hands of a working group (or of everyone)."""
+    forums.require_manage(actor, plan.forum)
+    nodes = {n.key: n for n in plans.version_nodes(plans.get_version(plan))}
+    node = nodes.get(section_key)
+    if node is None or node.kind != "section":
+        raise NotFound()
+    existing = db.session.scalar(
+        select(SectionGroup).where(
+            SectionGroup.plan_id == plan.id, SectionGroup.section_key == section_key
+        )
+    )
+    if group_id is None:
+        if existing is not None:
+            db.session.delete(existing)
+        return
+    group = db.session.get(WorkingGroup, group_id)
+    if group is None or group.forum_id != plan.forum_id:
+        raise NotFound()
+    if existing is None:
+        db.session.add(
+            SectionGroup(plan_id=plan.id, section_key=section_key, working_group_id=group.id)
+        )
+    else:
+        existing.working_group_id = group.id
+
+
+def section_assignments(plan: Plan) -> dict[str, int]:
+    return dict(
+        db.session.execute(
+            select(SectionGroup.section_key, SectionGroup.working_group_id).where(
+                SectionGroup.plan_id == plan.id
+            )
+        ).all()
+    )

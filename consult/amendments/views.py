@@ -1,0 +1,581 @@
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..diffing import diff_html
+from ..errors import ServiceError
+from ..extensions import db
+from ..forums import services as forums
+from ..plans import services as plans
+from . import offline_import, services
+from .forms import (
+    AmendmentForm,
+    AmendmentImportForm,
+    CompromiseForm,
+    CosponsorForm,
+    DecisionForm,
+    DraftForm,
+    PlanSettingsForm,
+    ReasonForm,
+    SubAmendmentForm,
+)
+from .models import STATUSES
+
+bp = Blueprint("amendments", __name__)
+
+PLAN = "/forums/<slug>/plans/<int:plan_id>"
+AMENDMENT = "/forums/<slug>/amendments/<int:amendment_id>"
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
+        abort(400)
+    return int(value)
+
+
+def _node(plan, key):
+    version = plans.get_version(plan)
+    return version, plans.find_node(version, key)
+
+
+def _comment_thread(plan, target_type: str, target_key: str):
+    """The comment thread of a target, when the comments feature provides one."""
+    from ..comments import services as comments
+
+    return comments.thread(current_user, plan.forum, plan, target_type, target_key, page=1)
+
+
+def _to_detail(amendment):
+    return redirect(
+        url_for("amendments.detail", slug=amendment.plan.forum.slug, amendment_id=amendment.id)
+    )
+
+
+# --- the item page ------------------------------------------------------------
+
+
+@bp.get(PLAN + "/items/<key>/")
+def item(slug, plan_id, key):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    version, node = _node(plan, key)
+    nodes = {n.key: n for n in plans.version_nodes(version)}
+    return render_template(
+        "amendments/item.html",
+        forum=plan.forum,
+        plan=plan,
+        version=version,
+        node=node,
+        amendments=services.list_amendments(
+            current_user, plan, target_keys=[node.key], per_page=100
+        ),
+        conflicts=services.conflicts(plan, node.key),
+        cannot_amend=services.may_amend(current_user, plan, node.key, nodes)
+        if current_user.is_authenticated
+        else _("Sign in to propose amendments."),
+        can_manage=forums.can_manage(current_user, plan.forum),
+        thread=_comment_thread(plan, "node", node.key),
+    )
+
+
+# --- proposing ------------------------------------------------------------------
+
+
+@bp.route(PLAN + "/items/<key>/amend", methods=["GET", "POST"])
+@login_required
+def propose(slug, plan_id, key):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    _version, node = _node(plan, key)
+    form = AmendmentForm()
+    if request.method == "GET":
+        form.operation.data = request.args.get("operation", "replace")
+        form.text.data = "" if form.operation.data in ("insert_after", "new_section") else node.text
+    status = 200
+    if form.validate_on_submit():
+        try:
+            amendment = services.propose(
+                current_user,
+                plan,
+                target=node.key,
+                operation=form.operation.data,
+                text=form.text.data,
+                justification=form.justification.data,
+                submit=request.form.get("action") == "submit",
+                form_token=form.form_token.data,
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            if amendment.status == "submitted":
+                flash(
+                    _("Amendment %(label)s has been submitted.", label=amendment.label), "success"
+                )
+            else:
+                flash(
+                    _(
+                        "Your draft %(label)s has been saved. Only you can see it.",
+                        label=amendment.label,
+                    ),
+                    "success",
+                )
+            return _to_detail(amendment)
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "amendments/propose.html", forum=plan.forum, plan=plan, node=node, form=form
+    ), status
+
+
+@bp.post(PLAN + "/diff")
+@login_required
+def live_diff(slug, plan_id):
+    """The word-level difference the proposal form shows while the member types."""
+    plans.plan_for(current_user, slug, plan_id)
+    original = request.form.get("original", "")[: services.MAX_TEXT]
+    proposed = request.form.get("proposed", "")[: services.MAX_TEXT]
+    return jsonify(html=str(diff_html(original, proposed)))
+
+
+# --- lists ----------------------------------------------------------------------
+
+
+@bp.get(PLAN + "/amendments/")
+def index(slug, plan_id):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        abort(400)
+    sort = request.args.get("sort", "newest")
+    if sort not in services.SORTS:
+        abort(400)
+    section = request.args.get("section") or None
+    version = plans.get_version(plan)
+    nodes = plans.version_nodes(version)
+    target_keys = None
+    if section:
+        keys = _section_keys(nodes, section)
+        if keys is None:
+            abort(404)
+        target_keys = keys
+    author_id = (
+        current_user.id if request.args.get("mine") and current_user.is_authenticated else None
+    )
+    page = services.list_amendments(
+        current_user,
+        plan,
+        status=status,
+        target_keys=target_keys,
+        author_id=author_id,
+        sort=sort,
+        page=_int_arg("page") or 1,
+    )
+    return render_template(
+        "amendments/index.html",
+        forum=plan.forum,
+        plan=plan,
+        page=page,
+        status=status,
+        sort=sort,
+        section=section,
+        mine=bool(author_id),
+        sections=plans.outline(nodes),
+        can_manage=forums.can_manage(current_user, plan.forum),
+    )
+
+
+def _section_keys(nodes, section_key: str) -> list[str] | None:
+    """The keys of a section and everything under it."""
+    if not any(n.key == section_key and n.kind == "section" for n in nodes):
+        return None
+    inside = {section_key}
+    for node in nodes:
+        if node.parent_key in inside:
+            inside.add(node.key)
+    return list(inside)
+
+
+@bp.get(PLAN + "/amendments/triage")
+@login_required
+def triage(slug, plan_id):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    forums.require_manage(current_user, plan.forum)
+    submitted = services.list_amendments(
+        current_user,
+        plan,
+        status="submitted",
+        sort="target",
+        per_page=100,
+        page=_int_arg("page") or 1,
+    )
+    return render_template(
+        "amendments/triage.html",
+        forum=plan.forum,
+        plan=plan,
+        page=submitted,
+        conflicts=services.conflicts(plan),
+        tallies={a.id: services.support_tally(a) for a in submitted.items},
+    )
+
+
+# --- one amendment ------------------------------------------------------------------
+
+
+def _detail_page(amendment, status: int = 200, **forms):
+    plan = amendment.plan
+    supporting = services.supporters(amendment)
+    return render_template(
+        "amendments/detail.html",
+        forum=plan.forum,
+        plan=plan,
+        amendment=amendment,
+        diff=diff_html(amendment.original_text, amendment.proposed_text),
+        supporters=supporting,
+        tally=services.support_tally(amendment),
+        threshold_met=services.threshold_met(amendment),
+        supported=any(s.user_id == getattr(current_user, "id", None) for s in supporting),
+        sponsors=services.sponsors(amendment),
+        history=services.history(amendment),
+        subs=services.sub_amendments(amendment),
+        is_author=services.is_author(current_user, amendment),
+        can_manage=forums.can_manage(current_user, plan.forum),
+        is_member=forums.membership_of(current_user, plan.forum) is not None,
+        decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
+        reason_form=forms.get("reason_form") or ReasonForm(formdata=None),
+        cosponsor_form=forms.get("cosponsor_form") or CosponsorForm(formdata=None),
+        thread=_comment_thread(plan, "amendment", str(amendment.id)),
+    ), status
+
+
+@bp.get(AMENDMENT)
+def detail(slug, amendment_id):
+    return _detail_page(services.get_amendment(current_user, slug, amendment_id))
+
+
+def _act(slug, amendment_id, action, message, **forms):
+    """Load → check (in the service) → change → commit → back to the amendment.
+    On a refusal the page is shown again with the message and what was typed."""
+    amendment = services.get_amendment(current_user, slug, amendment_id)
+    try:
+        action(amendment)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _detail_page(amendment, error.status, **forms)
+    db.session.commit()
+    flash(message, "success")
+    return _to_detail(amendment)
+
+
+@bp.post(AMENDMENT + "/submit")
+@login_required
+def submit(slug, amendment_id):
+    return _act(
+        slug,
+        amendment_id,
+        lambda a: services.submit_amendment(current_user, a),
+        _("The amendment has been submitted."),
+    )
+
+
+@bp.post(AMENDMENT + "/withdraw")
+@login_required
+def withdraw(slug, amendment_id):
+    form = ReasonForm()
+    return _act(
+        slug,
+        amendment_id,
+        lambda a: services.withdraw(current_user, a, form.reason.data or ""),
+        _("The amendment has been withdrawn."),
+        reason_form=form,
+    )
+
+
+@bp.post(AMENDMENT + "/support")
+@login_required
+def support(slug, amendment_id):
+    return _act(
+        slug,
+        amendment_id,
+        lambda a: services.support(current_user, a),
+        _("You support this amendment."),
+    )
+
+
+@bp.post(AMENDMENT + "/unsupport")
+@login_required
+def unsupport(slug, amendment_id):
+    return _act(
+        slug,
+        amendment_id,
+        lambda a: services.withdraw_support(current_user, a),
+        _("You no longer support this amendment."),
+    )
+
+
+@bp.post(AMENDMENT + "/decide")
+@login_required
+def decide(slug, amendment_id):
+    form = DecisionForm()
+    if not form.validate_on_submit() or form.status.data not in STATUSES:
+        abort(400)
+    return _act(
+        slug,
+        amendment_id,
+        lambda a: services.decide(current_user, a, form.status.data, form.reason.data or ""),
+        _("The decision has been recorded."),
+        decision_form=form,
+    )
+
+
+@bp.post(AMENDMENT + "/cosponsors")
+@login_required
+def invite_cosponsor(slug, amendment_id):
+    form = CosponsorForm()
+    if not form.validate_on_submit():
+        amendment = services.get_amendment(current_user, slug, amendment_id)
+        return _detail_page(amendment, 400, cosponsor_form=form)
+    return _act(
+        slug,
+        amendment_id,
+        lambda a: services.invite_cosponsor(current_user, a, form.email.data),
+        _("The co-sponsor has been invited."),
+        cosponsor_form=form,
+    )
+
+
+@bp.post(AMENDMENT + "/cosponsors/accept")
+@login_required
+def accept_cosponsorship(slug, amendment_id):
+    return _act(
+        slug,
+        amendment_id,
+        lambda a: services.accept_cosponsorship(current_user, a),
+        _("You co-sponsor this amendment."),
+    )
+
+
+@bp.route(AMENDMENT + "/edit", methods=["GET", "POST"])
+@login_required
+def edit_draft(slug, amendment_id):
+    amendment = services.get_amendment(current_user, slug, amendment_id)
+    form = DraftForm(obj=amendment if request.method == "GET" else None)
+    if request.method == "GET":
+        form.text.data = amendment.proposed_text
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_draft(
+                current_user, amendment, text=form.text.data, justification=form.justification.data
+            )
+            if request.form.get("action") == "submit":
+                services.submit_amendment(current_user, amendment)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            flash(_("The amendment has been saved."), "success")
+            return _to_detail(amendment)
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "amendments/edit.html",
+        forum=amendment.plan.forum,
+        plan=amendment.plan,
+        amendment=amendment,
+        form=form,
+    ), status
+
+
+@bp.route(AMENDMENT + "/amend", methods=["GET", "POST"])
+@login_required
+def sub_amend(slug, amendment_id):
+    parent = services.get_amendment(current_user, slug, amendment_id)
+    form = SubAmendmentForm()
+    if request.method == "GET":
+        form.text.data = parent.proposed_text
+    status = 200
+    if form.validate_on_submit():
+        try:
+            sub = services.propose_sub_amendment(
+                current_user,
+                parent,
+                text=form.text.data,
+                justification=form.justification.data or "",
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            flash(_("Sub-amendment %(label)s has been submitted.", label=sub.label), "success")
+            return _to_detail(sub)
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "amendments/sub_amend.html",
+        forum=parent.plan.forum,
+        plan=parent.plan,
+        parent=parent,
+        form=form,
+    ), status
+
+
+# --- facilitators ------------------------------------------------------------------
+
+
+@bp.route(PLAN + "/items/<key>/compromise", methods=["GET", "POST"])
+@login_required
+def compromise(slug, plan_id, key):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    forums.require_manage(current_user, plan.forum)
+    _version, node = _node(plan, key)
+    candidates = [
+        a
+        for a in services.list_amendments(
+            current_user, plan, target_keys=[node.key], per_page=100
+        ).items
+        if a.status in ("submitted", "admitted") and a.parent_id is None
+    ]
+    form = CompromiseForm()
+    if request.method == "GET":
+        form.text.data = node.text
+    chosen = {int(v) for v in request.form.getlist("sources") if v.isascii() and v.isdigit()}
+    status = 200
+    if form.validate_on_submit():
+        sources = [a for a in candidates if a.id in chosen]
+        try:
+            made = services.create_compromise(
+                current_user,
+                plan,
+                sources,
+                text=form.text.data,
+                justification=form.justification.data or "",
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            flash(
+                _("Compromise %(label)s replaces the chosen amendments.", label=made.label),
+                "success",
+            )
+            return _to_detail(made)
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "amendments/compromise.html",
+        forum=plan.forum,
+        plan=plan,
+        node=node,
+        candidates=candidates,
+        chosen=chosen,
+        form=form,
+    ), status
+
+
+@bp.route(PLAN + "/amendments/import", methods=["GET", "POST"])
+@login_required
+def import_csv(slug, plan_id):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    forums.require_manage(current_user, plan.forum)
+    form = AmendmentImportForm()
+    report = None
+    if form.validate_on_submit():
+        report = offline_import.import_amendments(current_user, plan, form.file.data.read())
+        db.session.commit()
+        if report.error is None:
+            flash(
+                _(
+                    "%(imported)d imported, %(rejected)d rejected.",
+                    imported=report.imported,
+                    rejected=report.rejected,
+                ),
+                "success" if not report.rejected else "warning",
+            )
+    status = 400 if request.method == "POST" and (report is None or report.error) else 200
+    return render_template(
+        "amendments/import.html",
+        forum=plan.forum,
+        plan=plan,
+        form=form,
+        report=report,
+        columns=offline_import.COLUMNS,
+    ), status
+
+
+@bp.route(PLAN + "/settings", methods=["GET", "POST"])
+@login_required
+def settings(slug, plan_id):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    forums.require_manage(current_user, plan.forum)
+    form = PlanSettingsForm(obj=plan)
+    nodes = plans.version_nodes(plans.get_version(plan))
+    sections = plans.outline(nodes)
+    groups = [group for group, _count in forums.list_groups(plan.forum)]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_settings(
+                current_user,
+                plan,
+                open_for_input=form.open_for_input.data,
+                threshold=form.support_threshold.data or 0,
+                threshold_kind=form.support_threshold_kind.data,
+            )
+            for section in sections:
+                raw = request.form.get(f"group-{section.key}", "")
+                group_id = int(raw) if raw.isascii() and raw.isdigit() else None
+                services.assign_section(current_user, plan, section.key, group_id)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            flash(_("The plan's settings have been saved."), "success")
+            return redirect(url_for("amendments.settings", slug=slug, plan_id=plan.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "amendments/settings.html",
+        forum=plan.forum,
+        plan=plan,
+        form=form,
+        sections=sections,
+        groups=groups,
+        assignments=services.section_assignments(plan),
+    ), status
+
+
+@bp.app_template_global()
+def amendment_status_label(status: str) -> str:
+    return str(services.STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global()
+def operation_label(operation: str) -> str:
+    return str(services.OPERATION_LABELS.get(operation, operation))
+
+
+DECISION_LABELS = {
+    "admitted": _l("Admit"),
+    "accepted": _l("Accept"),
+    "rejected": _l("Reject"),
+    "voting": _l("Put to a vote"),
+}
+
+
+@bp.app_template_global()
+def decision_label(status: str) -> str:
+    return str(DECISION_LABELS.get(status, status))

@@ -1,0 +1,54 @@
+"""In-app notifications. Every event that concerns a member goes through
+``notify``; delivery by email (immediately or as digests) follows each
+member's preference and is added by the Workers issue on top of these rows."""
+
+from sqlalchemy import func, select, update
+
+from ..database import utcnow
+from ..extensions import db
+from .models import Notification
+
+KINDS = (
+    "amendment_status",
+    "amendment_submitted",
+    "amendment_supported",
+    "cosponsor_invited",
+    "comment_reply",
+    "mention",
+)
+
+
+def notify(user_id: int, kind: str, obj, *, forum=None, actor=None, **data) -> Notification | None:
+    """Record a notification for ``user_id`` about ``obj`` (never to the actor themself)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if actor is not None and getattr(actor, "id", None) == user_id:
+        return None
+    notification = Notification(
+        user_id=user_id,
+        forum_id=getattr(forum, "id", None),
+        kind=kind,
+        object_type=type(obj).__name__,
+        object_id=getattr(obj, "id", None),
+        actor_id=getattr(actor, "id", None),
+        data=data,
+    )
+    db.session.add(notification)
+    return notification
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+
+
+def mark_read(user, notification_ids: list[int] | None = None) -> None:
+    statement = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_ids is not None:
+        statement = statement.where(Notification.id.in_(notification_ids))
+    db.session.execute(statement.values(read_at=utcnow()))

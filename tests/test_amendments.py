@@ -1,0 +1,436 @@
+"""Amendments: who may propose what, the status machine, supports and
+thresholds, compromises, sub-amendments, conflicts, and offline imports."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from consult.amendments import offline_import, services
+from consult.amendments.models import Amendment, AmendmentEvent, AmendmentSupport
+from consult.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from consult.notifications.models import Notification
+from consult.plans import services as plans
+from tests.factories import sign_in
+
+STRUCTURED = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def forum(make):
+    return make.forum()
+
+
+@pytest.fixture
+def plan(session, forum):
+    plan = plans.import_plan(None, forum, STRUCTURED)
+    plan.open_for_input = True
+    session.commit()
+    return plan
+
+
+@pytest.fixture
+def facilitator(make, forum):
+    return make.member(forum, role="facilitator", locale="en").user
+
+
+@pytest.fixture
+def member(make, forum):
+    return make.member(forum, locale="en").user
+
+
+def node(plan, ref):
+    return plans.find_node(plan.current_version, ref)
+
+
+def propose(actor, plan, ref="1.1", text="Promover la cooperación hemisférica.", **options):
+    return services.propose(
+        actor,
+        plan,
+        target=node(plan, ref).key,
+        operation="replace",
+        text=text,
+        justification="Porque sí.",
+        **options,
+    )
+
+
+def count(session, model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+# --- proposing ------------------------------------------------------------------
+
+
+def test_member_proposes_a_replacement_with_base_version_and_full_text(session, plan, member):
+    amendment = propose(member, plan, submit=True)
+    session.commit()
+    assert (amendment.label, amendment.status, amendment.target_ref) == ("E1", "submitted", "1.1")
+    assert amendment.base_version_id == plan.current_version_id
+    assert amendment.target_key == node(plan, "1.1").key
+    assert amendment.original_text.startswith("Promover la cooperación regional")
+    assert amendment.proposed_text == "Promover la cooperación hemisférica."
+
+
+def test_amendments_are_numbered_per_plan(session, plan, member):
+    first = propose(member, plan)
+    second = propose(member, plan, ref="1.2", text="Otro texto.")
+    assert (first.number, second.number) == (1, 2)
+
+
+def test_proposals_need_an_open_plan_except_for_facilitators(session, plan, member, facilitator):
+    plan.open_for_input = False
+    session.commit()
+    with pytest.raises(PermissionDenied, match="not open for amendments"):
+        propose(member, plan)
+    assert propose(facilitator, plan).status == "draft"
+
+
+def test_observers_and_outsiders_cannot_propose(session, make, forum, plan):
+    observer = make.member(forum, role="observer").user
+    outsider = make.member(make.forum()).user
+    for person in (observer, outsider):
+        with pytest.raises(PermissionDenied):
+            propose(person, plan)
+    assert count(session, Amendment) == 0
+
+
+def test_only_the_group_in_charge_of_a_section_may_amend_it(session, make, forum, plan, member):
+    group = make.group(forum, "Energía")
+    in_group = make.member(forum, groups=[group]).user
+    services.assign_section(None, plan, node(plan, "1").key, group.id)
+    session.commit()
+    with pytest.raises(PermissionDenied, match="working group you are not part of"):
+        propose(member, plan, ref="1.1")
+    assert propose(in_group, plan, ref="1.1").status == "draft"
+    # Sections without a group stay open to every member.
+    assert propose(member, plan, ref="2.A.1", text="Nuevo texto.").status == "draft"
+
+
+def test_bad_proposals_are_refused_with_a_reason(plan, member):
+    with pytest.raises(InvalidInput):
+        propose(member, plan, text="   ")
+    with pytest.raises(InvalidInput):
+        propose(member, plan, text=node(plan, "1.1").text)
+    with pytest.raises(NotFound):
+        services.propose(member, plan, target="9.9", operation="replace", text="x")
+    with pytest.raises(InvalidInput):
+        services.propose(member, plan, target=node(plan, "1.1").key, operation="rewrite", text="x")
+
+
+def test_drafts_are_private_to_their_author(client, session, make, forum, plan, member):
+    draft = propose(member, plan)
+    session.commit()
+    sign_in(client, make.member(forum, locale="en").user)
+    assert client.get(f"/forums/{forum.slug}/amendments/{draft.id}").status_code == 404
+    listing = client.get(f"/forums/{forum.slug}/plans/{plan.id}/amendments/")
+    assert "E1" not in listing.get_data(as_text=True)
+
+
+def test_the_same_form_sent_twice_makes_one_amendment(client, session, forum, plan, member):
+    sign_in(client, member)
+    url = f"/forums/{forum.slug}/plans/{plan.id}/items/{node(plan, '1.1').key}/amend"
+    form = {
+        "form_token": "tok-123",
+        "operation": "replace",
+        "text": "Texto nuevo.",
+        "justification": "",
+        "action": "submit",
+    }
+    first = client.post(url, data=form)
+    second = client.post(url, data=form)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(session, Amendment) == 1
+
+
+def test_a_refused_proposal_keeps_the_typed_text(client, session, forum, plan, member):
+    plan.open_for_input = False
+    session.commit()
+    sign_in(client, member)
+    url = f"/forums/{forum.slug}/plans/{plan.id}/items/{node(plan, '1.1').key}/amend"
+    response = client.post(
+        url,
+        data={
+            "operation": "replace",
+            "text": "Mi texto largo y pensado.",
+            "justification": "Mis razones.",
+            "action": "submit",
+        },
+    )
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert "Mi texto largo y pensado." in html and "Mis razones." in html
+
+
+# --- the status machine -------------------------------------------------------------
+
+
+def test_facilitator_triage_is_recorded_and_the_author_notified(session, plan, member, facilitator):
+    amendment = propose(member, plan, submit=True)
+    services.decide(facilitator, amendment, "admitted", "Cumple los requisitos.")
+    services.decide(facilitator, amendment, "accepted")
+    session.commit()
+    events = session.scalars(
+        select(AmendmentEvent)
+        .where(AmendmentEvent.amendment_id == amendment.id)
+        .order_by(AmendmentEvent.id)
+    ).all()
+    assert [(e.from_status, e.to_status) for e in events] == [
+        ("", "draft"),
+        ("draft", "submitted"),
+        ("submitted", "admitted"),
+        ("admitted", "accepted"),
+    ]
+    assert events[2].reason == "Cumple los requisitos." and events[2].actor_id == facilitator.id
+    kinds = session.scalars(
+        select(Notification.data).where(Notification.user_id == member.id)
+    ).all()
+    assert [data["status"] for data in kinds] == ["admitted", "accepted"]
+
+
+@pytest.mark.parametrize("who", ["author", "other member"])
+def test_only_facilitators_decide(session, make, forum, plan, member, who):
+    amendment = propose(member, plan, submit=True)
+    session.commit()
+    actor = member if who == "author" else make.member(forum).user
+    with pytest.raises(PermissionDenied):
+        services.decide(actor, amendment, "admitted")
+    session.rollback()
+    assert session.get(Amendment, amendment.id).status == "submitted"
+
+
+def test_deciding_through_the_web_as_a_member_is_forbidden(client, session, forum, plan, member):
+    amendment = propose(member, plan, submit=True)
+    session.commit()
+    sign_in(client, member)
+    response = client.post(
+        f"/forums/{forum.slug}/amendments/{amendment.id}/decide", data={"status": "accepted"}
+    )
+    assert response.status_code == 403
+    session.expire_all()
+    assert session.get(Amendment, amendment.id).status == "submitted"
+
+
+def test_illegal_transitions_are_refused_with_a_clear_message(session, plan, member, facilitator):
+    amendment = propose(member, plan, submit=True)
+    services.decide(facilitator, amendment, "rejected")
+    with pytest.raises(Conflict, match="cannot become"):
+        services.decide(facilitator, amendment, "admitted")
+    with pytest.raises(Conflict):
+        services.withdraw(member, amendment)
+    draft = propose(member, plan, ref="1.2", text="Otro.")
+    with pytest.raises(Conflict):
+        services.decide(facilitator, draft, "accepted")
+
+
+def test_authors_withdraw_their_own_amendments_only(session, make, forum, plan, member):
+    amendment = propose(member, plan, submit=True)
+    with pytest.raises(PermissionDenied):
+        services.withdraw(make.member(forum).user, amendment)
+    services.withdraw(member, amendment, "Ya no hace falta.")
+    assert amendment.status == "withdrawn"
+
+
+# --- supports and thresholds ------------------------------------------------------
+
+
+def supporter(make, forum, coalition, country):
+    return make.member(forum, coalition=coalition, country=country).user
+
+
+@pytest.mark.parametrize(
+    ("kind", "needed", "expected_before"),
+    [("members", 3, 2), ("coalitions", 2, 1), ("countries", 2, 1)],
+)
+def test_admission_threshold_counts_members_coalitions_or_countries(
+    session, make, forum, plan, member, facilitator, kind, needed, expected_before
+):
+    andina, caribe = make.coalition(forum, "Red Andina"), make.coalition(forum, "Red Caribe")
+    plan.support_threshold, plan.support_threshold_kind = needed, kind
+    amendment = propose(member, plan, submit=True)
+    services.support(supporter(make, forum, andina, "CO"), amendment)
+    services.support(supporter(make, forum, andina, "CO"), amendment)
+    assert services.support_tally(amendment)[kind] == expected_before
+    with pytest.raises(Conflict, match="needs the support"):
+        services.decide(facilitator, amendment, "admitted")
+    services.support(supporter(make, forum, caribe, "TT"), amendment)
+    services.decide(facilitator, amendment, "admitted")
+    assert amendment.status == "admitted"
+
+
+def test_a_member_supports_once_and_never_their_own(session, make, forum, plan, member):
+    amendment = propose(member, plan, submit=True)
+    other = make.member(forum).user
+    services.support(other, amendment)
+    services.support(other, amendment)
+    assert count(session, AmendmentSupport) == 1
+    with pytest.raises(Conflict):
+        services.support(member, amendment)
+    services.withdraw_support(other, amendment)
+    assert count(session, AmendmentSupport) == 0
+
+
+def test_co_sponsors_are_invited_and_accept(session, make, forum, plan, member):
+    amendment = propose(member, plan, submit=True)
+    partner = make.member(forum).user
+    sponsor = services.invite_cosponsor(member, amendment, partner.email.upper())
+    assert sponsor.status == "invited"
+    services.accept_cosponsorship(partner, amendment)
+    assert sponsor.status == "accepted"
+    with pytest.raises(PermissionDenied):
+        services.invite_cosponsor(partner, amendment, member.email)
+
+
+# --- compromises and sub-amendments -------------------------------------------------
+
+
+def test_compromise_replaces_several_amendments(session, make, forum, plan, member, facilitator):
+    first = propose(member, plan, submit=True)
+    second = propose(
+        make.member(forum).user, plan, text="Promover la integración regional.", submit=True
+    )
+    compromise = services.create_compromise(
+        facilitator, plan, [first, second], text="Promover la integración hemisférica."
+    )
+    assert compromise.is_compromise and compromise.status == "admitted"
+    assert [(a.status, a.merged_into_id) for a in (first, second)] == [
+        ("merged", compromise.id),
+        ("merged", compromise.id),
+    ]
+
+
+def test_compromise_needs_amendments_to_the_same_item(plan, member, facilitator):
+    first = propose(member, plan, submit=True)
+    other = propose(member, plan, ref="1.2", text="Otro texto.", submit=True)
+    with pytest.raises(InvalidInput):
+        services.create_compromise(facilitator, plan, [first, other], text="Texto.")
+    with pytest.raises(PermissionDenied):
+        services.create_compromise(member, plan, [first, other], text="Texto.")
+
+
+def test_accepted_sub_amendment_changes_the_amendments_text(
+    session, make, forum, plan, member, facilitator
+):
+    parent = propose(member, plan, submit=True)
+    services.decide(facilitator, parent, "admitted")
+    sub = services.propose_sub_amendment(
+        make.member(forum).user, parent, text="Promover la cooperación hemisférica y regional."
+    )
+    assert (sub.parent_id, sub.status, sub.original_text) == (
+        parent.id,
+        "submitted",
+        parent.proposed_text,
+    )
+    services.decide(facilitator, sub, "admitted")
+    services.decide(facilitator, sub, "accepted")
+    assert parent.proposed_text == "Promover la cooperación hemisférica y regional."
+    with pytest.raises(Conflict):
+        services.propose_sub_amendment(member, sub, text="Sub de sub.")
+
+
+# --- conflicts ---------------------------------------------------------------------
+
+
+def test_conflicts_tell_overlapping_from_separate_changes(session, make, forum, plan, member):
+    base = node(plan, "1.2").text  # "Intercambiar experiencias sobre políticas públicas ..."
+    first = propose(
+        member, plan, ref="1.2", text=base.replace("Intercambiar", "Compartir"), submit=True
+    )
+    second = propose(
+        make.member(forum).user,
+        plan,
+        ref="1.2",
+        text=base.replace("comunidades locales", "comunidades indígenas"),
+        submit=True,
+    )
+    [group] = services.conflicts(plan)
+    assert group.target_ref == "1.2" and not group.overlapping
+    third = propose(
+        make.member(forum).user,
+        plan,
+        ref="1.2",
+        text=base.replace("Intercambiar", "Difundir"),
+        submit=True,
+    )
+    [group] = services.conflicts(plan)
+    assert group.overlapping == {(first.id, third.id)}
+    assert not group.overlaps(second)
+
+
+# --- listing -------------------------------------------------------------------------
+
+
+def test_amendment_list_filters_sorts_and_paginates(client, session, make, forum, plan, member):
+    for index in range(30):
+        propose(member, plan, ref="1.1", text=f"Texto número {index}.", submit=True)
+    popular = propose(member, plan, ref="2.A.1", text="Texto muy apoyado.", submit=True)
+    services.support(make.member(forum).user, popular)
+    session.commit()
+    sign_in(client, make.member(forum, locale="en").user)
+    base = f"/forums/{forum.slug}/plans/{plan.id}/amendments/"
+    html = client.get(base + "?sort=supported").get_data(as_text=True)
+    assert html.index("E31") < html.index("E30")
+    section = node(plan, "2").key
+    only_section = client.get(base + f"?section={section}").get_data(as_text=True)
+    assert "E31" in only_section and "E1<" not in only_section
+    assert "E1<" in client.get(base + "?page=2").get_data(as_text=True)
+    assert client.get(base + "?status=bogus").status_code == 400
+    assert client.get(base + "?page=abc").status_code == 400
+
+
+# --- offline amendments -------------------------------------------------------------
+
+
+CSV = (
+    "target,operation,text,justification,author,coalition,status\n"
+    "1.1,replace,Promover la cooperación hemisférica.,Acordado en Lima,{member},Red Andina,accepted\n"
+    "2.A.1,delete,,Duplicado,María Pérez,,\n"
+    "9.9,replace,Texto,,x@example.org,,\n"
+    "1.2,rewrite,Texto,,x@example.org,,\n"
+    "1.3,replace,,,x@example.org,,\n"
+    '1.3,insert_after,"=HYPERLINK(""http://x"")",,x@example.org,,drafted\n'
+    '1.3,insert_after,"=HYPERLINK(""http://x"")",,x@example.org,,\n'
+)
+
+
+def test_offline_amendments_import_good_rows_and_report_bad_ones(
+    session, forum, plan, member, facilitator
+):
+    report = offline_import.import_amendments(
+        facilitator, plan, CSV.format(member=member.email).encode()
+    )
+    assert (report.imported, report.rejected) == (3, 4)
+    assert [row.line for row in report.rows if not row.ok] == [4, 5, 6, 7]
+    rows = session.scalars(select(Amendment).order_by(Amendment.number)).all()
+    first, second, third = rows
+    assert (first.author_id, first.status, first.coalition.name) == (
+        member.id,
+        "accepted",
+        "Red Andina",
+    )
+    assert (second.author_id, second.author_name, second.operation) == (
+        None,
+        "María Pérez",
+        "delete",
+    )
+    assert third.proposed_text == '=HYPERLINK("http://x")'  # stored as text, never evaluated
+    assert all(row.origin == "import" for row in rows)
+
+
+def test_only_facilitators_import_amendments(plan, member):
+    with pytest.raises(PermissionDenied):
+        offline_import.import_amendments(member, plan, b"target,operation,text\n")
+
+
+def test_cli_import_prints_imported_and_rejected_last(app, session, forum, plan, member, tmp_path):
+    source = tmp_path / "amendments.csv"
+    source.write_text(CSV.format(member=member.email), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["amendments", "import", str(plan.id), str(source)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == "imported=3 rejected=4"
