@@ -3,6 +3,7 @@
 from .accounts.models import AuthAttempt, User, UserSession
 from .amendments.models import Amendment, AmendmentEvent, AmendmentSponsor, AmendmentSupport
 from .audit.models import AuditEvent
+from .comments.models import Comment, CommentFlag, CommentRevision
 from .forums.models import (
     Coalition,
     Forum,
@@ -22,6 +23,9 @@ __all__ = [
     "AmendmentSupport",
     "AuditEvent",
     "AuthAttempt",
+    "Comment",
+    "CommentFlag",
+    "CommentRevision",
     "Coalition",
     "Forum",
     "Invitation",

@@ -10,6 +10,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from consult.accounts import services as accounts
+from consult.amendments import services as amendments
+from consult.comments import services as comments
 from consult.extensions import db
 from consult.forums.models import Forum
 from consult.plans import services as plans
@@ -29,6 +31,8 @@ MISSING_SLUG = "no-such-forum-anywhere"
 LOGIN = (302, "/sign-in")  # what @login_required answers to anonymous visitors
 TO_MEMBERS = (302, "/forums/{slug}/manage/members")
 TO_GROUP = (302, "/forums/{slug}/manage/groups/{group_slug}")
+TO_AMENDMENT = (302, "/forums/{slug}/amendments/{amendment_id}")
+TO_ITEM = (302, "/forums/{slug}/plans/{plan_id}/items/{key}/")
 
 
 def everyone(expected, **exceptions):
@@ -85,6 +89,62 @@ MATRIX = {
     "/forums/<slug>/plans/<int:plan_id>/nodes/<key>/edit": managers_only(),
     "/forums/<slug>/plans/<int:plan_id>/edit": managers_only(),
     "/invitations/<token>": everyone(404),
+    # Amendments (the plan is closed for input; the amendment is someone else's, submitted).
+    "/forums/<slug>/plans/<int:plan_id>/items/<key>/": private_forum_page(),
+    "/forums/<slug>/plans/<int:plan_id>/items/<key>/amend": everyone(
+        403, anonymous=LOGIN, outsider=404, facilitator=200, forum_admin=200, platform_admin=200
+    ),
+    "/forums/<slug>/plans/<int:plan_id>/diff": everyone(200, anonymous=LOGIN, outsider=404),
+    "/forums/<slug>/plans/<int:plan_id>/amendments/": private_forum_page(),
+    "/forums/<slug>/plans/<int:plan_id>/amendments/triage": managers_only(),
+    "/forums/<slug>/plans/<int:plan_id>/amendments/import": managers_only(),
+    "/forums/<slug>/plans/<int:plan_id>/items/<key>/compromise": managers_only(),
+    "/forums/<slug>/plans/<int:plan_id>/settings": managers_only(),
+    "/forums/<slug>/amendments/<int:amendment_id>": private_forum_page(),
+    "/forums/<slug>/amendments/<int:amendment_id>/submit": everyone(
+        409, anonymous=LOGIN, outsider=404
+    ),
+    "/forums/<slug>/amendments/<int:amendment_id>/withdraw": everyone(
+        403, anonymous=LOGIN, outsider=404
+    ),
+    "/forums/<slug>/amendments/<int:amendment_id>/support": everyone(
+        TO_AMENDMENT, anonymous=LOGIN, outsider=404, observer=403, platform_admin=403
+    ),
+    "/forums/<slug>/amendments/<int:amendment_id>/unsupport": everyone(
+        TO_AMENDMENT, anonymous=LOGIN, outsider=404
+    ),
+    "/forums/<slug>/amendments/<int:amendment_id>/decide": managers_only(400),
+    "/forums/<slug>/amendments/<int:amendment_id>/cosponsors": everyone(
+        403, anonymous=LOGIN, outsider=404
+    ),
+    "/forums/<slug>/amendments/<int:amendment_id>/cosponsors/accept": everyone(
+        403, anonymous=LOGIN, outsider=404
+    ),
+    "/forums/<slug>/amendments/<int:amendment_id>/edit": everyone(
+        403, anonymous=LOGIN, outsider=404
+    ),
+    "/forums/<slug>/amendments/<int:amendment_id>/amend": everyone(
+        409, anonymous=LOGIN, outsider=404
+    ),
+    # Comments
+    "/forums/<slug>/comments/thread": everyone(400, anonymous=404, outsider=404),
+    "/forums/<slug>/comments/": everyone(
+        400, anonymous=LOGIN, outsider=404, observer=403, platform_admin=403
+    ),
+    "/forums/<slug>/comments/<int:comment_id>": everyone(
+        (302, "/forums/{slug}/comments/thread"), anonymous=404, outsider=404
+    ),
+    "/forums/<slug>/comments/<int:comment_id>/edit": everyone(
+        403, anonymous=LOGIN, outsider=404, member=400
+    ),
+    "/forums/<slug>/comments/<int:comment_id>/delete": everyone(
+        403, anonymous=LOGIN, outsider=404, member=TO_ITEM
+    ),
+    "/forums/<slug>/comments/<int:comment_id>/flag": everyone(
+        TO_ITEM, anonymous=LOGIN, outsider=404, member=400, platform_admin=403
+    ),
+    "/forums/<slug>/comments/<int:comment_id>/hide": managers_only(400),
+    "/forums/<slug>/comments/<int:comment_id>/restore": managers_only(409),
 }
 
 # Which object a rule's URL names, where it differs from World.values.
@@ -173,6 +233,20 @@ def world(make):
     }
     plan = plans.import_plan(None, forum, "Plan\n\n1. First item.\n\n2. Second item.\n")
     values["plan_id"], values["key"] = plan.id, plans.version_nodes(plan.current_version)[0].key
+    plan.open_for_input = True  # only while the amendment and the comment are written
+    author = make.member(forum).user
+    values["amendment_id"] = amendments.propose(
+        author, plan, target=values["key"], operation="replace", text="Another text.", submit=True
+    ).id
+    values["comment_id"] = comments.post_comment(
+        users["member"],
+        forum,
+        plan=plan,
+        target_type="node",
+        target_key=values["key"],
+        body="A comment.",
+    ).id
+    plan.open_for_input = False
     make.session.commit()
     return World(forum, users, values)
 

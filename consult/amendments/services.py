@@ -251,7 +251,7 @@ def may_amend(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> 
     return None
 
 
-def _require_amend(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> None:
+def require_amend(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> None:
     reason = may_amend(actor, plan, target_key, nodes_by_key)
     if reason is not None:
         raise PermissionDenied(reason)
@@ -353,7 +353,7 @@ def propose(
             raise NotFound(_("There is no item %(ref)s in this version.", ref=target))
     elif operation != "new_section":
         raise InvalidInput(_("Choose the item to amend."))
-    _require_amend(actor, plan, node.key if node else None, by_key)
+    require_amend(actor, plan, node.key if node else None, by_key)
     text = clean_proposal(text)
     if operation == "delete":
         text = ""
@@ -622,7 +622,7 @@ def accept_cosponsorship(actor, amendment: Amendment) -> None:
         )
     )
     if sponsor is None:
-        raise NotFound()
+        raise PermissionDenied(_("You have not been invited to co-sponsor this amendment."))
     sponsor.status = "accepted"
 
 
@@ -698,11 +698,8 @@ def propose_sub_amendment(
     actor, parent: Amendment, *, text: str, justification: str = "", submit: bool = True
 ) -> Amendment:
     """An amendment to an admitted amendment: it proposes a new text for it."""
-    if parent.status != "admitted" or parent.operation == "delete" or parent.parent_id is not None:
-        raise Conflict(_("Only admitted amendments that propose a text can be amended."))
+    check_sub_amendable(actor, parent)
     plan = parent.plan
-    nodes = {n.key: n for n in plans.version_nodes(plans.get_version(plan))}
-    _require_amend(actor, plan, parent.target_key, nodes)
     text = clean_proposal(text)
     if not text:
         raise InvalidInput(_("Write the text you propose."))
@@ -730,6 +727,13 @@ def propose_sub_amendment(
     if submit:
         submit_amendment(actor, sub)
     return sub
+
+
+def check_sub_amendable(actor, parent: Amendment) -> None:
+    if parent.status != "admitted" or parent.operation == "delete" or parent.parent_id is not None:
+        raise Conflict(_("Only admitted amendments that propose a text can be amended."))
+    nodes = {n.key: n for n in plans.version_nodes(plans.get_version(parent.plan))}
+    require_amend(actor, parent.plan, parent.target_key, nodes)
 
 
 def _apply_sub_amendment(actor, sub: Amendment) -> None:

@@ -88,7 +88,10 @@ def item(slug, plan_id, key):
 @login_required
 def propose(slug, plan_id, key):
     plan = plans.plan_for(current_user, slug, plan_id)
-    _version, node = _node(plan, key)
+    version, node = _node(plan, key)
+    if request.method == "GET":
+        nodes = {n.key: n for n in plans.version_nodes(version)}
+        services.require_amend(current_user, plan, node.key, nodes)
     form = AmendmentForm()
     if request.method == "GET":
         form.operation.data = request.args.get("operation", "replace")
@@ -321,6 +324,8 @@ def unsupport(slug, amendment_id):
 @bp.post(AMENDMENT + "/decide")
 @login_required
 def decide(slug, amendment_id):
+    amendment = services.get_amendment(current_user, slug, amendment_id)
+    forums.require_manage(current_user, amendment.plan.forum)
     form = DecisionForm()
     if not form.validate_on_submit() or form.status.data not in STATUSES:
         abort(400)
@@ -336,6 +341,10 @@ def decide(slug, amendment_id):
 @bp.post(AMENDMENT + "/cosponsors")
 @login_required
 def invite_cosponsor(slug, amendment_id):
+    if not services.is_author(
+        current_user, services.get_amendment(current_user, slug, amendment_id)
+    ):
+        abort(403)
     form = CosponsorForm()
     if not form.validate_on_submit():
         amendment = services.get_amendment(current_user, slug, amendment_id)
@@ -364,6 +373,8 @@ def accept_cosponsorship(slug, amendment_id):
 @login_required
 def edit_draft(slug, amendment_id):
     amendment = services.get_amendment(current_user, slug, amendment_id)
+    if not services.is_author(current_user, amendment):
+        abort(403)
     form = DraftForm(obj=amendment if request.method == "GET" else None)
     if request.method == "GET":
         form.text.data = amendment.proposed_text
@@ -398,6 +409,7 @@ def edit_draft(slug, amendment_id):
 @login_required
 def sub_amend(slug, amendment_id):
     parent = services.get_amendment(current_user, slug, amendment_id)
+    services.check_sub_amendable(current_user, parent)
     form = SubAmendmentForm()
     if request.method == "GET":
         form.text.data = parent.proposed_text

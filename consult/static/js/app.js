@@ -21,7 +21,8 @@ document.addEventListener("submit", (event) => {
 (() => {
   const PENDING = "consult-autosave-pending";
   const pending = window.sessionStorage.getItem(PENDING);
-  if (pending && !document.querySelector(`form[data-autosave="${pending}"]`)) {
+  const errorPage = document.body.dataset.keepDrafts !== undefined;
+  if (pending && !errorPage && !document.querySelector(`form[data-autosave="${pending}"]`)) {
     window.localStorage.removeItem(`consult-autosave:${pending}`);
     window.sessionStorage.removeItem(PENDING);
   }

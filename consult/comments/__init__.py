@@ -1,0 +1,1 @@
+"""Comment threads on plan items, amendments and consultations."""
