@@ -389,7 +389,8 @@ def test_amendment_list_filters_sorts_and_paginates(client, session, make, forum
 
 CSV = (
     "target,operation,text,justification,author,coalition,status\n"
-    "1.1,replace,Promover la cooperación hemisférica.,Acordado en Lima,{member},Red Andina,accepted\n"
+    "1.1,replace,Promover la cooperación hemisférica.,Acordado en Lima,"
+    "{member},Red Andina,accepted\n"
     "2.A.1,delete,,Duplicado,María Pérez,,\n"
     "9.9,replace,Texto,,x@example.org,,\n"
     "1.2,rewrite,Texto,,x@example.org,,\n"
