@@ -435,3 +435,131 @@ def test_cli_import_prints_imported_and_rejected_last(app, session, forum, plan,
     result = app.test_cli_runner().invoke(args=["amendments", "import", str(plan.id), str(source)])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == "imported=3 rejected=4"
+
+
+# --- pages ---------------------------------------------------------------------------
+
+
+def test_member_proposes_from_the_item_page_and_sees_the_diff(client, session, forum, plan, member):
+    sign_in(client, member)
+    target = node(plan, "1.1")
+    item = client.get(f"/forums/{forum.slug}/plans/{plan.id}/items/{target.key}/")
+    assert item.status_code == 200 and "Propose a new text" in item.get_data(as_text=True)
+    form_page = client.get(f"/forums/{forum.slug}/plans/{plan.id}/items/{target.key}/amend")
+    assert target.text in form_page.get_data(as_text=True)  # the current text, prefilled
+    response = client.post(
+        f"/forums/{forum.slug}/plans/{plan.id}/items/{target.key}/amend",
+        data={
+            "operation": "replace",
+            "justification": "Más amplio.",
+            "action": "submit",
+            "text": target.text.replace("regional", "hemisférica"),
+        },
+    )
+    assert response.status_code == 302
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<del>regional</del>" in detail and "<ins>hemisférica</ins>" in detail
+    assert "Más amplio." in detail
+
+
+def test_live_diff_endpoint_escapes_and_marks_changes(client, forum, plan, member):
+    sign_in(client, member)
+    response = client.post(
+        f"/forums/{forum.slug}/plans/{plan.id}/diff",
+        data={"original": "uno dos", "proposed": "uno <b>tres</b>"},
+    )
+    assert response.status_code == 200
+    html = response.get_json()["html"]
+    assert "<del>dos</del>" in html and "&lt;b&gt;" in html and "<b>" not in html
+
+
+def test_support_and_decide_through_the_pages(
+    client, app, session, make, forum, plan, member, facilitator
+):
+    amendment = propose(member, plan, submit=True)
+    session.commit()
+    supporter_client = app.test_client()
+    supporter_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(supporter_client, make.member(forum, locale="en").user)
+    url = f"/forums/{forum.slug}/amendments/{amendment.id}"
+    assert supporter_client.post(url + "/support").status_code == 302
+    assert "1 member" in supporter_client.get(url).get_data(as_text=True)
+    sign_in(client, facilitator)
+    assert (
+        client.post(url + "/decide", data={"status": "admitted", "reason": "Bien."}).status_code
+        == 302
+    )
+    refused = client.post(url + "/decide", data={"status": "admitted", "reason": "Otra vez."})
+    assert refused.status_code == 409
+    assert "Otra vez." in refused.get_data(as_text=True)  # the typed reason is kept
+    session.expire_all()
+    assert session.get(Amendment, amendment.id).status == "admitted"
+
+
+def test_amendment_list_issues_the_same_number_of_queries_for_5_and_60(
+    app, client, session, make, forum, plan, member
+):
+    from tests.test_plans import count_statements
+
+    for index in range(5):
+        propose(member, plan, text=f"Texto {index}.", submit=True)
+    session.commit()
+    sign_in(client, make.member(forum, locale="en").user)
+    url = f"/forums/{forum.slug}/plans/{plan.id}/amendments/"
+    with count_statements(app) as few:
+        client.get(url)
+    for index in range(55):
+        propose(member, plan, text=f"Más texto {index}.", submit=True)
+    session.commit()
+    with count_statements(app) as many:
+        client.get(url)
+    assert few["n"] == many["n"]
+
+
+def test_facilitator_settings_open_the_plan_and_assign_sections(
+    client, session, make, forum, plan, facilitator
+):
+    group = make.group(forum, "Energía")
+    section = node(plan, "1")
+    sign_in(client, facilitator)
+    response = client.post(
+        f"/forums/{forum.slug}/plans/{plan.id}/settings",
+        data={
+            "open_for_input": "",
+            "support_threshold": "3",
+            "support_threshold_kind": "countries",
+            f"group-{section.key}": str(group.id),
+        },
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    assert (plan.open_for_input, plan.support_threshold, plan.support_threshold_kind) == (
+        False,
+        3,
+        "countries",
+    )
+    assert services.section_assignments(plan) == {section.key: group.id}
+
+
+def test_compromise_page_merges_the_chosen_amendments(
+    client, session, make, forum, plan, member, facilitator
+):
+    first = propose(member, plan, submit=True)
+    second = propose(make.member(forum).user, plan, text="Promover la integración.", submit=True)
+    session.commit()
+    sign_in(client, facilitator)
+    url = f"/forums/{forum.slug}/plans/{plan.id}/items/{node(plan, '1.1').key}/compromise"
+    assert first.label in client.get(url).get_data(as_text=True)
+    response = client.post(
+        url,
+        data={
+            "sources": [str(first.id), str(second.id)],
+            "text": "Texto de consenso.",
+            "justification": "",
+        },
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    assert {
+        a.status for a in (session.get(Amendment, first.id), session.get(Amendment, second.id))
+    } == {"merged"}
