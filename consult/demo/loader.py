@@ -5,9 +5,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..accounts.services import create_user
+from ..amendments import services as amendments
+from ..comments import services as comments
 from ..forums import services as forums
 from ..forums.models import Forum
-from ..plans.services import import_plan
+from ..plans.services import import_plan, version_nodes
 
 SAMPLE_PLAN = Path(__file__).with_name("bogota-2007-coaliciones-diversidad-cultural.es.txt")
 
@@ -66,6 +68,7 @@ def load_demo() -> bool:
     )
     coalitions = [forums.save_coalition(None, forum, name, country) for name, country in COALITIONS]
     groups = [forums.save_group(None, forum, name, description) for name, description in GROUPS]
+    people = {}
     for email, name, locale, country, role, coalition, group_indexes in PEOPLE:
         user = create_user(
             email, name, DEMO_PASSWORD, locale=locale, country=country, is_admin=role == "admin"
@@ -74,11 +77,12 @@ def load_demo() -> bool:
             None, forum, user, role=role, coalition=coalitions[coalition]
         )
         membership.is_delegate = role in ("member", "facilitator")
+        people[email.split("@")[0]] = user
         for index in group_indexes:
             forums.add_group_member(
                 None, groups[index], user, role="facilitator" if role == "facilitator" else "member"
             )
-    import_plan(
+    plan = import_plan(
         None,
         forum,
         SAMPLE_PLAN.read_text(encoding="utf-8"),
@@ -86,7 +90,46 @@ def load_demo() -> bool:
         language="es",
         filename=SAMPLE_PLAN.name,
     )
+    _open_consultation(plan, groups, people)
     return True
+
+
+def _open_consultation(plan, groups, people) -> None:
+    """Open the demo plan, give each section to a group, and start the discussion."""
+    plan.open_for_input = True
+    nodes = {node.ref: node for node in version_nodes(plan.current_version)}
+    for ref, group in (("1", groups[0]), ("2", groups[1])):
+        amendments.assign_section(None, plan, nodes[ref].key, group.id)
+    mateo, beatriz, kevin = people["miembro"], people["membro"], people["member"]
+    first = amendments.propose(
+        mateo,
+        plan,
+        target=nodes["1.1"].key,
+        operation="replace",
+        text="Ratificar la Convención y sus directrices operativas si aún no ha sido el caso",
+        justification="Las directrices operativas orientan la aplicación de la Convención.",
+        submit=True,
+    )
+    amendments.support(beatriz, first)
+    amendments.propose(
+        beatriz,
+        plan,
+        target=nodes["2.5"].key,
+        operation="insert_after",
+        text="Crear un boletín trimestral en español, portugués, inglés y francés.",
+        justification="La red abarca países de cuatro lenguas.",
+        submit=True,
+    )
+    comments.post_comment(
+        kevin,
+        plan.forum,
+        plan=plan,
+        target_type="node",
+        target_key=nodes["2.5"].key,
+        body="We could share the communication work among the coalitions, by language.",
+        alignment="in_favour",
+        language="en",
+    )
 
 
 def _exists() -> bool:
