@@ -563,3 +563,38 @@ def test_compromise_page_merges_the_chosen_amendments(
     assert {
         a.status for a in (session.get(Amendment, first.id), session.get(Amendment, second.id))
     } == {"merged"}
+
+
+def test_list_filters_by_working_group_and_author_and_sorts_by_discussion(
+    client, session, make, forum, plan, member
+):
+    from consult.comments import services as comments
+
+    group = make.group(forum, "Energía")
+    services.assign_section(None, plan, node(plan, "1").key, group.id)
+    other = make.member(forum, groups=[group]).user
+    quiet = propose(member, plan, ref="2.A.1", text="Sin debate.", submit=True)
+    talked = propose(other, plan, ref="1.1", text="Con debate.", submit=True)
+    comments.post_comment(
+        member,
+        forum,
+        plan=plan,
+        target_type="amendment",
+        target_key=str(talked.id),
+        body="Estoy de acuerdo.",
+    )
+    session.commit()
+    sign_in(client, make.member(forum, locale="en").user)
+    base = f"/forums/{forum.slug}/plans/{plan.id}/amendments/"
+    in_group = client.get(base + f"?group={group.id}").get_data(as_text=True)
+    assert f"<strong>{talked.label}</strong>" in in_group
+    assert f"<strong>{quiet.label}</strong>" not in in_group
+    by_author = client.get(base + f"?author={member.id}").get_data(as_text=True)
+    assert f"<strong>{quiet.label}</strong>" in by_author
+    assert f"<strong>{talked.label}</strong>" not in by_author
+    discussed = client.get(base + "?sort=discussed&sort=discussed").get_data(as_text=True)
+    assert discussed.index(f"<strong>{talked.label}</strong>") < discussed.index(
+        f"<strong>{quiet.label}</strong>"
+    )
+    assert "1 comment" in discussed
+    assert client.get(base + "?group=999999").status_code == 404

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -84,6 +84,7 @@ def is_author(user, amendment: Amendment) -> bool:
 class AmendmentPage:
     items: list[Amendment]
     supports: dict[int, int]
+    comments: dict[int, int]
     page: int
     per_page: int
     total: int
@@ -93,7 +94,7 @@ class AmendmentPage:
         return max(1, -(-self.total // self.per_page))
 
 
-SORTS = ("newest", "oldest", "supported", "target")
+SORTS = ("newest", "oldest", "supported", "discussed", "target")
 
 
 def list_amendments(
@@ -108,13 +109,16 @@ def list_amendments(
     per_page: int = 25,
 ) -> AmendmentPage:
     """One page of a plan's amendments (drafts only the user's own), with
-    support counts, in a fixed number of queries."""
+    support and comment counts, in a fixed number of queries."""
+    from ..comments.services import counts_subquery
+
     per_page = min(max(per_page, 1), 100)
     supports = (
         select(AmendmentSupport.amendment_id, func.count().label("n"))
         .group_by(AmendmentSupport.amendment_id)
         .subquery()
     )
+    discussed = counts_subquery("amendment", plan.id)
     condition = [Amendment.plan_id == plan.id]
     own = user.id if getattr(user, "is_authenticated", False) else -1
     condition.append((Amendment.status != "draft") | (Amendment.author_id == own))
@@ -127,15 +131,19 @@ def list_amendments(
     total = db.session.scalar(select(func.count()).select_from(Amendment).where(*condition))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
+    support_count = func.coalesce(supports.c.n, 0)
+    comment_count = func.coalesce(discussed.c.n, 0)
     order = {
         "newest": [Amendment.id.desc()],
         "oldest": [Amendment.id],
-        "supported": [func.coalesce(supports.c.n, 0).desc(), Amendment.id.desc()],
+        "supported": [support_count.desc(), Amendment.id.desc()],
+        "discussed": [comment_count.desc(), Amendment.id.desc()],
         "target": [Amendment.target_ref, Amendment.id],
     }[sort if sort in SORTS else "newest"]
     rows = db.session.execute(
-        select(Amendment, func.coalesce(supports.c.n, 0))
+        select(Amendment, support_count, comment_count)
         .outerjoin(supports, supports.c.amendment_id == Amendment.id)
+        .outerjoin(discussed, discussed.c.target_key == cast(Amendment.id, String))
         .options(joinedload(Amendment.author), joinedload(Amendment.coalition))
         .where(*condition)
         .order_by(*order)
@@ -143,8 +151,40 @@ def list_amendments(
         .offset((page - 1) * per_page)
     ).all()
     return AmendmentPage(
-        [row[0] for row in rows], {row[0].id: row[1] for row in rows}, page, per_page, total
+        [row[0] for row in rows],
+        {row[0].id: row[1] for row in rows},
+        {row[0].id: row[2] for row in rows},
+        page,
+        per_page,
+        total,
     )
+
+
+def authors(plan: Plan) -> list[tuple[int, str]]:
+    """Members who proposed amendments to the plan, for the list's filter."""
+    from ..accounts.models import User
+
+    rows = db.session.execute(
+        select(User.id, User.display_name)
+        .join(Amendment, Amendment.author_id == User.id)
+        .where(Amendment.plan_id == plan.id, Amendment.status != "draft")
+        .distinct()
+        .order_by(User.display_name)
+    )
+    return [(user_id, name) for user_id, name in rows]
+
+
+def keys_in_sections(nodes: list[PlanNode], section_keys: set[str]) -> list[str]:
+    """The keys of these sections and of everything under them."""
+    inside = set(section_keys)
+    for node in nodes:
+        if node.parent_key in inside:
+            inside.add(node.key)
+    return list(inside)
+
+
+def group_section_keys(plan: Plan, group_id: int) -> set[str]:
+    return {key for key, group in section_assignments(plan).items() if group == group_id}
 
 
 def counts_by_target(plan: Plan) -> dict[str, int]:

@@ -157,18 +157,23 @@ def index(slug, plan_id):
     sort = request.args.get("sort", "newest")
     if sort not in services.SORTS:
         abort(400)
-    section = request.args.get("section") or None
-    version = plans.get_version(plan)
-    nodes = plans.version_nodes(version)
+    nodes = plans.version_nodes(plans.get_version(plan))
     target_keys = None
+    section = request.args.get("section") or None
     if section:
-        keys = _section_keys(nodes, section)
-        if keys is None:
+        if not any(n.key == section and n.kind == "section" for n in nodes):
             abort(404)
-        target_keys = keys
-    author_id = (
-        current_user.id if request.args.get("mine") and current_user.is_authenticated else None
-    )
+        target_keys = services.keys_in_sections(nodes, {section})
+    group_id = _int_arg("group")
+    groups = [group for group, _count in forums.list_groups(plan.forum)]
+    if group_id is not None:
+        if group_id not in {group.id for group in groups}:
+            abort(404)
+        in_group = services.keys_in_sections(nodes, services.group_section_keys(plan, group_id))
+        target_keys = [k for k in target_keys if k in in_group] if target_keys else in_group
+    author_id = _int_arg("author")
+    if request.args.get("mine") and current_user.is_authenticated:
+        author_id = current_user.id
     page = services.list_amendments(
         current_user,
         plan,
@@ -186,21 +191,13 @@ def index(slug, plan_id):
         status=status,
         sort=sort,
         section=section,
-        mine=bool(author_id),
+        group_id=group_id,
+        groups=groups,
+        author_id=author_id,
+        authors=services.authors(plan),
         sections=plans.outline(nodes),
         can_manage=forums.can_manage(current_user, plan.forum),
     )
-
-
-def _section_keys(nodes, section_key: str) -> list[str] | None:
-    """The keys of a section and everything under it."""
-    if not any(n.key == section_key and n.kind == "section" for n in nodes):
-        return None
-    inside = {section_key}
-    for node in nodes:
-        if node.parent_key in inside:
-            inside.add(node.key)
-    return list(inside)
 
 
 @bp.get(PLAN + "/amendments/triage")

@@ -145,11 +145,10 @@ def _node_target(forum: Forum, plan: Plan | None, key: str) -> Target:
 
 
 def _amendment_target(forum: Forum, plan: Plan | None, key: str) -> Target:
-    try:
-        from ..amendments.models import OPEN_STATUSES, Amendment
-    except ImportError:  # the amendments feature is not installed
-        raise NotFound() from None
-    amendment = db.session.get(Amendment, int(key)) if key.isdigit() and len(key) < 10 else None
+    from ..amendments.models import OPEN_STATUSES, Amendment
+
+    valid = key.isascii() and key.isdigit() and len(key) < 10
+    amendment = db.session.get(Amendment, int(key)) if valid else None
     if amendment is None or amendment.forum_id != forum.id:
         raise NotFound()
     if plan is not None and amendment.plan_id != plan.id:
@@ -654,6 +653,17 @@ def counts(plan: Plan) -> dict[str, dict]:
 
 
 EMPTY_COUNTS = _empty_counts()
+
+
+def counts_subquery(target_type: str, plan_id: int):
+    """Shown comments per target of one plan, as a subquery ``(target_key, n)``
+    that lists can join to show or sort by how discussed each entry is."""
+    return (
+        select(Comment.target_key, func.count().label("n"))
+        .where(Comment.target_type == target_type, Comment.plan_id == plan_id, _visible())
+        .group_by(Comment.target_key)
+        .subquery()
+    )
 
 
 def counts_for(target_type: str, plan: Plan | None, target_key: str) -> dict:
