@@ -77,3 +77,25 @@ document.addEventListener("submit", (event) => {
   });
   refresh();
 })();
+
+// "Load more comments" appends the next page in place; without JavaScript the
+// link simply opens that page.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a.load-more[data-fragment]");
+  if (!link) return;
+  const thread = link.closest(".comment-thread");
+  const list = thread && thread.querySelector(".comment-list");
+  if (!list) return;
+  event.preventDefault();
+  fetch(link.dataset.fragment, { headers: { Accept: "text/html" } })
+    .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+    .then((html) => {
+      const page = new DOMParser().parseFromString(html, "text/html");
+      page.querySelectorAll(".comment-list > li").forEach((item) => list.appendChild(document.importNode(item, true)));
+      const nav = thread.querySelector("nav.comment-pages");
+      const next = page.querySelector("nav.comment-pages");
+      if (nav && next) nav.replaceWith(document.importNode(next, true));
+      else if (nav) nav.remove();
+    })
+    .catch(() => { window.location.href = link.href; });
+});
