@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from .comments.views import bp as comments_bp
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
+    from .notifications.views import bp as notifications_bp
     from .plans.views import bp as plans_bp
 
     app.register_blueprint(core_bp)
@@ -80,3 +81,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(plans_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(amendments_bp)
+    app.register_blueprint(notifications_bp)

@@ -126,6 +126,9 @@ MATRIX = {
     "/forums/<slug>/amendments/<int:amendment_id>/amend": everyone(
         409, anonymous=LOGIN, outsider=404
     ),
+    # Notifications
+    "/notifications/": everyone(200, anonymous=LOGIN),
+    "/notifications/read": everyone((302, "/notifications/"), anonymous=LOGIN),
     # Comments
     "/forums/<slug>/comments/thread": everyone(400, anonymous=404, outsider=404),
     "/forums/<slug>/comments/": everyone(

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, created_at, intpk
 
@@ -23,3 +23,6 @@ class Notification(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[created_at]
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    actor = relationship("User", foreign_keys=[actor_id])
+    forum = relationship("Forum")

@@ -2,7 +2,10 @@
 ``notify``; delivery by email (immediately or as digests) follows each
 member's preference and is added by the Workers issue on top of these rows."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
 from ..extensions import db
@@ -52,3 +55,34 @@ def mark_read(user, notification_ids: list[int] | None = None) -> None:
     if notification_ids is not None:
         statement = statement.where(Notification.id.in_(notification_ids))
     db.session.execute(statement.values(read_at=utcnow()))
+
+
+@dataclass
+class NotificationPage:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def for_user(user, *, page: int = 1, per_page: int = 30) -> NotificationPage:
+    """One page of a member's notifications, newest first, with their actors and
+    forums loaded in the same query."""
+    total = db.session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.user_id == user.id)
+    )
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    items = db.session.scalars(
+        select(Notification)
+        .options(joinedload(Notification.actor), joinedload(Notification.forum))
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return NotificationPage(list(items), page, per_page, total)

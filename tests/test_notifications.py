@@ -1,0 +1,68 @@
+"""The in-app notifications members get about their amendments and comments."""
+
+from pathlib import Path
+
+import pytest
+
+from consult.amendments import services as amendments
+from consult.plans import services as plans
+from tests.factories import sign_in
+
+STRUCTURED = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def setting(session, make):
+    forum = make.forum()
+    plan = plans.import_plan(None, forum, STRUCTURED)
+    plan.open_for_input = True
+    author = make.member(forum, locale="en").user
+    facilitator = make.member(forum, role="facilitator", name="Lucía").user
+    amendment = amendments.propose(
+        author, plan, target="1.1", operation="replace", text="Otro texto.", submit=True
+    )
+    session.commit()
+    return forum, author, facilitator, amendment
+
+
+def test_author_sees_the_decision_with_a_link_and_an_unread_count(client, session, setting):
+    forum, author, facilitator, amendment = setting
+    amendments.decide(facilitator, amendment, "rejected", "Fuera de plazo.")
+    session.commit()
+    sign_in(client, author)
+    home = client.get("/").get_data(as_text=True)
+    assert '<span class="count">1' in home
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert "Lucía changed the status of your amendment E1: Rejected." in page
+    assert f'href="/forums/{forum.slug}/amendments/{amendment.id}"' in page
+    assert client.post("/notifications/read").status_code == 302
+    assert '<span class="count">' not in client.get("/").get_data(as_text=True)
+
+
+def test_notifications_are_private_to_their_recipient(client, session, make, setting):
+    forum, _author, facilitator, amendment = setting
+    amendments.decide(facilitator, amendment, "rejected")
+    session.commit()
+    sign_in(client, make.member(forum, locale="en").user)
+    assert "your amendment E1" not in client.get("/notifications/").get_data(as_text=True)
+
+
+def test_nobody_is_notified_of_their_own_action(session, setting):
+    from sqlalchemy import func, select
+
+    from consult.notifications.models import Notification
+
+    _forum, author, _facilitator, amendment = setting
+    amendments.withdraw(author, amendment)
+    session.commit()
+    assert (
+        session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.user_id == author.id)
+        )
+        == 0
+    )
