@@ -4,6 +4,7 @@ thresholds, compromises, sub-amendments, conflicts, and offline imports."""
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from consult.amendments import offline_import, services
@@ -17,8 +18,11 @@ STRUCTURED = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_
 
 
 @pytest.fixture(autouse=True)
-def english(client):
+def english(client, session):
+    """Pages and the services' messages in English (the source language)."""
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture
