@@ -7,7 +7,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from consult.amendments import offline_import, services
+from consult.amendments import conflicts, offline_import, services
 from consult.amendments.models import Amendment, AmendmentEvent, AmendmentSupport
 from consult.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from consult.notifications.models import Notification
@@ -353,7 +353,7 @@ def test_conflicts_tell_overlapping_from_separate_changes(session, make, forum, 
         text=base.replace("comunidades locales", "comunidades indígenas"),
         submit=True,
     )
-    [group] = services.conflicts(plan)
+    [group] = conflicts.conflicts(plan)
     assert group.target_ref == "1.2" and not group.overlapping
     third = propose(
         make.member(forum).user,
@@ -362,7 +362,7 @@ def test_conflicts_tell_overlapping_from_separate_changes(session, make, forum, 
         text=base.replace("Intercambiar", "Difundir"),
         submit=True,
     )
-    [group] = services.conflicts(plan)
+    [group] = conflicts.conflicts(plan)
     assert group.overlapping == {(first.id, third.id)}
     assert not group.overlaps(second)
 

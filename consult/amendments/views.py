@@ -8,7 +8,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plans import services as plans
-from . import offline_import, services
+from . import conflicts, offline_import, services
 from .forms import (
     AmendmentForm,
     AmendmentImportForm,
@@ -72,7 +72,7 @@ def item(slug, plan_id, key):
         amendments=services.list_amendments(
             current_user, plan, target_keys=[node.key], per_page=100
         ),
-        conflicts=services.conflicts(plan, node.key),
+        conflicts=conflicts.conflicts(plan, node.key),
         cannot_amend=services.may_amend(current_user, plan, node.key, nodes)
         if current_user.is_authenticated
         else _("Sign in to propose amendments."),
@@ -218,7 +218,7 @@ def triage(slug, plan_id):
         forum=plan.forum,
         plan=plan,
         page=submitted,
-        conflicts=services.conflicts(plan),
+        conflicts=conflicts.conflicts(plan),
         tallies={a.id: services.support_tally(a) for a in submitted.items},
     )
 
