@@ -87,12 +87,16 @@ def test_amendments_are_numbered_per_plan(session, plan, member):
     assert (first.number, second.number) == (1, 2)
 
 
-def test_proposals_need_an_open_plan_except_for_facilitators(session, plan, member, facilitator):
+def test_a_closed_plan_keeps_the_proposal_as_a_draft(session, plan, member, facilitator):
     plan.open_for_input = False
     session.commit()
-    with pytest.raises(PermissionDenied, match="not open for amendments"):
-        propose(member, plan)
-    assert propose(facilitator, plan).status == "draft"
+    kept = propose(member, plan, submit=True)
+    assert kept.status == "draft"
+    assert "not open for amendments" in kept.submission_refused
+    with pytest.raises(Conflict, match="not open for amendments"):
+        services.submit_amendment(member, kept)
+    # Facilitators are not bound by the calendar.
+    assert propose(facilitator, plan, ref="1.2", text="Otro.", submit=True).status == "submitted"
 
 
 def test_observers_and_outsiders_cannot_propose(session, make, forum, plan):
@@ -153,7 +157,7 @@ def test_the_same_form_sent_twice_makes_one_amendment(client, session, forum, pl
     assert count(session, Amendment) == 1
 
 
-def test_a_refused_proposal_keeps_the_typed_text(client, session, forum, plan, member):
+def test_a_proposal_after_the_deadline_is_kept_as_a_draft(client, session, forum, plan, member):
     plan.open_for_input = False
     session.commit()
     sign_in(client, member)
@@ -166,10 +170,36 @@ def test_a_refused_proposal_keeps_the_typed_text(client, session, forum, plan, m
             "justification": "Mis razones.",
             "action": "submit",
         },
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "not open for amendments" in html and "kept as draft E1" in html
+    draft = session.scalar(select(Amendment))
+    assert (draft.status, draft.proposed_text, draft.justification) == (
+        "draft",
+        "Mi texto largo y pensado.",
+        "Mis razones.",
+    )
+
+
+def test_ineligible_proposal_is_refused_with_the_typed_text_kept(
+    client, session, make, forum, plan
+):
+    observer = make.member(forum, role="observer", locale="en").user
+    sign_in(client, observer)
+    url = f"/forums/{forum.slug}/plans/{plan.id}/items/{node(plan, '1.1').key}/amend"
+    response = client.post(
+        url,
+        data={
+            "operation": "replace",
+            "text": "Mi texto largo.",
+            "justification": "Mis razones.",
+            "action": "submit",
+        },
     )
     assert response.status_code == 403
-    html = response.get_data(as_text=True)
-    assert "Mi texto largo y pensado." in html and "Mis razones." in html
+    assert "Mi texto largo." in response.get_data(as_text=True)
+    assert count(session, Amendment) == 0
 
 
 # --- the status machine -------------------------------------------------------------

@@ -100,6 +100,9 @@ class Amendment(Base):
 
     __mapper_args__ = {"version_id_col": lock_version}
 
+    # Set by services.propose when the calendar did not allow submitting: why.
+    submission_refused = None
+
     @property
     def label(self) -> str:
         return f"E{self.number}"

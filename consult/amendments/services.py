@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.services import clean_text
 from ..audit.services import record
+from ..consultations import services as consultations
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
@@ -263,16 +264,14 @@ def section_group_id(plan: Plan, nodes_by_key: dict[str, PlanNode], key: str | N
     return None
 
 
-def may_amend(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> str | None:
-    """None when ``actor`` may amend this target, else the reason why not."""
+def eligibility_reason(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> str | None:
+    """Why ``actor`` may never amend this target (whatever the calendar), or None."""
     forum = plan.forum
     membership = _membership(actor, forum)
     if forums.can_manage(actor, forum, membership):
         return None
     if membership is None or membership.role == "observer":
         return _("Only members of the forum can propose amendments.")
-    if not plan.open_for_input or plan.status in ("approved", "archived"):
-        return _("This plan is not open for amendments at the moment.")
     group_id = section_group_id(plan, nodes_by_key, target_key)
     if group_id is not None:
         in_group = db.session.scalar(
@@ -287,6 +286,21 @@ def may_amend(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> 
                 "You can still comment on it."
             )
     return None
+
+
+def phase_reason(actor, plan: Plan, action: str) -> str | None:
+    """Why the calendar (the consultation's phase, or the plan's switch) does not
+    allow ``action`` now; facilitators are not bound by it."""
+    if forums.can_manage(actor, plan.forum):
+        return None
+    return consultations.closed_reason(plan, action)
+
+
+def may_amend(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> str | None:
+    """None when ``actor`` may amend this target now, else the reason why not."""
+    return eligibility_reason(actor, plan, target_key, nodes_by_key) or phase_reason(
+        actor, plan, "amend"
+    )
 
 
 def require_amend(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> None:
@@ -391,7 +405,10 @@ def propose(
             raise NotFound(_("There is no item %(ref)s in this version.", ref=target))
     elif operation != "new_section":
         raise InvalidInput(_("Choose the item to amend."))
-    require_amend(actor, plan, node.key if node else None, by_key)
+    refusal = eligibility_reason(actor, plan, node.key if node else None, by_key)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
+    closed = phase_reason(actor, plan, "amend")
     text = clean_proposal(text)
     if operation == "delete":
         text = ""
@@ -420,8 +437,10 @@ def propose(
     if inserted is not amendment:
         return inserted
     record_event(amendment, actor, "", "draft")
-    if submit:
+    if submit and closed is None:
         submit_amendment(actor, amendment)
+    # Past the deadline the text is not lost: it stays as the member's draft.
+    amendment.submission_refused = closed if submit else None
     return amendment
 
 
@@ -439,6 +458,8 @@ def update_draft(actor, amendment: Amendment, *, text: str, justification: str) 
 
 
 def submit_amendment(actor, amendment: Amendment) -> None:
+    if amendment.parent_id is None and (closed := phase_reason(actor, amendment.plan, "amend")):
+        raise Conflict(closed)
     _move(actor, amendment, "submitted")
     amendment.submitted_at = utcnow()
     for member_id in _group_member_ids(amendment):
@@ -568,6 +589,8 @@ def support(actor, amendment: Amendment) -> AmendmentSupport:
         raise PermissionDenied(_("Only members of the forum can support amendments."))
     if amendment.status not in ("submitted", "admitted"):
         raise Conflict(_("Only submitted or admitted amendments can be supported."))
+    if closed := phase_reason(actor, amendment.plan, "support"):
+        raise Conflict(closed)
     if is_author(actor, amendment):
         raise Conflict(_("Authors cannot support their own amendment."))
     existing = db.session.scalar(

@@ -115,7 +115,16 @@ def propose(slug, plan_id, key):
             status = error.status
         else:
             db.session.commit()
-            if amendment.status == "submitted":
+            if amendment.submission_refused:
+                flash(
+                    _(
+                        "%(reason)s Your text has been kept as draft %(label)s.",
+                        reason=amendment.submission_refused,
+                        label=amendment.label,
+                    ),
+                    "warning",
+                )
+            elif amendment.status == "submitted":
                 flash(
                     _("Amendment %(label)s has been submitted.", label=amendment.label), "success"
                 )

@@ -108,9 +108,10 @@ class Target:
 
 
 def _closed_plan_reason(plan: Plan) -> str | None:
-    if not plan.open_for_input or plan.status in ("approved", "archived"):
-        return _("Comments are closed: this plan is not open for input at the moment.")
-    return None
+    """Why the calendar (consultation phase or plan switch) does not allow comments."""
+    from ..consultations.services import closed_reason
+
+    return closed_reason(plan, "comment")
 
 
 def _node_target(forum: Forum, plan: Plan | None, key: str) -> Target:

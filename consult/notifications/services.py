@@ -4,7 +4,7 @@ member's preference and is added by the Workers issue on top of these rows."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
@@ -18,6 +18,8 @@ KINDS = (
     "cosponsor_invited",
     "comment_reply",
     "mention",
+    "phase_opened",
+    "phase_closed",
 )
 
 
@@ -38,6 +40,31 @@ def notify(user_id: int, kind: str, obj, *, forum=None, actor=None, **data) -> N
     )
     db.session.add(notification)
     return notification
+
+
+def notify_many(user_ids, kind: str, obj, *, forum=None, actor=None, **data) -> int:
+    """The same notification for many members in one statement (a phase that
+    opens for a forum of thousands must not add thousands of ORM objects)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    actor_id = getattr(actor, "id", None)
+    rows = [
+        {
+            "user_id": user_id,
+            "forum_id": getattr(forum, "id", None),
+            "kind": kind,
+            "object_type": type(obj).__name__,
+            "object_id": getattr(obj, "id", None),
+            "actor_id": actor_id,
+            "data": data,
+            "created_at": utcnow(),
+        }
+        for user_id in set(user_ids)
+        if user_id != actor_id
+    ]
+    if rows:
+        db.session.execute(insert(Notification), rows)
+    return len(rows)
 
 
 def unread_count(user) -> int:

@@ -18,6 +18,8 @@ MESSAGES = {
     "cosponsor_invited": _l("%(actor)s invites you to co-sponsor amendment %(label)s."),
     "comment_reply": _l("%(actor)s replied to your comment."),
     "mention": _l("%(actor)s mentioned you in a comment."),
+    "phase_opened": _l("%(title)s: the phase “%(phase)s” has opened."),
+    "phase_closed": _l("%(title)s: the phase “%(phase)s” has closed."),
 }
 
 
@@ -31,6 +33,8 @@ def describe(notification) -> str:
         "label": data.get("label", ""),
         "ref": data.get("ref", ""),
         "status": str(STATUS_LABELS.get(status, status or "")),
+        "title": data.get("title", ""),
+        "phase": data.get("phase", ""),
     }
 
 
@@ -40,6 +44,10 @@ def target_url(notification) -> str | None:
         return None
     if notification.object_type == "Amendment":
         return url_for("amendments.detail", slug=forum.slug, amendment_id=notification.object_id)
+    if notification.object_type == "Consultation":
+        return url_for(
+            "consultations.show", slug=forum.slug, consultation_id=notification.object_id
+        )
     if notification.object_type == "Comment":
         return url_for("comments.permalink", slug=forum.slug, comment_id=notification.object_id)
     return None
