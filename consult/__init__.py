@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .amendments.views import bp as amendments_bp
     from .comments.views import bp as comments_bp
+    from .consultations.views import bp as consultations_bp
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
     from .notifications.views import bp as notifications_bp
@@ -82,3 +83,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments_bp)
     app.register_blueprint(amendments_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(consultations_bp)

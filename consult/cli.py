@@ -28,6 +28,7 @@ def register_cli(app) -> None:
     app.cli.add_command(dev_command)
     app.cli.add_command(plans_group)
     app.cli.add_command(amendments_group)
+    app.cli.add_command(scheduler_command)
 
 
 def _fail(message: str) -> None:
@@ -291,8 +292,57 @@ def worker_command(burst):
     relayed = relay_pending()
     db.session.remove()
     click.echo(f"worker: {relayed} pending email(s) re-enqueued")
+    if not burst:
+        start_scheduler_thread(current_app._get_current_object())
     worker = Worker(list(QUEUES), connection=redis_connection())
     worker.work(burst=burst, with_scheduler=True)
+
+
+SCHEDULER_INTERVAL = 30
+
+
+def run_scheduler_once() -> dict:
+    """Open and close the phases that are due (safe to run from several places)."""
+    from .consultations.services import advance_due
+
+    try:
+        changes = advance_due()
+        db.session.commit()
+    finally:
+        db.session.remove()
+    return changes
+
+
+def start_scheduler_thread(app) -> None:
+    """The scheduler loop that goes with a worker: no cron needed on the host."""
+    import threading
+    import time
+
+    def loop():
+        while True:
+            with app.app_context():
+                try:
+                    run_scheduler_once()
+                except Exception:
+                    app.logger.exception("Scheduler run failed; trying again shortly")
+            time.sleep(SCHEDULER_INTERVAL)
+
+    threading.Thread(target=loop, name="consult-scheduler", daemon=True).start()
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run once and stop.")
+@with_appcontext
+def scheduler_command(once):
+    """Open and close consultation phases at their dates."""
+    import time
+
+    while True:
+        changes = run_scheduler_once()
+        click.echo(f"opened={changes['opened']} closed={changes['closed']}")
+        if once:
+            return
+        time.sleep(SCHEDULER_INTERVAL)
 
 
 @click.group("mail")
@@ -343,6 +393,8 @@ def dev_command(host, port):
     worker = None
     if redis_url:
         worker = subprocess.Popen([*consult, "worker"], env=env)  # noqa: S603
+    else:
+        worker = subprocess.Popen([*consult, "scheduler"], env=env)  # noqa: S603
     click.echo("")
     click.echo(f"  Consult is running at http://{host}:{port}/")
     click.echo(f"  Background jobs: {mode}")

@@ -4,6 +4,7 @@ from .accounts.models import AuthAttempt, User, UserSession
 from .amendments.models import Amendment, AmendmentEvent, AmendmentSponsor, AmendmentSupport
 from .audit.models import AuditEvent
 from .comments.models import Comment, CommentFlag, CommentRevision
+from .consultations.models import Consultation, Phase
 from .forums.models import (
     Coalition,
     Forum,
@@ -27,11 +28,13 @@ __all__ = [
     "Comment",
     "CommentFlag",
     "CommentRevision",
+    "Consultation",
     "Forum",
     "Invitation",
     "Membership",
     "Notification",
     "OutboxEmail",
+    "Phase",
     "Plan",
     "PlanNode",
     "PlanVersion",

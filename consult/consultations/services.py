@@ -2,7 +2,7 @@
 scheduler that opens and closes them on time, exactly once."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -73,6 +73,18 @@ def valid_timezone(name: str) -> bool:
     return True
 
 
+def common_timezones() -> list[str]:
+    """The zones of the Americas first (where the forums are), then the others."""
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+    americas = [z for z in zones if z.startswith("America/")]
+    return ["UTC", *americas, *(z for z in zones if not z.startswith("America/"))]
+
+
+def to_utc(local: datetime, timezone: str) -> datetime:
+    """A wall-clock time of the calendar's zone as an aware UTC datetime."""
+    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
 def local_time(consultation: Consultation, moment: datetime, fmt: str = "medium") -> str:
     """A moment in the consultation's time zone, in the reader's language."""
     return format_datetime(moment.astimezone(ZoneInfo(consultation.timezone)), fmt, rebase=False)
@@ -131,8 +143,8 @@ def closed_reason(plan: Plan, action: str, now: datetime | None = None) -> str |
         return str(OPENS_ON[action]) % {"date": local_time(consultation, upcoming[0].starts_at)}
     past = [p for p in consultation.phases if p.state == "closed" and p.allows(action)]
     if past:
-        ended = past[-1].closed_at or past[-1].ends_at
-        return str(CLOSED_ON[action]) % {"date": local_time(consultation, ended)}
+        # The deadline, not the moment the scheduler noticed it had passed.
+        return str(CLOSED_ON[action]) % {"date": local_time(consultation, past[-1].ends_at)}
     return str(NOT_IN_PLAN[action])
 
 
@@ -329,3 +341,17 @@ def advance_due(now: datetime | None = None) -> dict[str, int]:
         if phase.state == "open" and phase.ends_at <= now:
             closed += _close(phase, now)
     return {"opened": opened, "closed": closed}
+
+
+def progress(plan: Plan) -> dict[str, int]:
+    """Amendments of the plan by status (one grouped query), for the public page."""
+    from sqlalchemy import func
+
+    from ..amendments.models import Amendment
+
+    rows = db.session.execute(
+        select(Amendment.status, func.count())
+        .where(Amendment.plan_id == plan.id, Amendment.status != "draft")
+        .group_by(Amendment.status)
+    )
+    return dict(rows.all())
