@@ -3,6 +3,7 @@ id tampering (IDOR), and what public forums show to visitors."""
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from consult.accounts import services as accounts
 from consult.amendments import services as amendments
 from consult.comments import services as comments
+from consult.consultations import services as consultations
 from consult.extensions import db
 from consult.forums.models import Forum
 from consult.plans import services as plans
@@ -33,6 +35,7 @@ TO_MEMBERS = (302, "/forums/{slug}/manage/members")
 TO_GROUP = (302, "/forums/{slug}/manage/groups/{group_slug}")
 TO_AMENDMENT = (302, "/forums/{slug}/amendments/{amendment_id}")
 TO_ITEM = (302, "/forums/{slug}/plans/{plan_id}/items/{key}/")
+TO_CONSULTATION = (302, "/forums/{slug}/consultations/{consultation_id}")
 
 
 def everyone(expected, **exceptions):
@@ -108,7 +111,13 @@ MATRIX = {
         403, anonymous=LOGIN, outsider=404
     ),
     "/forums/<slug>/amendments/<int:amendment_id>/support": everyone(
-        TO_AMENDMENT, anonymous=LOGIN, outsider=404, observer=403, platform_admin=403
+        409,  # the calendar: supports are not open yet
+        anonymous=LOGIN,
+        outsider=404,
+        observer=403,
+        platform_admin=403,
+        facilitator=TO_AMENDMENT,
+        forum_admin=TO_AMENDMENT,
     ),
     "/forums/<slug>/amendments/<int:amendment_id>/unsupport": everyone(
         TO_AMENDMENT, anonymous=LOGIN, outsider=404
@@ -125,6 +134,13 @@ MATRIX = {
     ),
     "/forums/<slug>/amendments/<int:amendment_id>/amend": everyone(
         409, anonymous=LOGIN, outsider=404
+    ),
+    # Consultations
+    "/forums/<slug>/plans/<int:plan_id>/consultation/new": managers_only(TO_CONSULTATION),
+    "/forums/<slug>/consultations/<int:consultation_id>": private_forum_page(),
+    "/forums/<slug>/consultations/<int:consultation_id>/advance": managers_only(TO_CONSULTATION),
+    "/forums/<slug>/consultations/<int:consultation_id>/phases/<int:phase_id>/extend": (
+        managers_only(TO_CONSULTATION)
     ),
     # Notifications
     "/notifications/": everyone(200, anonymous=LOGIN),
@@ -250,6 +266,14 @@ def world(make):
         body="A comment.",
     ).id
     plan.open_for_input = False
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    consultation = consultations.create_consultation(
+        None,
+        plan,
+        title="Consultation",
+        phases=[consultations.PhaseInput("amendments", start, start + timedelta(days=30))],
+    )
+    values["consultation_id"], values["phase_id"] = consultation.id, consultation.phases[0].id
     make.session.commit()
     return World(forum, users, values)
 

@@ -573,6 +573,7 @@ def settings(slug, plan_id):
         sections=sections,
         groups=groups,
         assignments=services.section_assignments(plan),
+        consultation=services.consultations.consultation_of(plan),
     ), status
 
 

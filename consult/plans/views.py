@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..consultations.services import consultation_of
 from ..errors import Conflict, InvalidInput, ServiceError
 from ..extensions import db
 from ..forums import services as forums
@@ -110,6 +111,7 @@ def show(slug, plan_id, number=None):
     return render_template(
         "plans/show.html",
         activity=_activity(plan),
+        consultation=consultation_of(plan),
         forum=plan.forum,
         plan=plan,
         version=version,
