@@ -236,3 +236,18 @@ def test_public_page_shows_the_calendar_and_what_members_can_do(
     )
     assert 'aria-current="step"' in html and "open now" in html
     assert "Members can propose amendments, support amendments, comment." in html
+
+
+def test_members_see_their_groups_sections_first(client, session, make, forum, plan, consultation):
+    from consult.amendments.services import assign_section
+
+    group = make.group(forum, "Energía")
+    in_group = make.member(forum, groups=[group], locale="en").user
+    assign_section(None, plan, plans.find_node(plan.current_version, "1").key, group.id)
+    session.commit()
+    sign_in(client, in_group)
+    html = client.get(f"/forums/{forum.slug}/consultations/{consultation.id}").get_data(
+        as_text=True
+    )
+    assert "Your groups' sections" in html and "ENERGÍA" in html
+    assert [node.ref for node in services.my_sections(in_group, plan)] == ["1"]

@@ -355,3 +355,27 @@ def progress(plan: Plan) -> dict[str, int]:
         .group_by(Amendment.status)
     )
     return dict(rows.all())
+
+
+def my_sections(user, plan: Plan) -> list:
+    """The plan's sections in the hands of the member's working groups, so they
+    see first what they are asked to work on."""
+    from ..forums.models import WorkingGroupMember
+    from ..plans.models import SectionGroup
+    from ..plans.services import get_version, outline, version_nodes
+
+    if not getattr(user, "is_authenticated", False) or plan.current_version_id is None:
+        return []
+    keys = set(
+        db.session.scalars(
+            select(SectionGroup.section_key)
+            .join(
+                WorkingGroupMember,
+                WorkingGroupMember.working_group_id == SectionGroup.working_group_id,
+            )
+            .where(SectionGroup.plan_id == plan.id, WorkingGroupMember.user_id == user.id)
+        )
+    )
+    if not keys:
+        return []
+    return [node for node in outline(version_nodes(get_version(plan))) if node.key in keys]

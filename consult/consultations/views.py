@@ -93,6 +93,7 @@ def show(slug, consultation_id):
         plan=consultation.plan,
         current=current,
         progress=services.progress(consultation.plan),
+        my_sections=services.my_sections(current_user, consultation.plan),
         can_manage=forums.can_manage(current_user, consultation.forum),
         extend_form=ExtendForm(),
     )
