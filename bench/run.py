@@ -40,6 +40,144 @@ def timed(function, repeat: int) -> list[float]:
     return samples
 
 
+def bench_dashboard(app, client, members=5000, amendments=2000, comments=20000) -> dict:
+    """A large consultation, written with bulk inserts, then its dashboard measured."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from consult.accounts.models import User
+    from consult.amendments.models import Amendment
+    from consult.comments.models import Comment
+    from consult.consultations.services import PhaseInput, create_consultation
+    from consult.extensions import db
+    from consult.forums.models import Coalition, Forum, Membership
+    from consult.plans import services as plans
+
+    with app.app_context():
+        forum = db.session.scalar(db.select(Forum).where(Forum.slug == "bench"))
+        plan = plans.import_plan(None, forum, synthetic_plan(200))
+        nodes = [n for n in plans.version_nodes(plan.current_version) if n.kind == "item"]
+        now = datetime.now(UTC)
+        create_consultation(
+            None,
+            plan,
+            title="Bench",
+            phases=[PhaseInput("amendments", now - timedelta(days=1), now + timedelta(days=30))],
+        )
+        coalition_ids = []
+        for index in range(30):
+            coalition = Coalition(
+                forum_id=forum.id,
+                name=f"Coalición {index}",
+                country=["CO", "BR", "MX", "AR", "CL", "TT"][index % 6],
+            )
+            db.session.add(coalition)
+            db.session.flush()
+            coalition_ids.append(coalition.id)
+        user_rows = [
+            {
+                "email": f"m{i}@bench.example",
+                "display_name": f"Miembro {i}",
+                "locale": "es",
+                "notification_preference": "never",
+                "active": True,
+                "is_admin": False,
+                "created_at": now,
+            }
+            for i in range(members)
+        ]
+        db.session.execute(insert(User), user_rows)
+        user_ids = db.session.scalars(
+            db.select(User.id).where(User.email.like("%@bench.example")).order_by(User.id)
+        ).all()
+        db.session.execute(
+            insert(Membership),
+            [
+                {
+                    "forum_id": forum.id,
+                    "user_id": uid,
+                    "role": "member",
+                    "is_delegate": False,
+                    "vote_weight": 1,
+                    "coalition_id": coalition_ids[i % 30],
+                    "created_at": now,
+                }
+                for i, uid in enumerate(user_ids)
+            ],
+        )
+        db.session.execute(
+            insert(Amendment),
+            [
+                {
+                    "forum_id": forum.id,
+                    "plan_id": plan.id,
+                    "number": i + 1,
+                    "base_version_id": plan.current_version_id,
+                    "target_key": nodes[i % len(nodes)].key,
+                    "target_ref": nodes[i % len(nodes)].ref,
+                    "operation": "replace",
+                    "original_text": "a",
+                    "proposed_text": "b",
+                    "justification": "",
+                    "language": "es",
+                    "status": ["submitted", "admitted", "accepted", "rejected"][i % 4],
+                    "origin": "web",
+                    "author_id": user_ids[i % members],
+                    "author_name": "",
+                    "is_compromise": False,
+                    "created_at": now,
+                    "lock_version": 1,
+                }
+                for i in range(amendments)
+            ],
+        )
+        db.session.execute(
+            insert(Comment),
+            [
+                {
+                    "forum_id": forum.id,
+                    "plan_id": plan.id,
+                    "target_type": "node",
+                    "target_key": nodes[i % len(nodes)].key,
+                    "depth": 0,
+                    "author_id": user_ids[(i * 7) % members],
+                    "body": "Comentario.",
+                    "alignment": ["in_favour", "against", "neutral"][i % 3],
+                    "language": "es",
+                    "created_at": now,
+                    "flag_count": 0,
+                }
+                for i in range(comments)
+            ],
+        )
+        db.session.commit()
+        consultation_id = db.session.scalar(db.text("select max(id) from consultations"))
+        engine = db.engine
+    path = f"/forums/bench/consultations/{consultation_id}/dashboard"
+    admin = app.test_client()
+    admin.post(
+        "/sign-in", data={"email": "bench-admin@example.org", "password": "bench password 123"}
+    )
+    statements = {"n": 0}
+
+    def count(*_args, **_kwargs):
+        statements["n"] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    first = admin.get(path)
+    event.remove(engine, "before_cursor_execute", count)
+    samples = timed(lambda: admin.get(path), repeat=3)
+    return {
+        "status": first.status_code,
+        "members": members,
+        "amendments": amendments,
+        "comments": comments,
+        "statements_per_page": statements["n"],
+        "page_median_seconds": round(statistics.median(samples), 4),
+    }
+
+
 def main() -> None:
     os.environ.setdefault("CONSULT_INSTANCE", tempfile.mkdtemp(prefix="consult-bench-"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
@@ -49,7 +187,9 @@ def main() -> None:
     from consult.forums.services import add_member, create_forum
     from consult.plans import services
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "JOBS_MODE": "inline"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "JOBS_MODE": "inline"}
+    )
     results = {"database": url.split(":", 1)[0], "plans": {}}
     with app.app_context():
         db.drop_all()
@@ -57,6 +197,8 @@ def main() -> None:
         forum = create_forum(None, "bench", "Bench")
         user = create_user("bench@example.org", "Bench", "bench password 123")
         add_member(None, forum, user)
+        facilitator = create_user("bench-admin@example.org", "Bench admin", "bench password 123")
+        add_member(None, forum, facilitator, role="facilitator")
         db.session.commit()
         plans = {}
         for size in (20, 2000):
@@ -91,14 +233,24 @@ def main() -> None:
             results["plans"][size]["page_median_seconds"] / size, 6
         )
 
+    results["dashboard"] = bench_dashboard(app, client)
+
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"Database: {results['database']}")
     print("| plan items | import (s) | page median (s) | s per item | SQL statements per page |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     for size, row in results["plans"].items():
-        print(f"| {size} | {row['import_seconds']} | {row['page_median_seconds']} | "
-              f"{row['seconds_per_item']} | {row['statements_per_page']} |")
+        print(
+            f"| {size} | {row['import_seconds']} | {row['page_median_seconds']} | "
+            f"{row['seconds_per_item']} | {row['statements_per_page']} |"
+        )
+    board = results["dashboard"]
+    print(
+        f"\nConsultation dashboard with {board['members']} members, {board['amendments']} "
+        f"amendments and {board['comments']} comments: {board['page_median_seconds']} s median, "
+        f"{board['statements_per_page']} SQL statements"
+    )
     print(f"\nwritten to {out.relative_to(ROOT)}")
 
 

@@ -138,6 +138,8 @@ MATRIX = {
     # Consultations
     "/forums/<slug>/plans/<int:plan_id>/consultation/new": managers_only(TO_CONSULTATION),
     "/forums/<slug>/consultations/<int:consultation_id>": private_forum_page(),
+    "/forums/<slug>/consultations/<int:consultation_id>/dashboard": managers_only(),
+    "/forums/<slug>/consultations/<int:consultation_id>/dashboard.csv": managers_only(),
     "/forums/<slug>/consultations/<int:consultation_id>/advance": managers_only(TO_CONSULTATION),
     "/forums/<slug>/consultations/<int:consultation_id>/phases/<int:phase_id>/extend": (
         managers_only(TO_CONSULTATION)
