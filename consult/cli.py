@@ -292,6 +292,9 @@ def worker_command(burst):
     relayed = relay_pending()
     db.session.remove()
     click.echo(f"worker: {relayed} pending email(s) re-enqueued")
+    from workers import _own_pool
+
+    _own_pool(current_app._get_current_object())  # the parent owns this pool
     if not burst:
         start_scheduler_thread(current_app._get_current_object())
     worker = Worker(list(QUEUES), connection=redis_connection())
