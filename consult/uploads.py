@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from flask import flash
 from flask_babel import gettext as _
 
 from .errors import InvalidInput
@@ -48,3 +49,16 @@ class ImportReport:
     @property
     def rejected(self) -> int:
         return sum(1 for row in self.rows if not row.ok)
+
+
+def flash_report(report: ImportReport) -> None:
+    """The one-line summary of an import, shown above its report."""
+    if report.error is None:
+        flash(
+            _(
+                "%(imported)d imported, %(rejected)d rejected.",
+                imported=report.imported,
+                rejected=report.rejected,
+            ),
+            "warning" if report.rejected else "success",
+        )

@@ -8,6 +8,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plans import services as plans
+from ..uploads import flash_report
 from . import conflicts, offline_import, services
 from .forms import (
     AmendmentForm,
@@ -512,15 +513,7 @@ def import_csv(slug, plan_id):
     if form.validate_on_submit():
         report = offline_import.import_amendments(current_user, plan, form.file.data.read())
         db.session.commit()
-        if report.error is None:
-            flash(
-                _(
-                    "%(imported)d imported, %(rejected)d rejected.",
-                    imported=report.imported,
-                    rejected=report.rejected,
-                ),
-                "success" if not report.rejected else "warning",
-            )
+        flash_report(report)
     status = 400 if request.method == "POST" and (report is None or report.error) else 200
     return render_template(
         "amendments/import.html",

@@ -6,6 +6,7 @@ from ..accounts.services import clean_text
 from ..accounts.views import sign_in_user
 from ..errors import ServiceError
 from ..extensions import db
+from ..uploads import flash_report
 from . import member_import, services
 from .forms import (
     AcceptInvitationForm,
@@ -275,15 +276,7 @@ def import_members(slug):
     if form.validate_on_submit():
         report = member_import.import_members(current_user, forum, form.file.data.read())
         db.session.commit()
-        if report.error is None:
-            flash(
-                _(
-                    "%(imported)d imported, %(rejected)d rejected.",
-                    imported=report.imported,
-                    rejected=report.rejected,
-                ),
-                "success" if not report.rejected else "warning",
-            )
+        flash_report(report)
     status = 400 if request.method == "POST" and (report is None or report.error) else 200
     return render_template(
         "forums/import_members.html",
