@@ -235,7 +235,7 @@ def test_public_page_shows_the_calendar_and_what_members_can_do(
         as_text=True
     )
     assert 'aria-current="step"' in html and "open now" in html
-    assert "Members can propose amendments, support amendments, comment." in html
+    assert "Members can propose amendments, support amendments, comment on the plan." in html
 
 
 def test_members_see_their_groups_sections_first(client, session, make, forum, plan, consultation):

@@ -34,7 +34,7 @@ PHASE_LABELS = {
 ACTION_LABELS = {
     "amend": _l("propose amendments"),
     "support": _l("support amendments"),
-    "comment": _l("comment"),
+    "comment": _l("comment on the plan"),
     "vote": _l("vote"),
 }
 OPENS_ON = {
