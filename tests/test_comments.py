@@ -161,6 +161,25 @@ def test_a_member_comments_on_an_item_of_an_open_plan(client, session, forum, pl
     assert "Ana Silva" in page
 
 
+def test_the_same_comment_form_sent_twice_makes_one_comment(
+    client, session, forum, plan, key, member
+):
+    sign_in(client, member)
+    form = {
+        "target_type": "node",
+        "plan_id": str(plan.id),
+        "target_key": key,
+        "body": "Una sola vez.",
+        "alignment": "neutral",
+        "form_token": "tok-1",
+    }
+    first = client.post(f"/forums/{forum.slug}/comments/", data=form)
+    second = client.post(f"/forums/{forum.slug}/comments/", data=form)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(session.scalars(select(Comment)).all()) == 1
+
+
 def test_comments_are_refused_when_the_plan_is_closed(client, session, forum, plan, key, member):
     plan.open_for_input = False
     session.commit()

@@ -27,6 +27,7 @@ class CommentForm(FlaskForm):
     plan_id = HiddenField()
     target_key = HiddenField()
     parent_id = HiddenField()
+    form_token = HiddenField()
     body = TextAreaField(
         _l("Your comment"),
         validators=[

@@ -35,6 +35,9 @@ class Comment(Base):
             name="thread_shape",
         ),
         CheckConstraint("(hidden_at IS NULL) = (hidden_reason IS NULL)", name="hidden_with_reason"),
+        UniqueConstraint("author_id", "form_token"),
+        # Who took part in a plan's discussion (the consultation dashboard).
+        Index("ix_comments_plan_author", "plan_id", "author_id"),
         Index(
             "ix_comments_target",
             "target_type",
@@ -75,6 +78,9 @@ class Comment(Base):
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     flag_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The one-time token of the form that posted it: the same form sent twice
+    # (a double click, a retry after a network error) makes one comment.
+    form_token: Mapped[str | None] = mapped_column(String(64))
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])

@@ -360,14 +360,19 @@ def post_comment(
     alignment: str = "neutral",
     parent: Comment | None = None,
     language: str | None = None,
+    form_token: str | None = None,
 ) -> Comment:
-    """A new comment, or a reply to ``parent``.
+    """A new comment, or a reply to ``parent``. With ``form_token``, the same
+    form sent twice returns the comment it already made.
 
     Replies nest at most MAX_DEPTH levels below the top-level comment; a reply
     to a comment at that depth joins it at the same depth, under the same
     parent, and its author is still notified as the one replied to.
     """
     require_participant(actor, forum)
+    form_token = (form_token or "")[:64] or None
+    if form_token and (earlier := _by_form_token(actor, form_token)) is not None:
+        return earlier
     target = resolve_target(actor, forum, plan, target_type, target_key)
     if target.closed_reason:
         raise Conflict(target.closed_reason)
@@ -410,9 +415,19 @@ def post_comment(
         alignment=alignment,
         language=language,
         flag_count=0,
+        form_token=form_token,
     )
+    savepoint = db.session.begin_nested()
     db.session.add(comment)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same form, twice at once: the first one wins
+        savepoint.rollback()
+        earlier = _by_form_token(actor, form_token) if form_token else None
+        if earlier is None:
+            raise
+        return earlier
+    savepoint.commit()
     data = _notification_data(comment)
     notified: set[int] = set()
     if replied_to is not None and replied_to.author_id is not None:
@@ -429,6 +444,14 @@ def post_comment(
             notified.add(replied_to.author_id)
     _notify_mentions(actor, forum, comment, mentioned_users(forum, body), skip=notified)
     return comment
+
+
+def _by_form_token(actor, form_token: str) -> Comment | None:
+    return db.session.scalar(
+        select(Comment).where(
+            Comment.author_id == getattr(actor, "id", None), Comment.form_token == form_token
+        )
+    )
 
 
 def _notify_mentions(actor, forum: Forum, comment: Comment, users: list[User], skip=()) -> None:

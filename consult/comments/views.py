@@ -4,6 +4,8 @@ A refused or invalid submission shows the thread again with what was typed
 still in its form (and the 4xx status); nothing a member wrote is lost.
 """
 
+import secrets
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -173,6 +175,12 @@ def permalink(slug, comment_id):
 # --- writing ----------------------------------------------------------------------
 
 
+@bp.app_template_global()
+def new_form_token() -> str:
+    """A one-time token for a form that creates something (see post_comment)."""
+    return secrets.token_urlsafe(24)
+
+
 @bp.post("/")
 @login_required
 def create(slug):
@@ -209,6 +217,7 @@ def create(slug):
             alignment=form.alignment.data,
             parent=parent,
             language=current_user.locale,
+            form_token=form.form_token.data,
         )
     except ServiceError as error:
         db.session.rollback()
