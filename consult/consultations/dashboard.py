@@ -242,29 +242,30 @@ def figures(consultation: Consultation) -> DashboardFigures:
             statuses[status] += number
             bucket(key).statuses[status] += number
 
-    # Shown comments by target (an amendment's thread counts where the amendment is).
-    on_amendment = (
-        (Comment.target_type == "amendment")
-        & (Amendment.plan_id == plan_id)
-        & (cast(Amendment.id, String) == Comment.target_key)
-    )
+    # Shown comments by target (an amendment's thread counts where the amendment
+    # is). Grouped first, then amendments mapped to their items in Python: a join
+    # on the text key would compare every comment with every amendment.
     rows = db.session.execute(
         select(
             Comment.target_type,
             Comment.target_key,
-            Amendment.target_key,
             func.count(),
             func.sum(case((Comment.flag_count > 0, 1), else_=0)),
         )
-        .outerjoin(Amendment, on_amendment)
         .where(scope, _shown())
-        .group_by(Comment.target_type, Comment.target_key, Amendment.target_key)
-    )
+        .group_by(Comment.target_type, Comment.target_key)
+    ).all()
+    amended_items = {
+        str(amendment_id): target_key
+        for amendment_id, target_key in db.session.execute(
+            select(Amendment.id, Amendment.target_key).where(Amendment.plan_id == plan_id)
+        )
+    }
     comments = flagged_total = 0
-    for target_type, target_key, amended_key, number, flagged in rows:
+    for target_type, target_key, number, flagged in rows:
         comments += number
         flagged_total += flagged or 0
-        key = {"node": target_key, "amendment": amended_key}.get(target_type)
+        key = {"node": target_key, "amendment": amended_items.get(target_key)}.get(target_type)
         bucket(key).comments += number
 
     supports = db.session.scalar(
