@@ -29,6 +29,7 @@ def register_cli(app) -> None:
     app.cli.add_command(plans_group)
     app.cli.add_command(amendments_group)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(polls_group)
 
 
 def _fail(message: str) -> None:
@@ -272,6 +273,84 @@ def amendments_import(plan_id, file):
     click.echo(f"imported={report.imported} rejected={report.rejected}")
     if report.error and not report.rows:
         raise SystemExit(1)
+
+
+# --- polls --------------------------------------------------------------
+
+
+@click.group("polls")
+def polls_group():
+    """Votes."""
+
+
+@polls_group.command("tally")
+@click.option("--method", type=click.Choice(["schulze", "irv", "yesno"]), required=True)
+@click.argument("ballots_file", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--rule",
+    type=click.Choice(["simple", "absolute", "two_thirds"]),
+    default=None,
+    help="yesno: the majority rule.",
+)
+@click.option("--electorate", default=None, help="yesno: total vote weight of the electorate.")
+@click.option("--quorum-count", default=None, help="yesno: participation needed, in weight.")
+@click.option(
+    "--quorum-share", default=None, help="yesno: participation needed, share of the electorate."
+)
+@click.option(
+    "--abstentions-count",
+    is_flag=True,
+    default=None,
+    help="yesno: abstentions count toward the base of the majority.",
+)
+@click.option(
+    "--candidate",
+    "candidates",
+    multiple=True,
+    help="schulze/irv: a candidate (repeat); others in ballots are refused.",
+)
+def polls_tally(
+    method,
+    ballots_file,
+    rule,
+    electorate,
+    quorum_count,
+    quorum_share,
+    abstentions_count,
+    candidates,
+):
+    """Count BALLOTS_FILE (a JSON list of ballots) and print the result as JSON.
+
+    A ranking is a list of names, best first; a yes/no ballot is "yes", "no" or
+    "abstain"; {"ranking": [...], "weight": 2} or {"choice": "yes", "weight": 2}
+    give a weight. The web app counts with the same code.
+    """
+    import json
+
+    from .errors import ServiceError
+    from .votes.tally import tally
+
+    try:
+        ballots = json.load(ballots_file)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{ballots_file.name} is not valid JSON: {error}") from None
+    quorum = None
+    if quorum_count is not None:
+        quorum = {"count": quorum_count}
+    elif quorum_share is not None:
+        quorum = {"share": quorum_share}
+    settings = {
+        "rule": rule,
+        "electorate_weight": electorate,
+        "quorum": quorum,
+        "abstentions_count": abstentions_count,
+        "candidates": list(candidates) or None,
+    }
+    try:
+        result = tally(method, ballots, **settings)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 # --- jobs ---------------------------------------------------------------

@@ -69,3 +69,33 @@ def test_demo_loads_once(app, session):
     assert [
         count(session, model) for model in (Forum, Coalition, WorkingGroup, User, Membership)
     ] == counts
+
+
+def test_polls_tally_prints_the_result_as_json(app, tmp_path):
+    import json
+
+    ballots = tmp_path / "ballots.json"
+    ballots.write_text(
+        json.dumps(
+            [
+                ["A", "B", "C"],
+                ["B", "C", "A"],
+                ["B", "A", "C"],
+                {"ranking": ["C", "A", "B"], "weight": 2},
+            ]
+        )
+    )
+    result = run(app, "polls", "tally", "--method", "irv", str(ballots))
+    assert result.exit_code == 0, result.output
+    output = json.loads(result.output)
+    assert output["winner"] == "B" and output["rounds"]
+    schulze = json.loads(run(app, "polls", "tally", "--method", "schulze", str(ballots)).output)
+    assert schulze["winner"] == "A"  # a 3-2 cycle A>B>C>A: the documented tie-break (name)
+    ballots.write_text(json.dumps(["yes", "yes", "no", "abstain"]))
+    yesno = json.loads(
+        run(app, "polls", "tally", "--method", "yesno", "--rule", "two_thirds", str(ballots)).output
+    )
+    assert yesno["winner"] == "yes"
+    ballots.write_text(json.dumps([["A", "A"]]))
+    refused = run(app, "polls", "tally", "--method", "irv", str(ballots))
+    assert refused.exit_code != 0 and "more than once" in refused.output
