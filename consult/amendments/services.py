@@ -690,6 +690,23 @@ def accept_cosponsorship(actor, amendment: Amendment) -> None:
 # --- compromises and sub-amendments --------------------------------------------
 
 
+def compromise_candidates(plan: Plan, target_key: str) -> list[Amendment]:
+    """The amendments a compromise on this item may merge: open, not sub-amendments."""
+    return list(
+        db.session.scalars(
+            select(Amendment)
+            .options(joinedload(Amendment.author))
+            .where(
+                Amendment.plan_id == plan.id,
+                Amendment.target_key == target_key,
+                Amendment.status.in_(("submitted", "admitted")),
+                Amendment.parent_id.is_(None),
+            )
+            .order_by(Amendment.number)
+        )
+    )
+
+
 def create_compromise(
     actor, plan: Plan, sources: list[Amendment], *, text: str, justification: str = ""
 ) -> Amendment:

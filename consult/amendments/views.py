@@ -457,13 +457,7 @@ def compromise(slug, plan_id, key):
     plan = plans.plan_for(current_user, slug, plan_id)
     forums.require_manage(current_user, plan.forum)
     _version, node = _node(plan, key)
-    candidates = [
-        a
-        for a in services.list_amendments(
-            current_user, plan, target_keys=[node.key], per_page=100
-        ).items
-        if a.status in ("submitted", "admitted") and a.parent_id is None
-    ]
+    candidates = services.compromise_candidates(plan, node.key)
     form = CompromiseForm()
     if request.method == "GET":
         form.text.data = node.text
