@@ -460,3 +460,21 @@ def test_ensure_forum_is_idempotent(session):
     assert (created, created_again) == (True, False)
     assert again.id == forum.id and again.name == "Foro de las Américas"
     assert count(session, Forum, Forum.slug == "foro-americas") == 1
+
+
+def test_whoever_creates_a_forum_administers_it(client, session, make):
+    creator = make.user(admin=True, locale="en")
+    sign_in(client, creator)
+    response = client.post(
+        "/forums/new",
+        data={
+            "slug": "red-nueva",
+            "name": "Red nueva",
+            "description": "",
+            "default_locale": "pt",
+        },
+    )
+    assert response.status_code == 302
+    forum = services.get_forum_for(creator, "red-nueva")
+    assert services.membership_of(creator, forum).role == "admin"
+    assert services.can_administer(creator, forum)

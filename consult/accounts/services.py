@@ -232,6 +232,13 @@ def update_profile(
     user.notification_preference = notification_preference
 
 
+def set_locale(user: User, locale: str) -> None:
+    """The member's interface language (kept as their preference)."""
+    if locale not in LOCALES:
+        raise InvalidInput(_("Unknown language."))
+    user.locale = locale
+
+
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not password_matches(user, current_password):
         raise InvalidInput(_("The current password is not correct."))

@@ -2,6 +2,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ..accounts.services import set_locale
 from ..extensions import db
 from ..forums.services import forums_visible_to
 from ..i18n import valid_locale
@@ -23,7 +24,7 @@ def switch_language():
     if form.validate_on_submit() and locale:
         session["locale"] = locale
         if current_user.is_authenticated:
-            current_user.locale = locale
+            set_locale(current_user, locale)
             db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("core.index"))
 

@@ -155,6 +155,9 @@ def create_forum(
     db.session.add(forum)
     db.session.flush()
     record("forum.created", forum, actor=actor, forum=forum)
+    if actor is not None:
+        # Whoever creates a forum administers it, so it never starts without one.
+        add_member(None, forum, actor, role="admin")
     return forum
 
 

@@ -69,7 +69,6 @@ def create_forum():
                 default_locale=form.default_locale.data,
                 is_public=form.is_public.data,
             )
-            services.add_member(current_user, forum, current_user, role="admin")
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
