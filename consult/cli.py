@@ -384,11 +384,15 @@ SCHEDULER_INTERVAL = 30
 
 
 def run_scheduler_once() -> dict:
-    """Open and close the phases that are due (safe to run from several places)."""
+    """Open and close the phases and polls that are due (safe to run from several
+    places). Phases first, so a poll that ends with its phase sees it closed."""
     from .consultations.services import advance_due
+    from .votes.services import advance_polls
 
     try:
         changes = advance_due()
+        db.session.commit()
+        changes.update({f"polls_{key}": value for key, value in advance_polls().items()})
         db.session.commit()
     finally:
         db.session.remove()
@@ -416,12 +420,15 @@ def start_scheduler_thread(app) -> None:
 @click.option("--once", is_flag=True, help="Run once and stop.")
 @with_appcontext
 def scheduler_command(once):
-    """Open and close consultation phases at their dates."""
+    """Open and close consultation phases and polls at their dates."""
     import time
 
     while True:
         changes = run_scheduler_once()
-        click.echo(f"opened={changes['opened']} closed={changes['closed']}")
+        click.echo(
+            f"opened={changes['opened']} closed={changes['closed']} "
+            f"polls_opened={changes['polls_opened']} polls_closed={changes['polls_closed']}"
+        )
         if once:
             return
         time.sleep(SCHEDULER_INTERVAL)

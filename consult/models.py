@@ -16,6 +16,15 @@ from .forums.models import (
 from .mail.models import OutboxEmail
 from .notifications.models import Notification
 from .plans.models import Plan, PlanNode, PlanVersion, SectionGroup
+from .votes.models import (
+    Ballot,
+    NamedVote,
+    Participation,
+    Poll,
+    PollCandidate,
+    PollProxy,
+    PollVoter,
+)
 
 __all__ = [
     "Amendment",
@@ -24,6 +33,7 @@ __all__ = [
     "AmendmentSupport",
     "AuditEvent",
     "AuthAttempt",
+    "Ballot",
     "Coalition",
     "Comment",
     "CommentFlag",
@@ -32,12 +42,18 @@ __all__ = [
     "Forum",
     "Invitation",
     "Membership",
+    "NamedVote",
     "Notification",
     "OutboxEmail",
+    "Participation",
     "Phase",
     "Plan",
     "PlanNode",
     "PlanVersion",
+    "Poll",
+    "PollCandidate",
+    "PollProxy",
+    "PollVoter",
     "SectionGroup",
     "User",
     "UserSession",

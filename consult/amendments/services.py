@@ -514,6 +514,28 @@ def _move(actor, amendment: Amendment, to_status: str, reason: str = "") -> None
                 after=STATUS_LABELS[to_status],
             )
         )
+    _set_status(actor, amendment, to_status, reason)
+
+
+# Moves a poll makes: opening puts the amendment to the vote, the result decides it.
+POLL_MOVES = {("admitted", "voting"), ("voting", "accepted"), ("voting", "rejected")}
+
+
+def move_by_poll(amendment: Amendment, to_status: str, reason: str) -> bool:
+    """Move ``amendment`` as a poll's opening or result says, if it still can be
+    (False otherwise). No permission check: the facilitator who set up the poll
+    was checked then, and the electorate decided."""
+    if (amendment.status, to_status) not in POLL_MOVES:
+        return False
+    _set_status(None, amendment, to_status, reason)
+    sub_amendment = amendment.parent_id is not None
+    if to_status == "accepted" and sub_amendment and amendment.parent.status not in FINAL_STATUSES:
+        _apply_sub_amendment(None, amendment)
+    return True
+
+
+def _set_status(actor, amendment: Amendment, to_status: str, reason: str) -> None:
+    before = amendment.status
     amendment.status = to_status
     amendment.updated_at = utcnow()
     if to_status in FINAL_STATUSES:

@@ -237,6 +237,7 @@ def extend_phase(actor, phase: Phase, new_end: datetime) -> None:
         raise InvalidInput(_("The new end must come before the next phase starts."))
     before = phase.ends_at
     phase.ends_at = new_end
+    _extend_polls(phase, before, new_end)
     record(
         "consultation.phase_extended",
         phase,
@@ -244,6 +245,22 @@ def extend_phase(actor, phase: Phase, new_end: datetime) -> None:
         forum=consultation.forum,
         before=before.isoformat(),
         after=new_end.isoformat(),
+    )
+
+
+def _extend_polls(phase: Phase, old_end: datetime, new_end: datetime) -> None:
+    """Polls that close with the phase close with it at its new end."""
+    from ..votes.models import Poll
+
+    db.session.execute(
+        update(Poll)
+        .where(
+            Poll.phase_id == phase.id,
+            Poll.state.in_(("draft", "open")),
+            Poll.closes_at == old_end,
+        )
+        .values(closes_at=new_end)
+        .execution_options(synchronize_session="fetch")
     )
 
 

@@ -20,6 +20,10 @@ KINDS = (
     "mention",
     "phase_opened",
     "phase_closed",
+    "poll_opened",
+    "poll_result",
+    "proxy_received",
+    "plan_approved",
 )
 
 

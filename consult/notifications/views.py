@@ -20,6 +20,10 @@ MESSAGES = {
     "mention": _l("%(actor)s mentioned you in a comment."),
     "phase_opened": _l("%(title)s: the phase “%(phase)s” has opened."),
     "phase_closed": _l("%(title)s: the phase “%(phase)s” has closed."),
+    "poll_opened": _l("The vote “%(title)s” is open: cast your vote."),
+    "poll_result": _l("The vote “%(title)s” has closed: see the result."),
+    "proxy_received": _l("%(actor)s gave you their vote in “%(title)s”."),
+    "plan_approved": _l("The assembly approved the plan “%(title)s”."),
 }
 
 
@@ -48,6 +52,10 @@ def target_url(notification) -> str | None:
         return url_for(
             "consultations.show", slug=forum.slug, consultation_id=notification.object_id
         )
+    if notification.object_type == "Poll":
+        return url_for("votes.show", slug=forum.slug, poll_id=notification.object_id)
+    if notification.object_type == "Plan":
+        return url_for("plans.show", slug=forum.slug, plan_id=notification.object_id)
     if notification.object_type == "Comment":
         return url_for("comments.permalink", slug=forum.slug, comment_id=notification.object_id)
     return None

@@ -79,6 +79,8 @@ class PlanVersion(Base):
     section_count: Mapped[int] = mapped_column(Integer, default=0)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     footnote_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The version the assembly approved: the plan's final text.
+    is_final: Mapped[bool] = mapped_column(Boolean, default=False)
 
     plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])
     created_by: Mapped[User | None] = relationship()

@@ -323,6 +323,18 @@ def edit_node(
     )
 
 
+def approve(plan: Plan, version: PlanVersion, reason: str) -> None:
+    """The assembly approved ``version``: it becomes the plan's final text, and the
+    plan is read-only from now on (no edits, amendments, supports or comments)."""
+    _require_editable(plan)
+    if version.plan_id != plan.id:
+        raise NotFound()
+    version.is_final = True
+    plan.status = "approved"
+    plan.open_for_input = False
+    record("plan.approved", plan, forum=plan.forum, version=version.number, reason=reason)
+
+
 def _require_editable(plan: Plan) -> None:
     if plan.status in ("approved", "archived"):
         raise Conflict(_("This plan is approved or archived; its text can no longer change."))

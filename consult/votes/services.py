@@ -1,0 +1,1116 @@
+"""Polls: set up by facilitators, opened with a frozen electorate, voted in person
+or by proxy, closed with a frozen and checksummed result that then decides the
+amendments or approves the plan. Every operation takes the acting user (None
+for the scheduler).
+
+Secrecy: see ``models``. A secret ballot carries its voter's weight, so in a
+weighted assembly a delegate whose weight nobody else has can be recognised in
+the list of ballots; forums that need full secrecy give delegates equal weights.
+"""
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..accounts.services import clean_text
+from ..amendments import services as amendments
+from ..amendments.models import Amendment
+from ..audit.services import record
+from ..consultations.models import Phase
+from ..consultations.services import consultation_of
+from ..database import utcnow
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
+from ..extensions import db
+from ..forums import services as forums
+from ..forums.models import Forum, Membership, WorkingGroup, WorkingGroupMember
+from ..notifications.services import notify, notify_many
+from ..plans import services as plans
+from ..plans.models import Plan
+from . import tally as counting
+from .models import (
+    METHODS,
+    QUORUM_BASES,
+    QUORUM_KINDS,
+    RULES,
+    SCOPES,
+    STATUS_QUO,
+    Ballot,
+    NamedVote,
+    Participation,
+    Poll,
+    PollCandidate,
+    PollProxy,
+    PollVoter,
+)
+
+MAX_PROXIES = 10
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+RECEIPT_LENGTH = 16  # 32**16 = 2**80 codes
+
+CHOICE_LABELS = {
+    counting.YES: _l("Yes"),
+    counting.NO: _l("No"),
+    counting.ABSTAIN: _l("Abstain"),
+}
+
+
+# --- receipts --------------------------------------------------------------------
+
+
+def new_receipt() -> str:
+    code = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    return "-".join(code[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+
+
+def _normal_receipt(code: str) -> str:
+    return "".join(ch for ch in str(code or "").upper() if ch.isascii() and ch.isalnum())
+
+
+def receipt_hash(poll: Poll, code: str) -> str:
+    return hashlib.sha256(f"{poll.id}:{_normal_receipt(code)}".encode()).hexdigest()
+
+
+def _receipt_check(poll: Poll, voter_id: int, code: str) -> str:
+    return hashlib.sha256(f"{poll.id}:{voter_id}:{_normal_receipt(code)}".encode()).hexdigest()
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def get_poll(user, forum_slug: str, poll_id) -> Poll:
+    forum = forums.get_forum_for(user, forum_slug)
+    poll = db.session.get(Poll, poll_id) if isinstance(poll_id, int) else None
+    if poll is None or poll.forum_id != forum.id:
+        raise NotFound()
+    return poll
+
+
+def list_polls(forum: Forum) -> list[Poll]:
+    """Open polls first, then those to come, then the finished ones, newest first."""
+    order = {"open": 0, "draft": 1, "closed": 2, "cancelled": 3}
+    polls = db.session.scalars(
+        select(Poll)
+        .options(selectinload(Poll.candidates), selectinload(Poll.working_group))
+        .where(Poll.forum_id == forum.id)
+        .order_by(Poll.opens_at.desc(), Poll.id.desc())
+    ).all()
+    return sorted(polls, key=lambda poll: order[poll.state])
+
+
+def polls_about(plan: Plan, amendment_ids: list[int] | None = None) -> list[Poll]:
+    """The plan's polls that concern these amendments (all the plan's polls without)."""
+    query = select(Poll).where(Poll.plan_id == plan.id).order_by(Poll.id)
+    if amendment_ids is not None:
+        candidate_polls = select(PollCandidate.poll_id).where(
+            PollCandidate.amendment_id.in_(amendment_ids)
+        )
+        query = query.where(Poll.amendment_id.in_(amendment_ids) | Poll.id.in_(candidate_polls))
+    return list(db.session.scalars(query))
+
+
+def voter_row(poll: Poll, user_id: int) -> PollVoter | None:
+    return db.session.scalar(
+        select(PollVoter).where(PollVoter.poll_id == poll.id, PollVoter.user_id == user_id)
+    )
+
+
+def electorate(poll: Poll) -> list[PollVoter]:
+    return list(
+        db.session.scalars(
+            select(PollVoter)
+            .options(selectinload(PollVoter.user))
+            .where(PollVoter.poll_id == poll.id)
+            .join(User, User.id == PollVoter.user_id)
+            .order_by(func.lower(User.display_name), User.id)
+        )
+    )
+
+
+@dataclass
+class VoterStatus:
+    """What the poll page tells one person about their own part in the vote."""
+
+    voter: PollVoter | None = None
+    voted: bool = False
+    proxy_given: PollProxy | None = None
+    # (grantor, whether their vote has been cast), for the proxies this person holds
+    proxies_held: list[tuple[User, bool]] = field(default_factory=list)
+    proxy_candidates: list[User] = field(default_factory=list)
+
+    @property
+    def may_vote(self) -> bool:
+        return self.voter is not None and self.proxy_given is None
+
+
+def voter_status(user, poll: Poll) -> VoterStatus:
+    if not getattr(user, "is_authenticated", False) or poll.state in ("draft", "cancelled"):
+        return VoterStatus()
+    status = VoterStatus(voter=voter_row(poll, user.id))
+    voted_ids = set(
+        db.session.scalars(select(Participation.voter_id).where(Participation.poll_id == poll.id))
+    )
+    status.voted = user.id in voted_ids
+    proxies = db.session.scalars(
+        select(PollProxy)
+        .options(selectinload(PollProxy.grantor), selectinload(PollProxy.holder))
+        .where(
+            PollProxy.poll_id == poll.id,
+            (PollProxy.grantor_id == user.id) | (PollProxy.holder_id == user.id),
+        )
+    ).all()
+    for proxy in proxies:
+        if proxy.grantor_id == user.id:
+            status.proxy_given = proxy
+        else:
+            status.proxies_held.append((proxy.grantor, proxy.grantor_id in voted_ids))
+    if (
+        status.voter is not None
+        and poll.state == "open"
+        and poll.max_proxies
+        and not status.voted
+        and status.proxy_given is None
+        and not status.proxies_held
+    ):
+        status.proxy_candidates = _proxy_candidates(poll, user.id)
+    return status
+
+
+def _proxy_candidates(poll: Poll, user_id: int) -> list[User]:
+    """Delegates who could carry this person's vote: in the electorate, not
+    giving theirs away, and not already carrying as many as the poll allows."""
+    givers = select(PollProxy.grantor_id).where(PollProxy.poll_id == poll.id)
+    full = (
+        select(PollProxy.holder_id)
+        .where(PollProxy.poll_id == poll.id)
+        .group_by(PollProxy.holder_id)
+        .having(func.count() >= poll.max_proxies)
+    )
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(PollVoter, PollVoter.user_id == User.id)
+            .where(
+                PollVoter.poll_id == poll.id,
+                User.id != user_id,
+                User.id.not_in(givers),
+                User.id.not_in(full),
+            )
+            .order_by(func.lower(User.display_name), User.id)
+        )
+    )
+
+
+def turnout(poll: Poll) -> dict[str, Any]:
+    """Participation so far (or final): voters and weight, from the participation
+    records and the frozen electorate (ballots are not needed, nor looked at)."""
+    voters, weight = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(PollVoter.weight), 0))
+        .select_from(Participation)
+        .join(
+            PollVoter,
+            (PollVoter.poll_id == Participation.poll_id)
+            & (PollVoter.user_id == Participation.voter_id),
+        )
+        .where(Participation.poll_id == poll.id)
+    ).one()
+    present = db.session.scalar(
+        select(func.coalesce(func.sum(PollVoter.weight), 0)).where(
+            PollVoter.poll_id == poll.id, PollVoter.present.is_(True)
+        )
+    )
+    return {"voters": voters, "weight": Decimal(weight), "present_weight": Decimal(present)}
+
+
+def results_visible(user, poll: Poll) -> bool:
+    """Results show once the poll is closed, or while it runs if it does not hide them."""
+    return poll.state == "closed" or (poll.state == "open" and not poll.hide_results)
+
+
+def stored_result(poll: Poll) -> dict | None:
+    return json.loads(poll.result) if poll.result else None
+
+
+def named_votes(poll: Poll) -> list[NamedVote]:
+    """Named polls: the votes that count, by voter name (nothing for secret polls)."""
+    if poll.secret:
+        return []
+    return list(
+        db.session.scalars(
+            select(NamedVote)
+            .options(selectinload(NamedVote.voter), selectinload(NamedVote.cast_by))
+            .join(User, User.id == NamedVote.voter_id)
+            .where(NamedVote.poll_id == poll.id, NamedVote.superseded_at.is_(None))
+            .order_by(func.lower(User.display_name), User.id)
+        )
+    )
+
+
+def vote_history(poll: Poll, voter_id: int) -> list[NamedVote]:
+    if poll.secret:
+        return []
+    return list(
+        db.session.scalars(
+            select(NamedVote)
+            .where(NamedVote.poll_id == poll.id, NamedVote.voter_id == voter_id)
+            .order_by(NamedVote.cast_at, NamedVote.id)
+        )
+    )
+
+
+def candidate_labels(poll: Poll) -> dict[str, str]:
+    """What each ballot name means to a reader: "E3" for an amendment, the
+    translated words for keeping the current text."""
+    labels = {}
+    for candidate in poll.candidates:
+        if candidate.name == STATUS_QUO:
+            labels[candidate.name] = _("Keep the current text")
+        else:
+            labels[candidate.name] = candidate.name
+    return labels
+
+
+def choice_label(poll: Poll, choice: Any) -> str:
+    if isinstance(choice, list):
+        labels = candidate_labels(poll)
+        return " > ".join(labels.get(name, name) for name in choice) or _("Blank")
+    return str(CHOICE_LABELS.get(choice, choice))
+
+
+# --- setting up --------------------------------------------------------------------
+
+
+@dataclass
+class PollSettings:
+    """How a poll counts. Defaults are those of a secret, simple-majority vote."""
+
+    title: str = ""
+    description: str = ""
+    method: str = "yesno"
+    secret: bool = True
+    rule: str = "simple"
+    quorum_kind: str = "none"
+    quorum_value: Decimal = Decimal(0)
+    quorum_base: str = "ballots"
+    abstentions_count: bool = False
+    hide_results: bool = True
+    allow_change: bool = True
+    max_proxies: int = 0
+    include_status_quo: bool = True
+
+
+def _active_amendment_ids(plan: Plan) -> set[int]:
+    """Amendments already in a poll that is being prepared or running."""
+    active = select(Poll.id).where(Poll.plan_id == plan.id, Poll.state.in_(("draft", "open")))
+    direct = db.session.scalars(
+        select(Poll.amendment_id).where(Poll.id.in_(active), Poll.amendment_id.is_not(None))
+    )
+    ranked = db.session.scalars(
+        select(PollCandidate.amendment_id).where(
+            PollCandidate.poll_id.in_(active), PollCandidate.amendment_id.is_not(None)
+        )
+    )
+    return set(direct) | set(ranked)
+
+
+def competing_amendments(plan: Plan, target_key: str) -> list[Amendment]:
+    """Admitted amendments on one item: what a ranked poll may choose between."""
+    return list(
+        db.session.scalars(
+            select(Amendment)
+            .where(
+                Amendment.plan_id == plan.id,
+                Amendment.target_key == target_key,
+                Amendment.status == "admitted",
+            )
+            .order_by(Amendment.number)
+        )
+    )
+
+
+def _check_settings(settings: PollSettings, scope: str) -> None:
+    if settings.method not in METHODS:
+        raise InvalidInput(_("Choose how the votes are counted."))
+    if settings.rule not in RULES:
+        raise InvalidInput(_("Choose a majority rule."))
+    if settings.quorum_kind not in QUORUM_KINDS or settings.quorum_base not in QUORUM_BASES:
+        raise InvalidInput(_("Choose a quorum."))
+    value = settings.quorum_value
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+        raise InvalidInput(_("The quorum must be a number, zero or more."))
+    if settings.quorum_kind == "share" and value > 1:
+        raise InvalidInput(_("A quorum given as a share must be between 0 and 1 (e.g. 0.5)."))
+    if settings.quorum_kind == "count" and value > Decimal(10) ** 9:
+        raise InvalidInput(_("The quorum is out of range."))
+    if settings.quorum_base == "present" and scope != "assembly":
+        raise InvalidInput(_("Only assembly votes can count a quorum of delegates present."))
+    if not 0 <= settings.max_proxies <= MAX_PROXIES:
+        raise InvalidInput(_("A delegate may carry at most %(count)d proxies.", count=MAX_PROXIES))
+    if settings.max_proxies and scope != "assembly":
+        raise InvalidInput(_("Only assembly votes allow proxies."))
+
+
+def _default_title(subject: str, amendment, target_ref: str, plan: Plan) -> str:
+    if subject == "amendment":
+        return _("Vote on amendment %(label)s", label=amendment.label)
+    if subject == "competing":
+        return _("Choice between the amendments to item %(ref)s", ref=target_ref)
+    return _("Approval of the plan “%(title)s”", title=plan.title)
+
+
+def create_poll(
+    actor,
+    plan: Plan,
+    *,
+    subject: str,
+    scope: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    settings: PollSettings | None = None,
+    amendment: Amendment | None = None,
+    target_key: str | None = None,
+    group: WorkingGroup | None = None,
+    phase: Phase | None = None,
+) -> Poll:
+    """A poll in preparation ("draft"): it opens at ``opens_at`` (by the scheduler,
+    or earlier by hand) and closes at ``closes_at``."""
+    forums.require_manage(actor, plan.forum)
+    settings = settings or PollSettings()
+    if plan.status in ("approved", "archived"):
+        raise Conflict(_("This plan is approved or archived; its text can no longer change."))
+    if scope not in SCOPES:
+        raise InvalidInput(_("Choose who votes: a working group or the assembly."))
+    if scope == "group":
+        if group is None or group.forum_id != plan.forum_id:
+            raise InvalidInput(_("Choose the working group that votes."))
+    else:
+        group = None
+    _check_settings(settings, scope)
+    if opens_at.tzinfo is None or closes_at.tzinfo is None or closes_at <= opens_at:
+        raise InvalidInput(_("The vote must close after it opens."))
+    if closes_at <= utcnow():
+        raise InvalidInput(_("The closing time must be in the future."))
+    if phase is not None:
+        consultation = consultation_of(plan)
+        if consultation is None or phase.consultation_id != consultation.id:
+            raise InvalidInput(_("Choose a phase of this plan's consultation."))
+
+    busy = _active_amendment_ids(plan)
+    candidates: list[PollCandidate] = []
+    version = None
+    target_ref = ""
+    if subject == "amendment":
+        if amendment is None or amendment.plan_id != plan.id:
+            raise NotFound()
+        if amendment.status != "admitted":
+            raise Conflict(_("Only admitted amendments can be put to a vote."))
+        if amendment.id in busy:
+            raise Conflict(_("This amendment is already in a vote."))
+        if settings.method != "yesno":
+            raise InvalidInput(_("A vote on one amendment is a yes/no vote."))
+    elif subject == "competing":
+        amendment = None
+        if settings.method not in ("irv", "schulze"):
+            raise InvalidInput(_("A choice between amendments is a ranked vote."))
+        competing = competing_amendments(plan, target_key or "")
+        if any(item.id in busy for item in competing):
+            raise Conflict(_("One of these amendments is already in a vote."))
+        if len(competing) < 2:
+            raise Conflict(_("A ranked vote needs at least two admitted amendments on the item."))
+        target_ref = competing[0].target_ref
+        names = [item.label for item in competing]
+        candidates = [
+            PollCandidate(name=item.label, amendment_id=item.id, position=position)
+            for position, item in enumerate(competing)
+        ]
+        if settings.include_status_quo:
+            candidates.append(PollCandidate(name=STATUS_QUO, position=len(names)))
+    elif subject == "plan":
+        amendment = None
+        if scope != "assembly":
+            raise InvalidInput(_("The plan is approved by the assembly."))
+        if settings.method != "yesno":
+            raise InvalidInput(_("The approval of the plan is a yes/no vote."))
+        version = plans.get_version(plan)
+        active = db.session.scalar(
+            select(func.count())
+            .select_from(Poll)
+            .where(
+                Poll.plan_id == plan.id,
+                Poll.subject == "plan",
+                Poll.state.in_(("draft", "open")),
+            )
+        )
+        if active:
+            raise Conflict(_("The approval of this plan is already being voted on."))
+    else:
+        raise InvalidInput(_("Choose what is put to the vote."))
+
+    title = clean_text(settings.title)[:300] or _default_title(subject, amendment, target_ref, plan)
+    poll = Poll(
+        forum_id=plan.forum_id,
+        plan_id=plan.id,
+        scope=scope,
+        working_group_id=group.id if group else None,
+        subject=subject,
+        amendment_id=amendment.id if amendment else None,
+        version_id=version.id if version else None,
+        target_key=target_key if subject == "competing" else None,
+        title=title,
+        description=clean_text(settings.description)[:5000],
+        method=settings.method,
+        secret=settings.secret,
+        rule=settings.rule,
+        quorum_kind=settings.quorum_kind,
+        quorum_value=settings.quorum_value if settings.quorum_kind != "none" else Decimal(0),
+        quorum_base=settings.quorum_base,
+        abstentions_count=settings.abstentions_count,
+        hide_results=settings.hide_results,
+        allow_change=settings.allow_change,
+        max_proxies=settings.max_proxies,
+        phase_id=phase.id if phase else None,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        created_by_id=getattr(actor, "id", None),
+        candidates=candidates,
+    )
+    db.session.add(poll)
+    db.session.flush()
+    if not _count(_electorate_query(poll)):
+        raise Conflict(str(NOBODY_VOTES))
+    record("poll.created", poll, actor=actor, forum=plan.forum, subject=subject, scope=scope)
+    return poll
+
+
+NOBODY_VOTES = _l(
+    "Nobody could vote in this poll: the group has no members, or the forum has no "
+    "delegates with a vote weight."
+)
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def _electorate_query(poll: Poll):
+    """Who may vote, with which weight, as it stands now (frozen at opening):
+    rows of (poll_id, user_id, weight, coalition_id).
+
+    A working group votes one member one vote; the assembly votes by delegates
+    with the weights the forum set. Observers, deactivated accounts and people
+    who never accepted their invitation do not vote.
+    """
+    weight = Membership.vote_weight if poll.scope == "assembly" else literal(Decimal(1))
+    query = (
+        select(
+            literal(poll.id).label("poll_id"),
+            Membership.user_id,
+            weight.label("weight"),
+            Membership.coalition_id,
+        )
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.forum_id == poll.forum_id,
+            Membership.role != "observer",
+            User.active.is_(True),
+            User.password_hash.is_not(None),
+        )
+    )
+    if poll.scope == "assembly":
+        return query.where(Membership.is_delegate.is_(True), Membership.vote_weight > 0)
+    return query.join(
+        WorkingGroupMember,
+        (WorkingGroupMember.user_id == Membership.user_id)
+        & (WorkingGroupMember.working_group_id == poll.working_group_id),
+    )
+
+
+# --- opening, closing, cancelling ------------------------------------------------------
+
+
+def _change_state(poll: Poll, before: str, after: str, **values) -> bool:
+    """Move the poll from ``before`` to ``after`` unless someone else already did."""
+    changed = db.session.execute(
+        update(Poll)
+        .where(Poll.id == poll.id, Poll.state == before)
+        .values(state=after, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        poll.state = after
+        for name, value in values.items():
+            setattr(poll, name, value)
+    return bool(changed)
+
+
+def _poll_amendments(poll: Poll) -> list[Amendment]:
+    ids = [poll.amendment_id] if poll.amendment_id else []
+    ids += [c.amendment_id for c in poll.candidates if c.amendment_id is not None]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(select(Amendment).where(Amendment.id.in_(ids)).order_by(Amendment.id))
+    )
+
+
+def _voter_ids(poll: Poll) -> list[int]:
+    return list(db.session.scalars(select(PollVoter.user_id).where(PollVoter.poll_id == poll.id)))
+
+
+def open_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
+    """Open the poll and freeze its electorate. False if it was opened already
+    (by the scheduler or another facilitator)."""
+    if actor is not None:
+        forums.require_manage(actor, poll.forum)
+    if poll.state in ("closed", "cancelled"):
+        raise Conflict(_("This vote is over; it cannot be opened again."))
+    now = now or utcnow()
+    if now >= poll.closes_at:
+        raise Conflict(_("The closing time of this vote has passed; it can no longer open."))
+    if not _change_state(poll, "draft", "open", opened_at=now):
+        return False
+    db.session.execute(
+        insert(PollVoter).from_select(
+            ["poll_id", "user_id", "weight", "coalition_id"], _electorate_query(poll)
+        )
+    )
+    size, weight = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(PollVoter.weight), 0)).where(
+            PollVoter.poll_id == poll.id
+        )
+    ).one()
+    if not size:
+        raise Conflict(str(NOBODY_VOTES))
+    poll.electorate_size, poll.electorate_weight = size, Decimal(weight)
+    reason = _("Put to the vote: %(title)s", title=poll.title)
+    for amendment in _poll_amendments(poll):
+        amendments.move_by_poll(amendment, "voting", reason)
+    record("poll.opened", poll, actor=actor, forum=poll.forum, electorate=size)
+    notify_many(
+        _voter_ids(poll), "poll_opened", poll, forum=poll.forum, actor=actor, title=poll.title
+    )
+    return True
+
+
+def cancel_poll(actor, poll: Poll, reason: str = "") -> None:
+    """Call the vote off before it closes; its amendments go back to "admitted"."""
+    forums.require_manage(actor, poll.forum)
+    before = poll.state
+    if before not in ("draft", "open") or not _change_state(poll, before, "cancelled"):
+        raise Conflict(_("Only a vote that has not closed can be cancelled."))
+    reason = clean_text(reason)[:2000]
+    for amendment in _poll_amendments(poll):
+        amendments.move_by_poll(
+            amendment, "admitted", _("The vote “%(title)s” was cancelled.", title=poll.title)
+        )
+    record("poll.cancelled", poll, actor=actor, forum=poll.forum, reason=reason)
+
+
+def close_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
+    """Close the poll, count it once and freeze the result, then act on it. False if
+    it was closed already. A facilitator may close it before its time."""
+    if actor is not None:
+        forums.require_manage(actor, poll.forum)
+        if poll.state != "open":
+            raise Conflict(_("Only an open vote can be closed."))
+    now = now or utcnow()
+    if not _change_state(poll, "open", "closed", closed_at=now):
+        return False
+    result = compute_result(poll)
+    poll.result = json.dumps(result, ensure_ascii=False, sort_keys=True)
+    poll.checksum = result["checksum"]
+    poll.winner = result["winner"]
+    poll.quorum_met = result["quorum"]["met"]
+    poll.ballot_count = result["ballots"]
+    poll.turnout_weight = Decimal(result["turnout_weight"])
+    record(
+        "poll.closed",
+        poll,
+        actor=actor,
+        forum=poll.forum,
+        winner=poll.winner,
+        checksum=poll.checksum,
+    )
+    _apply_result(poll, result)
+    notify_many(
+        _voter_ids(poll), "poll_result", poll, forum=poll.forum, actor=actor, title=poll.title
+    )
+    return True
+
+
+def _apply_result(poll: Poll, result: dict) -> None:
+    """What the vote decided happens now: amendments accepted or rejected, or the
+    plan approved. A vote without quorum (no winner) decides nothing: its
+    amendments go back to "admitted" for the facilitators to take up again."""
+    winner = result["winner"]
+    title = poll.title
+    if winner is None:
+        for amendment in _poll_amendments(poll):
+            amendments.move_by_poll(
+                amendment, "admitted", _("The vote “%(title)s” decided nothing.", title=title)
+            )
+        return
+    if poll.subject == "amendment":
+        amendments.move_by_poll(
+            poll.amendment,
+            "accepted" if winner == counting.YES else "rejected",
+            _("Decided by the vote “%(title)s”.", title=title),
+        )
+    elif poll.subject == "competing":
+        for candidate in poll.candidates:
+            if candidate.amendment is None:
+                continue
+            amendments.move_by_poll(
+                candidate.amendment,
+                "accepted" if candidate.name == winner else "rejected",
+                _("Decided by the vote “%(title)s”.", title=title),
+            )
+    elif poll.subject == "plan" and winner == counting.YES:
+        plan, version = poll.plan, poll.version
+        if version is not None and plan.current_version_id == version.id:
+            plans.approve(plan, version, reason=title)
+            member_ids = db.session.scalars(
+                select(Membership.user_id).where(Membership.forum_id == poll.forum_id)
+            )
+            notify_many(member_ids, "plan_approved", plan, forum=poll.forum, title=plan.title)
+
+
+# --- counting ----------------------------------------------------------------------
+
+
+def _weight_text(weight: Decimal) -> str:
+    """A weight written the same way on every database ("1", "2.5")."""
+    return format(Decimal(weight).normalize(), "f")
+
+
+def canonical_ballots(poll: Poll) -> list[tuple[Any, str]]:
+    """Every counted ballot as (choice, weight text), sorted: the list the checksum
+    covers and the exports publish. Sorting erases the order ballots came in."""
+    rows = db.session.execute(
+        select(Ballot.choice, Ballot.weight).where(Ballot.poll_id == poll.id)
+    ).all()
+    ballots = [(json.loads(choice), _weight_text(weight)) for choice, weight in rows]
+    return sorted(ballots, key=_ballot_line)
+
+
+def _ballot_line(ballot: tuple[Any, str]) -> str:
+    return json.dumps(list(ballot), ensure_ascii=False, separators=(",", ":"))
+
+
+def checksum(ballots: list[tuple[Any, str]]) -> str:
+    """SHA-256 over the sorted ballots, one JSON line each: anyone with the
+    published ballot list can recompute it."""
+    text = "\n".join(_ballot_line(ballot) for ballot in ballots)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def quorum_setting(poll: Poll) -> dict | None:
+    if poll.quorum_kind == "none":
+        return None
+    return {poll.quorum_kind: poll.quorum_value}
+
+
+def compute_result(poll: Poll) -> dict[str, Any]:
+    """Count the poll's ballots with its settings and frozen electorate.
+
+    Pure given the database rows, so closing and ``verify`` agree: the same ballots
+    always give the same result, JSON-ready (numbers as exact strings).
+    """
+    ballots = canonical_ballots(poll)
+    counted = [counting.Ballot(choice, Decimal(weight)) for choice, weight in ballots]
+    if poll.is_ranked:
+        names = [candidate.name for candidate in poll.candidates]
+        details = counting.tally(poll.method, counted, candidates=names)
+    else:
+        details = counting.tally(
+            "yesno",
+            counted,
+            rule=poll.rule,
+            electorate_weight=poll.electorate_weight,
+            abstentions_count=poll.abstentions_count,
+        )
+    turnout_weight = sum((Decimal(weight) for _, weight in ballots), Decimal(0))
+    present_weight = db.session.scalar(
+        select(func.coalesce(func.sum(PollVoter.weight), 0)).where(
+            PollVoter.poll_id == poll.id, PollVoter.present.is_(True)
+        )
+    )
+    measured = Decimal(present_weight) if poll.quorum_base == "present" else turnout_weight
+    required = counting.quorum_required(quorum_setting(poll), poll.electorate_weight)
+    met = measured >= required
+    return counting.to_json(
+        {
+            "poll": poll.id,
+            "method": poll.method,
+            "rule": poll.rule if not poll.is_ranked else None,
+            "abstentions_count": poll.abstentions_count if not poll.is_ranked else None,
+            "winner": details["winner"] if met else None,
+            "electorate_size": poll.electorate_size,
+            "electorate_weight": Decimal(poll.electorate_weight).normalize(),
+            "ballots": len(ballots),
+            "turnout_weight": turnout_weight.normalize(),
+            "quorum": {
+                "kind": poll.quorum_kind,
+                "value": Decimal(poll.quorum_value).normalize(),
+                "base": poll.quorum_base,
+                "required": required.normalize(),
+                "measured": measured.normalize(),
+                "met": met,
+            },
+            "tally": details,
+            "checksum": checksum(ballots),
+        }
+    )
+
+
+def live_result(poll: Poll) -> dict | None:
+    """The count so far, for polls that do not hide it (None otherwise)."""
+    if poll.state != "open" or poll.hide_results:
+        return None
+    return compute_result(poll)
+
+
+def verify(poll: Poll) -> dict[str, Any]:
+    """Recount a closed poll from its ballots and compare with what was frozen."""
+    if poll.state != "closed" or poll.result is None:
+        raise Conflict(_("Only a closed vote has a result to verify."))
+    recount = compute_result(poll)
+    stored = stored_result(poll)
+    return {
+        "poll": poll.id,
+        "ok": recount == stored and recount["checksum"] == poll.checksum,
+        "checksum_matches": recount["checksum"] == poll.checksum,
+        "result_matches": recount == stored,
+        "stored_checksum": poll.checksum,
+        "computed_checksum": recount["checksum"],
+        "winner": recount["winner"],
+        "ballots": recount["ballots"],
+    }
+
+
+# --- voting --------------------------------------------------------------------------
+
+
+def parse_choice(poll: Poll, choice: Any) -> Any:
+    """The ballot's content, checked against the poll: "yes"/"no"/"abstain", or a
+    ranking (best first) of at least one of the poll's candidates."""
+    if not poll.is_ranked:
+        if choice not in counting.YES_NO_CHOICES:
+            raise InvalidInput(_("Choose yes, no or abstain."))
+        return choice
+    names = {candidate.name for candidate in poll.candidates}
+    if not isinstance(choice, list) or not all(isinstance(name, str) for name in choice):
+        raise InvalidInput(_("Rank at least one option."))
+    if not choice:
+        raise InvalidInput(_("Rank at least one option."))
+    if len(set(choice)) != len(choice):
+        raise InvalidInput(_("Give each option a different rank."))
+    if not set(choice) <= names:
+        raise InvalidInput(_("The ballot names an option that is not in this vote."))
+    return list(choice)
+
+
+def _require_open(poll: Poll, now: datetime) -> None:
+    if poll.state == "draft":
+        raise Conflict(_("This vote has not opened yet."))
+    if poll.state != "open" or now >= poll.closes_at:
+        raise Conflict(_("This vote is closed."))
+
+
+def cast(
+    actor,
+    poll: Poll,
+    choice: Any,
+    *,
+    on_behalf_of: int | None = None,
+    receipt: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Record ``actor``'s vote (or, with ``on_behalf_of``, the vote of a delegate
+    whose proxy they hold) and return the new receipt code, shown once.
+
+    A second vote by the same voter changes the first only if the poll allows
+    changes; in a secret poll it needs the receipt code, the only thing that
+    leads to the ballot. The unique (poll, voter) participation makes a voter's
+    concurrent submissions count once.
+    """
+    now = now or utcnow()
+    _require_open(poll, now)
+    choice = parse_choice(poll, choice)
+    voter_id = actor.id if on_behalf_of is None else on_behalf_of
+    voter = voter_row(poll, voter_id)
+    if on_behalf_of is None:
+        if voter is None:
+            raise PermissionDenied(_("You are not in the electorate of this vote."))
+        given = db.session.scalar(
+            select(PollProxy).where(PollProxy.poll_id == poll.id, PollProxy.grantor_id == actor.id)
+        )
+        if given is not None:
+            raise Conflict(
+                _(
+                    "You have given your vote to %(name)s; revoke the proxy to vote yourself.",
+                    name=given.holder.display_name,
+                )
+            )
+    else:
+        proxy = db.session.scalar(
+            select(PollProxy)
+            .where(
+                PollProxy.poll_id == poll.id,
+                PollProxy.grantor_id == on_behalf_of,
+                PollProxy.holder_id == actor.id,
+            )
+            .with_for_update()
+        )
+        if proxy is None or voter is None:
+            raise PermissionDenied(_("You do not hold this delegate's proxy."))
+
+    code = new_receipt()
+    existing = db.session.scalar(
+        select(Participation).where(
+            Participation.poll_id == poll.id, Participation.voter_id == voter_id
+        )
+    )
+    if existing is not None:
+        _change_vote(actor, poll, existing, voter, choice, code, receipt, now)
+        return code
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                Participation(
+                    poll_id=poll.id,
+                    voter_id=voter_id,
+                    cast_by_id=actor.id,
+                    receipt_check=_receipt_check(poll, voter_id, code),
+                )
+            )
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_("This vote has already been cast.")) from None
+    db.session.add(
+        Ballot(
+            id=secrets.token_hex(16),
+            poll_id=poll.id,
+            choice=json.dumps(choice, ensure_ascii=False),
+            weight=voter.weight,
+            receipt_hash=receipt_hash(poll, code),
+        )
+    )
+    if not poll.secret:
+        _name_vote(poll, voter, actor, choice, code, now)
+    return code
+
+
+def _name_vote(poll: Poll, voter: PollVoter, actor, choice, code: str, now: datetime) -> None:
+    db.session.add(
+        NamedVote(
+            poll_id=poll.id,
+            voter_id=voter.user_id,
+            cast_by_id=actor.id,
+            choice=json.dumps(choice, ensure_ascii=False),
+            weight=voter.weight,
+            receipt_hash=receipt_hash(poll, code),
+            cast_at=now,
+        )
+    )
+
+
+def _change_vote(
+    actor, poll, participation, voter, choice, code: str, receipt: str | None, now
+) -> None:
+    if not poll.allow_change:
+        raise Conflict(_("This vote has already been cast, and this poll does not allow changes."))
+    if poll.secret:
+        if not receipt:
+            raise Conflict(
+                _(
+                    "This vote has already been cast. To change it, give the receipt code you "
+                    "received when voting."
+                )
+            )
+        if participation.receipt_check != _receipt_check(poll, voter.user_id, receipt):
+            raise InvalidInput(_("This receipt code does not match the vote."))
+        old_hash = receipt_hash(poll, receipt)
+    else:
+        current = db.session.scalar(
+            select(NamedVote).where(
+                NamedVote.poll_id == poll.id,
+                NamedVote.voter_id == voter.user_id,
+                NamedVote.superseded_at.is_(None),
+            )
+        )
+        current.superseded_at = now
+        old_hash = current.receipt_hash
+        _name_vote(poll, voter, actor, choice, code, now)
+    # The conditional update makes two changes sent at once apply one after the other.
+    changed = db.session.execute(
+        update(Ballot)
+        .where(Ballot.poll_id == poll.id, Ballot.receipt_hash == old_hash)
+        .values(
+            choice=json.dumps(choice, ensure_ascii=False), receipt_hash=receipt_hash(poll, code)
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise Conflict(_("This vote was changed at the same time from elsewhere; try again."))
+    participation.receipt_check = _receipt_check(poll, voter.user_id, code)
+    participation.cast_by_id = actor.id
+
+
+def check_receipt(poll: Poll, code: str) -> Any | None:
+    """The content of the ballot a receipt code stands for, if it is counted."""
+    if not _normal_receipt(code):
+        return None
+    choice = db.session.scalar(
+        select(Ballot.choice).where(
+            Ballot.poll_id == poll.id, Ballot.receipt_hash == receipt_hash(poll, code)
+        )
+    )
+    return json.loads(choice) if choice is not None else None
+
+
+# --- proxies and presence --------------------------------------------------------------
+
+
+def grant_proxy(actor, poll: Poll, holder_id: int) -> PollProxy:
+    """Hand one's vote in this poll to another delegate of the electorate.
+
+    A proxy cannot be passed on: whoever carries other delegates' votes cannot
+    give theirs away, and nobody can carry the vote of someone who gave theirs."""
+    _require_open(poll, utcnow())
+    if not poll.max_proxies:
+        raise Conflict(_("This vote does not allow proxies."))
+    if voter_row(poll, actor.id) is None:
+        raise PermissionDenied(_("You are not in the electorate of this vote."))
+    holder = voter_row(poll, holder_id) if isinstance(holder_id, int) else None
+    if holder is None:
+        raise InvalidInput(_("Choose a delegate of this vote's electorate."))
+    if holder.user_id == actor.id:
+        raise InvalidInput(_("You cannot give your vote to yourself."))
+    voted = db.session.scalar(
+        select(func.count())
+        .select_from(Participation)
+        .where(Participation.poll_id == poll.id, Participation.voter_id == actor.id)
+    )
+    if voted:
+        raise Conflict(_("Your vote has been cast already; it can no longer be given to someone."))
+    proxies = db.session.scalars(select(PollProxy).where(PollProxy.poll_id == poll.id)).all()
+    if any(p.grantor_id == actor.id for p in proxies):
+        raise Conflict(_("You have given your vote already; revoke that proxy first."))
+    if any(p.holder_id == actor.id for p in proxies):
+        raise Conflict(
+            _(
+                "You carry other delegates' votes; a proxy cannot be passed on, so you cannot "
+                "give yours away."
+            )
+        )
+    if any(p.grantor_id == holder.user_id for p in proxies):
+        raise Conflict(
+            _(
+                "%(name)s has given their own vote to someone else and cannot carry yours.",
+                name=holder.user.display_name,
+            )
+        )
+    if sum(p.holder_id == holder.user_id for p in proxies) >= poll.max_proxies:
+        raise Conflict(
+            _(
+                "%(name)s already carries as many votes as this poll allows.",
+                name=holder.user.display_name,
+            )
+        )
+    proxy = PollProxy(poll_id=poll.id, grantor_id=actor.id, holder_id=holder.user_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(proxy)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_("You have given your vote already; revoke that proxy first.")) from None
+    record("poll.proxy_granted", poll, actor=actor, forum=poll.forum, holder=holder.user_id)
+    notify(holder.user_id, "proxy_received", poll, forum=poll.forum, actor=actor, title=poll.title)
+    return proxy
+
+
+def revoke_proxy(actor, poll: Poll) -> None:
+    """Take one's vote back, as long as the proxy holder has not cast it."""
+    _require_open(poll, utcnow())
+    proxy = db.session.scalar(
+        select(PollProxy)
+        .where(PollProxy.poll_id == poll.id, PollProxy.grantor_id == actor.id)
+        .with_for_update()
+    )
+    if proxy is None:
+        raise Conflict(_("You have not given your vote to anyone."))
+    voted = db.session.scalar(
+        select(func.count())
+        .select_from(Participation)
+        .where(Participation.poll_id == poll.id, Participation.voter_id == actor.id)
+    )
+    if voted:
+        raise Conflict(
+            _(
+                "%(name)s has already voted for you; the proxy can no longer be revoked.",
+                name=proxy.holder.display_name,
+            )
+        )
+    db.session.delete(proxy)
+    record("poll.proxy_revoked", poll, actor=actor, forum=poll.forum, holder=proxy.holder_id)
+
+
+def set_presence(actor, poll: Poll, present_ids: set[int]) -> int:
+    """The roll call: which delegates are present (for a quorum of those present)."""
+    forums.require_manage(actor, poll.forum)
+    if poll.state != "open":
+        raise Conflict(_("The roll call is taken while the vote is open."))
+    db.session.execute(
+        update(PollVoter)
+        .where(PollVoter.poll_id == poll.id)
+        .values(present=PollVoter.user_id.in_(present_ids) if present_ids else False)
+        .execution_options(synchronize_session=False)
+    )
+    count = db.session.scalar(
+        select(func.count()).where(PollVoter.poll_id == poll.id, PollVoter.present.is_(True))
+    )
+    record("poll.roll_call", poll, actor=actor, forum=poll.forum, present=count)
+    return count
+
+
+# --- the scheduler ------------------------------------------------------------------------
+
+
+def advance_polls(now: datetime | None = None) -> dict[str, int]:
+    """Open and close the polls whose time has come; safe to run from several
+    schedulers at once (each change happens once)."""
+    now = now or utcnow()
+    opened = closed = 0
+    due = db.session.scalars(
+        select(Poll)
+        .where(
+            ((Poll.state == "draft") & (Poll.opens_at <= now))
+            | ((Poll.state == "open") & (Poll.closes_at <= now))
+        )
+        .order_by(Poll.id)
+    ).all()
+    for poll in due:
+        try:
+            with db.session.begin_nested():
+                if poll.state == "draft":
+                    if now >= poll.closes_at:
+                        _change_state(poll, "draft", "cancelled")
+                        continue
+                    opened += open_poll(None, poll, now)
+                else:
+                    closed += close_poll(None, poll, now)
+        except ServiceError as error:
+            current_app.logger.warning("poll %s not opened: %s", poll.id, error.message)
+    return {"opened": opened, "closed": closed}
