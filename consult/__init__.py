@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from .forums.views import bp as forums_bp
     from .notifications.views import bp as notifications_bp
     from .plans.views import bp as plans_bp
+    from .votes.views import bp as votes_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -86,3 +87,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(consultations_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(votes_bp)

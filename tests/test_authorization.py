@@ -17,6 +17,7 @@ from consult.consultations import services as consultations
 from consult.extensions import db
 from consult.forums.models import Forum
 from consult.plans import services as plans
+from consult.votes import services as votes
 from tests.factories import sign_in
 
 ROLES = (
@@ -36,6 +37,7 @@ TO_GROUP = (302, "/forums/{slug}/manage/groups/{group_slug}")
 TO_AMENDMENT = (302, "/forums/{slug}/amendments/{amendment_id}")
 TO_ITEM = (302, "/forums/{slug}/plans/{plan_id}/items/{key}/")
 TO_CONSULTATION = (302, "/forums/{slug}/consultations/{consultation_id}")
+TO_POLL = (302, "/forums/{slug}/polls/{poll_id}")
 
 
 def everyone(expected, **exceptions):
@@ -166,6 +168,27 @@ MATRIX = {
     ),
     "/forums/<slug>/comments/<int:comment_id>/hide": managers_only(400),
     "/forums/<slug>/comments/<int:comment_id>/restore": managers_only(409),
+    # Votes (a poll on the plan, to open in 2030; the rules run in this order, so a
+    # manager opens it, then closes it, then cannot cancel it).
+    "/forums/<slug>/polls/": private_forum_page(),
+    "/forums/<slug>/plans/<int:plan_id>/polls/new": managers_only(),
+    "/forums/<slug>/polls/<int:poll_id>": private_forum_page(),
+    "/forums/<slug>/polls/<int:poll_id>/vote": everyone(409, anonymous=LOGIN, outsider=404),
+    "/forums/<slug>/polls/<int:poll_id>/receipt": everyone(400, anonymous=404, outsider=404),
+    "/forums/<slug>/polls/<int:poll_id>/open": managers_only(TO_POLL),
+    "/forums/<slug>/polls/<int:poll_id>/close": managers_only(TO_POLL),
+    "/forums/<slug>/polls/<int:poll_id>/cancel": managers_only(409),
+    "/forums/<slug>/polls/<int:poll_id>/proxy": everyone(409, anonymous=LOGIN, outsider=404),
+    "/forums/<slug>/polls/<int:poll_id>/proxy/revoke": everyone(
+        409, anonymous=LOGIN, outsider=404
+    ),
+    "/forums/<slug>/polls/<int:poll_id>/roll-call": managers_only(),
+    "/forums/<slug>/polls/<int:poll_id>/results.json": everyone(
+        409, anonymous=404, outsider=404, facilitator=200, forum_admin=200, platform_admin=200
+    ),
+    "/forums/<slug>/polls/<int:poll_id>/results.csv": everyone(
+        409, anonymous=404, outsider=404, facilitator=200, forum_admin=200, platform_admin=200
+    ),
 }
 
 # Which object a rule's URL names, where it differs from World.values.
@@ -276,6 +299,16 @@ def world(make):
         phases=[consultations.PhaseInput("amendments", start, start + timedelta(days=30))],
     )
     values["consultation_id"], values["phase_id"] = consultation.id, consultation.phases[0].id
+    delegate = make.member(forum)
+    delegate.is_delegate = True
+    values["poll_id"] = votes.create_poll(
+        users["facilitator"],
+        plan,
+        subject="plan",
+        scope="assembly",
+        opens_at=start,
+        closes_at=start + timedelta(days=30),
+    ).id
     make.session.commit()
     return World(forum, users, values)
 

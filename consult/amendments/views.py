@@ -9,6 +9,7 @@ from ..extensions import db
 from ..forums import services as forums
 from ..plans import services as plans
 from ..uploads import flash_report
+from ..votes import services as votes
 from . import conflicts, offline_import, services
 from .forms import (
     AmendmentForm,
@@ -259,6 +260,7 @@ def _detail_page(amendment, status: int = 200, **forms):
         reason_form=forms.get("reason_form") or ReasonForm(formdata=None),
         cosponsor_form=forms.get("cosponsor_form") or CosponsorForm(formdata=None),
         thread=_comment_thread(plan, "amendment", str(amendment.id)),
+        polls=votes.polls_about(plan, [amendment.id]),
     ), status
 
 

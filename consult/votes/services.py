@@ -28,7 +28,7 @@ from ..accounts.services import clean_text
 from ..amendments import services as amendments
 from ..amendments.models import Amendment
 from ..audit.services import record
-from ..consultations.models import Phase
+from ..consultations.models import Consultation, Phase
 from ..consultations.services import consultation_of
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
@@ -107,6 +107,17 @@ def list_polls(forum: Forum) -> list[Poll]:
         .order_by(Poll.opens_at.desc(), Poll.id.desc())
     ).all()
     return sorted(polls, key=lambda poll: order[poll.state])
+
+
+def plan_timezones(forum: Forum) -> dict[int, str]:
+    """The calendar time zone of each of the forum's plans that has a consultation."""
+    return dict(
+        db.session.execute(
+            select(Consultation.plan_id, Consultation.timezone).where(
+                Consultation.forum_id == forum.id
+            )
+        ).all()
+    )
 
 
 def polls_about(plan: Plan, amendment_ids: list[int] | None = None) -> list[Poll]:

@@ -1,0 +1,83 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from .services import MAX_PROXIES
+
+SCOPE_LABELS = {"group": _l("A working group"), "assembly": _l("The forum assembly (delegates)")}
+METHOD_LABELS = {
+    "yesno": _l("Yes / no / abstain"),
+    "schulze": _l("Ranked choice, Schulze method (Condorcet)"),
+    "irv": _l("Ranked choice, instant-runoff"),
+}
+RULE_LABELS = {
+    "simple": _l("Simple majority of the votes cast"),
+    "absolute": _l("Absolute majority of the electorate"),
+    "two_thirds": _l("Two thirds of the votes cast"),
+}
+QUORUM_KIND_LABELS = {
+    "none": _l("No quorum"),
+    "share": _l("A share of the electorate (e.g. 0.5 for half)"),
+    "count": _l("A number of votes (weighted)"),
+}
+QUORUM_BASE_LABELS = {
+    "ballots": _l("Votes cast"),
+    "present": _l("Delegates marked present (roll call)"),
+}
+TIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "0") else None
+
+
+class PollForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=300)])
+    description = TextAreaField(
+        _l("What the vote is about"), validators=[Optional(), Length(max=5000)]
+    )
+    scope = SelectField(_l("Who votes"), choices=list(SCOPE_LABELS.items()))
+    working_group = SelectField(_l("Working group"), coerce=_optional_int, validate_choice=False)
+    method = SelectField(_l("How the votes are counted"), choices=list(METHOD_LABELS.items()))
+    rule = SelectField(_l("Majority needed"), choices=list(RULE_LABELS.items()))
+    abstentions_count = BooleanField(
+        _l("Abstentions count toward the base of the majority (they work like a no)")
+    )
+    quorum_kind = SelectField(_l("Quorum"), choices=list(QUORUM_KIND_LABELS.items()))
+    quorum_value = DecimalField(
+        _l("Quorum value"), places=None, validators=[Optional(), NumberRange(min=0)]
+    )
+    quorum_base = SelectField(_l("The quorum counts"), choices=list(QUORUM_BASE_LABELS.items()))
+    secret = BooleanField(_l("Secret ballot"), default=True)
+    hide_results = BooleanField(_l("Hide the results until the vote closes"), default=True)
+    allow_change = BooleanField(_l("Voters may change their vote until closing"), default=True)
+    max_proxies = IntegerField(
+        _l("Proxies one delegate may carry (0: no proxies)"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_PROXIES)],
+    )
+    include_status_quo = BooleanField(
+        _l("Include “keep the current text” as an option"), default=True
+    )
+    phase = SelectField(
+        _l("Phase of the consultation"), coerce=_optional_int, validate_choice=False
+    )
+    opens_at = DateTimeLocalField(_l("Opens"), format=TIME_FORMAT, validators=[Optional()])
+    closes_at = DateTimeLocalField(_l("Closes"), format=TIME_FORMAT, validators=[Optional()])
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class ReceiptForm(FlaskForm):
+    code = StringField(_l("Receipt code"), validators=[DataRequired(), Length(max=40)])

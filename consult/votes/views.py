@@ -1,0 +1,563 @@
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..accounts.models import User
+from ..amendments.models import Amendment
+from ..consultations import services as consultations
+from ..database import utcnow
+from ..errors import Conflict, InvalidInput, NotFound, ServiceError
+from ..extensions import db
+from ..forums import services as forums
+from ..plans import services as plans
+from . import services
+from .forms import METHOD_LABELS, RULE_LABELS, PollForm, ReasonForm, ReceiptForm
+
+bp = Blueprint("votes", __name__)
+
+POLL = "/forums/<slug>/polls/<int:poll_id>"
+STATE_LABELS = {
+    "draft": _l("to open"),
+    "open": _l("open"),
+    "closed": _l("closed"),
+    "cancelled": _l("cancelled"),
+}
+SUBJECT_LABELS = {
+    "amendment": _l("An amendment"),
+    "competing": _l("Competing amendments on one item"),
+    "plan": _l("Approval of the plan"),
+}
+
+
+def _timezone(plan) -> str:
+    consultation = consultations.consultation_of(plan)
+    return consultation.timezone if consultation else "UTC"
+
+
+def _to_utc(value: datetime | None, timezone: str) -> datetime | None:
+    return value.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC) if value else None
+
+
+def _to_poll(poll):
+    return redirect(url_for("votes.show", slug=poll.forum.slug, poll_id=poll.id))
+
+
+# --- the list and the set-up ---------------------------------------------------------
+
+
+@bp.get("/forums/<slug>/polls/")
+def index(slug):
+    forum = forums.get_forum_for(current_user, slug)
+    return render_template(
+        "votes/index.html",
+        forum=forum,
+        polls=services.list_polls(forum),
+        timezones=services.plan_timezones(forum),
+        can_manage=forums.can_manage(current_user, forum),
+    )
+
+
+def _subject_from_request(plan):
+    """What the new poll is about, from the link that led here."""
+    subject = request.args.get("subject", "plan")
+    amendment = None
+    key = None
+    if subject == "amendment":
+        value = request.args.get("amendment", "")
+        amendment_id = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+        amendment = db.session.get(Amendment, amendment_id) if amendment_id else None
+        if amendment is None or amendment.plan_id != plan.id:
+            raise NotFound()
+    elif subject == "competing":
+        key = request.args.get("key", "")
+        if not key or len(key) > 16:
+            raise NotFound()
+    elif subject != "plan":
+        raise NotFound()
+    return subject, amendment, key
+
+
+def _fill_choices(form: PollForm, plan, consultation) -> None:
+    form.working_group.choices = [("", _("(choose a group)"))] + [
+        (group.id, group.name) for group, _count in forums.list_groups(plan.forum)
+    ]
+    phases = [p for p in consultation.phases if p.allow_vote] if consultation else []
+    form.phase.choices = [("", _("(not tied to a phase)"))] + [
+        (
+            phase.id,
+            f"{phase.title or consultations.PHASE_LABELS[phase.kind]} · "
+            f"{consultations.local_time(consultation, phase.starts_at, 'short')}",
+        )
+        for phase in phases
+    ]
+
+
+@bp.route("/forums/<slug>/plans/<int:plan_id>/polls/new", methods=["GET", "POST"])
+@login_required
+def create(slug, plan_id):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    forums.require_manage(current_user, plan.forum)
+    subject, amendment, key = _subject_from_request(plan)
+    consultation = consultations.consultation_of(plan)
+    timezone = _timezone(plan)
+    form = PollForm()
+    _fill_choices(form, plan, consultation)
+    competing = services.competing_amendments(plan, key) if subject == "competing" else []
+    if request.method == "GET":
+        form.scope.data = "assembly" if subject == "plan" else "group"
+        form.method.data = "schulze" if subject == "competing" else "yesno"
+        vote_phase = (
+            next((p for p in consultation.phases if p.allow_vote and p.state != "closed"), None)
+            if consultation
+            else None
+        )
+        if vote_phase is not None:
+            form.phase.data = vote_phase.id
+    status = 200
+    if form.validate_on_submit():
+        phase = next(
+            (p for p in (consultation.phases if consultation else []) if p.id == form.phase.data),
+            None,
+        )
+        opens_at = _to_utc(form.opens_at.data, timezone) or (phase.starts_at if phase else None)
+        closes_at = _to_utc(form.closes_at.data, timezone) or (phase.ends_at if phase else None)
+        group = next(
+            (g for g, _count in forums.list_groups(plan.forum) if g.id == form.working_group.data),
+            None,
+        )
+        settings = services.PollSettings(
+            title=form.title.data or "",
+            description=form.description.data or "",
+            method=form.method.data if subject == "competing" else "yesno",
+            secret=form.secret.data,
+            rule=form.rule.data,
+            quorum_kind=form.quorum_kind.data,
+            quorum_value=form.quorum_value.data or Decimal(0),
+            quorum_base=form.quorum_base.data,
+            abstentions_count=form.abstentions_count.data,
+            hide_results=form.hide_results.data,
+            allow_change=form.allow_change.data,
+            max_proxies=form.max_proxies.data or 0,
+            include_status_quo=form.include_status_quo.data,
+        )
+        try:
+            if closes_at is None:
+                raise InvalidInput(_("Give the closing time, or choose a phase."))
+            poll = services.create_poll(
+                current_user,
+                plan,
+                subject=subject,
+                scope=form.scope.data,
+                group=group,
+                amendment=amendment,
+                target_key=key,
+                phase=phase,
+                opens_at=opens_at or utcnow(),
+                closes_at=closes_at,
+                settings=settings,
+            )
+            services.advance_polls()
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            flash(_("The vote has been set up."), "success")
+            return _to_poll(poll)
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "votes/new.html",
+        forum=plan.forum,
+        plan=plan,
+        form=form,
+        subject=subject,
+        amendment=amendment,
+        competing=competing,
+        timezone=timezone,
+    ), status
+
+
+# --- the poll page ---------------------------------------------------------------------
+
+
+def _chart_rows(poll, result: dict | None) -> list[tuple[str, Decimal]]:
+    if not result:
+        return []
+    details = result["tally"]
+    if not poll.is_ranked:
+        return [
+            (str(services.CHOICE_LABELS[choice]), Decimal(details[choice]))
+            for choice in ("yes", "no", "abstain")
+        ]
+    labels = services.candidate_labels(poll)
+    if poll.method == "irv":
+        last = details["rounds"][-1]["counts"] if details["rounds"] else {}
+        return [(labels.get(name, name), Decimal(value)) for name, value in last.items()]
+    paths = details["strongest_paths"]
+    return [
+        (
+            labels.get(name, name),
+            Decimal(sum(1 for other in paths[name] if paths[name][other] > paths[other][name])),
+        )
+        for name in details["ranking"]
+    ]
+
+
+def _poll_page(poll, status: int = 200, **extra):
+    plan = poll.plan
+    visible = services.results_visible(current_user, poll)
+    result = None
+    if visible:
+        result = (
+            services.stored_result(poll) if poll.state == "closed" else services.live_result(poll)
+        )
+    page = {
+        "forum": poll.forum,
+        "plan": plan,
+        "poll": poll,
+        "amendment": poll.amendment,
+        "candidates": poll.candidates,
+        "labels": services.candidate_labels(poll),
+        "me": services.voter_status(current_user, poll),
+        "turnout": services.turnout(poll) if poll.state in ("open", "closed") else None,
+        "result": result,
+        "chart_rows": _chart_rows(poll, result),
+        "named_votes": services.named_votes(poll) if visible else [],
+        "can_manage": forums.can_manage(current_user, poll.forum),
+        "timezone": _timezone(plan),
+        "reason_form": ReasonForm(formdata=None),
+        "receipt_form": ReceiptForm(formdata=None),
+        "submitted": {},
+    }
+    page.update(extra)
+    return render_template("votes/show.html", **page), status
+
+
+@bp.get(POLL)
+def show(slug, poll_id):
+    return _poll_page(services.get_poll(current_user, slug, poll_id))
+
+
+def _ballot_from_form(poll):
+    """The ballot as the form sent it: a choice, or a ranking from the rank menus."""
+    if not poll.is_ranked:
+        return request.form.get("choice", "")
+    ranks = []
+    for candidate in poll.candidates:
+        value = request.form.get(f"rank-{candidate.name}", "")
+        if value:
+            if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= len(
+                poll.candidates
+            ):
+                raise InvalidInput(_("Choose a rank from the list."))
+            ranks.append((int(value), candidate.name))
+    if len({rank for rank, _name in ranks}) != len(ranks):
+        raise InvalidInput(_("Give each option a different rank."))
+    return [name for _rank, name in sorted(ranks)]
+
+
+def _int_field(name: str) -> int | None:
+    value = request.form.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+@bp.post(POLL + "/vote")
+@login_required
+def vote(slug, poll_id):
+    poll = services.get_poll(current_user, slug, poll_id)
+    on_behalf_of = _int_field("on_behalf_of")
+    try:
+        choice = _ballot_from_form(poll)
+        code = services.cast(
+            current_user,
+            poll,
+            choice,
+            on_behalf_of=on_behalf_of,
+            receipt=request.form.get("receipt", "").strip() or None,
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _poll_page(poll, error.status, submitted=request.form.to_dict())
+    db.session.commit()
+    voter = None
+    if on_behalf_of is not None:
+        voter = db.session.get(User, on_behalf_of)
+    # The receipt code is shown here once and stored nowhere in the clear, so this
+    # page is not a redirect: a redirect would have to carry it in the session.
+    return render_template(
+        "votes/receipt.html",
+        forum=poll.forum,
+        poll=poll,
+        code=code,
+        choice=services.choice_label(poll, services.parse_choice(poll, choice)),
+        voter=voter,
+    )
+
+
+@bp.post(POLL + "/receipt")
+def receipt(slug, poll_id):
+    poll = services.get_poll(current_user, slug, poll_id)
+    form = ReceiptForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the receipt code you received when voting."), "error")
+        return _poll_page(poll, 400, receipt_form=form)
+    choice = services.check_receipt(poll, form.code.data)
+    return _poll_page(
+        poll,
+        200,
+        receipt_form=form,
+        receipt_checked=True,
+        receipt_choice=services.choice_label(poll, choice) if choice is not None else None,
+    )
+
+
+def _manage(slug, poll_id, action, message):
+    poll = services.get_poll(current_user, slug, poll_id)
+    forums.require_manage(current_user, poll.forum)
+    try:
+        done = action(poll)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _poll_page(poll, error.status)
+    db.session.commit()
+    if done is not False:
+        flash(message, "success")
+    return _to_poll(poll)
+
+
+@bp.post(POLL + "/open")
+@login_required
+def open_now(slug, poll_id):
+    return _manage(
+        slug,
+        poll_id,
+        lambda poll: services.open_poll(current_user, poll),
+        _("The vote is open."),
+    )
+
+
+@bp.post(POLL + "/close")
+@login_required
+def close_now(slug, poll_id):
+    return _manage(
+        slug,
+        poll_id,
+        lambda poll: services.close_poll(current_user, poll),
+        _("The vote is closed and counted."),
+    )
+
+
+@bp.post(POLL + "/cancel")
+@login_required
+def cancel(slug, poll_id):
+    form = ReasonForm()
+    return _manage(
+        slug,
+        poll_id,
+        lambda poll: services.cancel_poll(current_user, poll, form.reason.data or ""),
+        _("The vote has been cancelled."),
+    )
+
+
+@bp.post(POLL + "/proxy")
+@login_required
+def grant_proxy(slug, poll_id):
+    poll = services.get_poll(current_user, slug, poll_id)
+    try:
+        proxy = services.grant_proxy(current_user, poll, _int_field("holder"))
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _poll_page(poll, error.status)
+    name = proxy.holder.display_name if proxy.holder else ""
+    db.session.commit()
+    flash(_("%(name)s now carries your vote in this poll.", name=name), "success")
+    return _to_poll(poll)
+
+
+@bp.post(POLL + "/proxy/revoke")
+@login_required
+def revoke_proxy(slug, poll_id):
+    poll = services.get_poll(current_user, slug, poll_id)
+    try:
+        services.revoke_proxy(current_user, poll)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _poll_page(poll, error.status)
+    db.session.commit()
+    flash(_("You have taken your vote back; you can cast it yourself."), "success")
+    return _to_poll(poll)
+
+
+@bp.route(POLL + "/roll-call", methods=["GET", "POST"])
+@login_required
+def roll_call(slug, poll_id):
+    poll = services.get_poll(current_user, slug, poll_id)
+    forums.require_manage(current_user, poll.forum)
+    status = 200
+    if request.method == "POST":
+        present = {
+            int(value)
+            for value in request.form.getlist("present")
+            if value.isascii() and value.isdigit() and len(value) < 10
+        }
+        try:
+            count = services.set_presence(current_user, poll, present)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            flash(_("Roll call saved: %(count)d present.", count=count), "success")
+            return redirect(url_for("votes.roll_call", slug=slug, poll_id=poll.id))
+    return render_template(
+        "votes/roll_call.html", forum=poll.forum, poll=poll, voters=services.electorate(poll)
+    ), status
+
+
+# --- exports -------------------------------------------------------------------------
+
+
+def _closed(slug, poll_id):
+    poll = services.get_poll(current_user, slug, poll_id)
+    if poll.state != "closed":
+        raise Conflict(_("The results can be downloaded once the vote has closed."))
+    return poll
+
+
+def _export_name(poll, extension: str) -> str:
+    return f"vote-{poll.id}-results.{extension}"
+
+
+@bp.get(POLL + "/results.json")
+def results_json(slug, poll_id):
+    """The frozen result, the settings and every ballot (anonymous in a secret
+    poll), so that anyone can recount with ``consult polls tally``."""
+    poll = _closed(slug, poll_id)
+    document = {
+        "poll": {
+            "id": poll.id,
+            "title": poll.title,
+            "subject": poll.subject,
+            "scope": poll.scope,
+            "method": poll.method,
+            "secret": poll.secret,
+            "opened_at": poll.opened_at.isoformat() if poll.opened_at else None,
+            "closed_at": poll.closed_at.isoformat() if poll.closed_at else None,
+            "candidates": [candidate.name for candidate in poll.candidates],
+        },
+        "result": services.stored_result(poll),
+        "ballots": [
+            {"choice": choice, "weight": weight}
+            for choice, weight in services.canonical_ballots(poll)
+        ],
+    }
+    if not poll.secret:
+        document["named_votes"] = [
+            {
+                "voter": named.voter.display_name,
+                "choice": json.loads(named.choice),
+                "weight": services._weight_text(named.weight),
+                "cast_by": named.cast_by.display_name if named.cast_by else None,
+            }
+            for named in services.named_votes(poll)
+        ]
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{_export_name(poll, "json")}"'},
+    )
+
+
+@bp.get(POLL + "/results.csv")
+def results_csv(slug, poll_id):
+    """One row per counted ballot (with the voter's name in a named poll)."""
+    poll = _closed(slug, poll_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if poll.secret:
+        writer.writerow([_("Choice"), _("Weight")])
+        for choice, weight in services.canonical_ballots(poll):
+            writer.writerow([_csv_safe(services.choice_label(poll, choice)), weight])
+    else:
+        writer.writerow([_("Voter"), _("Choice"), _("Weight"), _("Cast by")])
+        for named in services.named_votes(poll):
+            writer.writerow(
+                [
+                    _csv_safe(named.voter.display_name),
+                    _csv_safe(services.choice_label(poll, json.loads(named.choice))),
+                    services._weight_text(named.weight),
+                    _csv_safe(named.cast_by.display_name if named.cast_by else ""),
+                ]
+            )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_export_name(poll, "csv")}"'},
+    )
+
+
+def _csv_safe(text: str) -> str:
+    """Cells a spreadsheet would run as a formula are quoted with an apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# --- template helpers ----------------------------------------------------------------
+
+
+@bp.app_template_global()
+def poll_state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
+@bp.app_template_global()
+def poll_subject_label(subject: str) -> str:
+    return str(SUBJECT_LABELS.get(subject, subject))
+
+
+@bp.app_template_global()
+def poll_method_label(method: str) -> str:
+    return str(METHOD_LABELS.get(method, method))
+
+
+@bp.app_template_global()
+def poll_rule_label(rule: str) -> str:
+    return str(RULE_LABELS.get(rule, rule))
+
+
+@bp.app_template_global()
+def poll_time(moment, timezone: str, fmt: str = "medium") -> str:
+    """A moment in the time zone of the plan's consultation calendar."""
+    if moment is None:
+        return ""
+    return format_datetime(moment.astimezone(ZoneInfo(timezone)), fmt, rebase=False)
+
+
+@bp.app_template_global()
+def poll_choice_label(poll, choice) -> str:
+    return services.choice_label(poll, choice)
+
+
+@bp.app_template_global()
+def named_choice_label(poll, named) -> str:
+    return services.choice_label(poll, json.loads(named.choice))
+
+
+@bp.app_template_global()
+def decimal_value(value) -> Decimal:
+    return Decimal(value)
