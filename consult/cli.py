@@ -353,6 +353,30 @@ def polls_tally(
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+@polls_group.command("verify")
+@click.argument("poll_id", type=int)
+@with_appcontext
+def polls_verify(poll_id):
+    """Recount closed poll POLL_ID from its ballots and compare with the frozen
+    result and checksum. Prints JSON; exits with status 1 on any difference."""
+    import json
+
+    from .errors import ServiceError
+    from .votes import services as votes
+    from .votes.models import Poll
+
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        _fail(f"no poll with id {poll_id}")
+    try:
+        report = votes.verify(poll)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    if not report["ok"]:
+        sys.exit(1)
+
+
 # --- jobs ---------------------------------------------------------------
 
 

@@ -372,3 +372,29 @@ def test_the_poll_page_costs_the_same_queries_for_any_electorate(
         return counter["n"]
 
     assert page_statements(4) == page_statements(40)
+
+
+def test_consult_polls_verify_recounts_and_catches_a_tampered_ballot(
+    app, session, plan, group, facilitator, voters
+):
+    poll = open_poll(
+        session, facilitator, plan, group, admitted(session, plan, facilitator, voters[0])
+    )
+    for voter, choice in zip(voters, ["yes", "no", "yes"], strict=True):
+        services.cast(voter, poll, choice)
+    services.close_poll(facilitator, poll)
+    session.commit()
+    runner = app.test_cli_runner()
+    good = runner.invoke(args=["polls", "verify", str(poll.id)])
+    assert good.exit_code == 0, good.output
+    report = json.loads(good.output)
+    assert report["ok"] and report["computed_checksum"] == poll.checksum
+    assert report["winner"] == "yes"
+
+    ballot = session.scalars(select(Ballot).where(Ballot.choice == '"no"')).first()
+    ballot.choice = '"yes"'
+    session.commit()
+    bad = runner.invoke(args=["polls", "verify", str(poll.id)])
+    assert bad.exit_code == 1
+    assert json.loads(bad.output)["checksum_matches"] is False
+    assert runner.invoke(args=["polls", "verify", "999999"]).exit_code != 0
