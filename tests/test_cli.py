@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from consult.accounts.models import User
 from consult.forums.models import Coalition, Forum, Membership, WorkingGroup
 from consult.mail.models import OutboxEmail
+from consult.votes.models import Poll
 
 
 def run(app, *args, input=None):
@@ -64,6 +65,9 @@ def test_demo_loads_once(app, session):
     assert run(app, "demo").exit_code == 0
     counts = [count(session, model) for model in (Forum, Coalition, WorkingGroup, User, Membership)]
     assert counts == [1, 3, 2, 5, 5]
+    poll = session.scalar(select(Poll))
+    assert (poll.state, poll.electorate_size) == ("open", 3)  # the first group votes on E1
+    assert poll.amendment.status == "voting"
     second = run(app, "demo")
     assert "already present" in second.output
     assert [

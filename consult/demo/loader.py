@@ -1,5 +1,7 @@
 """The demo forum: loaded once by `consult demo` (and so by `make run`)."""
 
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -7,9 +9,11 @@ from sqlalchemy import select
 from ..accounts.services import create_user
 from ..amendments import services as amendments
 from ..comments import services as comments
+from ..database import utcnow
 from ..forums import services as forums
 from ..forums.models import Forum
 from ..plans.services import import_plan, version_nodes
+from ..votes import services as votes
 
 SAMPLE_PLAN = Path(__file__).with_name("bogota-2007-coaliciones-diversidad-cultural.es.txt")
 
@@ -111,6 +115,7 @@ def _open_consultation(plan, groups, people) -> None:
         submit=True,
     )
     amendments.support(beatriz, first)
+    _open_group_vote(plan, groups[0], people["facilitadora"], first)
     amendments.propose(
         beatriz,
         plan,
@@ -130,6 +135,24 @@ def _open_consultation(plan, groups, people) -> None:
         alignment="in_favour",
         language="en",
     )
+
+
+def _open_group_vote(plan, group, facilitator, amendment) -> None:
+    """The first group puts the supported amendment to a two-week secret vote."""
+    amendments.decide(facilitator, amendment, "admitted")
+    now = utcnow()
+    poll = votes.create_poll(
+        facilitator,
+        plan,
+        subject="amendment",
+        scope="group",
+        group=group,
+        amendment=amendment,
+        opens_at=now,
+        closes_at=now + timedelta(days=14),
+        settings=votes.PollSettings(quorum_kind="share", quorum_value=Decimal("0.5")),
+    )
+    votes.open_poll(facilitator, poll, now)
 
 
 def _exists() -> bool:
