@@ -178,6 +178,53 @@ def bench_dashboard(app, client, members=5000, amendments=2000, comments=20000) 
     }
 
 
+def bench_tally(ballots=100_000, candidates=10, seed=2026) -> dict:
+    """Counting alone: 100,000 yes/no ballots, and 100,000 rankings of 10 candidates
+    (random lengths and orders, so few are identical: the hard case) counted with
+    our instant-runoff and Schulze, and with pyrankvote's instant-runoff on the same
+    ballots (pyrankvote has no Schulze)."""
+    import random
+
+    from consult.votes import tally
+
+    rng = random.Random(seed)
+    names = [f"E{n}" for n in range(1, candidates + 1)]
+    yes_no = [tally.Ballot(rng.choice(("yes", "yes", "no", "abstain"))) for _ in range(ballots)]
+    rankings = []
+    for _ in range(ballots):
+        order = names[:]
+        rng.shuffle(order)
+        rankings.append(order[: rng.randint(1, candidates)])
+    ranked = [tally.Ballot(ranking) for ranking in rankings]
+
+    def measure(function) -> float:
+        return round(statistics.median(timed(function, repeat=3)), 3)
+
+    result = {
+        "ballots": ballots,
+        "candidates": candidates,
+        "yesno_seconds": measure(lambda: tally.tally("yesno", yes_no)),
+        "irv_seconds": measure(lambda: tally.tally("irv", ranked)),
+        "schulze_seconds": measure(lambda: tally.tally("schulze", ranked)),
+    }
+    ours = tally.tally("irv", ranked)["winner"]
+    try:
+        import pyrankvote
+    except ImportError:  # a dev extra; the bench still runs without it
+        result["pyrankvote_irv_seconds"] = None
+        return result
+    people = {name: pyrankvote.Candidate(name) for name in names}
+    peer_ballots = [
+        pyrankvote.Ballot(ranked_candidates=[people[name] for name in ranking])
+        for ranking in rankings
+    ]
+    started = time.perf_counter()
+    theirs = pyrankvote.instant_runoff_voting(list(people.values()), peer_ballots)
+    result["pyrankvote_irv_seconds"] = round(time.perf_counter() - started, 3)
+    result["same_irv_winner"] = theirs.get_winners()[0].name == ours
+    return result
+
+
 def main() -> None:
     os.environ.setdefault("CONSULT_INSTANCE", tempfile.mkdtemp(prefix="consult-bench-"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
@@ -234,6 +281,7 @@ def main() -> None:
         )
 
     results["dashboard"] = bench_dashboard(app, client)
+    results["tally"] = bench_tally()
 
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(results, indent=2))
@@ -250,6 +298,17 @@ def main() -> None:
         f"\nConsultation dashboard with {board['members']} members, {board['amendments']} "
         f"amendments and {board['comments']} comments: {board['page_median_seconds']} s median, "
         f"{board['statements_per_page']} SQL statements"
+    )
+    counts = results["tally"]
+    print(
+        f"\nCounting {counts['ballots']:,} ballots ({counts['candidates']} candidates when "
+        "ranked), seconds:"
+    )
+    print("| yes/no | instant-runoff | Schulze | pyrankvote instant-runoff | same winner |")
+    print("| ---: | ---: | ---: | ---: | :---: |")
+    print(
+        f"| {counts['yesno_seconds']} | {counts['irv_seconds']} | {counts['schulze_seconds']} | "
+        f"{counts['pyrankvote_irv_seconds']} | {counts.get('same_irv_winner', 'n/a')} |"
     )
     print(f"\nwritten to {out.relative_to(ROOT)}")
 
