@@ -26,6 +26,8 @@ SAME_IN_ALL_LANGUAGES = {
     "Status",
     "Error %(status)s",
 }
+# Strings that one language writes as English does.
+SAME_AS_ENGLISH_IN = {"es": {"No"}, "pt": set()}
 
 
 def catalog_path(locale: str) -> Path:
@@ -63,7 +65,12 @@ def problems(locale: str) -> list[str]:
             found.append(f"{locale}: fuzzy: {key!r}")
         if not all(strings):
             found.append(f"{locale}: untranslated: {key!r}")
-        elif locale != "en" and strings[0] == key and key not in SAME_IN_ALL_LANGUAGES:
+        elif (
+            locale != "en"
+            and strings[0] == key
+            and key not in SAME_IN_ALL_LANGUAGES
+            and key not in SAME_AS_ENGLISH_IN.get(locale, set())
+        ):
             found.append(f"{locale}: same as the English source: {key!r}")
     return found
 

@@ -398,3 +398,63 @@ def test_consult_polls_verify_recounts_and_catches_a_tampered_ballot(
     assert bad.exit_code == 1
     assert json.loads(bad.output)["checksum_matches"] is False
     assert runner.invoke(args=["polls", "verify", "999999"]).exit_code != 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"scope": "everyone"},
+        {"working_group": "abc"},
+        {"working_group": ""},
+        {"quorum_value": "lots"},
+        {"quorum_kind": "count", "quorum_value": "-1"},
+        {"max_proxies": "-1"},
+        {"max_proxies": "3"},  # proxies in a group vote
+        {"quorum_base": "present"},  # presence in a group vote
+        {"phase": "x"},
+        {"closes_at": "tomorrow"},
+        {"closes_at": ""},
+        {"opens_at": "2031-01-02T10:00", "closes_at": "2031-01-01T10:00"},
+        {"closes_at": "2001-01-01T10:00"},
+        {"title": "x" * 301},
+        {"rule": "\x00"},
+    ],
+)
+def test_the_setup_form_answers_bad_input_with_400_and_no_poll(
+    client, session, forum, plan, group, facilitator, voters, changes
+):
+    amendment = admitted(session, plan, facilitator, voters[0])
+    sign_in(client, facilitator)
+    data = {
+        "scope": "group",
+        "working_group": str(group.id),
+        "method": "yesno",
+        "rule": "simple",
+        "quorum_kind": "none",
+        "quorum_base": "ballots",
+        "max_proxies": "0",
+        "closes_at": (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    data.update(changes)
+    url = (
+        f"/forums/{forum.slug}/plans/{plan.id}/polls/new?subject=amendment&amendment={amendment.id}"
+    )
+    response = client.post(url, data=data)
+    assert response.status_code == 400, text_of(response)
+    assert session.scalar(select(func.count()).select_from(Poll)) == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "subject=amendment&amendment=999999",
+        "subject=amendment&amendment=١",
+        "subject=nothing",
+        "subject=competing",
+    ],
+)
+def test_the_setup_page_for_something_that_is_not_there_is_a_404(
+    client, forum, plan, facilitator, query
+):
+    sign_in(client, facilitator)
+    assert client.get(f"/forums/{forum.slug}/plans/{plan.id}/polls/new?{query}").status_code == 404

@@ -517,8 +517,14 @@ def _move(actor, amendment: Amendment, to_status: str, reason: str = "") -> None
     _set_status(actor, amendment, to_status, reason)
 
 
-# Moves a poll makes: opening puts the amendment to the vote, the result decides it.
-POLL_MOVES = {("admitted", "voting"), ("voting", "accepted"), ("voting", "rejected")}
+# Moves a poll makes: opening puts the amendment to the vote, the result decides it;
+# a vote cancelled or without quorum gives it back to the facilitators ("admitted").
+POLL_MOVES = {
+    ("admitted", "voting"),
+    ("voting", "accepted"),
+    ("voting", "rejected"),
+    ("voting", "admitted"),
+}
 
 
 def move_by_poll(amendment: Amendment, to_status: str, reason: str) -> bool:

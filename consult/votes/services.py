@@ -169,10 +169,6 @@ def voter_status(user, poll: Poll) -> VoterStatus:
     if not getattr(user, "is_authenticated", False) or poll.state in ("draft", "cancelled"):
         return VoterStatus()
     status = VoterStatus(voter=voter_row(poll, user.id))
-    voted_ids = set(
-        db.session.scalars(select(Participation.voter_id).where(Participation.poll_id == poll.id))
-    )
-    status.voted = user.id in voted_ids
     proxies = db.session.scalars(
         select(PollProxy)
         .options(selectinload(PollProxy.grantor), selectinload(PollProxy.holder))
@@ -181,6 +177,16 @@ def voter_status(user, poll: Poll) -> VoterStatus:
             (PollProxy.grantor_id == user.id) | (PollProxy.holder_id == user.id),
         )
     ).all()
+    # Only the votes that concern this person: theirs and those they carry.
+    concerned = {user.id} | {proxy.grantor_id for proxy in proxies}
+    voted_ids = set(
+        db.session.scalars(
+            select(Participation.voter_id).where(
+                Participation.poll_id == poll.id, Participation.voter_id.in_(concerned)
+            )
+        )
+    )
+    status.voted = user.id in voted_ids
     for proxy in proxies:
         if proxy.grantor_id == user.id:
             status.proxy_given = proxy
@@ -796,7 +802,18 @@ def verify(poll: Poll) -> dict[str, Any]:
     """Recount a closed poll from its ballots and compare with what was frozen."""
     if poll.state != "closed" or poll.result is None:
         raise Conflict(_("Only a closed vote has a result to verify."))
-    recount = compute_result(poll)
+    try:
+        recount = compute_result(poll)
+    except ServiceError as error:
+        # Ballots that cannot even be counted (a weight or choice no vote can
+        # produce) were altered after closing: a failed check, not a crash.
+        ballots = canonical_ballots(poll)
+        recount = {
+            "checksum": checksum(ballots),
+            "winner": None,
+            "ballots": len(ballots),
+            "error": str(error.message),
+        }
     stored = stored_result(poll)
     return {
         "poll": poll.id,
@@ -807,6 +824,7 @@ def verify(poll: Poll) -> dict[str, Any]:
         "computed_checksum": recount["checksum"],
         "winner": recount["winner"],
         "ballots": recount["ballots"],
+        "error": recount.get("error"),
     }
 
 
