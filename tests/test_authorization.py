@@ -179,9 +179,7 @@ MATRIX = {
     "/forums/<slug>/polls/<int:poll_id>/close": managers_only(TO_POLL),
     "/forums/<slug>/polls/<int:poll_id>/cancel": managers_only(409),
     "/forums/<slug>/polls/<int:poll_id>/proxy": everyone(409, anonymous=LOGIN, outsider=404),
-    "/forums/<slug>/polls/<int:poll_id>/proxy/revoke": everyone(
-        409, anonymous=LOGIN, outsider=404
-    ),
+    "/forums/<slug>/polls/<int:poll_id>/proxy/revoke": everyone(409, anonymous=LOGIN, outsider=404),
     "/forums/<slug>/polls/<int:poll_id>/roll-call": managers_only(),
     "/forums/<slug>/polls/<int:poll_id>/results.json": everyone(
         409, anonymous=404, outsider=404, facilitator=200, forum_admin=200, platform_admin=200

@@ -448,7 +448,7 @@ def test_the_setup_form_answers_bad_input_with_400_and_no_poll(
     "query",
     [
         "subject=amendment&amendment=999999",
-        "subject=amendment&amendment=١",
+        "subject=amendment&amendment=١",  # noqa: RUF001 (an Arabic-Indic digit one)
         "subject=nothing",
         "subject=competing",
     ],

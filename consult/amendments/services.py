@@ -563,8 +563,30 @@ def _set_status(actor, amendment: Amendment, to_status: str, reason: str) -> Non
         )
 
 
+def _in_running_poll(amendment: Amendment) -> bool:
+    from ..votes.models import Poll, PollCandidate  # votes builds on amendments
+
+    running = select(Poll.id).where(Poll.state.in_(("draft", "open")))
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Poll)
+            .where(Poll.id.in_(running), Poll.amendment_id == amendment.id)
+        )
+        or db.session.scalar(
+            select(func.count())
+            .select_from(PollCandidate)
+            .where(PollCandidate.poll_id.in_(running), PollCandidate.amendment_id == amendment.id)
+        )
+    )
+
+
 def decide(actor, amendment: Amendment, to_status: str, reason: str = "") -> None:
     """Facilitator triage: admit, accept, reject or put to a vote."""
+    if amendment.status == "voting" and _in_running_poll(amendment):
+        raise Conflict(
+            _("This amendment is in a vote that has not closed; the vote's result decides it.")
+        )
     if to_status == "admitted" and not threshold_met(amendment):
         tally = support_tally(amendment)
         plan = amendment.plan

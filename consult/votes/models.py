@@ -5,6 +5,11 @@ and no timestamp, and its key is random (a sequence would follow the order of
 ``poll_participations.recorded_at``). Who voted lives in ``poll_participations``,
 which names no ballot. Only named polls also keep ``named_votes``, the public
 record of who chose what, with its history.
+
+Known limit: someone who can read the database files (not the app, its pages or
+its exports, which sort ballots) could compare the physical order of ballot rows
+with participation times while a vote runs. Database access is for the
+platform's operators only.
 """
 
 from datetime import datetime

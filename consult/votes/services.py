@@ -876,6 +876,13 @@ def cast(
     """
     now = now or utcnow()
     _require_open(poll, now)
+    # Closing (an UPDATE of this row) waits until this vote is committed, so it
+    # counts every vote that got a receipt; a vote that comes after it is refused.
+    state = db.session.scalar(
+        select(Poll.state).where(Poll.id == poll.id).with_for_update(read=True)
+    )
+    if state != "open":
+        raise Conflict(_("This vote is closed."))
     choice = parse_choice(poll, choice)
     voter_id = actor.id if on_behalf_of is None else on_behalf_of
     voter = voter_row(poll, voter_id)
@@ -1012,12 +1019,20 @@ def check_receipt(poll: Poll, code: str) -> Any | None:
 # --- proxies and presence --------------------------------------------------------------
 
 
+def _lock_proxies(poll: Poll) -> None:
+    """Proxy changes of one poll happen one at a time (the poll row is locked until
+    commit), so two grants at once cannot exceed the limit or form a chain, and a
+    grant waits for a vote being cast by the same person."""
+    db.session.execute(select(Poll.id).where(Poll.id == poll.id).with_for_update())
+
+
 def grant_proxy(actor, poll: Poll, holder_id: int) -> PollProxy:
     """Hand one's vote in this poll to another delegate of the electorate.
 
     A proxy cannot be passed on: whoever carries other delegates' votes cannot
     give theirs away, and nobody can carry the vote of someone who gave theirs."""
     _require_open(poll, utcnow())
+    _lock_proxies(poll)
     if not poll.max_proxies:
         raise Conflict(_("This vote does not allow proxies."))
     if voter_row(poll, actor.id) is None:
@@ -1073,6 +1088,7 @@ def grant_proxy(actor, poll: Poll, holder_id: int) -> PollProxy:
 def revoke_proxy(actor, poll: Poll) -> None:
     """Take one's vote back, as long as the proxy holder has not cast it."""
     _require_open(poll, utcnow())
+    _lock_proxies(poll)
     proxy = db.session.scalar(
         select(PollProxy)
         .where(PollProxy.poll_id == poll.id, PollProxy.grantor_id == actor.id)
