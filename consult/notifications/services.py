@@ -24,6 +24,8 @@ KINDS = (
     "poll_result",
     "proxy_received",
     "plan_approved",
+    "draft_ready",
+    "amendment_rebased",
 )
 
 

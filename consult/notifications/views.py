@@ -24,6 +24,11 @@ MESSAGES = {
     "poll_result": _l("The vote “%(title)s” has closed: see the result."),
     "proxy_received": _l("%(actor)s gave you their vote in “%(title)s”."),
     "plan_approved": _l("The assembly approved the plan “%(title)s”."),
+    "draft_ready": _l("A consolidated draft of “%(title)s” is ready: version %(number)s."),
+    "amendment_rebased": _l(
+        "Your amendment %(label)s was carried over to version %(number)s of the plan, "
+        "whose text had changed."
+    ),
 }
 
 
@@ -39,6 +44,7 @@ def describe(notification) -> str:
         "status": str(STATUS_LABELS.get(status, status or "")),
         "title": data.get("title", ""),
         "phase": data.get("phase", ""),
+        "number": data.get("number", ""),
     }
 
 
