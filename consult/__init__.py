@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .amendments.views import bp as amendments_bp
     from .comments.views import bp as comments_bp
+    from .consolidation.views import bp as consolidation_bp
     from .consultations.dashboard_views import bp as dashboard_bp
     from .consultations.views import bp as consultations_bp
     from .core.views import bp as core_bp
@@ -88,3 +89,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(consultations_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(votes_bp)
+    app.register_blueprint(consolidation_bp)

@@ -243,6 +243,67 @@ def plans_export(plan_id, fmt, number, output):
     click.echo(f"wrote {target} ({len(content)} bytes)")
 
 
+@plans_group.command("consolidate")
+@click.argument("plan_id", type=int)
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Wait for the draft; with no worker running, build it in this process.",
+)
+@with_appcontext
+def plans_consolidate(plan_id, wait):
+    """Ask for the next consolidated draft of PLAN_ID (its accepted amendments
+    applied). Prints, last, version=N applied=A conflicts=C rebased=R."""
+    import contextlib
+    import time
+
+    from .consolidation import services
+    from .errors import ServiceError
+
+    plan = _plan_by_id(plan_id)
+    try:
+        consolidation, _new = services.request(None, plan, by_command=True)
+    except ServiceError as error:
+        _fail(error.message)
+    consolidation_id = consolidation.id
+    db.session.commit()  # enqueues the job (or runs it, without a queue)
+    if not wait:
+        click.echo(f"consolidation={consolidation_id} queued")
+        return
+    if not _workers_listening():
+        # A failure is recorded on the consolidation and reported below.
+        with contextlib.suppress(Exception):
+            services.run(consolidation_id)
+    while True:
+        db.session.expire_all()
+        consolidation = db.session.get(services.Consolidation, consolidation_id)
+        if not consolidation.is_active:
+            break
+        time.sleep(0.5)
+    if consolidation.state == "failed":
+        _fail(consolidation.error or "the consolidation failed")
+    number = consolidation.version.number if consolidation.version else "none"
+    click.echo(
+        f"version={number} applied={consolidation.applied_count} "
+        f"conflicts={consolidation.conflict_count} rebased={consolidation.rebased_count}"
+    )
+
+
+def _workers_listening() -> bool:
+    """Whether an RQ worker serves the queues (so a queued job will be run)."""
+    if current_app.config["JOBS_MODE"] == "inline" or not current_app.config["REDIS_URL"]:
+        return False
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    from .jobs import redis_connection
+
+    try:
+        return Worker.count(connection=redis_connection()) > 0
+    except RedisError:
+        return False
+
+
 # --- amendments -----------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from .accounts.models import AuthAttempt, User, UserSession
 from .amendments.models import Amendment, AmendmentEvent, AmendmentSponsor, AmendmentSupport
 from .audit.models import AuditEvent
 from .comments.models import Comment, CommentFlag, CommentRevision
+from .consolidation.models import Consolidation
 from .consultations.models import Consultation, Phase
 from .forums.models import (
     Coalition,
@@ -38,6 +39,7 @@ __all__ = [
     "Comment",
     "CommentFlag",
     "CommentRevision",
+    "Consolidation",
     "Consultation",
     "Forum",
     "Invitation",

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from consult.accounts import services as accounts
 from consult.amendments import services as amendments
 from consult.comments import services as comments
+from consult.consolidation import services as consolidation
 from consult.consultations import services as consultations
 from consult.extensions import db
 from consult.forums.models import Forum
@@ -187,6 +188,15 @@ MATRIX = {
     "/forums/<slug>/polls/<int:poll_id>/results.csv": everyone(
         409, anonymous=404, outsider=404, facilitator=200, forum_admin=200, platform_admin=200
     ),
+    # Consolidated drafts (a new one's id is not known in advance: any redirect)
+    "/forums/<slug>/plans/<int:plan_id>/consolidations/": private_forum_page(),
+    "/forums/<slug>/plans/<int:plan_id>/consolidations/new": managers_only((302, None)),
+    "/forums/<slug>/plans/<int:plan_id>/consolidations/<int:consolidation_id>": (
+        private_forum_page()
+    ),
+    "/forums/<slug>/plans/<int:plan_id>/consolidations/<int:consolidation_id>/status.json": (
+        private_forum_page()
+    ),
 }
 
 # Which object a rule's URL names, where it differs from World.values.
@@ -297,6 +307,7 @@ def world(make):
         phases=[consultations.PhaseInput("amendments", start, start + timedelta(days=30))],
     )
     values["consultation_id"], values["phase_id"] = consultation.id, consultation.phases[0].id
+    values["consolidation_id"] = consolidation.request(None, plan, by_command=True)[0].id
     delegate = make.member(forum)
     delegate.is_delegate = True
     values["poll_id"] = votes.create_poll(

@@ -28,6 +28,7 @@ STATUSES = (
     "withdrawn",
     "merged",
     "voting",
+    "revise",
 )
 OPEN_STATUSES = ("submitted", "admitted", "voting")
 FINAL_STATUSES = ("accepted", "rejected", "withdrawn", "merged")
@@ -80,6 +81,10 @@ class Amendment(Base):
         ForeignKey("amendments.id", ondelete="SET NULL")
     )
     is_compromise: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The consolidated version that applied this (accepted) amendment.
+    applied_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_versions.id", ondelete="SET NULL")
+    )
     # The one-time token of the form that proposed it: the same form sent twice
     # (a double click, a retry after a network error) makes one amendment.
     form_token: Mapped[str | None] = mapped_column(String(64))
@@ -91,7 +96,7 @@ class Amendment(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     plan: Mapped[Plan] = relationship()
-    base_version: Mapped[PlanVersion] = relationship()
+    base_version: Mapped[PlanVersion] = relationship(foreign_keys=[base_version_id])
     author: Mapped[User | None] = relationship()
     coalition: Mapped[Coalition | None] = relationship()
     parent: Mapped["Amendment | None"] = relationship(

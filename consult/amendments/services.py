@@ -46,10 +46,16 @@ STATUS_LABELS = {
     "withdrawn": _l("Withdrawn"),
     "merged": _l("Merged into a compromise"),
     "voting": _l("Put to a vote"),
+    "revise": _l("To be revised by the author"),
 }
 
 # Who may move an amendment from one status to another.
-AUTHOR_MOVES = {("draft", "submitted"), ("submitted", "withdrawn"), ("admitted", "withdrawn")}
+AUTHOR_MOVES = {
+    ("draft", "submitted"),
+    ("submitted", "withdrawn"),
+    ("admitted", "withdrawn"),
+    ("revise", "withdrawn"),
+}
 FACILITATOR_MOVES = {
     ("submitted", "admitted"),
     ("submitted", "rejected"),
@@ -457,6 +463,80 @@ def update_draft(actor, amendment: Amendment, *, text: str, justification: str) 
     amendment.updated_at = utcnow()
 
 
+# --- after a consolidated draft ---------------------------------------------------
+
+
+def current_target(amendment: Amendment) -> PlanNode | None:
+    """The amended item as it is in the plan's current version (None if gone)."""
+    if not amendment.target_key:
+        return None
+    version = plans.get_version(amendment.plan)
+    return next((n for n in plans.version_nodes(version) if n.key == amendment.target_key), None)
+
+
+def carry_over(amendment: Amendment, version, node: PlanNode | None, proposed: str) -> None:
+    """A consolidation changed the amended item without touching the words the
+    amendment changes: the amendment now reads against the new text. The author
+    is told; the event log keeps the text before."""
+    before = amendment.proposed_text
+    amendment.base_version_id = version.id
+    if node is not None:
+        amendment.original_text, amendment.target_ref = node.text, node.ref
+    amendment.proposed_text = proposed
+    amendment.updated_at = utcnow()
+    record_event(
+        amendment,
+        None,
+        amendment.status,
+        amendment.status,
+        _(
+            "Carried over to version %(number)d. The text before was: %(text)s",
+            number=version.number,
+            text=before,
+        )[:2000],
+    )
+    if amendment.author_id is not None:
+        notify(
+            amendment.author_id,
+            "amendment_rebased",
+            amendment,
+            forum=amendment.plan.forum,
+            label=amendment.label,
+            number=version.number,
+        )
+
+
+def ask_for_revision(amendment: Amendment, reason: str) -> None:
+    """The new version changed the words this amendment changes (or removed its
+    item): it is not rewritten by the machine; its author is asked to revise it."""
+    _set_status(None, amendment, "revise", reason)
+
+
+def revise(actor, amendment: Amendment, *, text: str, justification: str) -> None:
+    """The author's new text for an amendment to be revised, against the current
+    version; it is submitted again."""
+    if not is_author(actor, amendment):
+        raise PermissionDenied(_("Only the author can do this."))
+    if amendment.status != "revise":
+        raise Conflict(_("Only drafts can be edited; withdraw it and propose it again."))
+    node = current_target(amendment)
+    if amendment.target_key and node is None:
+        raise Conflict(
+            _("The amended item is no longer in the plan; withdraw this amendment instead.")
+        )
+    text = "" if amendment.operation == "delete" else clean_proposal(text)
+    if amendment.operation != "delete" and not text:
+        raise InvalidInput(_("Write the text you propose."))
+    if amendment.operation == "replace" and text == node.text:
+        raise InvalidInput(_("The proposed text is the same as the current text."))
+    amendment.base_version_id = amendment.plan.current_version_id
+    if node is not None:
+        amendment.original_text, amendment.target_ref = node.text, node.ref
+    amendment.proposed_text = text
+    amendment.justification = clean_proposal(justification)
+    _set_status(actor, amendment, "submitted", _("Revised by the author."))
+
+
 def submit_amendment(actor, amendment: Amendment) -> None:
     if amendment.parent_id is None and (closed := phase_reason(actor, amendment.plan, "amend")):
         raise Conflict(closed)
@@ -741,7 +821,9 @@ def accept_cosponsorship(actor, amendment: Amendment) -> None:
 
 
 def compromise_candidates(plan: Plan, target_key: str) -> list[Amendment]:
-    """The amendments a compromise on this item may merge: open, not sub-amendments."""
+    """The amendments a compromise on this item may merge: open ones, and accepted
+    ones that a consolidated draft could not apply (they conflict); not
+    sub-amendments."""
     return list(
         db.session.scalars(
             select(Amendment)
@@ -749,12 +831,19 @@ def compromise_candidates(plan: Plan, target_key: str) -> list[Amendment]:
             .where(
                 Amendment.plan_id == plan.id,
                 Amendment.target_key == target_key,
-                Amendment.status.in_(("submitted", "admitted")),
+                Amendment.status.in_(("submitted", "admitted"))
+                | ((Amendment.status == "accepted") & Amendment.applied_version_id.is_(None)),
                 Amendment.parent_id.is_(None),
             )
             .order_by(Amendment.number)
         )
     )
+
+
+def _mergeable(amendment: Amendment) -> bool:
+    if amendment.status == "accepted":
+        return amendment.applied_version_id is None
+    return amendment.status in ("submitted", "admitted")
 
 
 def create_compromise(
@@ -769,7 +858,7 @@ def create_compromise(
     targets = {source.target_key for source in sources}
     if len(targets) != 1 or any(source.plan_id != plan.id for source in sources):
         raise InvalidInput(_("A compromise merges amendments to the same item."))
-    if any(source.status not in ("submitted", "admitted") for source in sources):
+    if not all(_mergeable(source) for source in sources):
         raise Conflict(_("Only submitted or admitted amendments can be merged."))
     version = plans.get_version(plan)
     target = targets.pop()

@@ -390,11 +390,22 @@ def edit_draft(slug, amendment_id):
     status = 200
     if form.validate_on_submit():
         try:
-            services.update_draft(
-                current_user, amendment, text=form.text.data, justification=form.justification.data
-            )
-            if request.form.get("action") == "submit":
-                services.submit_amendment(current_user, amendment)
+            if amendment.status == "revise":
+                services.revise(
+                    current_user,
+                    amendment,
+                    text=form.text.data,
+                    justification=form.justification.data,
+                )
+            else:
+                services.update_draft(
+                    current_user,
+                    amendment,
+                    text=form.text.data,
+                    justification=form.justification.data,
+                )
+                if request.form.get("action") == "submit":
+                    services.submit_amendment(current_user, amendment)
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -405,12 +416,14 @@ def edit_draft(slug, amendment_id):
             return _to_detail(amendment)
     elif request.method == "POST":
         status = 400
+    target = services.current_target(amendment) if amendment.status == "revise" else None
     return render_template(
         "amendments/edit.html",
         forum=amendment.plan.forum,
         plan=amendment.plan,
         amendment=amendment,
         form=form,
+        base_text=target.text if target is not None else amendment.original_text,
     ), status
 
 

@@ -99,3 +99,31 @@ document.addEventListener("click", (event) => {
     })
     .catch(() => { window.location.href = link.href; });
 });
+
+// A background job's page (e.g. a consolidated draft being built) asks for the
+// job's status, moves its progress bar, and reloads when the job has ended.
+// Without JavaScript the page refreshes itself (a <noscript> meta refresh).
+(() => {
+  const box = document.querySelector("[data-job-status]");
+  if (!box) return;
+  const bar = box.querySelector("progress");
+  const label = box.querySelector("[data-job-label]");
+  const ask = () => {
+    fetch(box.dataset.jobStatus, { headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then((status) => {
+        if (bar && status.items_total) {
+          bar.max = status.items_total;
+          bar.value = status.items_done;
+        }
+        if (label && status.label) label.textContent = status.label;
+        if (!status.active) {
+          window.location.reload();
+          return;
+        }
+        window.setTimeout(ask, 1500);
+      })
+      .catch(() => { window.setTimeout(ask, 5000); });
+  };
+  window.setTimeout(ask, 1000);
+})();

@@ -1,0 +1,366 @@
+"""Consolidated drafts: a facilitator asks, a job builds the plan's next version
+from its accepted amendments, and the amendments still open are carried over
+to it (or handed back to their authors where they collide).
+
+The job reads everything first and writes the version, the amendments and the
+report in one transaction at the end, so a failure (or a worker killed half way)
+leaves the plan as it was; only the progress figures are committed on the way.
+"""
+
+from datetime import timedelta
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..amendments import services as amendments
+from ..amendments.models import OPEN_STATUSES, Amendment
+from ..audit.services import record
+from ..database import utcnow
+from ..errors import Conflict, NotFound, ServiceError
+from ..extensions import db
+from ..forums import services as forums
+from ..forums.models import Membership
+from ..jobs import enqueue_after_commit
+from ..notifications.services import notify_many
+from ..plans import services as plans
+from ..plans.models import Plan, PlanVersion
+from . import merge
+from .models import Consolidation
+
+# A run that has not finished after this long died with its worker: the job
+# may be taken again (nothing of it was written).
+STALE_AFTER = timedelta(minutes=10)
+
+CONFLICT_REASONS = {
+    "overlap": _l("These amendments change the same words."),
+    "changed_since": _l("The item changed where the amendment changes it."),
+    "delete_and_edit": _l("One amendment deletes the item, another changes it."),
+    "target_gone": _l("The item is no longer in the plan."),
+}
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def get_consolidation(user, forum_slug: str, plan_id, consolidation_id) -> Consolidation:
+    plan = plans.plan_for(user, forum_slug, plan_id)
+    consolidation = (
+        db.session.get(Consolidation, consolidation_id)
+        if isinstance(consolidation_id, int)
+        else None
+    )
+    if consolidation is None or consolidation.plan_id != plan.id:
+        raise NotFound()
+    return consolidation
+
+
+def recent(plan: Plan, limit: int = 10) -> list[Consolidation]:
+    return list(
+        db.session.scalars(
+            select(Consolidation)
+            .options(joinedload(Consolidation.version), joinedload(Consolidation.requested_by))
+            .where(Consolidation.plan_id == plan.id)
+            .order_by(Consolidation.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def pending_amendments(plan: Plan) -> list[Amendment]:
+    """Accepted amendments that no consolidated version has applied yet (a
+    sub-amendment changes its parent's text, so only parents are applied)."""
+    return list(
+        db.session.scalars(
+            select(Amendment)
+            .options(joinedload(Amendment.author))
+            .where(
+                Amendment.plan_id == plan.id,
+                Amendment.status == "accepted",
+                Amendment.applied_version_id.is_(None),
+                Amendment.parent_id.is_(None),
+            )
+            .order_by(Amendment.number)
+        )
+    )
+
+
+# --- asking ----------------------------------------------------------------------------
+
+
+def request(actor, plan: Plan, *, by_command: bool = False) -> tuple[Consolidation, bool]:
+    """Ask for the next consolidated draft; returns it and whether it is new.
+
+    While one is queued or running for this plan, asking again returns that one
+    (two facilitators clicking at once start one job). ``by_command``: asked
+    from the command line, where there is no signed-in facilitator.
+    """
+    if not by_command:
+        forums.require_manage(actor, plan.forum)
+    if plan.status in ("approved", "archived"):
+        raise Conflict(_("This plan is approved or archived; its text can no longer change."))
+    consolidation = Consolidation(
+        plan_id=plan.id,
+        active_plan_id=plan.id,
+        requested_by_id=getattr(actor, "id", None),
+        base_version_id=plan.current_version_id,
+        report={},
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(consolidation)
+            db.session.flush()
+    except IntegrityError:
+        running = db.session.scalar(
+            select(Consolidation).where(Consolidation.active_plan_id == plan.id)
+        )
+        if running is None:  # it finished in the meantime: ask again
+            return request(actor, plan, by_command=by_command)
+        return running, False
+    record("plan.consolidation_requested", consolidation, actor=actor, forum=plan.forum)
+    enqueue_after_commit(
+        db.session,
+        "workers.consolidation.consolidate",
+        consolidation.id,
+        job_id=f"consolidate-{consolidation.id}",
+    )
+    return consolidation, True
+
+
+# --- the job ---------------------------------------------------------------------------
+
+
+def run(consolidation_id: int) -> Consolidation | None:
+    """Build the consolidated draft. Safe to run twice: a finished or failed
+    consolidation is left alone, and a rerun after a crash starts again from a
+    plan that nothing was written to."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Consolidation)
+        .where(
+            Consolidation.id == consolidation_id,
+            (Consolidation.state == "queued")
+            | ((Consolidation.state == "running") & (Consolidation.started_at < now - STALE_AFTER)),
+        )
+        .values(state="running", started_at=now, attempts=Consolidation.attempts + 1)
+    ).rowcount
+    db.session.commit()
+    consolidation = db.session.get(Consolidation, consolidation_id)
+    if not claimed:
+        return consolidation
+    try:
+        _build(consolidation)
+    except Exception as error:
+        db.session.rollback()
+        _fail(consolidation_id, error)
+        raise
+    return consolidation
+
+
+def _fail(consolidation_id: int, error: Exception) -> None:
+    consolidation = db.session.get(Consolidation, consolidation_id)
+    if isinstance(error, ServiceError):
+        reason = str(error.message)
+    else:
+        reason = _(
+            "An unexpected error stopped the job (%(error)s). The plan is unchanged.",
+            error=type(error).__name__,
+        )
+    consolidation.state, consolidation.active_plan_id = "failed", None
+    consolidation.error, consolidation.finished_at = reason[:2000], utcnow()
+    db.session.commit()
+
+
+def _progress(consolidation: Consolidation, done: int) -> None:
+    db.session.execute(
+        update(Consolidation).where(Consolidation.id == consolidation.id).values(items_done=done)
+    )
+    db.session.commit()
+
+
+def _change(amendment: Amendment) -> merge.Change:
+    return merge.Change(
+        id=amendment.id,
+        label=amendment.label,
+        number=amendment.number,
+        operation=amendment.operation,
+        target_key=amendment.target_key,
+        original_text=amendment.original_text,
+        proposed_text=amendment.proposed_text,
+    )
+
+
+def _build(consolidation: Consolidation) -> None:
+    plan = consolidation.plan
+    base = plans.get_version(plan)
+    nodes = plans.version_nodes(base)
+    rows = [
+        {
+            "key": node.key,
+            "parent_key": node.parent_key,
+            "depth": node.depth,
+            "kind": node.kind,
+            "number": node.number,
+            "ref": node.ref,
+            "text": node.text,
+        }
+        for node in nodes
+    ]
+    pending = pending_amendments(plan)
+    changes = [_change(amendment) for amendment in pending]
+    authors = {amendment.id: amendment.author_display for amendment in pending}
+    consolidation.base_version_id, consolidation.items_total = base.id, len(rows)
+    db.session.commit()
+
+    result = merge.apply_changes(
+        rows,
+        changes,
+        plans.new_key,
+        progress=lambda done: _progress(consolidation, done),
+    )
+    version = None
+    carried, revise = [], []
+    if result.applied:
+        requester = consolidation.requested_by
+        locale = requester.locale if requester is not None else plan.language
+        with force_locale(locale):
+            note = _("Consolidated draft: %(count)d amendments applied.", count=len(result.applied))
+        version = plans.write_version(
+            plan,
+            result.rows,
+            title=base.title,
+            origin="consolidation",
+            actor=requester,
+            note=note,
+            based_on=base,
+        )
+        db.session.execute(
+            update(Amendment)
+            .where(Amendment.id.in_({applied.change.id for applied in result.applied}))
+            .values(applied_version_id=version.id)
+            .execution_options(synchronize_session=False)
+        )
+        carried, revise = _carry_over_open_amendments(plan, version, result.rows)
+
+    new_refs = {row["key"]: row["ref"] for row in result.rows}
+    old_refs = {node.key: node.ref for node in nodes}
+    consolidation.report = {
+        "applied": [
+            {
+                "amendment": applied.change.id,
+                "label": applied.change.label,
+                "author": authors[applied.change.id],
+                "operation": applied.change.operation,
+                "key": applied.key,
+                "ref": new_refs.get(applied.key) or old_refs.get(applied.key, ""),
+                "before": applied.before,
+                "after": applied.after,
+            }
+            for applied in result.applied
+        ],
+        "conflicts": [
+            {
+                "key": conflict.key,
+                "ref": old_refs.get(conflict.key or "", conflict.ref),
+                "reason": conflict.reason,
+                "amendments": [change.id for change in conflict.changes],
+                "labels": [change.label for change in conflict.changes],
+            }
+            for conflict in result.conflicts
+        ],
+        "carried_over": [{"amendment": a.id, "label": a.label} for a in carried],
+        "revise": [{"amendment": a.id, "label": a.label} for a in revise],
+    }
+    consolidation.version_id = version.id if version else None
+    consolidation.applied_count = len(result.applied)
+    consolidation.conflict_count = len(result.conflicts)
+    consolidation.rebased_count = len(carried)
+    consolidation.revise_count = len(revise)
+    consolidation.items_done = consolidation.items_total
+    consolidation.state, consolidation.active_plan_id = "finished", None
+    consolidation.finished_at = utcnow()
+    record(
+        "plan.consolidated",
+        consolidation,
+        actor=consolidation.requested_by,
+        forum=plan.forum,
+        version=version.number if version else None,
+        applied=len(result.applied),
+        conflicts=len(result.conflicts),
+    )
+    if version is not None:
+        member_ids = db.session.scalars(
+            select(Membership.user_id).where(Membership.forum_id == plan.forum_id)
+        )
+        notify_many(
+            member_ids,
+            "draft_ready",
+            plan,
+            forum=plan.forum,
+            title=plan.title,
+            number=version.number,
+        )
+    db.session.commit()
+
+
+def _carry_over_open_amendments(
+    plan: Plan, version: PlanVersion, rows: list[dict]
+) -> tuple[list[Amendment], list[Amendment]]:
+    """Amendments still open are moved onto the new version: carried over where
+    their item changed elsewhere, handed back to the author where it changed at
+    their words or disappeared. Amendments in a running vote keep the text the
+    vote is about (the next consolidation carries them over when accepted)."""
+    by_key = {row["key"]: row for row in rows}
+    carried, revise = [], []
+    open_amendments = db.session.scalars(
+        select(Amendment).where(
+            Amendment.plan_id == plan.id,
+            Amendment.status.in_([s for s in OPEN_STATUSES if s != "voting"]),
+            Amendment.base_version_id != version.id,
+        )
+    ).all()
+    nodes_by_key = {node.key: node for node in plans.version_nodes(version)}
+    for amendment in open_amendments:
+        node = nodes_by_key.get(amendment.target_key) if amendment.target_key else None
+        if amendment.target_key and amendment.target_key not in by_key:
+            amendments.ask_for_revision(
+                amendment,
+                _(
+                    "Version %(number)d no longer has the item this amendment changes.",
+                    number=version.number,
+                ),
+            )
+            revise.append(amendment)
+            continue
+        if node is None or amendment.operation in ("insert_after", "new_section"):
+            amendment.base_version_id = version.id
+            if node is not None:
+                amendment.target_ref = node.ref
+            continue
+        if node.text == amendment.original_text:
+            amendment.base_version_id, amendment.target_ref = version.id, node.ref
+            continue
+        if amendment.operation == "delete":
+            proposed = ""  # still "delete this item", whatever it now says
+        else:
+            proposed = merge.carry_over(amendment.original_text, amendment.proposed_text, node.text)
+        if proposed is None:
+            amendments.ask_for_revision(
+                amendment,
+                _(
+                    "Version %(number)d changed the words this amendment changes.",
+                    number=version.number,
+                ),
+            )
+            revise.append(amendment)
+        else:
+            amendments.carry_over(amendment, version, node, proposed)
+            carried.append(amendment)
+    return carried, revise
+
+
+def conflict_reason(reason: str) -> str:
+    return str(CONFLICT_REASONS.get(reason, reason))

@@ -1,0 +1,9 @@
+from . import app_context
+
+
+def consolidate(consolidation_id: int) -> str:
+    from consult.consolidation.services import run
+
+    with app_context():
+        consolidation = run(consolidation_id)
+        return consolidation.state if consolidation is not None else "missing"
