@@ -51,6 +51,9 @@ def load_settings(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # PDF, DOCX and ODT of versions with at least this many nodes are made
+        # by a background job (a 2,000-item PDF takes seconds).
+        "PLAN_EXPORT_JOB_MIN_NODES": int(os.environ.get("PLAN_EXPORT_JOB_MIN_NODES", "400")),
         # "rq": through Redis and a worker; "inline": run in the web process
         # (the last resort when no Redis is configured or can be started).
         "JOBS_MODE": os.environ.get("JOBS_MODE")

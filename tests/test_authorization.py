@@ -17,6 +17,7 @@ from consult.consolidation import services as consolidation
 from consult.consultations import services as consultations
 from consult.extensions import db
 from consult.forums.models import Forum
+from consult.plans import exports
 from consult.plans import services as plans
 from consult.votes import services as votes
 from tests.factories import sign_in
@@ -92,6 +93,10 @@ MATRIX = {
     "/forums/<slug>/plans/<int:plan_id>/history": private_forum_page(),
     "/forums/<slug>/plans/<int:plan_id>/compare": private_forum_page(),
     "/forums/<slug>/plans/<int:plan_id>/export/<fmt>": private_forum_page(),
+    "/forums/<slug>/plans/<int:plan_id>/exports/<int:export_id>": private_forum_page(),
+    "/forums/<slug>/plans/<int:plan_id>/exports/<int:export_id>/status.json": (
+        private_forum_page()
+    ),
     "/forums/<slug>/plans/<int:plan_id>/nodes/<key>/edit": managers_only(),
     "/forums/<slug>/plans/<int:plan_id>/edit": managers_only(),
     "/invitations/<token>": everyone(404),
@@ -308,6 +313,7 @@ def world(make):
     )
     values["consultation_id"], values["phase_id"] = consultation.id, consultation.phases[0].id
     values["consolidation_id"] = consolidation.request(None, plan, by_command=True)[0].id
+    values["export_id"] = exports.request_export(plan, plan.current_version, "odt", "es").id
     delegate = make.member(forum)
     delegate.is_delegate = True
     values["poll_id"] = votes.create_poll(

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..config import LOCALES
-from ..database import Base, check_in, created_at, intpk
+from ..database import Base, UTCDateTime, check_in, created_at, intpk
 from ..forums.models import Forum
 
 PLAN_STATUSES = ("draft", "consultation", "approved", "archived")
@@ -132,3 +134,36 @@ class SectionGroup(Base):
     working_group_id: Mapped[int] = mapped_column(
         ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
     )
+
+
+EXPORT_STATES = ("queued", "running", "finished", "failed")
+
+
+class PlanExport(Base):
+    """A document of a big version rendered by a job and kept: versions never
+    change, so each (version, format, language) is rendered once."""
+
+    __tablename__ = "plan_exports"
+    __table_args__ = (
+        UniqueConstraint("version_id", "fmt", "locale"),
+        CheckConstraint(check_in("state", EXPORT_STATES), name="state"),
+    )
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id", ondelete="CASCADE"))
+    fmt: Mapped[str] = mapped_column(String(8))
+    locale: Mapped[str] = mapped_column(String(5))
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    stored_name: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[created_at]
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    version: Mapped[PlanVersion] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ("queued", "running")

@@ -1,6 +1,18 @@
 from pathlib import PurePath
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -10,7 +22,7 @@ from ..errors import Conflict, InvalidInput, ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..uploads import check_size, decode_text
-from . import services
+from . import exports, services
 from .forms import DocumentEditForm, ImportForm, NodeEditForm
 from .layout import number_lines
 from .markdown import to_markdown
@@ -185,10 +197,64 @@ def export(slug, plan_id, fmt):
             "text/markdown; charset=utf-8",
             export_filename(plan, version, "md"),
         )
-    from .documents import render
+    from .documents import FORMATS, export_filename, render
 
+    if exports.needs_job(fmt, version, len(nodes)):
+        export = exports.request_export(plan, version, fmt, str(get_locale()))
+        db.session.commit()
+        path = exports.file_of(export)
+        if path is None:
+            return redirect(
+                url_for("plans.export_status", slug=slug, plan_id=plan.id, export_id=export.id)
+            )
+        response = send_file(
+            path,
+            mimetype=FORMATS[fmt],
+            as_attachment=True,
+            download_name=export_filename(plan, version, fmt),
+        )
+        return response
     content, mimetype, filename = render(fmt, plan, version, nodes)
     return _download(content, mimetype, filename)
+
+
+def _export_of(slug, plan_id, export_id):
+    plan = services.plan_for(current_user, slug, plan_id)
+    export = exports.get_export(plan, export_id)
+    if export is None:
+        abort(404)
+    return plan, export
+
+
+@bp.get("/<int:plan_id>/exports/<int:export_id>")
+def export_status(slug, plan_id, export_id):
+    """The progress of a document being made, then its download link."""
+    plan, export = _export_of(slug, plan_id, export_id)
+    return render_template("plans/export_status.html", forum=plan.forum, plan=plan, export=export)
+
+
+@bp.get("/<int:plan_id>/exports/<int:export_id>/status.json")
+def export_status_json(slug, plan_id, export_id):
+    _plan, export = _export_of(slug, plan_id, export_id)
+    return jsonify(
+        state=export.state,
+        label=export_state_label(export.state),
+        active=export.is_active,
+        error=export.error,
+    )
+
+
+EXPORT_STATE_LABELS = {
+    "queued": _l("Waiting for a worker"),
+    "running": _l("Making the document"),
+    "finished": _l("Ready"),
+    "failed": _l("Failed"),
+}
+
+
+@bp.app_template_global()
+def export_state_label(state: str) -> str:
+    return str(EXPORT_STATE_LABELS.get(state, state))
 
 
 @bp.route("/<int:plan_id>/nodes/<key>/edit", methods=["GET", "POST"])
