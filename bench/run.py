@@ -178,6 +178,83 @@ def bench_dashboard(app, client, members=5000, amendments=2000, comments=20000) 
     }
 
 
+def bench_consolidation(app, items=2000, accepted=3000, seed=7) -> dict:
+    """A consolidated draft of a 2,000-item plan with 3,000 accepted amendments:
+    replacements of words in random items (so several hit the same item, some of
+    them on the same words), deletions and insertions, run as the job runs."""
+    import random
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from consult.amendments.models import Amendment
+    from consult.consolidation import services as consolidation
+    from consult.consolidation.models import Consolidation
+    from consult.extensions import db
+    from consult.forums.models import Forum
+    from consult.plans import services as plans
+
+    rng = random.Random(seed)
+    with app.app_context():
+        forum = db.session.scalar(db.select(Forum).where(Forum.slug == "bench"))
+        plan = plans.import_plan(None, forum, synthetic_plan(items))
+        version = plan.current_version
+        nodes = [n for n in plans.version_nodes(version) if n.kind == "item"]
+        rows = []
+        for number in range(1, accepted + 1):
+            node = rng.choice(nodes)
+            words = node.text.split(" ")
+            operation = rng.choices(["replace", "delete", "insert_after"], [90, 3, 7])[0]
+            proposed = ""
+            if operation == "replace":
+                at = rng.randrange(len(words))
+                proposed = " ".join([*words[:at], f"palabra{number}", *words[at + 1 :]])
+            elif operation == "insert_after":
+                proposed = f"Nueva acción propuesta número {number}."
+            rows.append(
+                {
+                    "forum_id": forum.id,
+                    "plan_id": plan.id,
+                    "number": number,
+                    "base_version_id": version.id,
+                    "target_key": node.key,
+                    "target_ref": node.ref,
+                    "operation": operation,
+                    "original_text": node.text,
+                    "proposed_text": proposed,
+                    "justification": "",
+                    "language": "es",
+                    "status": "accepted",
+                    "origin": "web",
+                    "author_name": "Bench",
+                    "is_compromise": False,
+                    "lock_version": 1,
+                    "created_at": datetime.now(UTC),
+                }
+            )
+        db.session.execute(insert(Amendment), rows)
+        db.session.commit()
+        # The request as services.request writes it, without enqueueing: the
+        # job is run (and timed) below, in this process.
+        request = Consolidation(plan_id=plan.id, active_plan_id=plan.id, report={})
+        db.session.add(request)
+        db.session.commit()
+        request_id = request.id
+    with app.app_context():
+        started = time.perf_counter()
+        done = consolidation.run(request_id)
+        seconds = time.perf_counter() - started
+        return {
+            "items": items,
+            "accepted_amendments": accepted,
+            "seconds": round(seconds, 3),
+            "seconds_per_amendment": round(seconds / accepted, 6),
+            "applied": done.applied_count,
+            "conflicts": done.conflict_count,
+            "version": done.version.number if done.version else None,
+        }
+
+
 def bench_tally(ballots=100_000, candidates=10, seed=2026) -> dict:
     """Counting alone: 100,000 yes/no ballots, and 100,000 rankings of 10 candidates
     (random lengths and orders, so few are identical: the hard case) counted with
@@ -282,6 +359,7 @@ def main() -> None:
 
     results["dashboard"] = bench_dashboard(app, client)
     results["tally"] = bench_tally()
+    results["consolidation"] = bench_consolidation(app)
 
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(results, indent=2))
@@ -309,6 +387,12 @@ def main() -> None:
     print(
         f"| {counts['yesno_seconds']} | {counts['irv_seconds']} | {counts['schulze_seconds']} | "
         f"{counts['pyrankvote_irv_seconds']} | {counts.get('same_irv_winner', 'n/a')} |"
+    )
+    draft = results["consolidation"]
+    print(
+        f"\nConsolidated draft of {draft['items']} items with {draft['accepted_amendments']} "
+        f"accepted amendments: {draft['seconds']} s ({draft['seconds_per_amendment']} s per "
+        f"amendment), {draft['applied']} applied, {draft['conflicts']} conflicts"
     )
     print(f"\nwritten to {out.relative_to(ROOT)}")
 
