@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
     from .notifications.views import bp as notifications_bp
+    from .plan_translations.views import bp as plan_translations_bp
     from .plans.views import bp as plans_bp
     from .votes.views import bp as votes_bp
 
@@ -90,3 +91,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(votes_bp)
     app.register_blueprint(consolidation_bp)
+    app.register_blueprint(plan_translations_bp)

@@ -1,7 +1,13 @@
 """Every feature's tables, imported in one place for Alembic and the tests."""
 
 from .accounts.models import AuthAttempt, User, UserSession
-from .amendments.models import Amendment, AmendmentEvent, AmendmentSponsor, AmendmentSupport
+from .amendments.models import (
+    Amendment,
+    AmendmentEvent,
+    AmendmentSponsor,
+    AmendmentSupport,
+    AmendmentTranslation,
+)
 from .audit.models import AuditEvent
 from .comments.models import Comment, CommentFlag, CommentRevision
 from .consolidation.models import Consolidation
@@ -16,7 +22,14 @@ from .forums.models import (
 )
 from .mail.models import OutboxEmail
 from .notifications.models import Notification
-from .plans.models import Plan, PlanNode, PlanVersion, SectionGroup
+from .plans.models import (
+    NodeTranslation,
+    Plan,
+    PlanExport,
+    PlanNode,
+    PlanVersion,
+    SectionGroup,
+)
 from .votes.models import (
     Ballot,
     NamedVote,
@@ -32,6 +45,7 @@ __all__ = [
     "AmendmentEvent",
     "AmendmentSponsor",
     "AmendmentSupport",
+    "AmendmentTranslation",
     "AuditEvent",
     "AuthAttempt",
     "Ballot",
@@ -45,11 +59,13 @@ __all__ = [
     "Invitation",
     "Membership",
     "NamedVote",
+    "NodeTranslation",
     "Notification",
     "OutboxEmail",
     "Participation",
     "Phase",
     "Plan",
+    "PlanExport",
     "PlanNode",
     "PlanVersion",
     "Poll",

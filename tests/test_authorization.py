@@ -193,6 +193,14 @@ MATRIX = {
     "/forums/<slug>/polls/<int:poll_id>/results.csv": everyone(
         409, anonymous=404, outsider=404, facilitator=200, forum_admin=200, platform_admin=200
     ),
+    # Plan content translations (into "pt"; translators and facilitators translate)
+    "/forums/<slug>/plans/<int:plan_id>/translations/": private_forum_page(),
+    "/forums/<slug>/plans/<int:plan_id>/translations/<language>": managers_only(),
+    "/forums/<slug>/plans/<int:plan_id>/translations/<language>.po": private_forum_page(),
+    "/forums/<slug>/plans/<int:plan_id>/translations/<language>/import": managers_only(),
+    "/forums/<slug>/amendments/<int:amendment_id>/translations": everyone(
+        400, anonymous=LOGIN, outsider=404
+    ),
     # Consolidated drafts (a new one's id is not known in advance: any redirect)
     "/forums/<slug>/plans/<int:plan_id>/consolidations/": private_forum_page(),
     "/forums/<slug>/plans/<int:plan_id>/consolidations/new": managers_only((302, None)),
@@ -287,6 +295,7 @@ def world(make):
         "token": "not-a-valid-token",
         "fmt": "html",
         "number": 1,
+        "language": "pt",
     }
     plan = plans.import_plan(None, forum, "Plan\n\n1. First item.\n\n2. Second item.\n")
     values["plan_id"], values["key"] = plan.id, plans.version_nodes(plan.current_version)[0].key

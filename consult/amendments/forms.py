@@ -78,3 +78,14 @@ class PlanSettingsForm(FlaskForm):
     support_threshold_kind = SelectField(
         _l("Counted in"), choices=lambda: list(THRESHOLD_LABELS.items())
     )
+
+
+class TranslationForm(FlaskForm):
+    language = SelectField(
+        _l("Language"),
+        choices=[("es", "Español"), ("en", "English"), ("pt", "Português")],
+    )
+    text = TextAreaField(
+        _l("The proposed text in that language"),
+        validators=[Optional(), Length(max=MAX_TEXT)],
+    )

@@ -179,3 +179,25 @@ class AmendmentEvent(Base):
     created_at: Mapped[created_at]
 
     actor: Mapped[User | None] = relationship()
+
+
+class AmendmentTranslation(Base):
+    """The proposed text of an amendment in another language, so members who
+    read that language can follow and support it."""
+
+    __tablename__ = "amendment_translations"
+    __table_args__ = (
+        UniqueConstraint("amendment_id", "language"),
+        CheckConstraint(check_in("language", LOCALES), name="language"),
+    )
+
+    id: Mapped[intpk]
+    amendment_id: Mapped[int] = mapped_column(ForeignKey("amendments.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(5))
+    text: Mapped[str] = mapped_column(Text)
+    # The proposed text it translates (an author may still edit a draft).
+    source_text: Mapped[str] = mapped_column(Text)
+    translator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[created_at]
+
+    translator: Mapped[User | None] = relationship()

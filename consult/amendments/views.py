@@ -7,6 +7,7 @@ from ..diffing import diff_html
 from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
+from ..plan_translations import services as plan_translations
 from ..plans import services as plans
 from ..uploads import flash_report
 from ..votes import services as votes
@@ -21,6 +22,7 @@ from .forms import (
     PlanSettingsForm,
     ReasonForm,
     SubAmendmentForm,
+    TranslationForm,
 )
 from .models import STATUSES
 
@@ -259,6 +261,11 @@ def _detail_page(amendment, status: int = 200, **forms):
         decision_form=forms.get("decision_form") or DecisionForm(formdata=None),
         reason_form=forms.get("reason_form") or ReasonForm(formdata=None),
         cosponsor_form=forms.get("cosponsor_form") or CosponsorForm(formdata=None),
+        translation_form=forms.get("translation_form") or TranslationForm(formdata=None),
+        translations=plan_translations.amendment_translations(amendment),
+        can_translate=plan_translations.can_translate_amendment(current_user, amendment)
+        if current_user.is_authenticated
+        else False,
         thread=_comment_thread(plan, "amendment", str(amendment.id)),
         polls=votes.polls_about(plan, [amendment.id]),
     ), status
@@ -292,6 +299,24 @@ def submit(slug, amendment_id):
         amendment_id,
         lambda a: services.submit_amendment(current_user, a),
         _("The amendment has been submitted."),
+    )
+
+
+@bp.post(AMENDMENT + "/translations")
+@login_required
+def translate(slug, amendment_id):
+    form = TranslationForm()
+    if not form.validate_on_submit():
+        amendment = services.get_amendment(current_user, slug, amendment_id)
+        return _detail_page(amendment, 400, translation_form=form)
+    return _act(
+        slug,
+        amendment_id,
+        lambda a: plan_translations.translate_amendment(
+            current_user, a, form.language.data, form.text.data or ""
+        ),
+        _("The translation has been saved."),
+        translation_form=form,
     )
 
 

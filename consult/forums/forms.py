@@ -74,6 +74,7 @@ class MembershipForm(FlaskForm):
     role = SelectField(_l("Role"), choices=_role_choices)
     coalition_id = SelectField(_l("Coalition"), coerce=int)
     is_delegate = BooleanField(_l("Delegate to the assembly"))
+    is_translator = BooleanField(_l("Translator of the plans' text"))
     vote_weight = DecimalField(
         _l("Vote weight"),
         places=3,

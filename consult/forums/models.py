@@ -75,6 +75,8 @@ class Membership(Base):
         ForeignKey("coalitions.id", ondelete="SET NULL"), index=True
     )
     is_delegate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Translators write the plan's text in the forum's other languages.
+    is_translator: Mapped[bool] = mapped_column(Boolean, default=False)
     vote_weight: Mapped[Decimal] = mapped_column(Numeric(8, 3), default=Decimal(1))
     created_at: Mapped[created_at]
 

@@ -426,6 +426,7 @@ def update_membership(
     coalition: Coalition | None,
     is_delegate: bool,
     vote_weight,
+    is_translator: bool | None = None,
 ) -> None:
     forum = membership.forum
     require_manage(actor, forum)
@@ -446,6 +447,8 @@ def update_membership(
     membership.coalition_id = coalition.id if coalition else None
     membership.is_delegate = bool(is_delegate)
     membership.vote_weight = weight
+    if is_translator is not None:
+        membership.is_translator = bool(is_translator)
     record(
         "membership.updated",
         membership,
@@ -454,6 +457,7 @@ def update_membership(
         before=before,
         role=role,
         delegate=membership.is_delegate,
+        translator=membership.is_translator,
         weight=str(membership.vote_weight),
     )
 

@@ -224,6 +224,7 @@ def edit_member(slug, membership_id):
                 coalition=coalition,
                 is_delegate=form.is_delegate.data,
                 vote_weight=form.vote_weight.data if form.vote_weight.data is not None else 1,
+                is_translator=form.is_translator.data,
             )
             services.set_member_groups(
                 current_user, membership, _selected_groups(forum, form.group_ids.data)

@@ -48,23 +48,39 @@ def get_export(plan: Plan, export_id) -> PlanExport | None:
     return export if export is not None and export.plan_id == plan.id else None
 
 
-def request_export(plan: Plan, version: PlanVersion, fmt: str, locale: str) -> PlanExport:
-    """The export of this version in this format and language: the one that
-    exists, or a new job. A failed one, or one whose file went missing, is
-    tried again."""
+def request_export(
+    plan: Plan, version: PlanVersion, fmt: str, locale: str, content_language: str = ""
+) -> PlanExport:
+    """The export of this version in this format and interface language (and,
+    with ``content_language``, with the text translated into it): the one that
+    exists, or a new job. A failed one, one whose file went missing, or a
+    translated one older than the latest translation, is made again."""
     query = select(PlanExport).where(
-        PlanExport.version_id == version.id, PlanExport.fmt == fmt, PlanExport.locale == locale
+        PlanExport.version_id == version.id,
+        PlanExport.fmt == fmt,
+        PlanExport.locale == locale,
+        PlanExport.content_language == content_language,
     )
     export = db.session.scalar(query)
     if export is None:
-        export = PlanExport(plan_id=plan.id, version_id=version.id, fmt=fmt, locale=locale)
+        export = PlanExport(
+            plan_id=plan.id,
+            version_id=version.id,
+            fmt=fmt,
+            locale=locale,
+            content_language=content_language,
+        )
         try:
             with db.session.begin_nested():
                 db.session.add(export)
                 db.session.flush()
         except IntegrityError:  # someone asked at the same moment: theirs it is
             return db.session.scalar(query)
-    elif export.state == "failed" or (export.state == "finished" and file_of(export) is None):
+    elif (
+        export.state == "failed"
+        or (export.state == "finished" and file_of(export) is None)
+        or (export.state == "finished" and _translations_changed(plan, export))
+    ):
         export.state, export.error, export.stored_name = "queued", None, None
     else:
         return export
@@ -74,10 +90,30 @@ def request_export(plan: Plan, version: PlanVersion, fmt: str, locale: str) -> P
     return export
 
 
+def _translations_changed(plan: Plan, export: PlanExport) -> bool:
+    if not export.content_language:
+        return False
+    from ..plan_translations.services import last_change
+
+    changed = last_change(plan, export.content_language)
+    return changed is not None and export.finished_at is not None and changed > export.finished_at
+
+
+def document_nodes(plan: Plan, version: PlanVersion, content_language: str = ""):
+    """The nodes a document shows: the version's, or their translations."""
+    from . import services
+
+    nodes = services.version_nodes(version)
+    if not content_language or content_language == version.language:
+        return nodes
+    from ..plan_translations.services import reading_nodes
+
+    return reading_nodes(plan, version, nodes, content_language)
+
+
 def run_export(export_id: int) -> PlanExport | None:
     """Render the document (the job). Safe to run twice: only a queued export is
     taken, and the file appears under its final name only once complete."""
-    from . import services
     from .documents import render
 
     claimed = db.session.execute(
@@ -94,7 +130,7 @@ def run_export(export_id: int) -> PlanExport | None:
         plan = db.session.get(Plan, export.plan_id)
         with force_locale(export.locale):
             content, _mimetype, _filename = render(
-                export.fmt, plan, version, services.version_nodes(version)
+                export.fmt, plan, version, document_nodes(plan, version, export.content_language)
             )
         name = f"{export.id}-{secrets.token_hex(8)}.{EXTENSIONS[export.fmt]}"
         partial = folder() / (name + ".part")

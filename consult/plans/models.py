@@ -83,6 +83,8 @@ class PlanVersion(Base):
     footnote_count: Mapped[int] = mapped_column(Integer, default=0)
     # The version the assembly approved: the plan's final text.
     is_final: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The language the version is written in (translations are into the others).
+    language: Mapped[str] = mapped_column(String(5), default="es")
 
     plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])
     created_by: Mapped[User | None] = relationship()
@@ -145,7 +147,7 @@ class PlanExport(Base):
 
     __tablename__ = "plan_exports"
     __table_args__ = (
-        UniqueConstraint("version_id", "fmt", "locale"),
+        UniqueConstraint("version_id", "fmt", "locale", "content_language"),
         CheckConstraint(check_in("state", EXPORT_STATES), name="state"),
     )
 
@@ -154,6 +156,9 @@ class PlanExport(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id", ondelete="CASCADE"))
     fmt: Mapped[str] = mapped_column(String(8))
     locale: Mapped[str] = mapped_column(String(5))
+    # The language of the plan's text: "" for the original, else translations
+    # where current and the original, marked, elsewhere.
+    content_language: Mapped[str] = mapped_column(String(5), default="")
     state: Mapped[str] = mapped_column(String(10), default="queued")
     stored_name: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)
@@ -167,3 +172,27 @@ class PlanExport(Base):
     @property
     def is_active(self) -> bool:
         return self.state in ("queued", "running")
+
+
+class NodeTranslation(Base):
+    """A node's text in another language, by stable key, so it follows the item
+    from version to version. ``source_text`` is the source text it translates:
+    when a later version changes the source, the translation is kept but is
+    outdated (and the difference shows what to update)."""
+
+    __tablename__ = "node_translations"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "node_key", "language"),
+        CheckConstraint(check_in("language", LOCALES), name="language"),
+    )
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    node_key: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(5))
+    text: Mapped[str] = mapped_column(Text)
+    source_text: Mapped[str] = mapped_column(Text)
+    translator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[created_at]
+
+    translator: Mapped[User | None] = relationship()

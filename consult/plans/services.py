@@ -185,6 +185,7 @@ def write_version(
         note=note,
         based_on_id=based_on.id if based_on else None,
         created_by_id=getattr(actor, "id", None),
+        language=plan.language,
         **_counts(rows),
     )
     db.session.add(version)

@@ -117,11 +117,17 @@ def import_plan(slug):
 @bp.get("/<int:plan_id>/")
 @bp.get("/<int:plan_id>/versions/<int:number>")
 def show(slug, plan_id, number=None):
+    from ..plan_translations import services as translations
+
     plan = services.plan_for(current_user, slug, plan_id)
     version = services.get_version(plan, number)
     nodes = services.version_nodes(version)
+    reading = _reading_language(version)
     return render_template(
         "plans/show.html",
+        reading=reading,
+        translated=translations.reading_texts(plan, version, nodes, reading),
+        completeness=translations.completeness(plan, version, nodes),
         activity=_activity(plan),
         consultation=consultation_of(plan),
         forum=plan.forum,
@@ -133,6 +139,19 @@ def show(slug, plan_id, number=None):
         can_manage=forums.can_manage(current_user, plan.forum),
         formats=EXPORT_FORMATS,
     )
+
+
+def _reading_language(version) -> str:
+    """The language to read a version in: ?lang= if given (``source`` for the
+    original), else the interface language."""
+    from ..config import LOCALES
+
+    asked = request.args.get("lang", "")
+    if asked == "source":
+        return version.language
+    if asked in LOCALES:
+        return asked
+    return str(get_locale())
 
 
 def _activity(plan) -> dict[str, dict[str, int]]:
@@ -186,36 +205,38 @@ def compare(slug, plan_id):
 def export(slug, plan_id, fmt):
     if fmt not in EXPORT_FORMATS:
         abort(404)
-    plan = services.plan_for(current_user, slug, plan_id)
-    version = services.get_version(plan, _version_arg())
-    nodes = services.version_nodes(version)
-    if fmt == "md":
-        from .documents import export_filename
-
-        return _download(
-            to_markdown(version.title, nodes).encode(),
-            "text/markdown; charset=utf-8",
-            export_filename(plan, version, "md"),
-        )
     from .documents import FORMATS, export_filename, render
 
+    plan = services.plan_for(current_user, slug, plan_id)
+    version = services.get_version(plan, _version_arg())
+    content_language = _content_language(version)
+    nodes = exports.document_nodes(plan, version, content_language)
+    filename = export_filename(plan, version, fmt)
+    if content_language:  # plan-v3.pdf → plan-v3-pt.pdf
+        stem, _dot, extension = filename.rpartition(".")
+        filename = f"{stem}-{content_language}.{extension}"
+    if fmt == "md":
+        text = to_markdown(version.title, nodes)
+        return _download(text.encode(), "text/markdown; charset=utf-8", filename)
     if exports.needs_job(fmt, version, len(nodes)):
-        export = exports.request_export(plan, version, fmt, str(get_locale()))
+        export = exports.request_export(plan, version, fmt, str(get_locale()), content_language)
         db.session.commit()
         path = exports.file_of(export)
         if path is None:
             return redirect(
                 url_for("plans.export_status", slug=slug, plan_id=plan.id, export_id=export.id)
             )
-        response = send_file(
-            path,
-            mimetype=FORMATS[fmt],
-            as_attachment=True,
-            download_name=export_filename(plan, version, fmt),
-        )
-        return response
-    content, mimetype, filename = render(fmt, plan, version, nodes)
+        return send_file(path, mimetype=FORMATS[fmt], as_attachment=True, download_name=filename)
+    content, mimetype, _filename = render(fmt, plan, version, nodes)
     return _download(content, mimetype, filename)
+
+
+def _content_language(version) -> str:
+    """?lang=xx asks for the text translated into xx ("" for the original)."""
+    from ..config import LOCALES
+
+    asked = request.args.get("lang", "")
+    return asked if asked in LOCALES and asked != version.language else ""
 
 
 def _export_of(slug, plan_id, export_id):

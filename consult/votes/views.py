@@ -18,6 +18,7 @@ from ..database import utcnow
 from ..errors import Conflict, InvalidInput, NotFound, ServiceError
 from ..extensions import db
 from ..forums import services as forums
+from ..plan_translations import services as plan_translations
 from ..plans import services as plans
 from . import services
 from .forms import METHOD_LABELS, RULE_LABELS, PollForm, ReasonForm, ReceiptForm
@@ -239,6 +240,11 @@ def _poll_page(poll, status: int = 200, **extra):
         "reason_form": ReasonForm(formdata=None),
         "receipt_form": ReceiptForm(formdata=None),
         "submitted": {},
+        "translations": (
+            plan_translations.completeness(plan, poll.version)
+            if poll.subject == "plan" and poll.version is not None
+            else {}
+        ),
     }
     page.update(extra)
     return render_template("votes/show.html", **page), status

@@ -69,6 +69,7 @@ def upgrade():
     sa.Column('version_id', sa.Integer(), nullable=False),
     sa.Column('fmt', sa.String(length=8), nullable=False),
     sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('content_language', sa.String(length=5), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
     sa.Column('stored_name', sa.String(length=100), nullable=True),
     sa.Column('size', sa.Integer(), nullable=True),
@@ -80,7 +81,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], name=op.f('fk_plan_exports_plan_id_plans'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['version_id'], ['plan_versions.id'], name=op.f('fk_plan_exports_version_id_plan_versions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_exports')),
-    sa.UniqueConstraint('version_id', 'fmt', 'locale', name=op.f('uq_plan_exports_version_id_fmt_locale'))
+    sa.UniqueConstraint('version_id', 'fmt', 'locale', 'content_language', name=op.f('uq_plan_exports_version_id_fmt_locale_content_language'))
     )
     with op.batch_alter_table('plan_exports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plan_exports_plan_id'), ['plan_id'], unique=False)

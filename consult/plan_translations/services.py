@@ -1,0 +1,425 @@
+"""The plan's text in the forum's other languages.
+
+A translation belongs to a node's stable key, not to a version, so it follows
+the item through consolidated drafts. It remembers the source text it
+translates: once a version changes that text the translation is *outdated* —
+kept, shown with the difference of the source since, and not used for reading
+until a translator updates it. Readers get a current translation in their
+language, or the source text marked with its language.
+"""
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import PoFileError, read_po, write_po
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..accounts.services import clean_text
+from ..amendments.models import Amendment, AmendmentTranslation
+from ..audit.services import record
+from ..config import LOCALES
+from ..database import utcnow
+from ..errors import Conflict, InvalidInput, PermissionDenied
+from ..extensions import db
+from ..forums import services as forums
+from ..forums.models import Forum
+from ..plans import services as plans
+from ..plans.models import NodeTranslation, Plan, PlanNode, PlanVersion
+from ..uploads import ImportReport, RowResult
+
+MAX_TEXT = 20_000
+LANGUAGE_NAMES = {"es": "Español", "en": "English", "pt": "Português"}
+
+
+# --- who ---------------------------------------------------------------------------
+
+
+def can_translate(user, forum: Forum) -> bool:
+    """Members with the translator role, and facilitators."""
+    membership = forums.membership_of(user, forum)
+    return forums.can_manage(user, forum) or bool(membership and membership.is_translator)
+
+
+def require_translate(user, forum: Forum) -> None:
+    if not can_translate(user, forum):
+        raise PermissionDenied(_("Only translators and facilitators can translate the plan."))
+
+
+def other_languages(version: PlanVersion) -> list[str]:
+    return [language for language in LOCALES if language != version.language]
+
+
+def check_language(version: PlanVersion, language) -> str:
+    if language not in other_languages(version):
+        raise InvalidInput(_("Choose a language other than the plan's own."))
+    return language
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def translations_of(plan: Plan, language: str) -> dict[str, NodeTranslation]:
+    """Every translation of the plan into ``language``, by node key (one query)."""
+    rows = db.session.scalars(
+        select(NodeTranslation).where(
+            NodeTranslation.plan_id == plan.id, NodeTranslation.language == language
+        )
+    )
+    return {row.node_key: row for row in rows}
+
+
+@dataclass
+class NodeState:
+    node: PlanNode
+    translation: NodeTranslation | None
+
+    @property
+    def status(self) -> str:
+        """ "current", "outdated" (the source changed since) or "missing"."""
+        if self.translation is None:
+            return "missing"
+        return "current" if self.translation.source_text == self.node.text else "outdated"
+
+
+def states(plan: Plan, nodes: list[PlanNode], language: str) -> list[NodeState]:
+    found = translations_of(plan, language)
+    return [NodeState(node, found.get(node.key)) for node in nodes]
+
+
+def reading_texts(plan: Plan, version: PlanVersion, nodes, language) -> dict[str, str]:
+    """What a reader of ``language`` sees instead of the source: the current
+    translations, by key (nothing when ``language`` is the version's own)."""
+    if language == version.language or language not in LOCALES:
+        return {}
+    return {
+        state.node.key: state.translation.text
+        for state in states(plan, nodes, language)
+        if state.status == "current"
+    }
+
+
+@dataclass
+class Completeness:
+    language: str
+    current: int
+    outdated: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.current / self.total if self.total else 1.0
+
+    @property
+    def percent(self) -> int:
+        """Rounded down, so 100 means every node is translated."""
+        return int(self.share * 100)
+
+
+def completeness(plan: Plan, version: PlanVersion, nodes=None) -> dict[str, Completeness]:
+    """Per other language: how many of the version's nodes have a current translation."""
+    nodes = nodes if nodes is not None else plans.version_nodes(version)
+    texts = {node.key: node.text for node in nodes}
+    figures = {lang: Completeness(lang, 0, 0, len(nodes)) for lang in other_languages(version)}
+    rows = db.session.execute(
+        select(
+            NodeTranslation.language, NodeTranslation.node_key, NodeTranslation.source_text
+        ).where(NodeTranslation.plan_id == plan.id)
+    )
+    for language, key, source in rows:
+        if language in figures and key in texts:
+            if texts[key] == source:
+                figures[language].current += 1
+            else:
+                figures[language].outdated += 1
+    return figures
+
+
+def last_change(plan: Plan, language: str) -> datetime | None:
+    return db.session.scalar(
+        select(func.max(NodeTranslation.updated_at)).where(
+            NodeTranslation.plan_id == plan.id, NodeTranslation.language == language
+        )
+    )
+
+
+@dataclass
+class ReadingNode:
+    """A node as a reader of another language gets it (for documents): the
+    translation, or the source marked with its language."""
+
+    key: str
+    parent_key: str | None
+    position: int
+    depth: int
+    kind: str
+    number: str
+    ref: str
+    text: str
+    translated: bool
+
+    @property
+    def is_heading(self) -> bool:
+        return self.kind == "section"
+
+
+def reading_nodes(plan: Plan, version: PlanVersion, nodes, language: str) -> list[ReadingNode]:
+    texts = reading_texts(plan, version, nodes, language)
+    marker = f"[{version.language}] "
+    return [
+        ReadingNode(
+            node.key,
+            node.parent_key,
+            node.position,
+            node.depth,
+            node.kind,
+            node.number,
+            node.ref,
+            texts[node.key] if node.key in texts else marker + node.text,
+            node.key in texts,
+        )
+        for node in nodes
+    ]
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+@dataclass
+class SaveResult:
+    saved: int = 0
+    removed: int = 0
+    # Keys whose source text changed while the translator worked: not saved.
+    stale: list[str] = field(default_factory=list)
+
+
+def _put(plan: Plan, language: str, node: PlanNode, text: str, actor, existing) -> None:
+    if existing is None:
+        db.session.add(
+            NodeTranslation(
+                plan_id=plan.id,
+                node_key=node.key,
+                language=language,
+                text=text,
+                source_text=node.text,
+                translator_id=getattr(actor, "id", None),
+                updated_at=utcnow(),
+            )
+        )
+    else:
+        existing.text, existing.source_text = text, node.text
+        existing.translator_id, existing.updated_at = getattr(actor, "id", None), utcnow()
+
+
+def save(actor, plan: Plan, language: str, entries: dict[str, tuple[str, str]]) -> SaveResult:
+    """Save translations of the current version: ``entries`` maps a node key to
+    (translation, the source text the translator saw). An empty translation
+    removes it. A source that changed meanwhile is not saved (``stale``)."""
+    require_translate(actor, plan.forum)
+    version = plans.get_version(plan)
+    check_language(version, language)
+    nodes = {node.key: node for node in plans.version_nodes(version)}
+    existing = translations_of(plan, language)
+    result = SaveResult()
+    for key, (text, seen_source) in entries.items():
+        node = nodes.get(key)
+        if node is None:
+            continue
+        text = clean_text(text)
+        if len(text) > MAX_TEXT:
+            raise InvalidInput(
+                _("The text is too long (at most %(count)d characters).", count=MAX_TEXT)
+            )
+        if seen_source != node.text:
+            result.stale.append(key)
+            continue
+        current = existing.get(key)
+        if not text:
+            if current is not None:
+                db.session.delete(current)
+                result.removed += 1
+            continue
+        if current is not None and current.text == text and current.source_text == node.text:
+            continue
+        _put(plan, language, node, text, actor, current)
+        result.saved += 1
+    if result.saved or result.removed:
+        record(
+            "plan.translated",
+            plan,
+            actor=actor,
+            forum=plan.forum,
+            language=language,
+            saved=result.saved,
+            removed=result.removed,
+        )
+    return result
+
+
+# --- offline translators: PO files -----------------------------------------------------
+
+
+def export_po(plan: Plan, version: PlanVersion, language: str) -> bytes:
+    """A PO file of the version for ``language``: one unit per node, keyed by the
+    node's stable key (msgctxt), the source as msgid, the translation as msgstr.
+    Outdated translations come marked fuzzy, with the source they translated."""
+    check_language(version, language)
+    catalog = Catalog(
+        locale=language,
+        project=plan.title[:100],
+        version=str(version.number),
+        fuzzy=False,
+    )
+    found = translations_of(plan, language)
+    for node in plans.version_nodes(version):
+        translation = found.get(node.key)
+        outdated = translation is not None and translation.source_text != node.text
+        catalog.add(
+            node.text,
+            translation.text if translation else "",
+            auto_comments=[f"{node.ref} ({node.kind})"],
+            flags=["fuzzy"] if outdated else [],
+            previous_id=[translation.source_text] if outdated else (),
+            context=node.key,  # two nodes may share a text: the key tells them apart
+        )
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=0, include_previous=True)
+    return buffer.getvalue()
+
+
+IMPORT_PROBLEMS = {
+    "unknown_key": _l("No item has this key in the current version."),
+    "source_changed": _l(
+        "The source text in the file is not the current one: translate the new text."
+    ),
+    "fuzzy": _l("Marked as needing review (fuzzy) in the file: not imported."),
+    "kept": _l("A different translation exists: kept (choose to replace existing ones)."),
+    "too_long": _l("The translation is too long."),
+}
+
+
+def import_po(actor, plan: Plan, language: str, data: bytes, *, replace: bool) -> ImportReport:
+    """Translations from a PO file made by :func:`export_po`. Nothing is applied
+    silently: every unit that is not imported is reported with the reason, and
+    existing translations are replaced only when ``replace`` is set."""
+    require_translate(actor, plan.forum)
+    version = plans.get_version(plan)
+    check_language(version, language)
+    try:
+        catalog = read_po(io.BytesIO(data), abort_invalid=True)
+    except (PoFileError, UnicodeDecodeError, ValueError, TypeError, IndexError) as error:
+        raise InvalidInput(_("This is not a PO file that Consult can read.")) from error
+    file_language = str(catalog.locale) if catalog.locale else None
+    if file_language and file_language.split("_")[0] != language:
+        raise InvalidInput(
+            _(
+                "This file is a translation into %(file)s, not %(language)s.",
+                file=LANGUAGE_NAMES.get(file_language.split("_")[0], file_language),
+                language=LANGUAGE_NAMES[language],
+            )
+        )
+    nodes = {node.key: node for node in plans.version_nodes(version)}
+    existing = translations_of(plan, language)
+    report = ImportReport()
+    for line, message in enumerate((m for m in catalog if m.id), start=1):
+        key = message.context or ""
+        subject = nodes[key].ref if key in nodes else key or "?"
+        text = clean_text(message.string if isinstance(message.string, str) else "")
+        if not text:
+            continue  # not translated yet: nothing to do, nothing to report
+        problem = None
+        node = nodes.get(key)
+        if node is None:
+            problem = "unknown_key"
+        elif message.id != node.text:
+            problem = "source_changed"
+        elif message.fuzzy:
+            problem = "fuzzy"
+        elif len(text) > MAX_TEXT:
+            problem = "too_long"
+        else:
+            current = existing.get(key)
+            if current is not None and current.text == text and current.source_text == node.text:
+                continue
+            if (
+                current is not None
+                and current.source_text == node.text
+                and current.text != text
+                and not replace
+            ):
+                problem = "kept"
+        line_number = message.lineno or line
+        if problem is not None:
+            report.rows.append(
+                RowResult(line_number, subject, False, str(IMPORT_PROBLEMS[problem]))
+            )
+            continue
+        _put(plan, language, node, text, actor, existing.get(key))
+        report.rows.append(RowResult(line_number, subject, True, _("Imported.")))
+    if report.imported:
+        record(
+            "plan.translations_imported",
+            plan,
+            actor=actor,
+            forum=plan.forum,
+            language=language,
+            imported=report.imported,
+            rejected=report.rejected,
+        )
+    return report
+
+
+# --- amendments --------------------------------------------------------------------------
+
+
+def amendment_translations(amendment: Amendment) -> dict[str, AmendmentTranslation]:
+    rows = db.session.scalars(
+        select(AmendmentTranslation).where(AmendmentTranslation.amendment_id == amendment.id)
+    )
+    return {row.language: row for row in rows}
+
+
+def can_translate_amendment(user, amendment: Amendment) -> bool:
+    from ..amendments.services import is_author
+
+    return is_author(user, amendment) or can_translate(user, amendment.plan.forum)
+
+
+def translate_amendment(actor, amendment: Amendment, language: str, text: str) -> None:
+    """The proposed text in another language (by its author, a translator or a
+    facilitator); empty removes it."""
+    if not can_translate_amendment(actor, amendment):
+        raise PermissionDenied(
+            _("Only the author, translators and facilitators can translate an amendment.")
+        )
+    if language not in LOCALES or language == amendment.language:
+        raise InvalidInput(_("Choose a language other than the amendment's own."))
+    if amendment.operation == "delete":
+        raise Conflict(_("An amendment that deletes an item has no text to translate."))
+    text = clean_text(text)
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(
+            _("The text is too long (at most %(count)d characters).", count=MAX_TEXT)
+        )
+    current = amendment_translations(amendment).get(language)
+    if not text:
+        if current is not None:
+            db.session.delete(current)
+        return
+    if current is None:
+        db.session.add(
+            AmendmentTranslation(
+                amendment_id=amendment.id,
+                language=language,
+                text=text,
+                source_text=amendment.proposed_text,
+                translator_id=actor.id,
+                updated_at=utcnow(),
+            )
+        )
+    else:
+        current.text, current.source_text = text, amendment.proposed_text
+        current.translator_id, current.updated_at = actor.id, utcnow()

@@ -1,0 +1,185 @@
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..diffing import diff_html
+from ..errors import ServiceError
+from ..extensions import db
+from ..plans import services as plans
+from ..uploads import check_size, flash_report
+from . import services
+
+bp = Blueprint("plan_translations", __name__)
+
+PLAN = "/forums/<slug>/plans/<int:plan_id>/translations"
+PER_PAGE = 50
+MAX_UPLOAD = 8 * 1024 * 1024
+STATUS_LABELS = {
+    "current": _l("Translated"),
+    "outdated": _l("Outdated: the source changed"),
+    "missing": _l("Not translated"),
+}
+FILTERS = ("all", "missing", "outdated")
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    if not (value.isascii() and value.isdigit()) or len(value) > 6 or int(value) < 1:
+        abort(400)
+    return int(value)
+
+
+@bp.get(PLAN + "/")
+def overview(slug, plan_id):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    version = plans.get_version(plan)
+    return render_template(
+        "plan_translations/overview.html",
+        forum=plan.forum,
+        plan=plan,
+        version=version,
+        figures=services.completeness(plan, version),
+        can_translate=services.can_translate(current_user, plan.forum),
+    )
+
+
+def _workspace(plan, language, status=200, typed=None, stale=()):
+    version = plans.get_version(plan)
+    services.check_language(version, language)
+    shown = request.args.get("show", "all")
+    if shown not in FILTERS:
+        shown = "all"
+    states = services.states(plan, plans.version_nodes(version), language)
+    if shown != "all":
+        states = [state for state in states if state.status == shown]
+    page = _page_number()
+    pages = max(1, -(-len(states) // PER_PAGE))
+    page = min(page, pages)
+    chosen = states[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return render_template(
+        "plan_translations/workspace.html",
+        forum=plan.forum,
+        plan=plan,
+        version=version,
+        language=language,
+        language_name=services.LANGUAGE_NAMES[language],
+        states=chosen,
+        diffs={
+            state.node.key: diff_html(state.translation.source_text, state.node.text)
+            for state in chosen
+            if state.status == "outdated"
+        },
+        shown=shown,
+        page=page,
+        pages=pages,
+        typed=typed or {},
+        stale=set(stale),
+        figures=services.completeness(plan, version)[language],
+    ), status
+
+
+@bp.route(PLAN + "/<language>", methods=["GET", "POST"])
+@login_required
+def workspace(slug, plan_id, language):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    services.require_translate(current_user, plan.forum)
+    if language not in services.LANGUAGE_NAMES:
+        abort(404)
+    if request.method == "GET":
+        return _workspace(plan, language)
+    entries = {
+        name[2:]: (value, request.form.get("s-" + name[2:], ""))
+        for name, value in request.form.items()
+        if name.startswith("t-") and len(name) <= 20
+    }
+    try:
+        result = services.save(current_user, plan, language, entries)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _workspace(
+            plan, language, error.status, typed={k: v for k, (v, _s) in entries.items()}
+        )
+    db.session.commit()
+    if result.stale:
+        flash(
+            _(
+                "The source of %(count)d items changed while you were translating; your text "
+                "for them is below, not saved. Check it against the new source.",
+                count=len(result.stale),
+            ),
+            "warning",
+        )
+        typed = {key: entries[key][0] for key in result.stale}
+        return _workspace(plan, language, 409, typed=typed, stale=result.stale)
+    flash(
+        _(
+            "Saved: %(saved)d translations, %(removed)d removed.",
+            saved=result.saved,
+            removed=result.removed,
+        ),
+        "success",
+    )
+    return redirect(request.full_path.rstrip("?"))
+
+
+@bp.get(PLAN + "/<language>.po")
+def download_po(slug, plan_id, language):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    if language not in services.LANGUAGE_NAMES:
+        abort(404)
+    version = plans.get_version(plan)
+    content = services.export_po(plan, version, language)
+    response = Response(content, mimetype="text/x-gettext-translation; charset=utf-8")
+    filename = f"plan-{plan.id}-v{version.number}-{language}.po"
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response
+
+
+@bp.route(PLAN + "/<language>/import", methods=["GET", "POST"])
+@login_required
+def import_po(slug, plan_id, language):
+    plan = plans.plan_for(current_user, slug, plan_id)
+    services.require_translate(current_user, plan.forum)
+    if language not in services.LANGUAGE_NAMES:
+        abort(404)
+    version = plans.get_version(plan)
+    services.check_language(version, language)
+    report, status = None, 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read(MAX_UPLOAD + 1) if upload else b""
+        try:
+            if not data:
+                raise services.InvalidInput(_("Choose a PO file to import."))
+            check_size(data, MAX_UPLOAD)
+            report = services.import_po(
+                current_user, plan, language, data, replace=bool(request.form.get("replace"))
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            status = error.status
+        else:
+            db.session.commit()
+            flash_report(report)
+    return render_template(
+        "plan_translations/import.html",
+        forum=plan.forum,
+        plan=plan,
+        version=version,
+        language=language,
+        language_name=services.LANGUAGE_NAMES[language],
+        report=report,
+    ), status
+
+
+@bp.app_template_global()
+def translation_status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_global()
+def language_name(code: str) -> str:
+    return services.LANGUAGE_NAMES.get(code, code)
