@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po, write_po
 from flask_babel import force_locale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from consult.amendments import services as amendments
 from consult.consolidation import services as consolidation
@@ -390,3 +391,29 @@ def test_the_approval_vote_shows_how_complete_each_translation_is(
     text = page_text(client.get(f"/forums/{forum.slug}/polls/{poll.id}"))
     total = len(plans.version_nodes(plans.get_version(plan)))
     assert f"{int(100 / total)} % translated" in text
+
+
+def test_an_amendment_records_the_language_it_is_written_in(client, session, make, forum, plan):
+    from consult.amendments.models import Amendment
+
+    author = make.member(forum, locale="pt").user
+    plan.open_for_input = True
+    session.commit()
+    sign_in(client, author)
+    key = node(plan, "1.1").key
+    url = f"/forums/{forum.slug}/plans/{plan.id}/items/{key}/amend"
+    form = client.get(url).get_data(as_text=True)
+    assert '<option selected value="es">' in form  # the plan's language by default
+    response = client.post(
+        url,
+        data={
+            "operation": "replace",
+            "text": "Promover a ratificação.",
+            "language": "pt",
+            "action": "submit",
+            "form_token": "t1",
+        },
+    )
+    assert response.status_code == 302
+    amendment = session.scalar(select(Amendment).where(Amendment.author_id == author.id))
+    assert amendment.language == "pt"

@@ -22,6 +22,12 @@ class AmendmentForm(FlaskForm):
     justification = TextAreaField(
         _l("Justification"), validators=[Optional(), Length(max=MAX_TEXT)]
     )
+    # Not sent (an older form, a script): the plan's language.
+    language = SelectField(
+        _l("Language you write in"),
+        choices=[("es", "Español"), ("en", "English"), ("pt", "Português")],
+        validate_choice=False,
+    )
 
 
 class DraftForm(FlaskForm):

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..config import LOCALES
 from ..diffing import diff_html
 from ..errors import ServiceError
 from ..extensions import db
@@ -99,6 +100,7 @@ def propose(slug, plan_id, key):
     form = AmendmentForm()
     if request.method == "GET":
         form.operation.data = request.args.get("operation", "replace")
+        form.language.data = plan.language
         form.text.data = "" if form.operation.data in ("insert_after", "new_section") else node.text
     status = 200
     if form.validate_on_submit():
@@ -110,6 +112,7 @@ def propose(slug, plan_id, key):
                 operation=form.operation.data,
                 text=form.text.data,
                 justification=form.justification.data,
+                language=form.language.data if form.language.data in LOCALES else None,
                 submit=request.form.get("action") == "submit",
                 form_token=form.form_token.data,
             )
