@@ -12,6 +12,7 @@ from ..comments import services as comments
 from ..database import utcnow
 from ..forums import services as forums
 from ..forums.models import Forum
+from ..plan_translations import services as translations
 from ..plans.services import import_plan, version_nodes
 from ..votes import services as votes
 
@@ -81,6 +82,7 @@ def load_demo() -> bool:
             None, forum, user, role=role, coalition=coalitions[coalition]
         )
         membership.is_delegate = role in ("member", "facilitator")
+        membership.is_translator = email.startswith("membro@")
         people[email.split("@")[0]] = user
         for index in group_indexes:
             forums.add_group_member(
@@ -95,6 +97,7 @@ def load_demo() -> bool:
         filename=SAMPLE_PLAN.name,
     )
     _open_consultation(plan, groups, people)
+    _translate_a_little(plan, people["membro"])
     return True
 
 
@@ -153,6 +156,28 @@ def _open_group_vote(plan, group, facilitator, amendment) -> None:
         settings=votes.PollSettings(quorum_kind="share", quorum_value=Decimal("0.5")),
     )
     votes.open_poll(facilitator, poll, now)
+
+
+# The beginning of the plan in Portuguese, as Beatriz (translator) wrote it.
+PORTUGUESE = {
+    "1": "Em cada país (eixo operacional):",
+    "1.1": "Ratificar a Convenção, caso ainda não tenha sido ratificada",
+    "1.2": (
+        "Assegurar a implementação de políticas e medidas com recursos adequados que "
+        "permitam uma aplicação efetiva da Convenção."
+    ),
+    "1.3": "Divulgar a Convenção e seus direitos (encontros, impressos, imprensa, ...)",
+}
+
+
+def _translate_a_little(plan, translator) -> None:
+    nodes = {node.ref: node for node in version_nodes(plan.current_version)}
+    translations.save(
+        translator,
+        plan,
+        "pt",
+        {nodes[ref].key: (text, nodes[ref].text) for ref, text in PORTUGUESE.items()},
+    )
 
 
 def _exists() -> bool:
