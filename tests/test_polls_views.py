@@ -143,6 +143,33 @@ def test_a_facilitator_puts_an_amendment_to_a_group_vote_that_opens_at_once(
     assert amendment.status == "voting"
 
 
+def test_the_yes_no_setup_form_works_as_the_page_sends_it_without_a_method(
+    client, session, forum, plan, group, facilitator, voters
+):
+    """The page shows no method menu for a yes/no vote (found by the browser journey)."""
+    amendment = admitted(session, plan, facilitator, voters[0])
+    sign_in(client, facilitator)
+    url = (
+        f"/forums/{forum.slug}/plans/{plan.id}/polls/new?subject=amendment&amendment={amendment.id}"
+    )
+    closes = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        url,
+        data={
+            "scope": "group",
+            "working_group": str(group.id),
+            "rule": "simple",
+            "quorum_kind": "none",
+            "quorum_base": "ballots",
+            "max_proxies": "0",
+            "closes_at": closes,
+        },
+    )
+    assert response.status_code == 302, text_of(response)
+    poll = session.scalar(select(Poll).where(Poll.amendment_id == amendment.id))
+    assert poll.method == "yesno"
+
+
 def test_a_refused_setup_keeps_what_was_typed_and_says_why(
     client, session, forum, plan, group, facilitator, voters
 ):

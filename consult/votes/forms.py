@@ -47,8 +47,12 @@ class PollForm(FlaskForm):
     )
     scope = SelectField(_l("Who votes"), choices=list(SCOPE_LABELS.items()))
     working_group = SelectField(_l("Working group"), coerce=_optional_int, validate_choice=False)
-    method = SelectField(_l("How the votes are counted"), choices=list(METHOD_LABELS.items()))
-    rule = SelectField(_l("Majority needed"), choices=list(RULE_LABELS.items()))
+    # The page shows either the method (competing amendments) or the majority
+    # rule (yes/no votes), never both: the one left out keeps its default.
+    method = SelectField(
+        _l("How the votes are counted"), choices=list(METHOD_LABELS.items()), default="yesno"
+    )
+    rule = SelectField(_l("Majority needed"), choices=list(RULE_LABELS.items()), default="simple")
     abstentions_count = BooleanField(
         _l("Abstentions count toward the base of the majority (they work like a no)")
     )
