@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test i18n translations lint bench clean
+AXE_VERSION := 4.14.1
+AXE := tests/browser/vendor/axe.min.js
+AXE_STAMP := tests/browser/vendor/.axe-core-$(AXE_VERSION)
+
+.PHONY: run test i18n translations lint bench audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,17 +24,35 @@ translations: $(STAMP)
 run: translations
 	$(BIN)/consult dev
 
-test: translations
-	$(BIN)/ruff check consult workers tests
+# axe-core, for the browser journeys' accessibility checks, from the npm
+# registry, once per version. Without npm (outside CI) the journeys skip.
+$(AXE_STAMP):
+	@mkdir -p $(@D)
+	@if ! command -v npm > /dev/null; then \
+	  if [ "$$CI" = true ]; then echo "npm is needed to fetch axe-core" >&2; exit 1; fi; \
+	  echo "npm not found: the browser journeys will be skipped"; exit 0; \
+	fi; \
+	cd $(@D) && rm -rf package && npm pack --silent axe-core@$(AXE_VERSION) > /dev/null \
+	  && tar -xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js \
+	  && mv package/axe.min.js axe.min.js && rm -rf package axe-core-$(AXE_VERSION).tgz \
+	  && touch $(notdir $@)
+
+test: translations $(AXE_STAMP)
+	$(BIN)/ruff check consult workers tests bench
 	$(BIN)/pytest
+
+# Known vulnerabilities in the installed packages (pip-audit) and risky code
+# (bandit); accepted findings and their reasons are in .ci/audit-exceptions.toml.
+audit: $(STAMP)
+	$(BIN)/python .ci/audit.py
 
 # Measures (never asserts); see bench/run.py.
 bench: translations
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check consult workers tests
-	$(BIN)/ruff format --check consult workers tests
+	$(BIN)/ruff check consult workers tests bench
+	$(BIN)/ruff format --check consult workers tests bench
 
 # Extract the sources' strings, update es/en/pt (English is filled from the
 # sources), compile, and list what is still to translate.
