@@ -13,6 +13,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .config import load_settings
     from .errors import register_database_error_handler, register_error_handlers
     from .i18n import register_template_helpers, select_locale
+    from .search import schema as search_schema
     from .security import register_security_headers
 
     app = Flask(
@@ -35,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         directory=str(project_dir("migrations")),
         render_as_batch=True,
         compare_type=True,
+        include_name=search_schema.include_name,
     )
     extensions.csrf.init_app(app)
     extensions.babel.init_app(app, locale_selector=select_locale)
@@ -78,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from .notifications.views import bp as notifications_bp
     from .plan_translations.views import bp as plan_translations_bp
     from .plans.views import bp as plans_bp
+    from .search.views import bp as search_bp
     from .votes.views import bp as votes_bp
 
     app.register_blueprint(core_bp)
@@ -91,4 +94,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(votes_bp)
     app.register_blueprint(consolidation_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(plan_translations_bp)

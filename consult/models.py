@@ -8,6 +8,7 @@ from .amendments.models import (
     AmendmentSupport,
     AmendmentTranslation,
 )
+from .api.models import ApiToken, RateWindow
 from .audit.models import AuditEvent
 from .comments.models import Comment, CommentFlag, CommentRevision
 from .consolidation.models import Consolidation
@@ -30,6 +31,7 @@ from .plans.models import (
     PlanVersion,
     SectionGroup,
 )
+from .search.models import SearchDocument
 from .votes.models import (
     Ballot,
     NamedVote,
@@ -46,6 +48,7 @@ __all__ = [
     "AmendmentSponsor",
     "AmendmentSupport",
     "AmendmentTranslation",
+    "ApiToken",
     "AuditEvent",
     "AuthAttempt",
     "Ballot",
@@ -72,6 +75,8 @@ __all__ = [
     "PollCandidate",
     "PollProxy",
     "PollVoter",
+    "RateWindow",
+    "SearchDocument",
     "SectionGroup",
     "User",
     "UserSession",

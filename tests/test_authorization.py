@@ -210,6 +210,8 @@ MATRIX = {
     "/forums/<slug>/plans/<int:plan_id>/consolidations/<int:consolidation_id>/status.json": (
         private_forum_page()
     ),
+    # Search (results are filtered, never refused)
+    "/search": everyone(200),
 }
 
 # Which object a rule's URL names, where it differs from World.values.

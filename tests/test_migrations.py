@@ -7,6 +7,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect
 
 from consult.extensions import db
+from consult.search import schema as search_schema
 from tests.conftest import BACKENDS, fresh_database, make_app
 
 
@@ -18,7 +19,12 @@ def test_upgraded_empty_database_matches_the_models(backend_name, tmp_path):
             upgrade()
             engine = create_engine(url)
             with engine.connect() as connection:
-                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                # The FTS5 table of the search (SQLite) and its shadow tables are
+                # made by migration 0010 by hand, not by models: not compared.
+                context = MigrationContext.configure(
+                    connection,
+                    opts={"compare_type": True, "include_name": search_schema.include_name},
+                )
                 differences = compare_metadata(context, db.metadata)
                 tables = set(inspect(connection).get_table_names())
             engine.dispose()

@@ -1,0 +1,1 @@
+"""The versioned JSON API (``/api/v1/``), its personal tokens and its OpenAPI document."""

@@ -1,0 +1,1 @@
+"""Full-text search over the plans' items, amendments and comments."""
