@@ -70,6 +70,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
     from .amendments.views import bp as amendments_bp
     from .comments.views import bp as comments_bp
     from .consolidation.views import bp as consolidation_bp
@@ -96,3 +97,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(consolidation_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(plan_translations_bp)
+    app.register_blueprint(admin_bp)

@@ -469,16 +469,25 @@ SCHEDULER_INTERVAL = 30
 
 
 def run_scheduler_once() -> dict:
-    """Open and close the phases and polls that are due (safe to run from several
-    places). Phases first, so a poll that ends with its phase sees it closed."""
-    from .consultations.services import advance_due
-    from .votes.services import advance_polls
+    """Open and close the phases and polls that are due, remind members of what
+    closes within a day, send the digests that are due and hand out again the
+    notifications whose email job was lost (safe to run from several places).
+    Phases first, so a poll that ends with its phase sees it closed."""
+    from .consultations.services import advance_due, remind_closing_phases
+    from .notifications.emails import relay_unemailed, send_due_digests
+    from .votes.services import advance_polls, remind_closing_polls
 
     try:
         changes = advance_due()
         db.session.commit()
         changes.update({f"polls_{key}": value for key, value in advance_polls().items()})
         db.session.commit()
+        changes["phase_reminders"] = remind_closing_phases()
+        db.session.commit()
+        changes["poll_reminders"] = remind_closing_polls()
+        db.session.commit()
+        changes["digests"] = send_due_digests()
+        changes["relayed"] = relay_unemailed()
     finally:
         db.session.remove()
     return changes
@@ -505,15 +514,13 @@ def start_scheduler_thread(app) -> None:
 @click.option("--once", is_flag=True, help="Run once and stop.")
 @with_appcontext
 def scheduler_command(once):
-    """Open and close consultation phases and polls at their dates."""
+    """Open and close consultation phases and polls at their dates, send
+    reminders and digests."""
     import time
 
     while True:
         changes = run_scheduler_once()
-        click.echo(
-            f"opened={changes['opened']} closed={changes['closed']} "
-            f"polls_opened={changes['polls_opened']} polls_closed={changes['polls_closed']}"
-        )
+        click.echo(" ".join(f"{key}={value}" for key, value in changes.items()))
         if once:
             return
         time.sleep(SCHEDULER_INTERVAL)

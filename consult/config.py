@@ -86,6 +86,14 @@ def load_settings(overrides: dict | None = None) -> dict:
         "SIGN_IN_MAX_FAILURES": 5,
         "SIGN_IN_LOCKOUT": timedelta(minutes=15),
         "RESET_REQUESTS_PER_HOUR": 5,
+        # Unsubscribe links in notification emails (one click, RFC 8058).
+        "UNSUBSCRIBE_MAX_AGE": timedelta(days=365),
+        # Notification emails: how many one job renders and sends over one SMTP connection.
+        "MAIL_BATCH_SIZE": int(os.environ.get("MAIL_BATCH_SIZE", "500")),
+        # Digests go out at this hour (and, weekly, on this day, 0 = Monday) in this zone.
+        "DIGEST_TIMEZONE": os.environ.get("DIGEST_TIMEZONE", "UTC"),
+        "DIGEST_HOUR": int(os.environ.get("DIGEST_HOUR", "7")),
+        "DIGEST_WEEKDAY": int(os.environ.get("DIGEST_WEEKDAY", "0")),
     }
     if overrides:
         settings.update(overrides)

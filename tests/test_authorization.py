@@ -155,6 +155,10 @@ MATRIX = {
     # Notifications
     "/notifications/": everyone(200, anonymous=LOGIN),
     "/notifications/read": everyone((302, "/notifications/"), anonymous=LOGIN),
+    "/notifications/unsubscribe/<token>": everyone(400),  # the token is not valid
+    "/admin/failed-jobs": everyone(403, anonymous=LOGIN, platform_admin=200),
+    "/admin/failed-jobs/emails/retry": everyone(403, anonymous=LOGIN, platform_admin=400),
+    "/admin/failed-jobs/jobs/retry": everyone(403, anonymous=LOGIN, platform_admin=400),
     # Comments
     "/forums/<slug>/comments/thread": everyone(400, anonymous=404, outsider=404),
     "/forums/<slug>/comments/": everyone(

@@ -6,3 +6,10 @@ def deliver_email(outbox_id: int) -> str:
 
     with app_context():
         return deliver(outbox_id)
+
+
+def deliver_batch(outbox_ids: list[int]) -> dict[int, str]:
+    from consult.mail.services import deliver_many
+
+    with app_context():
+        return deliver_many(outbox_ids)

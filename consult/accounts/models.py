@@ -28,6 +28,9 @@ class User(UserMixin, Base):
     locale: Mapped[str] = mapped_column(String(5), default="es")
     country: Mapped[str | None] = mapped_column(String(2))
     notification_preference: Mapped[str] = mapped_column(String(20), default="immediately")
+    # When the member's next digest is due (daily/weekly), or a last digest of
+    # what was waiting after a change of preference; NULL: none planned.
+    next_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]

@@ -16,6 +16,7 @@ from ..config import LOCALES
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput, TooManyAttempts
 from ..extensions import db
+from ..notifications import emails as notification_emails
 from ..tokens import make_token, read_token
 from .models import NOTIFICATION_PREFERENCES, AuthAttempt, User, UserSession
 
@@ -229,7 +230,7 @@ def update_profile(
     user.display_name = name[:200]
     user.locale = locale
     user.country = country or None
-    user.notification_preference = notification_preference
+    notification_emails.change_preference(user, notification_preference)
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -69,6 +69,8 @@ class Phase(Base):
     state: Mapped[str] = mapped_column(String(8), default="pending")
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When members were told that the phase closes within a day (once).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     consultation: Mapped[Consultation] = relationship(back_populates="phases")
 

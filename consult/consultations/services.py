@@ -237,6 +237,8 @@ def extend_phase(actor, phase: Phase, new_end: datetime) -> None:
         raise InvalidInput(_("The new end must come before the next phase starts."))
     before = phase.ends_at
     phase.ends_at = new_end
+    if new_end - REMINDER_LEAD > utcnow():
+        phase.reminded_at = None  # remind again a day before the new end
     _extend_polls(phase, before, new_end)
     record(
         "consultation.phase_extended",
@@ -259,7 +261,10 @@ def _extend_polls(phase: Phase, old_end: datetime, new_end: datetime) -> None:
             Poll.state.in_(("draft", "open")),
             Poll.closes_at == old_end,
         )
-        .values(closes_at=new_end)
+        .values(
+            closes_at=new_end,
+            reminded_at=None if new_end - REMINDER_LEAD > utcnow() else Poll.reminded_at,
+        )
         .execution_options(synchronize_session="fetch")
     )
 
@@ -322,6 +327,7 @@ def _close(phase: Phase, now: datetime) -> bool:
 
 
 def _announce(phase: Phase, kind: str) -> None:
+    """Tell every member of the forum (the rows go out by email per preference)."""
     consultation = phase.consultation
     member_ids = db.session.scalars(
         select(Membership.user_id).where(Membership.forum_id == consultation.forum_id)
@@ -332,6 +338,7 @@ def _announce(phase: Phase, kind: str) -> None:
         consultation,
         forum=consultation.forum,
         phase=str(PHASE_LABELS[phase.kind]),
+        phase_kind=phase.kind,  # named in each reader's language
         title=consultation.title,
     )
 
@@ -358,6 +365,43 @@ def advance_due(now: datetime | None = None) -> dict[str, int]:
         if phase.state == "open" and phase.ends_at <= now:
             closed += _close(phase, now)
     return {"opened": opened, "closed": closed}
+
+
+# How long before a phase (or a poll) ends members are reminded of it.
+REMINDER_LEAD = timedelta(hours=24)
+
+
+def remind_closing_phases(now: datetime | None = None) -> int:
+    """Tell the forum's members, once, that an open phase closes within a day.
+    A phase that lasts less than that gets no reminder (its opening said it).
+    Safe with two schedulers: the conditional UPDATE lets one of them remind."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Phase)
+        .where(
+            Phase.state == "open",
+            Phase.reminded_at.is_(None),
+            Phase.ends_at > now,
+            Phase.ends_at <= now + REMINDER_LEAD,
+        )
+        .order_by(Phase.id)
+    ).all()
+    reminded = 0
+    for phase in due:
+        taken = db.session.execute(
+            update(Phase)
+            .where(Phase.id == phase.id, Phase.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not taken:
+            continue  # another scheduler did
+        phase.reminded_at = now
+        opened = phase.opened_at or phase.starts_at
+        if opened <= phase.ends_at - REMINDER_LEAD:
+            _announce(phase, "phase_closing")
+            reminded += 1
+    return reminded
 
 
 def progress(plan: Plan) -> dict[str, int]:

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import Base, UTCDateTime, check_in, created_at, intpk
@@ -23,8 +23,13 @@ class OutboxEmail(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(5))
+    # Extra headers (List-Unsubscribe, List-Unsubscribe-Post), written by us only.
+    headers: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # When the last attempt claimed the row: a row still "sending" long after
+    # it is one whose worker died mid-send (it may or may not have gone out).
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[created_at]
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,7 +6,9 @@ In development (MAIL_BACKEND=log) messages are written to the log and to
 
 import logging
 import smtplib
-from datetime import timedelta
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -14,7 +16,9 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 from rq import Retry
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..database import utcnow
 from ..extensions import db
@@ -24,7 +28,23 @@ from .models import OutboxEmail
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-_RETRY = Retry(max=MAX_ATTEMPTS - 1, interval=[30, 120, 600, 1800])
+RETRY = Retry(max=MAX_ATTEMPTS - 1, interval=[30, 120, 600, 1800])
+# A row still "sending" this long after its last attempt lost its worker mid-send.
+STALE_SENDING = timedelta(minutes=15)
+
+
+def render_email(locale: str, template: str, **context) -> dict:
+    """Subject, text and HTML of ``templates/emails/<template>.*`` in ``locale``."""
+    with force_locale(locale):
+        subject = render_template(f"emails/{template}.subject.txt", **context).strip()
+        body_text = render_template(f"emails/{template}.txt", **context)
+        body_html = render_template(f"emails/{template}.html", **context)
+    return {
+        "subject": " ".join(subject.split())[:300],
+        "body_text": body_text,
+        "body_html": body_html,
+        "locale": locale,
+    }
 
 
 def queue_email(key: str, recipient: str, locale: str, template: str, **context) -> OutboxEmail:
@@ -33,17 +53,8 @@ def queue_email(key: str, recipient: str, locale: str, template: str, **context)
     existing = db.session.scalar(select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
     if existing is not None:
         return existing
-    with force_locale(locale):
-        subject = render_template(f"emails/{template}.subject.txt", **context).strip()
-        body_text = render_template(f"emails/{template}.txt", **context)
-        body_html = render_template(f"emails/{template}.html", **context)
     message = OutboxEmail(
-        idempotency_key=key,
-        recipient=recipient,
-        subject=" ".join(subject.split()),
-        body_text=body_text,
-        body_html=body_html,
-        locale=locale,
+        idempotency_key=key, recipient=recipient, **render_email(locale, template, **context)
     )
     db.session.add(message)
     db.session.flush()
@@ -53,9 +64,38 @@ def queue_email(key: str, recipient: str, locale: str, template: str, **context)
         message.id,
         job_id=f"mail-{message.id}",
         queue="mail",
-        retry=_RETRY,
+        retry=RETRY,
     )
     return message
+
+
+def add_to_outbox(messages: list[dict]) -> list[int]:
+    """Insert many rendered messages at once (dicts with the idempotency_key,
+    recipient, subject, bodies, locale and headers); a key already in the outbox
+    is left as it is, so a job that runs twice adds nothing the second time.
+    Returns the ids of the rows with these keys that are still to be sent."""
+    if not messages:
+        return []
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    rows = [{"status": "pending", "attempts": 0, "created_at": now, **m} for m in messages]
+    db.session.execute(
+        insert(OutboxEmail.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+        rows,
+    )
+    return pending_ids([m["idempotency_key"] for m in messages])
+
+
+def pending_ids(keys: list[str]) -> list[int]:
+    if not keys:
+        return []
+    return list(
+        db.session.scalars(
+            select(OutboxEmail.id)
+            .where(OutboxEmail.idempotency_key.in_(keys), OutboxEmail.status == "pending")
+            .order_by(OutboxEmail.id)
+        )
+    )
 
 
 def _build(message: OutboxEmail) -> EmailMessage:
@@ -65,63 +105,181 @@ def _build(message: OutboxEmail) -> EmailMessage:
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain="consult.local")
     email["Auto-Submitted"] = "auto-generated"
+    for name, value in (message.headers or {}).items():
+        email[name] = value
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
     return email
 
 
-def _send(email: EmailMessage) -> None:
-    config = current_app.config
-    if config["MAIL_BACKEND"] == "log":
-        folder = Path(config["INSTANCE_DIR"]) / "mail"
-        folder.mkdir(parents=True, exist_ok=True)
-        name = email["Message-ID"].strip("<>").split("@")[0] + ".eml"
-        (folder / name).write_bytes(bytes(email))
-        log.info(
-            "Email to %s: %s\n%s",
-            email["To"],
-            email["Subject"],
-            email.get_body(("plain",)).get_content(),
+def _write_to_log(email: EmailMessage) -> None:
+    folder = Path(current_app.config["INSTANCE_DIR"]) / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = email["Message-ID"].strip("<>").split("@")[0] + ".eml"
+    (folder / name).write_bytes(bytes(email))
+    log.info(
+        "Email to %s: %s\n%s",
+        email["To"],
+        email["Subject"],
+        email.get_body(("plain",)).get_content(),
+    )
+
+
+class ConnectionLost(Exception):
+    """The SMTP server could not be reached, or went away: nothing more can be
+    sent over this connection."""
+
+
+class DeliveryIncomplete(Exception):
+    """Some messages of a batch are still pending; raised so the job is retried."""
+
+
+class _Transport:
+    """One SMTP connection for many messages, opened at the first one."""
+
+    def __init__(self, config):
+        self.config = config
+        self.smtp = None
+
+    def _connect(self):
+        config = self.config
+        smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+        smtp = smtp_class(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]
         )
-        return
-    smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
-    with smtp_class(
-        config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]
-    ) as smtp:
-        if config["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(email)
+        try:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, email: EmailMessage) -> None:
+        if self.config["MAIL_BACKEND"] == "log":
+            _write_to_log(email)
+            return
+        try:
+            if self.smtp is None:
+                self.smtp = self._connect()
+            self.smtp.send_message(email)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError):
+            raise  # about this message; the connection is still good
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise ConnectionLost(str(error) or type(error).__name__) from error
+
+    def close(self) -> None:
+        if self.smtp is None:
+            return
+        try:
+            self.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            self.smtp.close()
+        self.smtp = None
+
+
+@contextmanager
+def _transport():
+    transport = _Transport(current_app.config)
+    try:
+        yield transport
+    finally:
+        transport.close()
+
+
+def _refusal(error: Exception) -> bool | None:
+    """Whether an SMTP refusal is permanent (5xx: do not retry), temporary (4xx),
+    or None when the error is not a refusal of this message."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return None
+
+
+def _claim(outbox_id: int, now: datetime) -> bool:
+    claimed = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == outbox_id, OutboxEmail.status == "pending")
+        .values(status="sending", attempts=OutboxEmail.attempts + 1, last_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return bool(claimed)
+
+
+def _finish(message: OutboxEmail, status: str, error: Exception | str | None = None) -> None:
+    if status == "pending" and message.attempts >= MAX_ATTEMPTS:
+        status = "failed"
+    message.status = status
+    message.last_error = str(error)[:2000] if error is not None else None
+    if status == "sent":
+        message.sent_at = utcnow()
+    db.session.commit()
+
+
+def deliver_many(outbox_ids) -> dict[int, str]:
+    """Send these outbox rows over one SMTP connection; returns what became of
+    each ("sent", "failed", "pending", or "skipped": not pending any more).
+
+    Each row is claimed (pending → sending) just before it is sent and marked
+    just after, each step committed: a worker killed mid-batch leaves at most
+    one row in doubt (still "sending", shown on the failed-jobs page), and the
+    retried job sends only what is still pending, so nobody gets a message
+    twice. A permanent refusal (5xx) fails that row alone; a temporary one
+    (4xx) or a lost connection leaves rows pending and raises, so the job is
+    retried with backoff."""
+    outcome: dict[int, str] = {}
+    lost: ConnectionLost | None = None
+    with _transport() as transport:
+        for outbox_id in sorted(set(outbox_ids)):
+            if lost is not None:
+                outcome[outbox_id] = "pending"
+                continue
+            if not _claim(outbox_id, utcnow()):
+                outcome[outbox_id] = "skipped"
+                continue
+            message = db.session.get(OutboxEmail, outbox_id)
+            try:
+                transport.send(_build(message))
+            except ConnectionLost as error:
+                lost = error
+                _finish(message, "pending", error)
+            except (smtplib.SMTPException, ValueError) as error:
+                permanent = _refusal(error)
+                # A message that cannot even be written (ValueError) will not improve.
+                _finish(message, "pending" if permanent is False else "failed", error)
+            else:
+                _finish(message, "sent")
+            outcome[outbox_id] = message.status
+    left = [outbox_id for outbox_id, status in outcome.items() if status == "pending"]
+    if left:
+        raise DeliveryIncomplete(
+            f"{len(left)} of {len(outcome)} email(s) still pending" + (f": {lost}" if lost else "")
+        )
+    return outcome
 
 
 def deliver(outbox_id: int) -> str:
     """Send one outbox row. Safe to call twice: only a pending row is claimed."""
-    claimed = db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == outbox_id, OutboxEmail.status == "pending")
-        .values(status="sending", attempts=OutboxEmail.attempts + 1)
-    ).rowcount
-    db.session.commit()
-    if not claimed:
-        return "skipped"
-    message = db.session.get(OutboxEmail, outbox_id)
-    try:
-        _send(_build(message))
-    except smtplib.SMTPRecipientsRefused as error:
-        # A permanent refusal of this address: retrying would not help.
-        message.status, message.last_error = "failed", str(error)[:2000]
-        db.session.commit()
-        return "failed"
-    except (OSError, smtplib.SMTPException) as error:
-        message.last_error = str(error)[:2000]
-        message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "pending"
-        db.session.commit()
-        raise
-    message.status, message.sent_at, message.last_error = "sent", utcnow(), None
-    db.session.commit()
-    return "sent"
+    return deliver_many([outbox_id])[outbox_id]
+
+
+def enqueue_delivery(outbox_ids: list[int], *, after_commit: bool = True) -> None:
+    """Send these rows in one job (one SMTP connection), once the transaction commits."""
+    if not outbox_ids:
+        return
+    ids = sorted(outbox_ids)
+    options = {"job_id": f"mail-batch-{ids[0]}-{ids[-1]}", "queue": "mail", "retry": RETRY}
+    if after_commit:
+        enqueue_after_commit(db.session, "workers.mail.deliver_batch", ids, **options)
+    else:
+        enqueue("workers.mail.deliver_batch", ids, **options)
 
 
 def relay_pending(older_than: timedelta = timedelta(0)) -> int:
@@ -138,6 +296,65 @@ def relay_pending(older_than: timedelta = timedelta(0)) -> int:
             outbox_id,
             job_id=f"mail-{outbox_id}",
             queue="mail",
-            retry=_RETRY,
+            retry=RETRY,
         )
     return len(ids)
+
+
+# --- what went wrong (the failed-jobs page) ------------------------------------
+
+
+@dataclass
+class FailedEmailPage:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _needs_attention(now: datetime):
+    """Failed rows, and rows left "sending" by a worker that died mid-send."""
+    return or_(
+        OutboxEmail.status == "failed",
+        (OutboxEmail.status == "sending") & (OutboxEmail.last_attempt_at < now - STALE_SENDING),
+    )
+
+
+def failed_emails(*, page: int = 1, per_page: int = 50, now: datetime | None = None):
+    condition = _needs_attention(now or utcnow())
+    total = db.session.scalar(select(func.count()).select_from(OutboxEmail).where(condition))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    items = db.session.scalars(
+        select(OutboxEmail)
+        .where(condition)
+        .order_by(OutboxEmail.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return FailedEmailPage(list(items), page, per_page, total)
+
+
+def retry_email(outbox_id: int, now: datetime | None = None) -> bool:
+    """Put a failed (or stuck) email back in the queue; sent after the commit.
+    False if it is not one that needs attention (sent meanwhile, or unknown)."""
+    retried = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == outbox_id, _needs_attention(now or utcnow()))
+        .values(status="pending", attempts=0)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if retried:
+        enqueue_after_commit(
+            db.session,
+            "workers.mail.deliver_email",
+            outbox_id,
+            job_id=f"mail-{outbox_id}",
+            queue="mail",
+            retry=RETRY,
+        )
+    return bool(retried)

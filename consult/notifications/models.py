@@ -1,17 +1,30 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import Base, UTCDateTime, created_at, intpk
+from ..database import Base, UTCDateTime, check_in, created_at, intpk
+
+# How a notification went (or did not go) out by email: its own email, a line
+# in a digest, or none (the member wanted none). NULL: not decided yet.
+EMAIL_STATES = ("immediate", "digest", "skipped")
 
 
 class Notification(Base):
-    """Something a member should know about, shown in the app (and, by the
-    member's preference, emailed: see the Workers issue)."""
+    """Something a member should know about, shown in the app and, by the
+    member's preference, emailed (see ``emails``).
+
+    ``email_state`` is the exact window of the email digests: a notification
+    is taken by one email or one digest with a conditional UPDATE, so none is
+    sent twice or missed, whatever the clock, the time zone or the order in
+    which transactions commit."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+        Index("ix_notifications_email_state_user", "email_state", "user_id"),
+        CheckConstraint(check_in("email_state", EMAIL_STATES), name="email_state"),
+    )
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -23,6 +36,7 @@ class Notification(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[created_at]
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_state: Mapped[str | None] = mapped_column(String(10))
 
     actor = relationship("User", foreign_keys=[actor_id])
     forum = relationship("Forum")

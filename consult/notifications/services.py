@@ -1,6 +1,7 @@
 """In-app notifications. Every event that concerns a member goes through
-``notify``; delivery by email (immediately or as digests) follows each
-member's preference and is added by the Workers issue on top of these rows."""
+``notify`` or ``notify_many``; once the transaction commits, the new rows are
+handed to the email delivery (``emails``), which follows each member's
+preference: an email each, a daily or weekly digest, or none."""
 
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
 from ..extensions import db
+from . import emails
 from .models import Notification
 
 KINDS = (
@@ -19,8 +21,10 @@ KINDS = (
     "comment_reply",
     "mention",
     "phase_opened",
+    "phase_closing",
     "phase_closed",
     "poll_opened",
+    "poll_closing",
     "poll_result",
     "proxy_received",
     "plan_approved",
@@ -45,6 +49,7 @@ def notify(user_id: int, kind: str, obj, *, forum=None, actor=None, **data) -> N
         data=data,
     )
     db.session.add(notification)
+    emails.email_after_commit(db.session, [notification])
     return notification
 
 
@@ -69,7 +74,8 @@ def notify_many(user_ids, kind: str, obj, *, forum=None, actor=None, **data) -> 
         if user_id != actor_id
     ]
     if rows:
-        db.session.execute(insert(Notification), rows)
+        ids = db.session.scalars(insert(Notification).returning(Notification.id), rows).all()
+        emails.email_after_commit(db.session, ids)
     return len(rows)
 
 

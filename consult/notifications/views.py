@@ -1,11 +1,12 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from ..extensions import db
-from . import services
+from ..extensions import csrf, db
+from . import emails, services
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -19,8 +20,12 @@ MESSAGES = {
     "comment_reply": _l("%(actor)s replied to your comment."),
     "mention": _l("%(actor)s mentioned you in a comment."),
     "phase_opened": _l("%(title)s: the phase “%(phase)s” has opened."),
+    "phase_closing": _l("%(title)s: the phase “%(phase)s” closes in less than 24 hours."),
     "phase_closed": _l("%(title)s: the phase “%(phase)s” has closed."),
     "poll_opened": _l("The vote “%(title)s” is open: cast your vote."),
+    "poll_closing": _l(
+        "The vote “%(title)s” closes in less than 24 hours and you have not voted yet."
+    ),
     "poll_result": _l("The vote “%(title)s” has closed: see the result."),
     "proxy_received": _l("%(actor)s gave you their vote in “%(title)s”."),
     "plan_approved": _l("The assembly approved the plan “%(title)s”."),
@@ -33,38 +38,49 @@ MESSAGES = {
 
 
 def describe(notification) -> str:
+    """The notification in one sentence, in the current language (an email job
+    calls it under the recipient's ``force_locale``)."""
     from ..amendments.services import STATUS_LABELS
+    from ..consultations.services import PHASE_LABELS
 
     data = dict(notification.data or {})
     status = data.get("status")
+    phase = PHASE_LABELS.get(data.get("phase_kind"), data.get("phase", ""))
     return str(MESSAGES.get(notification.kind, notification.kind)) % {
         "actor": notification.actor.display_name if notification.actor else _("Consult"),
         "label": data.get("label", ""),
         "ref": data.get("ref", ""),
         "status": str(STATUS_LABELS.get(status, status or "")),
         "title": data.get("title", ""),
-        "phase": data.get("phase", ""),
+        "phase": str(phase),
         "number": data.get("number", ""),
     }
 
 
-def target_url(notification) -> str | None:
+# The page each kind of object is shown on: (endpoint, name of its id).
+_PAGES = {
+    "Amendment": ("amendments.detail", "amendment_id"),
+    "Consultation": ("consultations.show", "consultation_id"),
+    "Poll": ("votes.show", "poll_id"),
+    "Plan": ("plans.show", "plan_id"),
+    "Comment": ("comments.permalink", "comment_id"),
+}
+
+
+def target(notification) -> tuple[str, dict] | None:
+    """The endpoint and values of the page a notification is about: a link in
+    the app (``target_url``) or an absolute one in an email."""
     forum = notification.forum
-    if forum is None or notification.object_id is None:
+    page = _PAGES.get(notification.object_type)
+    if forum is None or notification.object_id is None or page is None:
         return None
-    if notification.object_type == "Amendment":
-        return url_for("amendments.detail", slug=forum.slug, amendment_id=notification.object_id)
-    if notification.object_type == "Consultation":
-        return url_for(
-            "consultations.show", slug=forum.slug, consultation_id=notification.object_id
-        )
-    if notification.object_type == "Poll":
-        return url_for("votes.show", slug=forum.slug, poll_id=notification.object_id)
-    if notification.object_type == "Plan":
-        return url_for("plans.show", slug=forum.slug, plan_id=notification.object_id)
-    if notification.object_type == "Comment":
-        return url_for("comments.permalink", slug=forum.slug, comment_id=notification.object_id)
-    return None
+    endpoint, id_name = page
+    return endpoint, {"slug": forum.slug, id_name: notification.object_id}
+
+
+def target_url(notification) -> str | None:
+    found = target(notification)
+    return url_for(found[0], **found[1]) if found else None
 
 
 @bp.get("/")
@@ -92,6 +108,23 @@ def mark_read():
     db.session.commit()
     flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token authenticates the request (one-click, RFC 8058)
+def unsubscribe(token):
+    """GET asks (link checkers open links); POST, from the page's button or from
+    the mail client's one-click, sets the preference to "never"."""
+    user = emails.user_for_unsubscribe_token(token)
+    if user is None:
+        return render_template("notifications/unsubscribe.html", state="invalid"), 400
+    state = "confirm"
+    if request.method == "POST":
+        emails.unsubscribe(user)
+        db.session.commit()
+        state = "done"
+    with force_locale(user.locale):
+        return render_template("notifications/unsubscribe.html", state=state, user=user)
 
 
 @bp.app_context_processor

@@ -29,7 +29,7 @@ from ..amendments import services as amendments
 from ..amendments.models import Amendment
 from ..audit.services import record
 from ..consultations.models import Consultation, Phase
-from ..consultations.services import consultation_of
+from ..consultations.services import REMINDER_LEAD, consultation_of
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from ..extensions import db
@@ -1159,3 +1159,46 @@ def advance_polls(now: datetime | None = None) -> dict[str, int]:
         except ServiceError as error:
             current_app.logger.warning("poll %s not opened: %s", poll.id, error.message)
     return {"opened": opened, "closed": closed}
+
+
+def remind_closing_polls(now: datetime | None = None) -> int:
+    """Tell the voters who have not voted (and did not hand their vote to a
+    proxy), once, that an open poll closes within a day. A poll open for less
+    than that gets no reminder. Safe with two schedulers (conditional UPDATE)."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Poll)
+        .where(
+            Poll.state == "open",
+            Poll.reminded_at.is_(None),
+            Poll.closes_at > now,
+            Poll.closes_at <= now + REMINDER_LEAD,
+        )
+        .order_by(Poll.id)
+    ).all()
+    reminded = 0
+    for poll in due:
+        taken = db.session.execute(
+            update(Poll)
+            .where(Poll.id == poll.id, Poll.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not taken:
+            continue  # another scheduler did
+        poll.reminded_at = now
+        opened = poll.opened_at or poll.opens_at
+        if opened > poll.closes_at - REMINDER_LEAD:
+            continue
+        voted = select(Participation.voter_id).where(Participation.poll_id == poll.id)
+        handed_over = select(PollProxy.grantor_id).where(PollProxy.poll_id == poll.id)
+        waiting = db.session.scalars(
+            select(PollVoter.user_id).where(
+                PollVoter.poll_id == poll.id,
+                PollVoter.user_id.not_in(voted),
+                PollVoter.user_id.not_in(handed_over),
+            )
+        ).all()
+        notify_many(waiting, "poll_closing", poll, forum=poll.forum, title=poll.title)
+        reminded += 1
+    return reminded

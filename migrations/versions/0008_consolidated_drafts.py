@@ -3,7 +3,7 @@
 versions made by jobs
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-25 10:52:18.432806
 
 """
@@ -15,7 +15,7 @@ import consult.database
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,384 @@
+"""Notifications by email, following each member's preference.
+
+- **immediately**: the rows a transaction wrote are handed, after it commits,
+  to jobs of at most MAIL_BATCH_SIZE notifications; each job renders its batch
+  in each recipient's language, adds it to the outbox (one row per
+  notification, key ``notification:<id>``) and sends it over one SMTP
+  connection.
+- **daily / weekly**: the scheduler sends each member whose
+  ``next_digest_at`` has come one digest of everything still waiting for them.
+- **never**: nothing.
+
+Every notification is taken by exactly one email, one digest or none, with a
+conditional UPDATE of its ``email_state`` (the per-notification cursor): a
+digest is never a time window, so nothing is sent twice or missed whatever the
+clock, the time zone, a scheduler that was down, two schedulers at once, or
+transactions that commit out of id order. A change of preference applies to
+what is still waiting (``change_preference``).
+"""
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import event, or_, select, update
+from sqlalchemy import inspect as inspect_instance
+from sqlalchemy.orm import Session, joinedload
+
+from ..accounts.models import NOTIFICATION_PREFERENCES, User
+from ..database import utcnow
+from ..errors import InvalidInput
+from ..extensions import db
+from ..jobs import enqueue
+from ..mail import services as mail
+from ..tokens import make_token, read_token
+from ..urls import external_url
+from .models import Notification
+
+log = logging.getLogger(__name__)
+
+DIGEST_PREFERENCES = ("daily", "weekly")
+# A digest lists at most this many notifications (the newest); it says how many
+# more wait in the notification centre.
+DIGEST_MAX_ITEMS = 100
+# Notifications still undecided this long after they were written lost their
+# job (Redis was down, or lost its data): the scheduler hands them out again.
+RELAY_AFTER = timedelta(minutes=10)
+_PENDING = "consult_notifications_to_email"
+
+
+# --- handing new notifications to the email jobs --------------------------------
+
+
+def email_after_commit(session: Session, notifications) -> None:
+    """Email these notifications (rows or ids) once ``session`` commits."""
+    session.info.setdefault(_PENDING, []).extend(notifications)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    ids = set()
+    for item in pending:
+        if isinstance(item, int):
+            ids.add(item)
+        elif (identity := inspect_instance(item).identity) is not None:
+            ids.add(identity[0])
+    enqueue_batches(sorted(ids))
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def enqueue_batches(notification_ids: list[int], *, unless_known: bool = False) -> int:
+    """One job per MAIL_BATCH_SIZE notifications; returns the number of jobs."""
+    size = current_app.config["MAIL_BATCH_SIZE"]
+    batches = [notification_ids[i : i + size] for i in range(0, len(notification_ids), size)]
+    for batch in batches:
+        enqueue(
+            "workers.notifications.email_notifications",
+            batch,
+            job_id=f"notification-emails-{batch[0]}-{batch[-1]}",
+            queue="mail",
+            retry=mail.RETRY,
+            unless_known=unless_known,
+        )
+    return len(batches)
+
+
+def relay_unemailed(now: datetime | None = None) -> int:
+    """Hand out again the notifications whose job was lost; returns how many."""
+    cutoff = (now or utcnow()) - RELAY_AFTER
+    not_digest = select(User.id).where(User.notification_preference.not_in(DIGEST_PREFERENCES))
+    ids = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.email_state.is_(None),
+                Notification.created_at <= cutoff,
+                Notification.user_id.in_(not_digest),
+            )
+            .order_by(Notification.id)
+        )
+    )
+    db.session.commit()
+    if ids:
+        # A job still queued, waiting for a retry or failed (for an administrator
+        # to retry) is not enqueued a second time.
+        enqueue_batches(ids, unless_known=True)
+    return len(ids)
+
+
+# --- one email per notification --------------------------------------------------
+
+
+def _skip(condition) -> None:
+    db.session.execute(
+        update(Notification)
+        .where(Notification.email_state.is_(None), condition)
+        .values(email_state="skipped")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def unsubscribe_token(user: User) -> str:
+    return make_token("unsubscribe", {"user": user.id})
+
+
+def user_for_unsubscribe_token(token: str) -> User | None:
+    payload = read_token("unsubscribe", token, current_app.config["UNSUBSCRIBE_MAX_AGE"])
+    if payload is None or not isinstance(payload.get("user"), int):
+        return None
+    return db.session.get(User, payload["user"])
+
+
+def _unsubscribe_links(user: User) -> tuple[str, dict]:
+    """The signed one-click link, and the headers of RFC 2369 and RFC 8058."""
+    url = external_url("notifications.unsubscribe", token=unsubscribe_token(user))
+    return url, {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def link(notification: Notification) -> str | None:
+    """The absolute address of what the notification is about."""
+    from .views import target
+
+    found = target(notification)
+    return external_url(found[0], **found[1]) if found else None
+
+
+def _render(user: User, template: str, key: str, **context) -> dict:
+    from .views import describe
+
+    unsubscribe_url, headers = _unsubscribe_links(user)
+    rendered = mail.render_email(
+        user.locale,
+        template,
+        user=user,
+        describe=describe,
+        link=link,
+        unsubscribe_url=unsubscribe_url,
+        profile_url=external_url("accounts.profile"),
+        **context,
+    )
+    return {"idempotency_key": key, "recipient": user.email, "headers": headers, **rendered}
+
+
+def prepare_emails(notification_ids: list[int]) -> list[int]:
+    """Take the notifications of members who want an email each (the others
+    wait for a digest, or need none), render them and add them to the outbox.
+    Returns the ids of the notifications taken by this call."""
+    wants_each = select(User.id).where(
+        User.notification_preference == "immediately", User.active.is_(True)
+    )
+    taken = list(
+        db.session.scalars(
+            update(Notification)
+            .where(
+                Notification.id.in_(notification_ids),
+                Notification.email_state.is_(None),
+                Notification.user_id.in_(wants_each),
+            )
+            .values(email_state="immediate")
+            .returning(Notification.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    wants_none = select(User.id).where(
+        or_(User.notification_preference == "never", User.active.is_(False))
+    )
+    _skip(Notification.id.in_(notification_ids) & Notification.user_id.in_(wants_none))
+    if not taken:
+        return []
+    notifications = db.session.scalars(
+        select(Notification)
+        .options(joinedload(Notification.actor), joinedload(Notification.forum))
+        .where(Notification.id.in_(taken))
+        .order_by(Notification.id)
+    ).all()
+    users = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User).where(User.id.in_({n.user_id for n in notifications}))
+        )
+    }
+    mail.add_to_outbox(
+        [
+            _render(
+                users[n.user_id],
+                "notification",
+                f"notification:{n.id}",
+                notification=n,
+            )
+            for n in notifications
+        ]
+    )
+    return taken
+
+
+def email_notifications(notification_ids: list[int]) -> dict[int, str]:
+    """The job of one batch: prepare its emails (committed), then send what is
+    still pending of them over one connection. Run twice, it sends nothing more."""
+    ids = sorted(set(notification_ids))
+    prepare_emails(ids)
+    db.session.commit()
+    return mail.deliver_many(mail.pending_ids([f"notification:{i}" for i in ids]))
+
+
+# --- digests ----------------------------------------------------------------------
+
+
+def next_digest_slot(preference: str, after: datetime) -> datetime | None:
+    """The first digest time strictly after ``after`` for ``preference``:
+    DIGEST_HOUR o'clock (on DIGEST_WEEKDAY for weekly) in DIGEST_TIMEZONE, as
+    wall-clock time there, so daylight saving time moves nothing."""
+    if preference not in DIGEST_PREFERENCES:
+        return None
+    config = current_app.config
+    zone = ZoneInfo(config["DIGEST_TIMEZONE"])
+    local = after.astimezone(zone)
+    day = local.date()
+    while True:
+        slot = datetime.combine(day, time(config["DIGEST_HOUR"]), tzinfo=zone)
+        if slot > local and (preference == "daily" or day.weekday() == config["DIGEST_WEEKDAY"]):
+            return slot.astimezone(UTC)
+        day += timedelta(days=1)
+
+
+def _plan_missing_digests(now: datetime) -> None:
+    """Members who chose a digest but have no time for it yet (set outside
+    ``change_preference``, e.g. before this existed) get the next one."""
+    for preference in DIGEST_PREFERENCES:
+        db.session.execute(
+            update(User)
+            .where(User.notification_preference == preference, User.next_digest_at.is_(None))
+            .values(next_digest_at=next_digest_slot(preference, now))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def digest_key(user_id: int, slot: datetime) -> str:
+    """The idempotency key of one member's digest window."""
+    return f"digest:{user_id}:{slot.astimezone(UTC).isoformat()}"
+
+
+def _digest(user_id: int, slot: datetime, now: datetime) -> dict | None:
+    """Take the window ``slot`` of this member (the row lock makes a second
+    scheduler skip it) and everything waiting for them; render one digest."""
+    user = db.session.scalar(
+        select(User)
+        .where(User.id == user_id, User.next_digest_at == slot)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if user is None:
+        return None  # done by another scheduler, or the preference changed meanwhile
+    user.next_digest_at = next_digest_slot(user.notification_preference, now)
+    if user.notification_preference == "never" or not user.active:
+        _skip(Notification.user_id == user.id)
+        return None
+    taken = sorted(
+        db.session.scalars(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.email_state.is_(None))
+            .values(email_state="digest")
+            .returning(Notification.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not taken:
+        return None
+    shown = db.session.scalars(
+        select(Notification)
+        .options(joinedload(Notification.actor), joinedload(Notification.forum))
+        .where(Notification.id.in_(taken[-DIGEST_MAX_ITEMS:]))
+        .order_by(Notification.id)
+    ).all()
+    cadence = user.notification_preference
+    return _render(
+        user,
+        "digest",
+        digest_key(user.id, slot),
+        notifications=shown,
+        count=len(taken),
+        earlier=len(taken) - len(shown),
+        cadence=cadence if cadence in DIGEST_PREFERENCES else "last",
+        notifications_url=external_url("notifications.index"),
+    )
+
+
+def send_due_digests(now: datetime | None = None) -> int:
+    """The scheduler's part: one digest for each member whose time has come,
+    added to the outbox in chunks of MAIL_BATCH_SIZE members (one transaction
+    and one sending job each). Returns the number of digests."""
+    now = now or utcnow()
+    _plan_missing_digests(now)
+    due = db.session.execute(
+        select(User.id, User.next_digest_at)
+        .where(User.next_digest_at <= now)
+        .order_by(User.next_digest_at, User.id)
+    ).all()
+    db.session.commit()
+    size = current_app.config["MAIL_BATCH_SIZE"]
+    count = 0
+    for start in range(0, len(due), size):
+        messages = []
+        for user_id, slot in due[start : start + size]:
+            try:
+                with db.session.begin_nested():
+                    message = _digest(user_id, slot, now)
+            except Exception:
+                # One member's digest that cannot be made must not hold up the
+                # others'; theirs stays due (rolled back) and is tried again.
+                log.exception("Digest of user %s could not be made", user_id)
+                continue
+            if message is not None:
+                messages.append(message)
+        mail.enqueue_delivery(mail.add_to_outbox(messages))
+        db.session.commit()
+        count += len(messages)
+    return count
+
+
+# --- preferences --------------------------------------------------------------------
+
+
+def change_preference(user: User, preference: str, now: datetime | None = None) -> None:
+    """Switch how ``user`` gets notifications by email, without sending anything
+    twice or losing what waits for a digest:
+
+    - to **never**: what waits is dropped (never means no email);
+    - from **never**: what came meanwhile stays unsent (it was not wanted);
+    - from a digest to **immediately**: a last digest of what waits goes out now;
+    - to a digest: what waits goes into it, never later than the digest already due.
+    """
+    if preference not in NOTIFICATION_PREFERENCES:
+        raise InvalidInput()
+    before = user.notification_preference
+    if preference == before:
+        return
+    now = now or utcnow()
+    user.notification_preference = preference
+    if preference == "never" or before == "never":
+        _skip(Notification.user_id == user.id)
+    if preference == "never":
+        user.next_digest_at = None
+    elif preference == "immediately":
+        user.next_digest_at = now if before in DIGEST_PREFERENCES else None
+    else:
+        slot = next_digest_slot(preference, now)
+        if before in DIGEST_PREFERENCES and user.next_digest_at is not None:
+            slot = min(slot, user.next_digest_at)
+        user.next_digest_at = slot
+
+
+def unsubscribe(user: User) -> None:
+    """The one-click unsubscribe: no more notification emails."""
+    change_preference(user, "never")

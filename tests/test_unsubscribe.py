@@ -1,0 +1,122 @@
+"""One-click unsubscribe (RFC 8058): the signed link of every notification email
+asks on GET, unsubscribes on POST (from the page or the mail client, without a
+session or CSRF token), and refuses forged or expired links with a clear 400."""
+
+import time
+
+import pytest
+from flask_babel import force_locale, gettext
+from itsdangerous import TimestampSigner
+from sqlalchemy import select
+
+from consult.accounts import services as accounts
+from consult.notifications import emails
+from consult.notifications.models import Notification
+from consult.notifications.services import notify
+from consult.plans import services as plans
+from tests.factories import link_in, outbox
+
+
+@pytest.fixture
+def forum(make):
+    return make.forum()
+
+
+@pytest.fixture
+def member(make, forum):
+    return make.member(forum, locale="pt").user
+
+
+@pytest.fixture
+def link(session, forum, member):
+    """The unsubscribe link of a real notification email (its path)."""
+    plan = plans.import_plan(None, forum, "Plan\n\n1. Punto.\n")
+    notify(member.id, "plan_approved", plan, forum=forum, title=plan.title)
+    session.commit()
+    [message] = outbox(session, member.email)
+    return link_in(message, "/notifications/unsubscribe/")
+
+
+def test_the_link_asks_first_in_the_members_language(client, session, member, link):
+    response = client.get(link)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    with force_locale("pt"):
+        question = gettext("Stop notification emails?")
+        button = gettext("Unsubscribe")
+    assert question in page and button in page
+    assert f'action="{link}"' in page
+    assert member.email in page
+    session.refresh(member)
+    assert member.notification_preference == "immediately"  # a GET changes nothing
+
+
+def test_the_button_unsubscribes(client, session, member, link):
+    response = client.post(link)
+    assert response.status_code == 200
+    with force_locale("pt"):
+        assert gettext("You are unsubscribed") in response.get_data(as_text=True)
+    session.refresh(member)
+    assert member.notification_preference == "never"
+    assert client.post(link).status_code == 200  # a second click is harmless
+
+
+def test_one_click_from_the_mail_client_needs_no_session_nor_csrf_token(
+    app, client, session, member, link, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    # Any other form without its token is refused under this setting.
+    assert client.post("/password-reset", data={"email": member.email}).status_code == 400
+    response = client.post(
+        link,
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    session.refresh(member)
+    assert member.notification_preference == "never"
+
+
+def test_unsubscribing_drops_what_waits_for_a_digest(client, session, forum, member):
+    emails.change_preference(member, "daily")
+    session.commit()
+    plan = plans.import_plan(None, forum, "Plan\n\n1. Punto.\n")
+    notify(member.id, "plan_approved", plan, forum=forum, title=plan.title)
+    session.commit()
+    token = emails.unsubscribe_token(member)
+    assert client.post(f"/notifications/unsubscribe/{token}").status_code == 200
+    session.expire_all()
+    assert member.next_digest_at is None
+    assert session.scalar(select(Notification.email_state)) == "skipped"
+    assert emails.send_due_digests() == 0
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_forged_link_is_refused_clearly(client, session, member, link, method):
+    forged = link[:-3] + ("abc" if not link.endswith("abc") else "xyz")
+    response = client.open(forged, method=method)
+    assert response.status_code == 400
+    assert "This unsubscribe link is not valid or has expired." in response.get_data(as_text=True)
+    session.refresh(member)
+    assert member.notification_preference == "immediately"
+
+
+def test_an_expired_link_is_refused(app, client, session, member, monkeypatch):
+    with app.test_request_context():
+        monkeypatch.setattr(
+            TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 400 * 24 * 3600
+        )
+        token = emails.unsubscribe_token(member)
+        monkeypatch.undo()
+    response = client.post(f"/notifications/unsubscribe/{token}")
+    assert response.status_code == 400
+    session.refresh(member)
+    assert member.notification_preference == "immediately"
+
+
+def test_a_token_made_for_something_else_is_refused(app, client, session, member):
+    with app.test_request_context():
+        reset_token = accounts.password_reset_token(member)
+    assert client.post(f"/notifications/unsubscribe/{reset_token}").status_code == 400
+    session.refresh(member)
+    assert member.notification_preference == "immediately"
