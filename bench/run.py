@@ -1,6 +1,9 @@
-"""`make bench`: measures, never asserts. Writes bench/results.json and prints a table.
+"""`make bench`: measures, never asserts. Writes bench/results.json and
+bench/results.md, and prints the tables.
 
 Runs against DATABASE_URL when set, otherwise a throw-away SQLite file.
+`python bench/run.py load` (or any of plans, dashboard, tally, consolidation,
+load) runs only the parts named.
 """
 
 import json
@@ -302,7 +305,14 @@ def bench_tally(ballots=100_000, candidates=10, seed=2026) -> dict:
     return result
 
 
+PARTS = ("plans", "dashboard", "tally", "consolidation", "load")
+
+
 def main() -> None:
+    parts = set(sys.argv[1:]) or set(PARTS)
+    unknown = parts - set(PARTS)
+    if unknown:
+        sys.exit(f"unknown part(s) {sorted(unknown)}; choose among {', '.join(PARTS)}")
     os.environ.setdefault("CONSULT_INSTANCE", tempfile.mkdtemp(prefix="consult-bench-"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     from consult import create_app
@@ -337,7 +347,7 @@ def main() -> None:
     client.post("/sign-in", data={"email": "bench@example.org", "password": "bench password 123"})
     with app.app_context():
         engine = db.engine
-    for size, plan_id in plans.items():
+    for size, plan_id in plans.items() if "plans" in parts else ():
         path = f"/forums/bench/plans/{plan_id}/"
         statements = {"n": 0}
 
@@ -357,44 +367,72 @@ def main() -> None:
             results["plans"][size]["page_median_seconds"] / size, 6
         )
 
-    results["dashboard"] = bench_dashboard(app, client)
-    results["tally"] = bench_tally()
-    results["consolidation"] = bench_consolidation(app)
+    if "dashboard" in parts:
+        results["dashboard"] = bench_dashboard(app, client)
+    if "tally" in parts:
+        results["tally"] = bench_tally()
+    if "consolidation" in parts:
+        results["consolidation"] = bench_consolidation(app)
+    if "load" in parts:
+        from load import bench_load
+
+        results["load"] = bench_load(app, url, synthetic_plan)
+    if "plans" not in parts:
+        results["plans"] = {}
 
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(results, indent=2))
-    print(f"Database: {results['database']}")
-    print("| plan items | import (s) | page median (s) | s per item | SQL statements per page |")
-    print("| ---: | ---: | ---: | ---: | ---: |")
-    for size, row in results["plans"].items():
-        print(
-            f"| {size} | {row['import_seconds']} | {row['page_median_seconds']} | "
-            f"{row['seconds_per_item']} | {row['statements_per_page']} |"
+    report = report_markdown(results)
+    (ROOT / "bench" / "results.md").write_text(report + "\n")
+    print(report)
+    print(f"\nwritten to {out.relative_to(ROOT)} and bench/results.md")
+
+
+def report_markdown(results: dict) -> str:
+    """The tables of a run, as Markdown."""
+    lines = [f"Database: {results['database']}"]
+    if "load" in results:
+        from load import markdown
+
+        lines += ["", markdown(results["load"])]
+    if results["plans"]:
+        lines += [
+            "",
+            "| plan items | import (s) | page median (s) | s per item | SQL statements per page |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for size, row in results["plans"].items():
+            lines.append(
+                f"| {size} | {row['import_seconds']} | {row['page_median_seconds']} | "
+                f"{row['seconds_per_item']} | {row['statements_per_page']} |"
+            )
+    if "dashboard" in results:
+        board = results["dashboard"]
+        lines.append(
+            f"\nConsultation dashboard with {board['members']} members, {board['amendments']} "
+            f"amendments and {board['comments']} comments: {board['page_median_seconds']} s "
+            f"median, {board['statements_per_page']} SQL statements"
         )
-    board = results["dashboard"]
-    print(
-        f"\nConsultation dashboard with {board['members']} members, {board['amendments']} "
-        f"amendments and {board['comments']} comments: {board['page_median_seconds']} s median, "
-        f"{board['statements_per_page']} SQL statements"
-    )
-    counts = results["tally"]
-    print(
-        f"\nCounting {counts['ballots']:,} ballots ({counts['candidates']} candidates when "
-        "ranked), seconds:"
-    )
-    print("| yes/no | instant-runoff | Schulze | pyrankvote instant-runoff | same winner |")
-    print("| ---: | ---: | ---: | ---: | :---: |")
-    print(
-        f"| {counts['yesno_seconds']} | {counts['irv_seconds']} | {counts['schulze_seconds']} | "
-        f"{counts['pyrankvote_irv_seconds']} | {counts.get('same_irv_winner', 'n/a')} |"
-    )
-    draft = results["consolidation"]
-    print(
-        f"\nConsolidated draft of {draft['items']} items with {draft['accepted_amendments']} "
-        f"accepted amendments: {draft['seconds']} s ({draft['seconds_per_amendment']} s per "
-        f"amendment), {draft['applied']} applied, {draft['conflicts']} conflicts"
-    )
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    if "tally" in results:
+        counts = results["tally"]
+        lines += [
+            f"\nCounting {counts['ballots']:,} ballots ({counts['candidates']} candidates when "
+            "ranked), seconds:",
+            "",
+            "| yes/no | instant-runoff | Schulze | pyrankvote instant-runoff | same winner |",
+            "| ---: | ---: | ---: | ---: | :---: |",
+            f"| {counts['yesno_seconds']} | {counts['irv_seconds']} | {counts['schulze_seconds']} "
+            f"| {counts['pyrankvote_irv_seconds']} | {counts.get('same_irv_winner', 'n/a')} |",
+        ]
+    if "consolidation" in results:
+        draft = results["consolidation"]
+        lines.append(
+            f"\nConsolidated draft of {draft['items']} items with "
+            f"{draft['accepted_amendments']} accepted amendments: {draft['seconds']} s "
+            f"({draft['seconds_per_amendment']} s per amendment), {draft['applied']} applied, "
+            f"{draft['conflicts']} conflicts"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

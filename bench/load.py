@@ -1,0 +1,317 @@
+"""Pages under load: the large forum (bench/forum.py) served by gunicorn with 2
+workers, measured by bench/loadgen.py from a second process.
+
+Each page's throughput is also given as a ratio to two baselines measured in
+the same run on the same server: a trivial route (/healthz) and a static file
+of the plan page's size. Machines are noisy; the ratios are what to compare.
+"""
+
+import contextlib
+import json
+import os
+import re
+import socket
+import subprocess  # nosec B404: starts gunicorn and the load generator
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import large_forum
+from loadgen import request
+from sqlalchemy import event
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+THREADS = 4  # two per gunicorn worker
+VOTES = 300  # ballots submitted under load, one per voter
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, static_dir: Path):
+    port = free_port()
+    instance = tempfile.mkdtemp(prefix="consult-bench-server-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-secret-key",
+        "CONSULT_INSTANCE": instance,
+        "JOBS_MODE": "inline",
+        "MAIL_BACKEND": "log",
+        "REDIS_URL": "",
+        "BENCH_STATIC_DIR": str(static_dir),
+    }
+    log = Path(instance) / "gunicorn.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(  # noqa: S603  # nosec B603: fixed arguments
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "--pythonpath",
+                str(HERE),
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if request(base, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+class Browser:
+    """Cookies and CSRF tokens of one signed-in person, over plain requests."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.cookies: dict[str, str] = {}
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def send(self, method: str, path: str, form: dict | None = None):
+        status, _seconds, headers, body = request(
+            self.base, method, path, urlencode(form) if form else "", self.cookie
+        )
+        for header in headers.get_all("Set-Cookie") or []:
+            name, _, value = header.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value
+        return status, body.decode("utf-8", "replace")
+
+    def token(self, path: str) -> str:
+        status, html = self.send("GET", path)
+        match = CSRF.search(html)
+        if status != 200 or not match:
+            raise RuntimeError(f"{path}: {status}, no CSRF token")
+        return match.group(1)
+
+    def sign_in(self, email: str) -> "Browser":
+        token = self.token("/sign-in")
+        form = {"csrf_token": token, "email": email, "password": large_forum.PASSWORD}
+        status, _ = self.send("POST", "/sign-in", form)
+        if status != 302:
+            raise RuntimeError(f"sign-in of {email}: {status}")
+        return self
+
+
+def count_statements(app, paths: dict[str, str], member: str, vote_path: str, voter: str):
+    """SQL statements of one request to each page (and of one vote), in process."""
+    from consult.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    counts = {}
+    reader, balloter = app.test_client(), app.test_client()
+    reader.post("/sign-in", data={"email": member, "password": large_forum.PASSWORD})
+    balloter.post("/sign-in", data={"email": voter, "password": large_forum.PASSWORD})
+    requests = {name: (reader.get, path, {}) for name, path in paths.items()}
+    requests["vote"] = (balloter.post, vote_path, {"data": {"choice": "yes"}})
+    for name, (send, path, options) in requests.items():
+        seen = {"n": 0}
+
+        def count(*_args, _seen=seen, **_kwargs):
+            _seen["n"] += 1
+
+        event.listen(engine, "before_cursor_execute", count)
+        response = send(path, **options)
+        event.remove(engine, "before_cursor_execute", count)
+        counts[name] = {"statements": seen["n"], "status": response.status_code}
+    return counts
+
+
+def timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return round(time.perf_counter() - started, 3)
+
+
+def server_side_work(app, large) -> dict:
+    """What the large forum costs outside requests: a stored 5,000-ballot tally
+    recomputed, and a phase change that notifies all 5,000 members twice."""
+    from consult.accounts.models import User
+    from consult.consultations import services as consultations
+    from consult.extensions import db
+    from consult.votes import services as votes
+    from consult.votes.models import Poll
+
+    with app.app_context():
+        poll = db.session.get(Poll, large.closed_poll_id)
+        tally = timed(lambda: votes.compute_result(poll))
+        facilitator = db.session.scalar(db.select(User).where(User.email == large.facilitator))
+        consultation = consultations.get_consultation(
+            facilitator, large.slug, large.consultation_id
+        )
+
+        def advance():
+            consultations.advance(facilitator, consultation)
+            db.session.commit()
+
+        fan_out = timed(advance)
+    return {
+        "tally_5000_stored_ballots_seconds": tally,
+        "phase_change_fan_out_seconds": fan_out,
+        "notifications_written": 2 * large_forum.MEMBERS,
+    }
+
+
+def bench_load(app, database_url: str, synthetic_plan) -> dict:
+    started = time.perf_counter()
+    large = large_forum.generate(app, synthetic_plan)
+    generated = round(time.perf_counter() - started, 1)
+    forum_path = f"/forums/{large.slug}"
+    pages = {
+        "plan": f"{forum_path}/plans/{large.plan_id}/",
+        "amendments": f"{forum_path}/plans/{large.plan_id}/amendments/",
+        "thread": (
+            f"{forum_path}/comments/thread?target_type=node&plan_id={large.plan_id}"
+            f"&target_key={large.thread_key}"
+        ),
+    }
+    poll_path = f"{forum_path}/polls/{large.poll_id}"
+    statements = count_statements(app, pages, large.member, f"{poll_path}/vote", large.voters[-1])
+    from consult.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()  # gunicorn's workers write to the same database
+
+    static_dir = Path(tempfile.mkdtemp(prefix="consult-bench-static-"))
+    with gunicorn(database_url, static_dir) as base:
+        member = Browser(base).sign_in(large.member)
+        status, html = member.send("GET", pages["plan"])
+        if status != 200:
+            raise RuntimeError(f"plan page: {status}")
+        plan_bytes = len(html.encode())
+        (static_dir / "plan-sized.html").write_bytes(os.urandom(plan_bytes // 2).hex().encode())
+
+        def voter_session(email: str) -> tuple[str, str]:
+            person = Browser(base).sign_in(email)
+            return person.token(poll_path), person.cookie
+
+        with ThreadPoolExecutor(THREADS) as pool:
+            ballots = list(pool.map(voter_session, large.voters[:VOTES]))
+        vote_requests = [
+            ("POST", f"{poll_path}/vote", urlencode({"csrf_token": t, "choice": "yes"}), c)
+            for t, c in ballots
+        ]
+
+        def get(path: str, cookie: str = "", n: int = 400) -> list:
+            return [("GET", path, "", cookie)] * n
+
+        plan = {
+            "base": base,
+            "threads": THREADS,
+            "targets": [
+                {"name": "healthz", "requests": get("/healthz", n=3000), "seconds": 10},
+                {
+                    "name": "static",
+                    "requests": get("/bench-static/plan-sized.html", n=3000),
+                    "seconds": 10,
+                },
+                {"name": "plan", "requests": get(pages["plan"], member.cookie), "seconds": 20},
+                {
+                    "name": "amendments",
+                    "requests": get(pages["amendments"], member.cookie),
+                    "seconds": 15,
+                },
+                {"name": "thread", "requests": get(pages["thread"], member.cookie), "seconds": 15},
+                {"name": "vote", "requests": vote_requests, "seconds": 30, "warmup": 0},
+            ],
+        }
+        loadgen = subprocess.run(  # noqa: S603  # nosec B603: our own script
+            [sys.executable, str(HERE / "loadgen.py")],
+            input=json.dumps(plan),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        measured = json.loads(loadgen.stdout)
+
+    baseline = {name: measured[name]["requests_per_second"] for name in ("healthz", "static")}
+    for name, row in measured.items():
+        rate = row["requests_per_second"] or 0
+        row["ratio_to_healthz"] = round(rate / baseline["healthz"], 4)
+        row["ratio_to_static"] = round(rate / baseline["static"], 4)
+        if name in statements:
+            row["sql_statements"] = statements[name]["statements"]
+    return {
+        "server": "gunicorn, 2 sync workers",
+        "load_generator_threads": THREADS,
+        "generated_in_seconds": generated,
+        "generation_seconds": large.seconds,
+        "data": {
+            "members": large_forum.MEMBERS,
+            "coalitions": large_forum.COALITIONS,
+            "working_groups": large_forum.GROUPS,
+            "plan_items": large_forum.ITEMS,
+            "amendments": large_forum.AMENDMENTS,
+            "comments": large_forum.COMMENTS,
+            "thread_comments": large_forum.THREAD,
+            "ballots": large_forum.BALLOTS,
+        },
+        "plan_page_bytes": plan_bytes,
+        "pages": measured,
+        "statement_check_status": {name: row["status"] for name, row in statements.items()},
+        **server_side_work(app, large),
+    }
+
+
+def markdown(load: dict) -> str:
+    lines = [
+        f"Large forum: {load['data']['members']:,} members, {load['data']['amendments']:,} "
+        f"amendments, {load['data']['comments']:,} comments, {load['data']['ballots']:,} "
+        f"ballots; {load['server']}, {load['load_generator_threads']} client threads.",
+        "",
+        "| page | req/s | p50 ms | p95 ms | ratio to /healthz | ratio to static file | "
+        "SQL statements | "
+        "requests (unexpected) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, row in load["pages"].items():
+        lines.append(
+            f"| {name} | {row['requests_per_second']} | {row['p50_ms']} | {row['p95_ms']} | "
+            f"{row['ratio_to_healthz']} | {row['ratio_to_static']} | "
+            f"{row.get('sql_statements', '')} | {row['requests']} ({row['unexpected']}) |"
+        )
+    lines += [
+        "",
+        f"Plan page: {load['plan_page_bytes']:,} bytes (the static file is the same size). "
+        f"Tally of a stored 5,000-ballot vote: {load['tally_5000_stored_ballots_seconds']} s. "
+        f"Phase change notifying every member twice ({load['notifications_written']:,} "
+        f"notifications): {load['phase_change_fan_out_seconds']} s.",
+    ]
+    return "\n".join(lines)
