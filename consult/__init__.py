@@ -70,6 +70,8 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .api.pages import bp as api_pages_bp
+    from .api.views import init_app as init_api
     from .admin.views import bp as admin_bp
     from .amendments.views import bp as amendments_bp
     from .comments.views import bp as comments_bp
@@ -96,5 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(votes_bp)
     app.register_blueprint(consolidation_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(api_pages_bp)
+    init_api(app)
     app.register_blueprint(plan_translations_bp)
     app.register_blueprint(admin_bp)

@@ -70,6 +70,22 @@ _MESSAGES = {
 }
 
 
+# Machine-readable names of the statuses, for JSON error objects (the API's too).
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
@@ -79,7 +95,15 @@ def error_response(status: int, message=None):
     title = str(_TITLES.get(status, _TITLES[500]))
     if _wants_json():
         return make_response(
-            jsonify(error={"status": status, "title": title, "message": message}), status
+            jsonify(
+                error={
+                    "code": ERROR_CODES.get(status, "error"),
+                    "status": status,
+                    "title": title,
+                    "message": message,
+                }
+            ),
+            status,
         )
     try:
         body = render_template("errors/error.html", status=status, title=title, message=message)

@@ -1,7 +1,7 @@
 """Locale selection and locale-aware formatting helpers."""
 
 from babel import Locale
-from flask import has_request_context, request, session
+from flask import g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -22,6 +22,9 @@ def select_locale() -> str:
     """The member's preference, then the switcher (session), then the browser, then es."""
     if not has_request_context():
         return DEFAULT_LOCALE
+    # Set by requests that choose their language themselves (the API: Accept-Language).
+    if locale := valid_locale(g.get("request_locale")):
+        return locale
     user_locale = current_user.locale if current_user and current_user.is_authenticated else None
     if locale := valid_locale(user_locale):
         return locale

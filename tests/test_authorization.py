@@ -216,6 +216,36 @@ MATRIX = {
     ),
     # Search (results are filtered, never refused)
     "/search": everyone(200),
+    # The API's page and personal tokens
+    "/api/": everyone(200),
+    "/profile/tokens": everyone(200, anonymous=LOGIN),
+    # The JSON API (signed in through the browser's session, as these requests are)
+    "/api/v1/openapi.json": everyone(200),
+    "/api/v1/me": everyone(200, anonymous=401),
+    "/api/v1/forums": everyone(200),
+    "/api/v1/forums/<slug>": private_forum_page(),
+    "/api/v1/forums/<slug>/plans": private_forum_page(),
+    "/api/v1/forums/<slug>/plans/<id:plan_id>": private_forum_page(),
+    "/api/v1/forums/<slug>/plans/<id:plan_id>/versions": private_forum_page(),
+    "/api/v1/forums/<slug>/plans/<id:plan_id>/versions/<id:number>": private_forum_page(),
+    "/api/v1/forums/<slug>/plans/<id:plan_id>/versions/<id:number>/nodes": private_forum_page(),
+    "/api/v1/forums/<slug>/plans/<id:plan_id>/amendments": private_forum_page(),
+    "/api/v1/forums/<slug>/amendments/<id:amendment_id>": private_forum_page(),
+    "/api/v1/forums/<slug>/amendments/<id:amendment_id>/support": everyone(
+        409,  # the calendar: supports are not open yet
+        anonymous=404,
+        outsider=404,
+        observer=403,
+        platform_admin=403,
+        facilitator=200,
+        forum_admin=200,
+    ),
+    "/api/v1/forums/<slug>/comments": everyone(400, anonymous=404, outsider=404),
+    "/api/v1/forums/<slug>/polls": private_forum_page(),
+    "/api/v1/forums/<slug>/polls/<id:poll_id>": private_forum_page(),
+    "/api/v1/notifications": everyone(200, anonymous=401),
+    "/api/v1/notifications/read": everyone(200, anonymous=401),
+    "/api/v1/search": everyone(400),
 }
 
 # Which object a rule's URL names, where it differs from World.values.
@@ -242,7 +272,10 @@ def fill(rule_text: str, values: dict) -> str:
 
 
 def main_of(response) -> str:
-    """The page's <main>, without flashed messages left over from earlier requests."""
+    """The page's <main>, without flashed messages left over from earlier requests
+    (a JSON answer of the API: its body)."""
+    if response.is_json:
+        return response.get_data(as_text=True)
     match = re.search(r"<main[^>]*>(.*?)</main>", response.get_data(as_text=True), re.S)
     assert match, response.get_data(as_text=True)[:300]
     return re.sub(r'<div class="flashes".*?</div>', "", match.group(1), flags=re.S).strip()
