@@ -70,10 +70,10 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
-    from .api.pages import bp as api_pages_bp
-    from .api.views import init_app as init_api
     from .admin.views import bp as admin_bp
     from .amendments.views import bp as amendments_bp
+    from .api.pages import bp as api_pages_bp
+    from .api.views import init_app as init_api
     from .comments.views import bp as comments_bp
     from .consolidation.views import bp as consolidation_bp
     from .consultations.dashboard_views import bp as dashboard_bp
