@@ -7,7 +7,7 @@ An existing database gets an empty index: run `consult search reindex` once
 after upgrading (new writes are indexed as they happen).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-25 11:03:27.745736
 
 """
@@ -82,7 +82,7 @@ def _drop_search_structures():
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
