@@ -166,9 +166,18 @@ class Person:
         self.locale = locale
         self.who = who
         self.page = context.new_page()
-        self.page.on("dialog", lambda dialog: dialog.accept())
+        self.page.on("dialog", self._dialog)
         self.page.on("pageerror", self._page_error)
         self.page.on("console", self._console)
+
+    def _dialog(self, dialog) -> None:
+        """Forms with data-confirm ask; any other dialog is a script that ran."""
+        if dialog.type != "confirm":
+            self.journey.problems.append(
+                f"{self.who} at {self.page.url}: a script opened an {dialog.type}: "
+                f"{dialog.message!r}"
+            )
+        dialog.accept()
 
     def _page_error(self, error) -> None:
         self.journey.problems.append(f"{self.who} at {self.page.url}: script error {error}")
