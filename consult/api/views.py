@@ -572,7 +572,7 @@ def notification_read():
     if isinstance(body, dict) and body.get("ids") is not None:
         ids = body["ids"]
         if not isinstance(ids, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in ids
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids
         ):
             raise _bad(_("“ids” must be a list of whole numbers."))
         ids = ids[:1000]
