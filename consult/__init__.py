@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
     from .notifications.views import bp as notifications_bp
+    from .opendata.views import bp as opendata_bp
     from .plan_translations.views import bp as plan_translations_bp
     from .plans.views import bp as plans_bp
     from .search.views import bp as search_bp
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(consolidation_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(api_pages_bp)
+    app.register_blueprint(opendata_bp)
     init_api(app)
     app.register_blueprint(plan_translations_bp)
     app.register_blueprint(admin_bp)

@@ -246,6 +246,14 @@ MATRIX = {
     "/api/v1/notifications": everyone(200, anonymous=401),
     "/api/v1/notifications/read": everyone(200, anonymous=401),
     "/api/v1/search": everyone(400),
+    # Open data of a consultation (whoever may read the forum)
+    "/forums/<slug>/consultations/<int:consultation_id>/open-data/": private_forum_page(),
+    "/forums/<slug>/consultations/<int:consultation_id>/open-data/<dataset>.csv": (
+        private_forum_page()
+    ),
+    "/forums/<slug>/consultations/<int:consultation_id>/open-data/<dataset>.json": (
+        private_forum_page()
+    ),
 }
 
 # Which object a rule's URL names, where it differs from World.values.
@@ -333,6 +341,7 @@ def world(make):
         "user_id": make.member(forum, groups=[group], password=None).user_id,  # leaves the group
         "token": "not-a-valid-token",
         "fmt": "html",
+        "dataset": "amendments",
         "number": 1,
         "language": "pt",
     }

@@ -1,0 +1,1 @@
+"""Open data exports of consultations (CSV and JSON)."""
