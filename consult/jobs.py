@@ -104,6 +104,10 @@ def enqueue_after_commit(session: Session, func_path: str, *args, job_id: str, *
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_committed(session: Session) -> None:
+    # SQLAlchemy also fires after_commit when a savepoint (begin_nested) is
+    # released: the outer transaction, and its locks, are still open then.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, None)
     for func_path, args, job_id, options in pending or ():
         enqueue(func_path, *args, job_id=job_id, **options)
@@ -111,6 +115,8 @@ def _enqueue_committed(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_rolled_back(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: what the outer transaction asked for still stands
     session.info.pop(_PENDING, None)
 
 

@@ -58,6 +58,10 @@ def email_after_commit(session: Session, notifications) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_committed(session: Session) -> None:
+    # SQLAlchemy also fires after_commit when a savepoint (begin_nested) is
+    # released: the outer transaction, and its locks, are still open then.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -72,6 +76,8 @@ def _enqueue_committed(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_rolled_back(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: what the outer transaction asked for still stands
     session.info.pop(_PENDING, None)
 
 
