@@ -47,7 +47,8 @@ class LiveServer:
         self.url = url
 
 
-@pytest.fixture(scope="session")
+# Package-scoped: the server and the browser stop once the journeys are done.
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory):
     """Consult on a free port of 127.0.0.1, as a user's browser sees it: CSRF
     tokens checked, jobs run at commit (JOBS_MODE=inline), mail to the log."""
@@ -80,7 +81,7 @@ def live_server(tmp_path_factory):
             db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
     executable = shutil.which("chromium")
     _require(
