@@ -7,6 +7,7 @@ load) runs only the parts named.
 """
 
 import json
+import logging
 import os
 import statistics
 import sys
@@ -314,6 +315,8 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown part(s) {sorted(unknown)}; choose among {', '.join(PARTS)}")
     os.environ.setdefault("CONSULT_INSTANCE", tempfile.mkdtemp(prefix="consult-bench-"))
+    # The mail log backend would print every notification email of the run.
+    logging.getLogger("consult.mail").setLevel(logging.WARNING)
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     from consult import create_app
     from consult.accounts.services import create_user
