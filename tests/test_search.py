@@ -8,7 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
 from flask_login import AnonymousUserMixin
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from consult.accounts import services as accounts
 from consult.amendments import services as amendments
@@ -315,3 +315,39 @@ def test_the_search_page_costs_the_same_statements_for_more_results(
         assert response.status_code == 200
         counts.append(counter["n"])
     assert counts[0] == counts[1]
+
+
+def test_an_edited_comment_is_found_by_its_new_words_only(backend, session, forum, member, plan):
+    note = comments.post_comment(
+        member,
+        forum,
+        plan=plan,
+        target_type="node",
+        target_key=key_of(plan, "1.1"),
+        body="Primera redacción con girasoles.",
+    )
+    session.commit()
+    comments.edit_comment(member, note, "Segunda redacción con amapolas.")
+    session.commit()
+    assert search(member, "girasoles").total == 0
+    assert found(member, "amapolas") == {("comment", note.id)}
+    if backend == "sqlite":
+        # The FTS5 table agrees with its content table after the updates.
+        session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')"))
+
+
+def test_indexing_the_same_plan_twice_changes_nothing(session, member, plan):
+    before = session.execute(
+        select(SearchDocument.kind, SearchDocument.object_id, SearchDocument.body).order_by(
+            SearchDocument.kind, SearchDocument.object_id
+        )
+    ).all()
+    index.reindex_plan(session.connection(), plan.id)
+    index.reindex_plan(session.connection(), plan.id)
+    after = session.execute(
+        select(SearchDocument.kind, SearchDocument.object_id, SearchDocument.body).order_by(
+            SearchDocument.kind, SearchDocument.object_id
+        )
+    ).all()
+    assert before == after and len(after) > 20
+    assert search(member, "participacion").total == 1

@@ -22,12 +22,13 @@ from sqlalchemy import (
     delete,
     event,
     func,
-    insert,
     inspect,
     literal_column,
     select,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..amendments.models import Amendment
 from ..comments.models import Comment
@@ -132,8 +133,10 @@ def _groups_by_key(nodes, assignments: dict[str, int]) -> dict[str, int | None]:
     return result
 
 
-def _plan_facts(connection, plan_ids) -> dict[int, PlanFacts]:
-    """Three queries, whatever the number of plans."""
+def _plan_facts(connection, plan_ids, keys=None) -> dict[int, PlanFacts]:
+    """What documents of these plans need. With ``keys``, only those items and
+    the sections above them are read (a comment on a 2,000-item plan does not
+    read 2,000 items); without, every item of the current versions."""
     plan_ids = {plan_id for plan_id in plan_ids if plan_id is not None}
     if not plan_ids:
         return {}
@@ -148,15 +151,28 @@ def _plan_facts(connection, plan_ids) -> dict[int, PlanFacts]:
     }
     version_of = {version_id: plan_id for plan_id, _f, _l, version_id, _vl in rows if version_id}
     nodes: dict[int, list] = {plan_id: [] for plan_id in facts}
-    if version_of:
+    columns = (PlanNode.version_id, PlanNode.key, PlanNode.parent_key, PlanNode.kind, PlanNode.ref)
+    wanted = None if keys is None else {key for key in keys if key}
+    seen: set[tuple[int, str]] = set()
+    while version_of and (wanted is None or wanted):
+        condition = PlanNode.version_id.in_(version_of)
+        if wanted is not None:
+            condition = condition & PlanNode.key.in_(wanted)
+        parents = set()
         for version_id, key, parent_key, kind, ref in connection.execute(
-            select(
-                PlanNode.version_id, PlanNode.key, PlanNode.parent_key, PlanNode.kind, PlanNode.ref
-            ).where(PlanNode.version_id.in_(version_of))
+            select(*columns).where(condition)
         ):
             plan_id = version_of[version_id]
+            if (plan_id, key) in seen:
+                continue
+            seen.add((plan_id, key))
             nodes[plan_id].append((key, parent_key, kind))
             facts[plan_id].refs[key] = ref
+            if parent_key is not None:
+                parents.add(parent_key)
+        if wanted is None:
+            break
+        wanted = {key for key in parents if not any((p, key) in seen for p in facts)}
     assignments: dict[int, dict[str, int]] = {plan_id: {} for plan_id in facts}
     for plan_id, section_key, group_id in connection.execute(
         select(SectionGroup.plan_id, SectionGroup.section_key, SectionGroup.working_group_id).where(
@@ -337,12 +353,15 @@ def _comment_documents(connection, comments, facts: dict[int, PlanFacts]) -> lis
 # --- writing documents -------------------------------------------------------------
 
 
-def _insert(connection, documents: list[dict]) -> None:
+def _upsert(connection, documents: list[dict]) -> None:
+    """Write documents, replacing those of the same things: an upsert, so that
+    two transactions indexing the same thing at once cannot collide."""
     if not documents:
         return
     table = SearchDocument.__table__
-    statement = insert(table)
-    if connection.dialect.name == "postgresql":
+    postgres = connection.dialect.name == "postgresql"
+    statement = (pg_insert if postgres else sqlite_insert)(table)
+    if postgres:
         fold = not accents_folded_by_database(connection)
         for document in documents:
             document["v_config"] = pg_config(document["language"])
@@ -356,6 +375,16 @@ def _insert(connection, documents: list[dict]) -> None:
             func.setweight(func.to_tsvector(config, bindparam("v_body")), literal_column("'B'"))
         )
         statement = statement.values(search_vector=vector)
+    replaced = [
+        column.name
+        for column in table.columns
+        if column.name not in ("id", "kind", "object_id")
+        and (postgres or column.name != "search_vector")
+    ]
+    statement = statement.on_conflict_do_update(
+        index_elements=["kind", "object_id"],
+        set_={name: statement.excluded[name] for name in replaced},
+    )
     for start in range(0, len(documents), CHUNK):
         connection.execute(statement, documents[start : start + CHUNK])
 
@@ -371,21 +400,38 @@ def _delete(connection, kind: str, object_ids) -> None:
         )
 
 
+def _replace(connection, documents: list[dict], existing) -> None:
+    """Write ``documents`` and delete the ``existing`` (kind, id) pairs that are
+    no longer among them."""
+    kept = {(document["kind"], document["object_id"]) for document in documents}
+    stale: dict[str, list[int]] = {}
+    for kind, object_id in existing:
+        if (kind, object_id) not in kept:
+            stale.setdefault(kind, []).append(object_id)
+    for kind, object_ids in stale.items():
+        _delete(connection, kind, object_ids)
+    _upsert(connection, documents)
+
+
 def reindex_plan(connection, plan_id: int) -> int:
     """Every document of one plan (its current version's items, its amendments
     and the comments on them), rebuilt; the number written."""
-    connection.execute(delete(SearchDocument).where(SearchDocument.plan_id == plan_id))
+    existing = connection.execute(
+        select(SearchDocument.kind, SearchDocument.object_id).where(
+            SearchDocument.plan_id == plan_id
+        )
+    ).all()
     facts = _plan_facts(connection, [plan_id])
-    if plan_id not in facts:
-        return 0
-    documents = _node_documents(connection, facts[plan_id])
-    documents += _amendment_documents(
-        connection, _amendment_rows(connection, Amendment.plan_id == plan_id), facts
-    )
-    documents += _comment_documents(
-        connection, _comment_rows(connection, Comment.plan_id == plan_id), facts
-    )
-    _insert(connection, documents)
+    documents = []
+    if plan_id in facts:
+        documents = _node_documents(connection, facts[plan_id])
+        documents += _amendment_documents(
+            connection, _amendment_rows(connection, Amendment.plan_id == plan_id), facts
+        )
+        documents += _comment_documents(
+            connection, _comment_rows(connection, Comment.plan_id == plan_id), facts
+        )
+    _replace(connection, documents, existing)
     return len(documents)
 
 
@@ -393,20 +439,41 @@ def reindex_amendments(connection, amendment_ids) -> None:
     amendment_ids = list(amendment_ids)
     for start in range(0, len(amendment_ids), CHUNK):
         chunk = amendment_ids[start : start + CHUNK]
-        _delete(connection, "amendment", chunk)
         rows = _amendment_rows(connection, Amendment.id.in_(chunk))
-        facts = _plan_facts(connection, {row.plan_id for row in rows})
-        _insert(connection, _amendment_documents(connection, rows, facts))
+        facts = _plan_facts(
+            connection, {row.plan_id for row in rows}, {row.target_key for row in rows}
+        )
+        documents = _amendment_documents(connection, rows, facts)
+        _replace(connection, documents, [("amendment", object_id) for object_id in chunk])
+
+
+def _commented_keys(connection, comments) -> set[str]:
+    """The items the comments are about: theirs, or their amendments' items."""
+    keys = {row.target_key for row in comments if row.target_type == "node"}
+    amendment_ids = [
+        int(row.target_key)
+        for row in comments
+        if row.target_type == "amendment" and row.target_key.isdigit()
+    ]
+    if amendment_ids:
+        keys |= set(
+            connection.execute(
+                select(Amendment.target_key).where(Amendment.id.in_(amendment_ids))
+            ).scalars()
+        )
+    return keys
 
 
 def reindex_comments(connection, comment_ids) -> None:
     comment_ids = list(comment_ids)
     for start in range(0, len(comment_ids), CHUNK):
         chunk = comment_ids[start : start + CHUNK]
-        _delete(connection, "comment", chunk)
         rows = _comment_rows(connection, Comment.id.in_(chunk))
-        facts = _plan_facts(connection, {row.plan_id for row in rows})
-        _insert(connection, _comment_documents(connection, rows, facts))
+        facts = _plan_facts(
+            connection, {row.plan_id for row in rows}, _commented_keys(connection, rows)
+        )
+        documents = _comment_documents(connection, rows, facts)
+        _replace(connection, documents, [("comment", object_id) for object_id in chunk])
 
 
 def reindex_all(connection) -> int:
