@@ -177,6 +177,7 @@ def test_figures_of_a_known_consultation(known):
         "withdrawn": 1,
         "merged": 0,
         "voting": 0,
+        "revise": 0,
     }
     assert result.amendments == 5
     assert [

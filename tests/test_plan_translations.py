@@ -55,7 +55,7 @@ def facilitator(make, forum):
 
 @pytest.fixture
 def translator(make, forum, session):
-    membership = make.member(forum, locale="pt")
+    membership = make.member(forum, locale="en")  # the interface; translates into pt
     membership.is_translator = True
     session.commit()
     return membership.user
