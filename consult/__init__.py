@@ -15,6 +15,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .i18n import register_template_helpers, select_locale
     from .search import schema as search_schema
     from .security import register_security_headers
+    from .urls import DatabaseIntConverter
 
     app = Flask(
         __name__,
@@ -22,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(PACKAGE_DIR / "static"),
         instance_relative_config=False,
     )
+    app.url_map.converters["int"] = DatabaseIntConverter
     settings = load_settings(overrides)
     app.config.update(settings)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(project_dir("translations"))

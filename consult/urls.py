@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app
+from werkzeug.routing import IntegerConverter
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -24,3 +25,12 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:…>`` in every route: an id larger than the database's integer is
+    simply not found (PostgreSQL would refuse the query with an error)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)

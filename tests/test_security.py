@@ -430,3 +430,18 @@ def test_errors_are_json_for_json_clients(client, path, status):
     assert isinstance(error["title"], str) and error["title"]
     assert isinstance(error["message"], str) and error["message"]
     assert "<html" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/forums/{slug}/plans/99999999999/",
+        "/forums/{slug}/amendments/2147483648",
+        "/forums/{slug}/polls/9223372036854775808",
+        "/forums/{slug}/consultations/99999999999999999999",
+    ],
+)
+def test_ids_beyond_the_database_integer_are_not_found(client, make, path):
+    """Not a database error (PostgreSQL refuses integers over 2³¹ - 1)."""
+    forum = make.forum(public=True)
+    assert client.get(path.format(slug=forum.slug)).status_code == 404
