@@ -471,9 +471,10 @@ SCHEDULER_INTERVAL = 30
 def run_scheduler_once() -> dict:
     """Open and close the phases and polls that are due, remind members of what
     closes within a day, send the digests that are due and hand out again the
-    notifications whose email job was lost (safe to run from several places).
+    notifications and emails whose job was lost (safe to run from several places).
     Phases first, so a poll that ends with its phase sees it closed."""
     from .consultations.services import advance_due, remind_closing_phases
+    from .mail.services import relay_stalled
     from .notifications.emails import relay_unemailed, send_due_digests
     from .votes.services import advance_polls, remind_closing_polls
 
@@ -487,7 +488,7 @@ def run_scheduler_once() -> dict:
         changes["poll_reminders"] = remind_closing_polls()
         db.session.commit()
         changes["digests"] = send_due_digests()
-        changes["relayed"] = relay_unemailed()
+        changes["relayed"] = relay_unemailed() + relay_stalled()
     finally:
         db.session.remove()
     return changes

@@ -128,9 +128,7 @@ def test_a_daily_digest_sends_each_notification_once_across_days(session, make, 
     assert member.next_digest_at == NEXT_MORNING + 3 * DAY
 
 
-def test_a_scheduler_that_was_down_sends_one_digest_with_everything(
-    session, make, forum, tell
-):
+def test_a_scheduler_that_was_down_sends_one_digest_with_everything(session, make, forum, tell):
     member = member_with(make, forum, "daily")
     for _ in range(3):
         tell(member)
@@ -194,9 +192,7 @@ def test_never_means_no_email_at_all(session, make, forum, tell):
     assert outbox(session, member.email) == []
 
 
-def test_members_with_a_digest_but_no_time_for_it_get_the_next_one(
-    session, make, forum, tell
-):
+def test_members_with_a_digest_but_no_time_for_it_get_the_next_one(session, make, forum, tell):
     member = make.member(forum).user
     member.notification_preference = "weekly"  # as before digests existed
     session.commit()
@@ -244,9 +240,7 @@ def test_from_immediately_to_daily_nothing_twice_nothing_lost(session, make, for
     assert every_notification_went_once(session, member) == ["immediate", "digest"]
 
 
-def test_from_daily_to_immediately_what_waits_goes_out_in_a_last_digest(
-    session, make, forum, tell
-):
+def test_from_daily_to_immediately_what_waits_goes_out_in_a_last_digest(session, make, forum, tell):
     member = member_with(make, forum, "daily")
     tell(member), tell(member)
     switched_at = NOW + timedelta(hours=1)
@@ -334,9 +328,7 @@ def test_the_profile_form_changes_the_preference_through_the_same_rules(
     assert every_notification_went_once(session, member) == ["skipped"]
 
 
-def test_a_broken_digest_does_not_hold_up_the_others(
-    session, make, forum, tell, monkeypatch
-):
+def test_a_broken_digest_does_not_hold_up_the_others(session, make, forum, tell, monkeypatch):
     broken, fine = member_with(make, forum, "daily"), member_with(make, forum, "daily")
     tell(broken), tell(fine)
     real = emails._render
@@ -408,8 +400,13 @@ def test_two_schedulers_at_once_send_one_digest_per_member(tmp_path):
                 .where(Notification.email_state != "digest")
             )
             assert waiting == 0
-            assert db.session.scalar(
-                select(func.count()).select_from(User).where(User.next_digest_at <= NEXT_MORNING)
-            ) == 0
+            assert (
+                db.session.scalar(
+                    select(func.count())
+                    .select_from(User)
+                    .where(User.next_digest_at <= NEXT_MORNING)
+                )
+                == 0
+            )
             db.session.remove()
             db.engine.dispose()

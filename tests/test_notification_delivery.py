@@ -24,7 +24,7 @@ from consult.extensions import db
 from consult.forums import services as forums
 from consult.jobs import QUEUES, enqueue
 from consult.mail.models import OutboxEmail
-from consult.mail.services import failed_emails
+from consult.mail.services import failed_emails, relay_stalled
 from consult.notifications import emails
 from consult.notifications.models import Notification
 from consult.notifications.services import notify_many
@@ -326,6 +326,41 @@ def test_redis_down_at_commit_loses_no_notification_email(mail_app, smtp, subjec
     run_worker(mail_app)
     assert smtp.recipients == sorted(u.email for u in everyone)
     assert emails.relay_unemailed(utcnow() + emails.RELAY_AFTER) == 0
+
+
+def test_emails_whose_job_was_lost_are_sent_by_the_scheduler_once(mail_app, smtp, subject):
+    everyone = members(3)
+    emails.change_preference(everyone[0], "daily")
+    db.session.commit()
+    announce(subject, everyone)
+    run_worker(mail_app)  # two emails sent; the third member waits for a digest
+    real_url = mail_app.config["REDIS_URL"]
+    mail_app.config["REDIS_URL"] = f"redis://127.0.0.1:{_free_port()}/0"
+    mail_app.extensions.pop("consult_redis", None)
+    slot = db.session.get(User, everyone[0].id).next_digest_at
+    assert emails.send_due_digests(slot) == 1  # in the outbox; its job could not be queued
+    mail_app.config["REDIS_URL"] = real_url
+    mail_app.extensions.pop("consult_redis", None)
+    assert queued(mail_app) == []
+    [digest] = [row for row in rows() if row.idempotency_key.startswith("digest:")]
+    assert digest.status == "pending"
+
+    assert relay_stalled(utcnow()) == 0  # too recent: its job may still come
+    assert relay_stalled(utcnow() + timedelta(minutes=11)) == 1
+    assert relay_stalled(utcnow() + timedelta(minutes=11)) == 1
+    assert len(queued(mail_app)) == 1  # not queued twice
+    run_worker(mail_app)
+    assert smtp.recipients == sorted(u.email for u in everyone)
+    assert relay_stalled(utcnow() + timedelta(days=1)) == 0
+
+
+def test_an_email_waiting_for_its_retry_is_left_to_it(mail_app, smtp, subject):
+    everyone = members(2)
+    smtp.busy.add(everyone[0].email)
+    announce(subject, everyone)
+    run_worker(mail_app)  # one sent, one refused for now: its job waits for the retry
+    assert relay_stalled(utcnow() + timedelta(minutes=11)) == 0
+    assert relay_stalled(utcnow() + timedelta(hours=2)) == 1  # its retry is long overdue
 
 
 def test_a_digest_goes_out_through_the_worker_and_its_one_click_link_works(mail_app, smtp, subject):

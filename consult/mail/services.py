@@ -283,21 +283,62 @@ def enqueue_delivery(outbox_ids: list[int], *, after_commit: bool = True) -> Non
 
 
 def relay_pending(older_than: timedelta = timedelta(0)) -> int:
-    """Enqueue every pending row (after Redis was down or lost its data)."""
+    """Enqueue every pending row (after Redis was down or lost its data), in batches."""
     cutoff = utcnow() - older_than
     ids = db.session.scalars(
-        select(OutboxEmail.id).where(
-            OutboxEmail.status == "pending", OutboxEmail.created_at <= cutoff
-        )
+        select(OutboxEmail.id)
+        .where(OutboxEmail.status == "pending", OutboxEmail.created_at <= cutoff)
+        .order_by(OutboxEmail.id)
     ).all()
-    for outbox_id in ids:
+    db.session.commit()
+    _enqueue_batches(list(ids))
+    return len(ids)
+
+
+def _enqueue_batches(ids: list[int]) -> None:
+    """One sending job (one SMTP connection) per MAIL_BATCH_SIZE rows; a job of
+    the same batch still queued or waiting for its retry is not enqueued twice."""
+    size = current_app.config["MAIL_BATCH_SIZE"]
+    for start in range(0, len(ids), size):
+        batch = ids[start : start + size]
         enqueue(
-            "workers.mail.deliver_email",
-            outbox_id,
-            job_id=f"mail-{outbox_id}",
+            "workers.mail.deliver_batch",
+            batch,
+            job_id=f"mail-batch-{batch[0]}-{batch[-1]}",
             queue="mail",
             retry=RETRY,
+            unless_known=True,
         )
+
+
+# A pending row never tried this long after it was written, or not tried again
+# this long after its last attempt (longer than the longest retry interval),
+# lost its job: Redis was down at the commit, or lost its data.
+STALLED_NEW = timedelta(minutes=10)
+STALLED_RETRY = timedelta(hours=1)
+
+
+def relay_stalled(now: datetime | None = None) -> int:
+    """The scheduler's relay: send again, in batches (one SMTP connection each),
+    the pending rows whose job was lost. A job of the same batch that is still
+    queued or waiting for its retry is not enqueued twice."""
+    now = now or utcnow()
+    ids = list(
+        db.session.scalars(
+            select(OutboxEmail.id)
+            .where(
+                OutboxEmail.status == "pending",
+                or_(
+                    OutboxEmail.last_attempt_at.is_(None)
+                    & (OutboxEmail.created_at <= now - STALLED_NEW),
+                    OutboxEmail.last_attempt_at <= now - STALLED_RETRY,
+                ),
+            )
+            .order_by(OutboxEmail.id)
+        )
+    )
+    db.session.commit()
+    _enqueue_batches(ids)
     return len(ids)
 
 
