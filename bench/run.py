@@ -306,7 +306,7 @@ def bench_tally(ballots=100_000, candidates=10, seed=2026) -> dict:
     return result
 
 
-PARTS = ("plans", "dashboard", "tally", "consolidation", "load")
+PARTS = ("plans", "dashboard", "tally", "consolidation", "fanout", "load")
 
 
 def main() -> None:
@@ -380,6 +380,13 @@ def main() -> None:
         from load import bench_load
 
         results["load"] = bench_load(app, url, synthetic_plan)
+    if "fanout" in parts:
+        from notifications import bench_fanout
+
+        # Last, since it empties the database when DATABASE_URL is set; on SQLite
+        # it uses a file of its own next to this run's.
+        fanout_url = os.environ.get("DATABASE_URL") or url.replace("bench.db", "fanout.db")
+        results["fanout"] = bench_fanout(10_000, fanout_url)
     if "plans" not in parts:
         results["plans"] = {}
 
@@ -435,6 +442,10 @@ def report_markdown(results: dict) -> str:
             f"({draft['seconds_per_amendment']} s per amendment), {draft['applied']} applied, "
             f"{draft['conflicts']} conflicts"
         )
+    if "fanout" in results:
+        from notifications import markdown as fanout_markdown
+
+        lines += ["", fanout_markdown(results["fanout"])]
     return "\n".join(lines)
 
 
