@@ -16,7 +16,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po, write_po
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..accounts.services import clean_text
 from ..amendments.models import Amendment, AmendmentTranslation
@@ -120,22 +120,32 @@ class Completeness:
 
 
 def completeness(plan: Plan, version: PlanVersion, nodes=None) -> dict[str, Completeness]:
-    """Per other language: how many of the version's nodes have a current translation."""
-    nodes = nodes if nodes is not None else plans.version_nodes(version)
-    texts = {node.key: node.text for node in nodes}
-    figures = {lang: Completeness(lang, 0, 0, len(nodes)) for lang in other_languages(version)}
+    """Per other language: how many of the version's nodes have a current
+    translation. Counted in the database (one grouped query), so a long plan's
+    texts are not read for it."""
+    total = len(nodes) if nodes is not None else version_size(version)
+    figures = {lang: Completeness(lang, 0, 0, total) for lang in other_languages(version)}
+    current = case((NodeTranslation.source_text == PlanNode.text, 1), else_=0)
     rows = db.session.execute(
-        select(
-            NodeTranslation.language, NodeTranslation.node_key, NodeTranslation.source_text
-        ).where(NodeTranslation.plan_id == plan.id)
+        select(NodeTranslation.language, func.sum(current), func.count())
+        .join(
+            PlanNode,
+            (PlanNode.version_id == version.id) & (PlanNode.key == NodeTranslation.node_key),
+        )
+        .where(NodeTranslation.plan_id == plan.id)
+        .group_by(NodeTranslation.language)
     )
-    for language, key, source in rows:
-        if language in figures and key in texts:
-            if texts[key] == source:
-                figures[language].current += 1
-            else:
-                figures[language].outdated += 1
+    for language, up_to_date, translated in rows:
+        if language in figures:
+            figures[language].current = int(up_to_date or 0)
+            figures[language].outdated = int(translated) - int(up_to_date or 0)
     return figures
+
+
+def version_size(version: PlanVersion) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(PlanNode).where(PlanNode.version_id == version.id)
+    )
 
 
 def last_change(plan: Plan, language: str) -> datetime | None:
