@@ -485,3 +485,28 @@ def test_the_setup_page_for_something_that_is_not_there_is_a_404(
 ):
     sign_in(client, facilitator)
     assert client.get(f"/forums/{forum.slug}/plans/{plan.id}/polls/new?{query}").status_code == 404
+
+
+def test_a_passed_approval_of_a_text_that_changed_meanwhile_says_so(
+    client, make, session, forum, plan, facilitator
+):
+    delegate = make.member(forum, locale="en")
+    delegate.is_delegate = True
+    session.commit()
+    voted_on = plan.current_version
+    poll = services.create_poll(
+        facilitator,
+        plan,
+        subject="plan",
+        scope="assembly",
+        opens_at=utcnow(),
+        closes_at=utcnow() + timedelta(days=1),
+    )
+    services.open_poll(facilitator, poll)
+    plans.edit_node(facilitator, plan, voted_on, first_key(plan), "Changed during the vote.")
+    services.cast(delegate.user, poll, "yes")
+    services.close_poll(facilitator, poll)
+    session.commit()
+    sign_in(client, facilitator)
+    text = text_of(client.get(poll_url(poll)))
+    assert "Passed." in text and "was not made final" in text
