@@ -4,6 +4,7 @@ one job per plan, reruns that change nothing, failures that leave the plan as it
 was, and the job run by a real RQ worker on Redis."""
 
 import itertools
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -17,6 +18,7 @@ from consult.amendments import services as amendments
 from consult.amendments.models import Amendment, AmendmentEvent
 from consult.consolidation import merge, services
 from consult.consolidation.models import Consolidation
+from consult.database import utcnow
 from consult.errors import Conflict, PermissionDenied
 from consult.extensions import db
 from consult.jobs import QUEUES
@@ -487,3 +489,35 @@ def test_a_real_worker_builds_the_draft_once_even_when_the_job_runs_twice(worker
     done = db.session.get(Consolidation, consolidation.id)
     assert done.state == "finished" and done.version.number == 2
     assert db.session.scalar(select(func.count()).select_from(PlanVersion)) == 2
+
+
+def test_a_draft_whose_worker_died_is_taken_up_again_when_asked(
+    session, plan, facilitator, author, monkeypatch
+):
+    accepted(plan, author, facilitator, "1.3", "Apoyar a los creadores y creadoras.")
+    monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: True)  # the job is lost
+    consolidation, _ = services.request(facilitator, plan)
+    session.commit()
+    monkeypatch.undo()
+    # A worker took it and died: "running" since long ago, nothing written.
+    consolidation.state, consolidation.started_at = "running", utcnow() - timedelta(minutes=30)
+    session.commit()
+    again, new = services.request(facilitator, plan)
+    assert (again.id, new) == (consolidation.id, False)
+    session.commit()  # runs the job again (inline)
+    session.expire_all()
+    done = session.get(Consolidation, consolidation.id)
+    assert done.state == "finished" and done.version.number == 2 and done.attempts == 1
+
+
+def test_a_draft_that_is_merely_slow_is_left_alone(session, plan, facilitator, author, monkeypatch):
+    accepted(plan, author, facilitator, "1.3", "Apoyar a los creadores y creadoras.")
+    calls = []
+    monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: calls.append(args) or True)
+    consolidation, _ = services.request(facilitator, plan)
+    session.commit()
+    consolidation.state, consolidation.started_at = "running", utcnow() - timedelta(minutes=2)
+    session.commit()
+    assert services.request(facilitator, plan) == (consolidation, False)
+    session.commit()
+    assert len(calls) == 1  # only the first request's job

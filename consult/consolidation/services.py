@@ -119,15 +119,29 @@ def request(actor, plan: Plan, *, by_command: bool = False) -> tuple[Consolidati
         )
         if running is None:  # it finished in the meantime: ask again
             return request(actor, plan, by_command=by_command)
+        if _looks_lost(running):
+            # Its worker died, or its job never reached the queue: run it again
+            # (nothing of it was written, and run() takes a stale run back).
+            _enqueue(running)
         return running, False
     record("plan.consolidation_requested", consolidation, actor=actor, forum=plan.forum)
+    _enqueue(consolidation)
+    return consolidation, True
+
+
+def _looks_lost(consolidation: Consolidation) -> bool:
+    since = consolidation.started_at if consolidation.state == "running" else None
+    since = since or consolidation.created_at
+    return since < utcnow() - STALE_AFTER
+
+
+def _enqueue(consolidation: Consolidation) -> None:
     enqueue_after_commit(
         db.session,
         "workers.consolidation.consolidate",
         consolidation.id,
-        job_id=f"consolidate-{consolidation.id}",
+        job_id=f"consolidate-{consolidation.id}-{consolidation.attempts}",
     )
-    return consolidation, True
 
 
 # --- the job ---------------------------------------------------------------------------
