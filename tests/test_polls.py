@@ -1216,3 +1216,42 @@ def test_facilitators_cannot_decide_by_hand_an_amendment_whose_vote_runs(
     assert amendment.status == "admitted"
     amendments.decide(facilitator, amendment, "accepted")
     assert amendment.status == "accepted"
+
+
+def test_a_poll_tied_to_a_phase_takes_the_times_it_is_not_given(
+    session, make, forum, plan, group, facilitator, author
+):
+    person(make, forum, groups=[group])
+    amendment = admitted(plan, author, facilitator)
+    second = admitted(plan, author, facilitator, "2")
+    now = utcnow()
+    consultation = consultations.create_consultation(
+        facilitator,
+        plan,
+        title="Consultation",
+        phases=[PhaseInput("voting", now + HOUR, now + DAY)],
+    )
+    phase = consultation.phases[0]
+    poll = services.create_poll(
+        facilitator,
+        plan,
+        subject="amendment",
+        scope="group",
+        group=group,
+        amendment=amendment,
+        phase=phase,
+        opens_at=None,
+        closes_at=None,
+    )
+    assert (poll.opens_at, poll.closes_at) == (phase.starts_at, phase.ends_at)
+    with pytest.raises(InvalidInput, match="closing time"):
+        services.create_poll(
+            facilitator,
+            plan,
+            subject="amendment",
+            scope="group",
+            group=group,
+            amendment=second,
+            opens_at=None,
+            closes_at=None,
+        )

@@ -6,6 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from ..i18n import LANGUAGE_NAMES
 from .services import MAX_TEXT, OPERATION_LABELS, THRESHOLD_LABELS
 
 
@@ -25,7 +26,7 @@ class AmendmentForm(FlaskForm):
     # Not sent (an older form, a script): the plan's language.
     language = SelectField(
         _l("Language you write in"),
-        choices=[("es", "Español"), ("en", "English"), ("pt", "Português")],
+        choices=list(LANGUAGE_NAMES.items()),
         validate_choice=False,
     )
 
@@ -89,7 +90,7 @@ class PlanSettingsForm(FlaskForm):
 class TranslationForm(FlaskForm):
     language = SelectField(
         _l("Language"),
-        choices=[("es", "Español"), ("en", "English"), ("pt", "Português")],
+        choices=list(LANGUAGE_NAMES.items()),
     )
     text = TextAreaField(
         _l("The proposed text in that language"),

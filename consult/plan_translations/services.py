@@ -27,12 +27,12 @@ from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import Forum
+from ..i18n import LANGUAGE_NAMES
 from ..plans import services as plans
 from ..plans.models import NodeTranslation, Plan, PlanNode, PlanVersion
 from ..uploads import ImportReport, RowResult
 
 MAX_TEXT = 20_000
-LANGUAGE_NAMES = {"es": "Español", "en": "English", "pt": "Português"}
 
 
 # --- who ---------------------------------------------------------------------------

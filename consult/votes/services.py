@@ -392,8 +392,8 @@ def create_poll(
     *,
     subject: str,
     scope: str,
-    opens_at: datetime,
-    closes_at: datetime,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
     settings: PollSettings | None = None,
     amendment: Amendment | None = None,
     target_key: str | None = None,
@@ -401,7 +401,8 @@ def create_poll(
     phase: Phase | None = None,
 ) -> Poll:
     """A poll in preparation ("draft"): it opens at ``opens_at`` (by the scheduler,
-    or earlier by hand) and closes at ``closes_at``."""
+    or earlier by hand) and closes at ``closes_at``. Tied to a ``phase``, a time
+    not given is the phase's; without either, it opens now."""
     forums.require_manage(actor, plan.forum)
     settings = settings or PollSettings()
     if plan.status in ("approved", "archived"):
@@ -414,14 +415,19 @@ def create_poll(
     else:
         group = None
     _check_settings(settings, scope)
-    if opens_at.tzinfo is None or closes_at.tzinfo is None or closes_at <= opens_at:
-        raise InvalidInput(_("The vote must close after it opens."))
-    if closes_at <= utcnow():
-        raise InvalidInput(_("The closing time must be in the future."))
     if phase is not None:
         consultation = consultation_of(plan)
         if consultation is None or phase.consultation_id != consultation.id:
             raise InvalidInput(_("Choose a phase of this plan's consultation."))
+        opens_at = opens_at or phase.starts_at
+        closes_at = closes_at or phase.ends_at
+    opens_at = opens_at or utcnow()
+    if closes_at is None:
+        raise InvalidInput(_("Give the closing time, or choose a phase."))
+    if opens_at.tzinfo is None or closes_at.tzinfo is None or closes_at <= opens_at:
+        raise InvalidInput(_("The vote must close after it opens."))
+    if closes_at <= utcnow():
+        raise InvalidInput(_("The closing time must be in the future."))
 
     busy = _active_amendment_ids(plan)
     candidates: list[PollCandidate] = []
@@ -706,7 +712,7 @@ def _apply_result(poll: Poll, result: dict) -> None:
 # --- counting ----------------------------------------------------------------------
 
 
-def _weight_text(weight: Decimal) -> str:
+def weight_text(weight: Decimal) -> str:
     """A weight written the same way on every database ("1", "2.5")."""
     return format(Decimal(weight).normalize(), "f")
 
@@ -717,7 +723,7 @@ def canonical_ballots(poll: Poll) -> list[tuple[Any, str]]:
     rows = db.session.execute(
         select(Ballot.choice, Ballot.weight).where(Ballot.poll_id == poll.id)
     ).all()
-    ballots = [(json.loads(choice), _weight_text(weight)) for choice, weight in rows]
+    ballots = [(json.loads(choice), weight_text(weight)) for choice, weight in rows]
     return sorted(ballots, key=_ballot_line)
 
 

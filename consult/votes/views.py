@@ -1,5 +1,3 @@
-import csv
-import io
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,13 +12,12 @@ from flask_login import current_user, login_required
 from ..accounts.models import User
 from ..amendments.models import Amendment
 from ..consultations import services as consultations
-from ..database import utcnow
-from ..errors import Conflict, InvalidInput, NotFound, ServiceError
+from ..errors import InvalidInput, NotFound, ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plan_translations import services as plan_translations
 from ..plans import services as plans
-from . import services
+from . import exports, services
 from .forms import METHOD_LABELS, RULE_LABELS, PollForm, ReasonForm, ReceiptForm
 
 bp = Blueprint("votes", __name__)
@@ -129,8 +126,6 @@ def create(slug, plan_id):
             (p for p in (consultation.phases if consultation else []) if p.id == form.phase.data),
             None,
         )
-        opens_at = _to_utc(form.opens_at.data, timezone) or (phase.starts_at if phase else None)
-        closes_at = _to_utc(form.closes_at.data, timezone) or (phase.ends_at if phase else None)
         group = next(
             (g for g, _count in forums.list_groups(plan.forum) if g.id == form.working_group.data),
             None,
@@ -151,8 +146,6 @@ def create(slug, plan_id):
             include_status_quo=form.include_status_quo.data,
         )
         try:
-            if closes_at is None:
-                raise InvalidInput(_("Give the closing time, or choose a phase."))
             poll = services.create_poll(
                 current_user,
                 plan,
@@ -162,8 +155,8 @@ def create(slug, plan_id):
                 amendment=amendment,
                 target_key=key,
                 phase=phase,
-                opens_at=opens_at or utcnow(),
-                closes_at=closes_at,
+                opens_at=_to_utc(form.opens_at.data, timezone),
+                closes_at=_to_utc(form.closes_at.data, timezone),
                 settings=settings,
             )
             services.advance_polls()
@@ -439,88 +432,29 @@ def roll_call(slug, poll_id):
 # --- exports -------------------------------------------------------------------------
 
 
-def _closed(slug, poll_id):
-    poll = services.get_poll(current_user, slug, poll_id)
-    if poll.state != "closed":
-        raise Conflict(_("The results can be downloaded once the vote has closed."))
-    return poll
-
-
-def _export_name(poll, extension: str) -> str:
-    return f"vote-{poll.id}-results.{extension}"
+def _download(content: str, mimetype: str, name: str) -> Response:
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.get(POLL + "/results.json")
 def results_json(slug, poll_id):
-    """The frozen result, the settings and every ballot (anonymous in a secret
-    poll), so that anyone can recount with ``consult polls tally``."""
-    poll = _closed(slug, poll_id)
-    document = {
-        "poll": {
-            "id": poll.id,
-            "title": poll.title,
-            "subject": poll.subject,
-            "scope": poll.scope,
-            "method": poll.method,
-            "secret": poll.secret,
-            "opened_at": poll.opened_at.isoformat() if poll.opened_at else None,
-            "closed_at": poll.closed_at.isoformat() if poll.closed_at else None,
-            "candidates": [candidate.name for candidate in poll.candidates],
-        },
-        "result": services.stored_result(poll),
-        "ballots": [
-            {"choice": choice, "weight": weight}
-            for choice, weight in services.canonical_ballots(poll)
-        ],
-    }
-    if not poll.secret:
-        document["named_votes"] = [
-            {
-                "voter": named.voter.display_name,
-                "choice": json.loads(named.choice),
-                "weight": services._weight_text(named.weight),
-                "cast_by": named.cast_by.display_name if named.cast_by else None,
-            }
-            for named in services.named_votes(poll)
-        ]
-    return Response(
+    poll = services.get_poll(current_user, slug, poll_id)
+    document = exports.results_document(poll)
+    return _download(
         json.dumps(document, ensure_ascii=False, indent=2),
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{_export_name(poll, "json")}"'},
+        "application/json",
+        exports.filename(poll, "json"),
     )
 
 
 @bp.get(POLL + "/results.csv")
 def results_csv(slug, poll_id):
-    """One row per counted ballot (with the voter's name in a named poll)."""
-    poll = _closed(slug, poll_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    if poll.secret:
-        writer.writerow([_("Choice"), _("Weight")])
-        for choice, weight in services.canonical_ballots(poll):
-            writer.writerow([_csv_safe(services.choice_label(poll, choice)), weight])
-    else:
-        writer.writerow([_("Voter"), _("Choice"), _("Weight"), _("Cast by")])
-        for named in services.named_votes(poll):
-            writer.writerow(
-                [
-                    _csv_safe(named.voter.display_name),
-                    _csv_safe(services.choice_label(poll, json.loads(named.choice))),
-                    services._weight_text(named.weight),
-                    _csv_safe(named.cast_by.display_name if named.cast_by else ""),
-                ]
-            )
-    return Response(
-        "\ufeff" + out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_export_name(poll, "csv")}"'},
-    )
-
-
-def _csv_safe(text: str) -> str:
-    """Cells a spreadsheet would run as a formula are quoted with an apostrophe."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    poll = services.get_poll(current_user, slug, poll_id)
+    return _download(exports.results_csv(poll), "text/csv", exports.filename(poll, "csv"))
 
 
 # --- template helpers ----------------------------------------------------------------
