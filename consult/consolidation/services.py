@@ -7,6 +7,7 @@ report in one transaction at the end, so a failure (or a worker killed half way)
 leaves the plan as it was; only the progress figures are committed on the way.
 """
 
+import time
 from datetime import timedelta
 
 from flask_babel import force_locale
@@ -34,6 +35,9 @@ from .models import Consolidation
 # A run that has not finished after this long died with its worker: the job
 # may be taken again (nothing of it was written).
 STALE_AFTER = timedelta(minutes=10)
+# The progress shown while the job runs is written at most this often (each
+# write is a commit, which costs the session a pass over everything it holds).
+PROGRESS_EVERY = 1.0  # seconds
 
 CONFLICT_REASONS = {
     "overlap": _l("These amendments change the same words."),
@@ -188,11 +192,25 @@ def _fail(consolidation_id: int, error: Exception) -> None:
     db.session.commit()
 
 
-def _progress(consolidation: Consolidation, done: int) -> None:
-    db.session.execute(
-        update(Consolidation).where(Consolidation.id == consolidation.id).values(items_done=done)
-    )
-    db.session.commit()
+def _progress(consolidation_id: int):
+    """The merge's progress callback: writes how many items are done, at most
+    every PROGRESS_EVERY seconds."""
+    last = time.monotonic()
+
+    def report(done: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < PROGRESS_EVERY:
+            return
+        last = now
+        db.session.execute(
+            update(Consolidation)
+            .where(Consolidation.id == consolidation_id)
+            .values(items_done=done)
+        )
+        db.session.commit()
+
+    return report
 
 
 def _change(amendment: Amendment) -> merge.Change:
@@ -223,18 +241,16 @@ def _build(consolidation: Consolidation) -> None:
         }
         for node in nodes
     ]
+    old_refs = {node.key: node.ref for node in nodes}
     pending = pending_amendments(plan)
     changes = [_change(amendment) for amendment in pending]
     authors = {amendment.id: amendment.author_display for amendment in pending}
     consolidation.base_version_id, consolidation.items_total = base.id, len(rows)
     db.session.commit()
+    # From here on only the plain rows and changes are read: the nodes and
+    # amendments loaded above are expired by the commits and never loaded again.
 
-    result = merge.apply_changes(
-        rows,
-        changes,
-        plans.new_key,
-        progress=lambda done: _progress(consolidation, done),
-    )
+    result = merge.apply_changes(rows, changes, plans.new_key, progress=_progress(consolidation.id))
     version = None
     carried, revise = [], []
     if result.applied:
@@ -260,7 +276,6 @@ def _build(consolidation: Consolidation) -> None:
         carried, revise = _carry_over_open_amendments(plan, version, result.rows)
 
     new_refs = {row["key"]: row["ref"] for row in result.rows}
-    old_refs = {node.key: node.ref for node in nodes}
     consolidation.report = {
         "applied": [
             {
