@@ -83,9 +83,22 @@ def load_settings(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024))),
         "INVITATION_MAX_AGE": timedelta(days=14),
         "PASSWORD_RESET_MAX_AGE": timedelta(hours=2),
-        "SIGN_IN_MAX_FAILURES": 5,
-        "SIGN_IN_LOCKOUT": timedelta(minutes=15),
+        # Sign-in throttling (consult/accounts/throttle.py). Per (email, client):
+        # a few free failures, then a delay that doubles from SIGN_IN_DELAY up to
+        # SIGN_IN_MAX_DELAY. Per account, across all clients: a budget of failures
+        # per window, past which only a known device or an emailed link gets in.
+        "SIGN_IN_FREE_FAILURES": 5,
+        "SIGN_IN_DELAY": timedelta(seconds=30),
+        "SIGN_IN_MAX_DELAY": timedelta(minutes=15),
+        "SIGN_IN_FAILURE_WINDOW": timedelta(hours=1),
+        "SIGN_IN_ACCOUNT_BUDGET": 100,
+        "KNOWN_DEVICE_MAX_AGE": timedelta(days=365),
+        # Reset links asked for per email address, and per client across addresses.
         "RESET_REQUESTS_PER_HOUR": 5,
+        "RESET_REQUESTS_PER_CLIENT_PER_HOUR": 50,
+        # How many reverse proxies in front of the app add X-Forwarded-For: the
+        # client of a sign-in is the address the outermost one of them saw.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         # Unsubscribe links in notification emails (one click, RFC 8058).
         "UNSUBSCRIBE_MAX_AGE": timedelta(days=365),
         # Notification emails: how many one job renders and sends over one SMTP connection.

@@ -75,16 +75,21 @@ class UserSession(Base):
 
 
 class AuthAttempt(Base):
-    """Failed sign-ins and reset requests, keyed by the normalised email (never
-    by IP alone: a whole assembly may share one venue address)."""
+    """Failed sign-ins and reset requests, keyed by the normalised email and the
+    client they came from: the remote address, or ``device:<id>`` for a browser
+    with a known-device cookie. Sign-in delays apply per (email, client), so a
+    stranger slows only themselves; never per address alone, since a whole
+    assembly may share one venue address."""
 
     __tablename__ = "auth_attempts"
     __table_args__ = (
         CheckConstraint(check_in("kind", ("sign_in_failure", "reset_request")), name="kind"),
         Index("ix_auth_attempts_kind_key_at", "kind", "key", "created_at"),
+        Index("ix_auth_attempts_kind_client_at", "kind", "client", "created_at"),
     )
 
     id: Mapped[intpk]
     kind: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(254))
+    client: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[created_at]

@@ -1,18 +1,49 @@
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    after_this_request,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..errors import InvalidInput, TooManyAttempts
+from ..errors import InvalidInput
 from ..extensions import db
 from ..urls import safe_next
-from . import services
+from . import services, throttle
 from .forms import ChangePasswordForm, ProfileForm, ResetPasswordForm, ResetRequestForm, SignInForm
 
 bp = Blueprint("accounts", __name__)
 
 
+def client_address() -> str:
+    """The address the request came from: with TRUSTED_PROXIES set, the one the
+    outermost trusted proxy saw (as werkzeug's ProxyFix reads X-Forwarded-For)."""
+    hops = current_app.config.get("TRUSTED_PROXIES", 0)
+    if hops > 0:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
+    return (request.remote_addr or "unknown")[:64]
+
+
+def _throttled(template: str, form, error: throttle.Throttled):
+    flash(error.message, "error")
+    response = current_app.make_response((render_template(template, form=form), 429))
+    if error.retry_after:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def sign_in_user(user) -> None:
-    """Start a fresh session (a new cookie: no session fixation) for ``user``."""
+    """Start a fresh session (a new cookie: no session fixation) for ``user``, and
+    mark this browser as a known device of theirs (see accounts/throttle.py)."""
     locale = session.get("locale")
     session.clear()
     services.start_session(user, request.user_agent.string)
@@ -21,6 +52,20 @@ def sign_in_user(user) -> None:
     if locale:
         session["locale"] = locale
     login_user(user)
+    token = throttle.device_token(user, request.cookies.get(throttle.KNOWN_DEVICE_COOKIE))
+
+    @after_this_request
+    def remember_device(response):
+        config = current_app.config
+        response.set_cookie(
+            throttle.KNOWN_DEVICE_COOKIE,
+            token,
+            max_age=int(config["KNOWN_DEVICE_MAX_AGE"].total_seconds()),
+            secure=config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -31,11 +76,15 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
-        except TooManyAttempts as error:
-            db.session.commit()
-            flash(error.message, "error")
-            return render_template("accounts/sign_in.html", form=form), 429
+            user = services.authenticate(
+                form.email.data,
+                form.password.data,
+                client=client_address(),
+                device_token=request.cookies.get(throttle.KNOWN_DEVICE_COOKIE),
+            )
+        except throttle.Throttled as error:
+            db.session.rollback()
+            return _throttled("accounts/sign_in.html", form, error)
         if user is not None:
             sign_in_user(user)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
@@ -67,11 +116,10 @@ def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
         try:
-            services.request_password_reset(form.email.data)
-        except TooManyAttempts as error:
+            services.request_password_reset(form.email.data, client=client_address())
+        except throttle.Throttled as error:
             db.session.rollback()
-            flash(error.message, "error")
-            return render_template("accounts/reset_request.html", form=form), 429
+            return _throttled("accounts/reset_request.html", form, error)
         db.session.commit()
         flash(
             _("If an account uses this address, we have sent it a link to choose a new password."),
