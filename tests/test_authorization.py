@@ -197,6 +197,9 @@ MATRIX = {
     "/forums/<slug>/polls/<int:poll_id>/results.csv": everyone(
         409, anonymous=404, outsider=404, facilitator=200, forum_admin=200, platform_admin=200
     ),
+    # Every ballot with its weight: for those who run the forum's votes only.
+    "/forums/<slug>/polls/<int:poll_id>/ballots.json": managers_only(),
+    "/forums/<slug>/polls/<int:poll_id>/ballots.csv": managers_only(),
     # Plan content translations (into "pt"; translators and facilitators translate)
     "/forums/<slug>/plans/<int:plan_id>/translations/": private_forum_page(),
     "/forums/<slug>/plans/<int:plan_id>/translations/<language>": managers_only(),

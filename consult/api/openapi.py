@@ -225,6 +225,19 @@ SCHEMAS = {
             "turnout": nullable({"type": "object"}),
             "results_visible": BOOLEAN,
             "results": nullable({"type": "object"}),
+            "ballots_published": nullable(BOOLEAN),
+            "options": nullable(
+                {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "option": STRING,
+                            "weight": STRING,
+                            "ballots": nullable(INTEGER),
+                        }
+                    ),
+                }
+            ),
         }
     ),
     "Notification": obj(

@@ -153,7 +153,12 @@ def _plain(value):
     return value
 
 
-def poll(value, *, results: dict | None, visible: bool, turnout: dict | None) -> dict:
+def poll(
+    value, *, results: dict | None, visible: bool, turnout: dict | None, disclosure=None
+) -> dict:
+    """``disclosure`` (``votes.services.Disclosure``, a closed poll's): the total of
+    each option; the number of ballots per option is None where it would single
+    out a delegate of a secret, weighted vote."""
     return {
         "id": value.id,
         "plan_id": value.plan_id,
@@ -174,6 +179,15 @@ def poll(value, *, results: dict | None, visible: bool, turnout: dict | None) ->
         "turnout": _plain(turnout) if turnout is not None else None,
         "results_visible": visible,
         "results": _plain(results) if visible else None,
+        "ballots_published": disclosure.ballots_public if disclosure is not None else None,
+        "options": (
+            [
+                {"option": total.option, "weight": _plain(total.weight), "ballots": total.ballots}
+                for total in disclosure.options
+            ]
+            if disclosure is not None
+            else None
+        ),
     }
 
 

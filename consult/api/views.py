@@ -522,7 +522,11 @@ def _poll_data(poll) -> dict:
     if visible:
         results = votes.stored_result(poll) if poll.state == "closed" else votes.live_result(poll)
     turnout = votes.turnout(poll) if poll.state in ("open", "closed") else None
-    return serializers.poll(poll, results=results, visible=visible, turnout=turnout)
+    # Once closed: the total of each option, per ballot only what singles nobody out.
+    shown = votes.disclosure(poll) if poll.state == "closed" else None
+    return serializers.poll(
+        poll, results=results, visible=visible, turnout=turnout, disclosure=shown
+    )
 
 
 @bp.get(FORUM + "/polls")

@@ -82,6 +82,9 @@ COLUMNS = {
         "yes",
         "no",
         "abstain",
+        "yes_ballots",
+        "no_ballots",
+        "abstain_ballots",
         "ranking",
         "checksum",
     ),
@@ -194,13 +197,21 @@ def comment_rows(consultation: Consultation) -> list[dict]:
 
 def poll_rows(user, consultation: Consultation) -> list[dict]:
     """The frozen results of the plan's closed votes, as totals: never a ballot
-    nor a voter, secret or not."""
+    nor a voter, secret or not. The weighted total of each option always; the
+    number of ballots for each option only where ``votes.Disclosure`` says it
+    singles nobody out (not in a secret vote where some weight is carried by
+    fewer than ``votes.MIN_BALLOTS_PER_WEIGHT`` ballots)."""
+    polls = [
+        poll
+        for poll in votes.polls_about(consultation.plan)
+        if poll.state == "closed" and votes.results_visible(user, poll)
+    ]
+    shown = votes.disclosures(polls)
     rows = []
-    for poll in votes.polls_about(consultation.plan):
-        if poll.state != "closed" or not votes.results_visible(user, poll):
-            continue
+    for poll in polls:
         result = votes.stored_result(poll) or {}
         tally = result.get("tally") or {}
+        numbers = {} if poll.is_ranked else {t.option: t.ballots for t in shown[poll.id].options}
         rows.append(
             {
                 "id": poll.id,
@@ -219,6 +230,9 @@ def poll_rows(user, consultation: Consultation) -> list[dict]:
                 "yes": tally.get("yes"),
                 "no": tally.get("no"),
                 "abstain": tally.get("abstain"),
+                "yes_ballots": numbers.get("yes"),
+                "no_ballots": numbers.get("no"),
+                "abstain_ballots": numbers.get("abstain"),
                 "ranking": " > ".join(tally.get("ranking") or []),
                 "checksum": result.get("checksum"),
                 "tally": tally,

@@ -1,6 +1,18 @@
-"""A closed poll's result as downloads: JSON with the settings, the frozen
-result and every ballot (anonymous in a secret poll), so anyone can recount
-with ``consult polls tally``; and CSV, one row per counted ballot."""
+"""A closed poll's result as downloads.
+
+For every reader of the forum (``results_document``, ``results_csv``): the
+settings, the frozen result with its checksum, the total of each option, and,
+when ``services.Disclosure`` says it singles nobody out, every ballot (anonymous
+in a secret poll) so that anyone can recount with ``consult polls tally``. A
+secret vote in which some weight is carried by fewer than
+``services.MIN_BALLOTS_PER_WEIGHT`` ballots publishes option totals only.
+
+For those who run the forum's votes (``audit_document``, ``audit_csv``): every
+ballot with its weight, whatever the vote publishes, to check the count. The
+checksum is the SHA-256 of the ballots written as JSON lines ``[choice, weight]``
+(no spaces), sorted, joined by newlines (``services.checksum``): the same for
+every vote, so the published checksum can be checked against this download.
+"""
 
 import csv
 import io
@@ -13,6 +25,11 @@ from ..errors import Conflict
 from . import services
 from .models import Poll
 
+CHECKSUM_OF = (
+    "SHA-256 of the ballots written as JSON lines [choice, weight] without spaces, "
+    "sorted, joined by newlines"
+)
+
 
 def require_closed(poll: Poll) -> None:
     if poll.state != "closed":
@@ -23,8 +40,11 @@ def filename(poll: Poll, extension: str) -> str:
     return f"vote-{poll.id}-results.{extension}"
 
 
-def results_document(poll: Poll) -> dict:
-    require_closed(poll)
+def audit_filename(poll: Poll, extension: str) -> str:
+    return f"vote-{poll.id}-ballots.{extension}"
+
+
+def _document(poll: Poll, shown: services.Disclosure) -> dict:
     document = {
         "poll": {
             "id": poll.id,
@@ -38,11 +58,29 @@ def results_document(poll: Poll) -> dict:
             "candidates": [candidate.name for candidate in poll.candidates],
         },
         "result": services.stored_result(poll),
-        "ballots": [
-            {"choice": choice, "weight": weight}
-            for choice, weight in services.canonical_ballots(poll)
+        "published": "ballots" if shown.ballots_public else "totals",
+        # Ranked votes: the ballots that rank the option first.
+        "options": [
+            {
+                "option": total.option,
+                "weight": services.weight_text(total.weight),
+                "ballots": total.ballots,
+            }
+            for total in shown.options
         ],
     }
+    if shown.ballots_public:
+        document["ballots"] = [
+            {"choice": choice, "weight": weight}
+            for choice, weight in services.canonical_ballots(poll)
+        ]
+    return document
+
+
+def results_document(poll: Poll) -> dict:
+    """What every reader may download (see the module docstring)."""
+    require_closed(poll)
+    document = _document(poll, services.disclosure(poll))
     if not poll.secret:
         document["named_votes"] = [
             {
@@ -56,19 +94,38 @@ def results_document(poll: Poll) -> dict:
     return document
 
 
-def results_csv(poll: Poll) -> str:
-    """With a byte-order mark, so spreadsheets read the accents right."""
+def audit_document(actor, poll: Poll) -> dict:
+    """Every ballot with its weight and the way to check the checksum, for those
+    who run the forum's votes."""
+    services.require_auditor(actor, poll)
     require_closed(poll)
+    document = _document(poll, services.disclosure(poll, audit=True))
+    document["checksum_of"] = CHECKSUM_OF
+    return document
+
+
+def _csv(rows: list[list]) -> str:
+    """With a byte-order mark, so spreadsheets read the accents right."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    if poll.secret:
-        writer.writerow([_("Choice"), _("Weight")])
-        for choice, weight in services.canonical_ballots(poll):
-            writer.writerow([safe_cell(services.choice_label(poll, choice)), weight])
-    else:
-        writer.writerow([_("Voter"), _("Choice"), _("Weight"), _("Cast by")])
+    csv.writer(out).writerows(rows)
+    return "\ufeff" + out.getvalue()
+
+
+def _ballot_rows(poll: Poll) -> list[list]:
+    return [[_("Choice"), _("Weight")]] + [
+        [safe_cell(services.choice_label(poll, choice)), weight]
+        for choice, weight in services.canonical_ballots(poll)
+    ]
+
+
+def results_csv(poll: Poll) -> str:
+    """One row per counted ballot, per voter in a named poll, or per option when
+    the ballots are not published."""
+    require_closed(poll)
+    if not poll.secret:
+        rows = [[_("Voter"), _("Choice"), _("Weight"), _("Cast by")]]
         for named in services.named_votes(poll):
-            writer.writerow(
+            rows.append(
                 [
                     safe_cell(named.voter.display_name),
                     safe_cell(services.choice_label(poll, json.loads(named.choice))),
@@ -76,4 +133,24 @@ def results_csv(poll: Poll) -> str:
                     safe_cell(named.cast_by.display_name if named.cast_by else ""),
                 ]
             )
-    return "\ufeff" + out.getvalue()
+        return _csv(rows)
+    shown = services.disclosure(poll)
+    if shown.ballots_public:
+        return _csv(_ballot_rows(poll))
+    labels = services.candidate_labels(poll)
+    heading = _("Option ranked first") if poll.is_ranked else _("Option")
+    rows = [[heading, _("Total weight")]]
+    for total in shown.options:
+        if poll.is_ranked:
+            label = labels.get(total.option, total.option)
+        else:
+            label = services.choice_label(poll, total.option)
+        rows.append([safe_cell(label), services.weight_text(total.weight)])
+    return _csv(rows)
+
+
+def audit_csv(actor, poll: Poll) -> str:
+    """Every counted ballot with its weight, for those who run the forum's votes."""
+    services.require_auditor(actor, poll)
+    require_closed(poll)
+    return _csv(_ballot_rows(poll))

@@ -228,6 +228,9 @@ def _poll_page(poll, status: int = 200, **extra):
         "result": result,
         "chart_rows": _chart_rows(poll, result),
         "named_votes": services.named_votes(poll) if visible else [],
+        "weighted": services.weights_differ(poll),
+        "min_ballots_per_weight": services.MIN_BALLOTS_PER_WEIGHT,
+        "disclosure": services.disclosure(poll) if poll.state == "closed" else None,
         "can_manage": forums.can_manage(current_user, poll.forum),
         "timezone": _timezone(plan),
         "reason_form": ReasonForm(formdata=None),
@@ -455,6 +458,28 @@ def results_json(slug, poll_id):
 def results_csv(slug, poll_id):
     poll = services.get_poll(current_user, slug, poll_id)
     return _download(exports.results_csv(poll), "text/csv", exports.filename(poll, "csv"))
+
+
+@bp.get(POLL + "/ballots.json")
+@login_required
+def ballots_json(slug, poll_id):
+    """Every ballot with its weight, for those who run the forum's votes."""
+    poll = services.get_poll(current_user, slug, poll_id)
+    document = exports.audit_document(current_user, poll)
+    return _download(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        "application/json",
+        exports.audit_filename(poll, "json"),
+    )
+
+
+@bp.get(POLL + "/ballots.csv")
+@login_required
+def ballots_csv(slug, poll_id):
+    poll = services.get_poll(current_user, slug, poll_id)
+    return _download(
+        exports.audit_csv(current_user, poll), "text/csv", exports.audit_filename(poll, "csv")
+    )
 
 
 # --- template helpers ----------------------------------------------------------------

@@ -1,0 +1,432 @@
+"""A secret ballot cannot be tied to its voter by its weight (issue 20, finding 1).
+
+An assembly of five delegates weighing 1, 1, 2.5, 1 and 1, in which the 2.5
+delegate alone votes "no": nothing an ordinary member can read (the vote's page,
+its CSV and JSON downloads, the API, the consultation's open data, the
+notifications) lists a ballot with its weight or the number of ballots per
+option. What they get is the weighted total of each option, which the issue
+allows (it is the result; "no: 2.5" is what a weighted vote decides by). The
+facilitators still get every ballot, from which the published checksum is
+recomputed with the same SHA-256 as ever, and ``consult polls verify`` passes.
+"""
+
+import csv
+import hashlib
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from argon2 import PasswordHasher
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from consult.accounts import services as accounts
+from consult.amendments import services as amendments
+from consult.consultations import services as consultations
+from consult.database import utcnow
+from consult.notifications.models import Notification
+from consult.plans import services as plans
+from consult.votes import services as votes
+from consult.votes.services import MIN_BALLOTS_PER_WEIGHT, PollSettings
+from tests.factories import sign_in
+
+PLAN_TEXT = "Plan\n\n1. First item.\n\n2. Second item.\n"
+SINGLED_OUT = "2.5"
+
+
+@pytest.fixture(autouse=True)
+def english_and_cheap_passwords(client, session, monkeypatch):
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with force_locale("en"):
+        yield
+
+
+@pytest.fixture
+def forum(make):
+    return make.forum()
+
+
+@pytest.fixture
+def facilitator(make, forum):
+    return make.member(forum, role="facilitator", locale="en").user
+
+
+@pytest.fixture
+def member(make, forum):
+    """An ordinary member of the forum, not a delegate."""
+    return make.member(forum, locale="en").user
+
+
+@pytest.fixture
+def plan(session, forum):
+    plan = plans.import_plan(None, forum, PLAN_TEXT)
+    plan.open_for_input = True
+    session.commit()
+    return plan
+
+
+def delegates(make, session, forum, weights):
+    people = []
+    for weight in weights:
+        membership = make.member(forum, locale="en")
+        membership.is_delegate = True
+        membership.vote_weight = Decimal(weight)
+        people.append(membership.user)
+    session.commit()
+    return people
+
+
+def assembly_vote(session, facilitator, plan, voters, choices, **settings):
+    """A closed yes/no vote of the assembly on the plan, decided by these ballots."""
+    now = utcnow()
+    poll = votes.create_poll(
+        facilitator,
+        plan,
+        subject="plan",
+        scope="assembly",
+        opens_at=now,
+        closes_at=now + timedelta(hours=1),
+        settings=PollSettings(**settings),
+    )
+    votes.open_poll(facilitator, poll)
+    session.commit()
+    for voter, choice in zip(voters, choices, strict=True):
+        votes.cast(voter, poll, choice)
+    session.commit()
+    votes.close_poll(facilitator, poll)
+    session.commit()
+    return poll
+
+
+@pytest.fixture
+def weighted(make, session, forum, plan, facilitator):
+    """Weights 1, 1, 2.5, 1, 1; the 2.5 delegate alone votes "no"."""
+    people = delegates(make, session, forum, ["1", "1", "2.5", "1", "1"])
+    choices = ["yes", "yes", "no", "yes", "yes"]
+    poll = assembly_vote(session, facilitator, plan, people, choices)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    consultation = consultations.create_consultation(
+        None,
+        session.get(type(plan), plan.id),
+        title="Consultation",
+        phases=[consultations.PhaseInput("amendments", start, start + timedelta(days=30))],
+    )
+    session.commit()
+    return {"poll": poll, "delegates": people, "consultation": consultation}
+
+
+def poll_url(poll, suffix=""):
+    return f"/forums/{poll.forum.slug}/polls/{poll.id}{suffix}"
+
+
+def get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def csv_rows(text):
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def places_of(value, needle, path=()):
+    """Every place in decoded JSON where ``needle`` appears: keys and values."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if needle in str(key):
+                yield (*path, key)
+            yield from places_of(item, needle, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from places_of(item, needle, (*path, index))
+    elif needle in str(value):
+        yield path
+
+
+def recomputed_checksum(ballots):
+    """The published checksum as an auditor recomputes it from a ballot list."""
+    lines = sorted(
+        json.dumps([ballot["choice"], ballot["weight"]], ensure_ascii=False, separators=(",", ":"))
+        for ballot in ballots
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+# --- what an ordinary member can read --------------------------------------------------
+
+
+def test_the_json_export_gives_option_totals_and_no_ballot(client, weighted, member):
+    poll = weighted["poll"]
+    sign_in(client, member)
+    document = json.loads(get(client, poll_url(poll, "/results.json")))
+    assert "ballots" not in document and document["published"] == "totals"
+    assert document["options"] == [
+        {"option": "yes", "weight": "4", "ballots": None},
+        {"option": "no", "weight": SINGLED_OUT, "ballots": None},
+        {"option": "abstain", "weight": "0", "ballots": None},
+    ]
+    assert document["result"]["checksum"] == poll.checksum
+    assert document["result"]["ballots"] == 5  # how many voted, all options together
+    # 2.5 only as the weighted total of "no" (the result itself), never per ballot.
+    assert sorted(places_of(document, SINGLED_OUT)) == [
+        ("options", 1, "weight"),
+        ("result", "tally", "no"),
+    ]
+
+
+def test_the_csv_export_gives_one_row_per_option(client, weighted, member):
+    sign_in(client, member)
+    rows = csv_rows(get(client, poll_url(weighted["poll"], "/results.csv")))
+    assert rows == [
+        ["Option", "Total weight"],
+        ["Yes", "4"],
+        ["No", SINGLED_OUT],
+        ["Abstain", "0"],
+    ]
+
+
+def test_the_page_says_what_is_published_and_shows_totals_only(client, weighted, member):
+    poll = weighted["poll"]
+    sign_in(client, member)
+    page = get(client, poll_url(poll))
+    assert "What is published about this vote" in page
+    assert f"every weight is carried by at least {MIN_BALLOTS_PER_WEIGHT} ballots" in page
+    assert "Download the totals (CSV)" in page
+    assert "Download the ballots (CSV)" not in page
+    assert "/ballots.csv" not in page and "/ballots.json" not in page
+    table = page[page.find("<caption>Total of each option") :]
+    table = table[: table.find("</table>")]
+    assert ">Ballots<" not in table  # no number of ballots per option
+    assert '<th scope="row">No</th><td class="number">2.5</td>' in table
+
+
+def test_the_api_gives_option_totals_and_no_ballot(client, weighted, member):
+    poll = weighted["poll"]
+    sign_in(client, member)
+    data = json.loads(get(client, f"/api/v1/forums/{poll.forum.slug}/polls/{poll.id}"))
+    assert data["ballots_published"] is False
+    assert [(o["option"], o["weight"], o["ballots"]) for o in data["options"]] == [
+        ("yes", "4", None),
+        ("no", SINGLED_OUT, None),
+        ("abstain", "0", None),
+    ]
+    assert sorted(places_of(data, SINGLED_OUT)) == [
+        ("options", 1, "weight"),
+        ("results", "tally", "no"),
+    ]
+
+
+def test_the_open_data_gives_weighted_totals_only(client, weighted, member):
+    consultation = weighted["consultation"]
+    base = f"/forums/{consultation.forum.slug}/consultations/{consultation.id}/open-data"
+    sign_in(client, member)
+    (row,) = csv.DictReader(io.StringIO(get(client, base + "/polls.csv")[1:]))
+    assert (row["yes"], row["no"], row["abstain"]) == ("4", SINGLED_OUT, "0")
+    assert (row["yes_ballots"], row["no_ballots"], row["abstain_ballots"]) == ("", "", "")
+    assert [column for column, value in row.items() if SINGLED_OUT in value] == ["no"]
+    (data,) = json.loads(get(client, base + "/polls.json"))["rows"]
+    assert sorted(places_of(data, SINGLED_OUT)) == [("no",), ("tally", "no")]
+
+
+def test_no_notification_tells_a_choice_or_a_weight(session, weighted):
+    poll = weighted["poll"]
+    told = session.scalars(select(Notification).where(Notification.object_id == poll.id)).all()
+    assert told  # the vote opened and closed
+    for notification in told:
+        text = json.dumps(notification.data)
+        assert SINGLED_OUT not in text and '"no"' not in text
+
+
+# --- what the people who check the count get --------------------------------------------
+
+
+def test_facilitators_get_every_ballot_and_recompute_the_checksum(
+    app, client, weighted, facilitator, member
+):
+    poll = weighted["poll"]
+    sign_in(client, facilitator)
+    assert "/ballots.json" in get(client, poll_url(poll))
+    document = json.loads(get(client, poll_url(poll, "/ballots.json")))
+    assert sorted((b["choice"], b["weight"]) for b in document["ballots"]) == [
+        ("no", "2.5"),
+        ("yes", "1"),
+        ("yes", "1"),
+        ("yes", "1"),
+        ("yes", "1"),
+    ]
+    assert [o["ballots"] for o in document["options"]] == [4, 1, 0]
+    assert recomputed_checksum(document["ballots"]) == poll.checksum
+    rows = csv_rows(get(client, poll_url(poll, "/ballots.csv")))
+    assert rows[0] == ["Choice", "Weight"] and ["No", "2.5"] in rows
+
+    report = app.test_cli_runner().invoke(args=["polls", "verify", str(poll.id)])
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.output)["computed_checksum"] == poll.checksum
+
+    client.post("/sign-out")
+    sign_in(client, member)
+    assert client.get(poll_url(poll, "/ballots.json")).status_code == 403
+    assert client.get(poll_url(poll, "/ballots.csv")).status_code == 403
+
+
+def test_the_ballots_of_an_open_vote_cannot_be_downloaded(
+    client, make, session, forum, plan, facilitator
+):
+    people = delegates(make, session, forum, ["1", "2"])
+    now = utcnow()
+    poll = votes.create_poll(
+        facilitator,
+        plan,
+        subject="plan",
+        scope="assembly",
+        opens_at=now,
+        closes_at=now + timedelta(hours=1),
+    )
+    votes.open_poll(facilitator, poll)
+    votes.cast(people[1], poll, "no")
+    session.commit()
+    sign_in(client, facilitator)
+    assert client.get(poll_url(poll, "/ballots.json")).status_code == 409
+
+
+# --- when the ballots are published --------------------------------------------------------
+
+
+def test_integer_weights_keep_the_number_of_ballots_per_option_back(
+    client, make, session, forum, plan, facilitator, member
+):
+    """Weights 1, 1, 2, 1, 1: "no: 2" could be the 2 delegate or two others; the
+    number of ballots for "no" would say which, so it is not published."""
+    people = delegates(make, session, forum, ["1", "1", "2", "1", "1"])
+    poll = assembly_vote(session, facilitator, plan, people, ["yes", "no", "no", "yes", "yes"])
+    sign_in(client, member)
+    document = json.loads(get(client, poll_url(poll, "/results.json")))
+    assert "ballots" not in document
+    assert [(o["weight"], o["ballots"]) for o in document["options"]] == [
+        ("3", None),
+        ("3", None),
+        ("0", None),
+    ]
+
+
+def test_every_weight_carried_by_enough_ballots_publishes_the_ballots(
+    client, make, session, forum, plan, facilitator, member
+):
+    k = MIN_BALLOTS_PER_WEIGHT
+    people = delegates(make, session, forum, ["1"] * k + ["2"] * k)
+    choices = ["yes"] * (k - 1) + ["no"] + ["no"] * (k - 1) + ["yes"]
+    poll = assembly_vote(session, facilitator, plan, people, choices)
+    sign_in(client, member)
+    document = json.loads(get(client, poll_url(poll, "/results.json")))
+    assert document["published"] == "ballots"
+    assert len(document["ballots"]) == 2 * k
+    assert recomputed_checksum(document["ballots"]) == poll.checksum
+    assert [(o["option"], o["ballots"]) for o in document["options"]] == [
+        ("yes", k),
+        ("no", k),
+        ("abstain", 0),
+    ]
+    page = get(client, poll_url(poll))
+    assert "Download the ballots (CSV)" in page and ">Ballots<" in page
+
+
+def test_one_weight_too_few_keeps_the_ballots_back(
+    client, make, session, forum, plan, facilitator, member
+):
+    k = MIN_BALLOTS_PER_WEIGHT
+    people = delegates(make, session, forum, ["1"] * k + ["2"] * (k - 1))
+    poll = assembly_vote(session, facilitator, plan, people, ["yes"] * (2 * k - 1))
+    sign_in(client, member)
+    assert "ballots" not in json.loads(get(client, poll_url(poll, "/results.json")))
+
+
+def test_an_unweighted_secret_vote_publishes_its_ballots_as_before(
+    client, make, session, forum, plan, facilitator, member
+):
+    """Equal weights tell nothing: the ballots and the counts stay public, even
+    with fewer voters than the threshold."""
+    people = delegates(make, session, forum, ["1", "1", "1"])
+    poll = assembly_vote(session, facilitator, plan, people, ["yes", "no", "yes"])
+    sign_in(client, member)
+    document = json.loads(get(client, poll_url(poll, "/results.json")))
+    assert document["published"] == "ballots"
+    assert document["ballots"] == [
+        {"choice": "no", "weight": "1"},
+        {"choice": "yes", "weight": "1"},
+        {"choice": "yes", "weight": "1"},
+    ]
+    assert [o["ballots"] for o in document["options"]] == [2, 1, 0]
+    rows = csv_rows(get(client, poll_url(poll, "/results.csv")))
+    assert rows == [["Choice", "Weight"], ["No", "1"], ["Yes", "1"], ["Yes", "1"]]
+    page = get(client, poll_url(poll))
+    assert "the list of ballots (each one's choice, never who cast it)" in page
+
+
+def test_a_named_weighted_vote_still_publishes_who_voted_what(
+    client, make, session, forum, plan, facilitator, member
+):
+    people = delegates(make, session, forum, ["1", "1", "2.5", "1", "1"])
+    poll = assembly_vote(
+        session, facilitator, plan, people, ["yes", "yes", "no", "yes", "yes"], secret=False
+    )
+    sign_in(client, member)
+    document = json.loads(get(client, poll_url(poll, "/results.json")))
+    assert {"choice": "no", "weight": "2.5"} in document["ballots"]
+    (named,) = [v for v in document["named_votes"] if v["choice"] == "no"]
+    assert (named["voter"], named["weight"]) == (people[2].display_name, "2.5")
+    rows = csv_rows(get(client, poll_url(poll, "/results.csv")))
+    assert rows[0] == ["Voter", "Choice", "Weight", "Cast by"]
+    name = people[2].display_name
+    assert [name, "No", "2.5", name] in rows
+    assert "Who voted what, with each vote's weight" in get(client, poll_url(poll))
+
+
+def test_a_ranked_weighted_vote_publishes_first_preferences_only(
+    client, make, session, forum, plan, facilitator, member
+):
+    people = delegates(make, session, forum, ["1", "1", "2.5"])
+    key = plans.version_nodes(plan.current_version)[1].key
+    for text in ("One way.", "Another way."):
+        amendment = amendments.propose(
+            member, plan, target=key, operation="replace", text=text, submit=True
+        )
+        amendments.decide(facilitator, amendment, "admitted")
+    session.commit()
+    now = utcnow()
+    poll = votes.create_poll(
+        facilitator,
+        plan,
+        subject="competing",
+        scope="assembly",
+        target_key=key,
+        opens_at=now,
+        closes_at=now + timedelta(hours=1),
+        settings=PollSettings(method="schulze"),
+    )
+    votes.open_poll(facilitator, poll)
+    first, second = (candidate.name for candidate in poll.candidates[:2])
+    votes.cast(people[0], poll, [first, second])
+    votes.cast(people[1], poll, [first])
+    votes.cast(people[2], poll, [second, "current", first])
+    session.commit()
+    votes.close_poll(facilitator, poll)
+    session.commit()
+    sign_in(client, member)
+    document = json.loads(get(client, poll_url(poll, "/results.json")))
+    assert "ballots" not in document
+    assert [(o["option"], o["weight"], o["ballots"]) for o in document["options"]] == [
+        (first, "2", None),
+        (second, SINGLED_OUT, None),
+        ("current", "0", None),
+    ]
+    rows = csv_rows(get(client, poll_url(poll, "/results.csv")))
+    assert rows == [
+        ["Option ranked first", "Total weight"],
+        [first, "2"],
+        [second, SINGLED_OUT],
+        ["Keep the current text", "0"],
+    ]
