@@ -171,6 +171,25 @@ def failed_jobs(limit: int = 100) -> list[FailedJob] | None:
     return found[:limit]
 
 
+def failed_job(queue: str, job_id: str) -> Job | None:
+    """The failed job of this id in this queue, if there is one."""
+    if queue not in QUEUES or not uses_redis():
+        return None
+    connection = redis_connection()
+    if job_id not in FailedJobRegistry(queue, connection=connection):
+        return None
+    try:
+        return Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return None
+
+
+def forget_failed(queue: str, job_id: str) -> None:
+    """Take a failed job off the list (its work was done by another run)."""
+    if queue in QUEUES and uses_redis():
+        FailedJobRegistry(queue, connection=redis_connection()).remove(job_id, delete_job=True)
+
+
 def requeue_failed(queue: str, job_id: str) -> bool:
     """Run a failed job again; False if there is no such failed job."""
     if queue not in QUEUES or not uses_redis():

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
 
-from .. import jobs
+from .. import jobs, leases
 from ..extensions import db
 from ..mail import services as mail
 from .forms import RetryEmailForm, RetryJobForm
@@ -56,12 +56,38 @@ def retry_job():
     if not form.validate_on_submit():
         abort(400)
     try:
-        requeued = jobs.requeue_failed(form.queue.data, form.job_id.data)
+        outcome = leases.retry_failed_job(form.queue.data, form.job_id.data)
     except RedisError:
+        db.session.rollback()
         flash(_("The job queue cannot be reached right now. Please try again later."), "error")
         return redirect(url_for("admin.failed_jobs")), 503
-    if requeued:
+    if outcome is True or outcome is leases.Retry.QUEUED:
         flash(_("The job is queued again."), "success")
+    elif outcome is leases.Retry.FINISHED:
+        flash(
+            _(
+                "Nothing to retry: another run of this job has finished its work "
+                "since. It is taken off the list."
+            ),
+            "info",
+        )
+    elif outcome is leases.Retry.GONE:
+        flash(
+            _(
+                "Nothing to retry: what this job worked on no longer exists. "
+                "It is taken off the list."
+            ),
+            "info",
+        )
+    elif outcome is leases.Retry.BUSY:
+        flash(
+            _(
+                "Not retried: another run of this job is under way and its worker was heard "
+                "from less than %(seconds)d seconds ago. If that worker stops, try again then.",
+                seconds=int(leases.LEASE.total_seconds()),
+            ),
+            "info",
+        )
     else:
         flash(_("This job is no longer among the failed ones."), "info")
     return redirect(url_for("admin.failed_jobs"))

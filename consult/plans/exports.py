@@ -13,16 +13,25 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
 from ..extensions import db
-from ..jobs import enqueue_after_commit
+from ..leases import LeasedWork
 from .models import Plan, PlanExport, PlanVersion
 
 JOB_FORMATS = ("pdf", "docx", "odt")
 EXTENSIONS = {"pdf": "pdf", "docx": "docx", "odt": "odt"}
+
+# An export whose worker died (no heartbeat for leases.LEASE) is taken up again
+# when someone asks for it, or when an administrator retries its failed job.
+WORK = LeasedWork(
+    model=PlanExport,
+    func_path="workers.exports.render_export",
+    prefix="export",
+    reset_failed=lambda: {"error": None, "stored_name": None},
+)
 
 
 def needs_job(fmt: str, version: PlanVersion, node_count: int) -> bool:
@@ -53,8 +62,9 @@ def request_export(
 ) -> PlanExport:
     """The export of this version in this format and interface language (and,
     with ``content_language``, with the text translated into it): the one that
-    exists, or a new job. A failed one, one whose file went missing, or a
-    translated one older than the latest translation, is made again."""
+    exists, or a new job. A failed one, one whose file went missing, a
+    translated one older than the latest translation, or one whose worker
+    died, is made again."""
     query = select(PlanExport).where(
         PlanExport.version_id == version.id,
         PlanExport.fmt == fmt,
@@ -82,12 +92,17 @@ def request_export(
         or (export.state == "finished" and _translations_changed(plan, export))
     ):
         export.state, export.error, export.stored_name = "queued", None, None
+        export.heartbeat_at = utcnow()
     else:
+        WORK.take_up(export)
         return export
-    enqueue_after_commit(
-        db.session, "workers.exports.render_export", export.id, job_id=f"export-{export.id}"
-    )
+    WORK.enqueue(export)
     return export
+
+
+def take_up_if_lost(export: PlanExport) -> bool:
+    """Queue again an export whose worker died (the progress page asks)."""
+    return WORK.take_up(export)
 
 
 def _translations_changed(plan: Plan, export: PlanExport) -> bool:
@@ -111,27 +126,35 @@ def document_nodes(plan: Plan, version: PlanVersion, content_language: str = "")
     return reading_nodes(plan, version, nodes, content_language)
 
 
+def _end_transaction_keeping_objects() -> None:
+    """End the job's transaction before the long render, keeping what it read
+    loaded: on SQLite every transaction holds the write lock (BEGIN IMMEDIATE),
+    which would block the site's writes, and the heartbeat, while it renders."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def run_export(export_id: int) -> PlanExport | None:
-    """Render the document (the job). Safe to run twice: only a queued export is
-    taken, and the file appears under its final name only once complete."""
+    """Render the document (the job). Safe to run twice: only a queued export,
+    or one whose worker died, is taken; the file appears under its final name
+    only once complete."""
     from .documents import render
 
-    claimed = db.session.execute(
-        update(PlanExport)
-        .where(PlanExport.id == export_id, PlanExport.state == "queued")
-        .values(state="running", started_at=utcnow())
-    ).rowcount
-    db.session.commit()
+    claimed = WORK.claim(export_id)
     export = db.session.get(PlanExport, export_id)
     if not claimed:
         return export
     try:
-        version = export.version
-        plan = db.session.get(Plan, export.plan_id)
-        with force_locale(export.locale):
-            content, _mimetype, _filename = render(
-                export.fmt, plan, version, document_nodes(plan, version, export.content_language)
-            )
+        with WORK.heartbeat(export_id), force_locale(export.locale):
+            version = export.version
+            plan = db.session.get(Plan, export.plan_id)
+            nodes = list(document_nodes(plan, version, export.content_language))
+            _end_transaction_keeping_objects()
+            content, _mimetype, _filename = render(export.fmt, plan, version, nodes)
         name = f"{export.id}-{secrets.token_hex(8)}.{EXTENSIONS[export.fmt]}"
         partial = folder() / (name + ".part")
         partial.write_bytes(content)

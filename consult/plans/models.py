@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..config import LOCALES
-from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..database import Base, UTCDateTime, check_in, created_at, intpk, utcnow
 from ..forums.models import Forum
 
 PLAN_STATUSES = ("draft", "consultation", "approved", "archived")
@@ -163,6 +163,10 @@ class PlanExport(Base):
     stored_name: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    # How many runs claimed it, and its last sign of life (queued, claimed, or
+    # the running job's heartbeat): see consult/leases.py.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[created_at]
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -244,6 +244,8 @@ def _export_of(slug, plan_id, export_id):
     export = exports.get_export(plan, export_id)
     if export is None:
         abort(404)
+    if exports.take_up_if_lost(export):  # its worker died: queued again
+        db.session.commit()
     return plan, export
 
 
