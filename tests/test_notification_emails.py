@@ -3,17 +3,23 @@ language, with a link to the object and a one-click unsubscribe link; the
 others get theirs in a digest, or none. (The jobs run inline here; the real
 queue, worker and SMTP server are in test_notification_delivery.py.)"""
 
+import re
+from datetime import timedelta
+
 import pytest
 from flask_babel import force_locale, gettext
+from markupsafe import escape
 from sqlalchemy import event, func, select
 
 from consult.database import utcnow
 from consult.extensions import db
+from consult.mail import services as mail
 from consult.mail.models import OutboxEmail
 from consult.notifications import emails
 from consult.notifications.models import Notification
 from consult.notifications.services import notify, notify_many
 from consult.plans import services as plans
+from consult.tokens import read_token
 from tests.factories import outbox
 
 
@@ -204,3 +210,71 @@ def test_lost_jobs_are_handed_out_again_by_the_scheduler(app, session, make, for
     assert emails.relay_unemailed(utcnow() + emails.RELAY_AFTER) == 1  # not the digest's
     assert len(outbox(session, member.email)) == 1
     assert states(waiting) == [None]
+
+
+_UNSUBSCRIBE_TOKEN = re.compile(r"(/notifications/unsubscribe/)([^\s\"<>&]+)")
+
+
+def _whose_tokens(text: str) -> str:
+    """The text with each signed unsubscribe token replaced by the user it names
+    (two signings a second apart differ in their bytes, not in whom they name)."""
+
+    def name(match):
+        payload = read_token("unsubscribe", match.group(2), timedelta(days=1))
+        return f"{match.group(1)}<user {payload['user']}>"
+
+    return _UNSUBSCRIBE_TOKEN.sub(name, text)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ['Ana <b>& "Jo"</b>', "100% O'Brien {x} %(name)s", "Zoë 山田 — ñandú"],
+        ["recipientname", "unsubscribeurl", "Hello\\1 \\g<0>"],
+    ],
+)
+def test_an_email_rendered_once_for_many_members_says_what_it_says_to_each(
+    monkeypatch, session, make, forum, plan, names
+):
+    actor = make.member(forum, name="Marta <i>&</i> Co").user
+    members = [
+        make.member(forum, locale=locale, name=f"{name} {locale}").user
+        for name in names
+        for locale in ("es", "en", "pt")
+    ]
+    renders = []
+    render_email = mail.render_email
+    monkeypatch.setattr(
+        mail, "render_email", lambda *a, **k: renders.append(a[0]) or render_email(*a, **k)
+    )
+    notify_many(
+        [m.id for m in members],
+        "amendment_submitted",
+        plan,
+        forum=forum,
+        actor=actor,
+        label="E7",
+        ref="2.1",
+    )
+    session.commit()
+    assert sorted(renders) == ["en", "es", "pt"]  # once per language, not per member
+
+    monkeypatch.setattr(mail, "render_email", render_email)
+    for member in members:
+        [message] = outbox(session, member.email)
+        [notification] = session.scalars(
+            select(Notification).where(Notification.user_id == member.id)
+        )
+        alone = emails._render(
+            member, "notification", f"notification:{notification.id}", notification=notification
+        )
+        assert message.recipient == member.email == alone["recipient"]
+        assert (message.subject, message.locale) == (alone["subject"], member.locale)
+        assert _whose_tokens(message.body_text) == _whose_tokens(alone["body_text"])
+        assert _whose_tokens(message.body_html) == _whose_tokens(alone["body_html"])
+        assert {k: _whose_tokens(v) for k, v in message.headers.items()} == {
+            k: _whose_tokens(v) for k, v in alone["headers"].items()
+        }
+        assert f"<user {member.id}>" in _whose_tokens(message.body_text)
+        assert str(escape(member.display_name)) in message.body_html
+        assert member.display_name in message.body_text

@@ -17,12 +17,16 @@ transactions that commit out of id order. A change of preference applies to
 what is still waiting (``change_preference``).
 """
 
+import json
 import logging
+import re
+import secrets
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import event, or_, select, update
+from markupsafe import escape
+from sqlalchemy import event, exists, or_, select, update
 from sqlalchemy import inspect as inspect_instance
 from sqlalchemy.orm import Session, joinedload
 
@@ -177,12 +181,111 @@ def _render(user: User, template: str, key: str, **context) -> dict:
     return {"idempotency_key": key, "recipient": user.email, "headers": headers, **rendered}
 
 
+class _PerRecipient(Exception):
+    """A template read something of the recipient other than their name."""
+
+
+class _Recipient:
+    """Stands for every recipient of a shared rendering: only the name may be read."""
+
+    def __init__(self, display_name: str):
+        self.display_name = display_name
+
+    def __getattr__(self, name):
+        raise _PerRecipient(name)
+
+
+def _group_key(user: User, notification: Notification) -> tuple:
+    """What the text of a notification email depends on, besides its recipient's
+    name and unsubscribe link: the same for every member told of one event."""
+    return (
+        user.locale,
+        notification.kind,
+        notification.object_type,
+        notification.object_id,
+        notification.actor_id,
+        notification.forum_id,
+        json.dumps(notification.data, sort_keys=True, default=str),
+    )
+
+
+def _render_group(users: dict[int, User], group: list[Notification]) -> list[dict]:
+    """The emails of notifications that say the same thing in the same language:
+    the template is rendered once, with markers where the recipient's name and
+    unsubscribe link go, and each email is that text with its own name and link
+    put in (escaped in HTML, as the template would)."""
+    from .views import describe
+
+    def one_by_one() -> list[dict]:
+        return [
+            _render(users[n.user_id], "notification", f"notification:{n.id}", notification=n)
+            for n in group
+        ]
+
+    if len(group) == 1:
+        return one_by_one()
+    # Random for each rendering, so that no name or text can contain one.
+    token = secrets.token_hex(8)
+    name_mark, link_mark = f"recipientname{token}x", f"unsubscribeurl{token}x"
+    try:
+        shared = mail.render_email(
+            users[group[0].user_id].locale,
+            "notification",
+            user=_Recipient(name_mark),
+            describe=describe,
+            link=link,
+            unsubscribe_url=link_mark,
+            profile_url=external_url("accounts.profile"),
+            notification=group[0],
+        )
+    except _PerRecipient:
+        return one_by_one()
+    if token in shared["subject"]:
+        return one_by_one()
+    marks = re.compile(f"{name_mark}|{link_mark}")
+    messages = []
+    for notification in group:
+        user = users[notification.user_id]
+        url, headers = _unsubscribe_links(user)
+        text = {name_mark: user.display_name, link_mark: url}
+        html = {name_mark: str(escape(user.display_name)), link_mark: str(escape(url))}
+        messages.append(
+            {
+                **shared,
+                "idempotency_key": f"notification:{notification.id}",
+                "recipient": user.email,
+                "headers": headers,
+                "body_text": marks.sub(lambda m, t=text: t[m.group()], shared["body_text"]),
+                "body_html": marks.sub(lambda m, h=html: h[m.group()], shared["body_html"]),
+            }
+        )
+    return messages
+
+
+def render_notification_emails(notifications: list[Notification], users: dict[int, User]):
+    """The emails of these notifications (in their order), each in its
+    recipient's language: rendered once per language and event, not per member."""
+    groups: dict[tuple, list[Notification]] = {}
+    for notification in notifications:
+        key = _group_key(users[notification.user_id], notification)
+        groups.setdefault(key, []).append(notification)
+    by_key = {}
+    for group in groups.values():
+        for message in _render_group(users, group):
+            by_key[message["idempotency_key"]] = message
+    return [by_key[f"notification:{n.id}"] for n in notifications]
+
+
 def prepare_emails(notification_ids: list[int]) -> list[int]:
     """Take the notifications of members who want an email each (the others
     wait for a digest, or need none), render them and add them to the outbox.
     Returns the ids of the notifications taken by this call."""
-    wants_each = select(User.id).where(
-        User.notification_preference == "immediately", User.active.is_(True)
+    # EXISTS rather than user_id IN (…): SQLite then finds the rows by their
+    # ids, instead of walking every unsent notification of every member.
+    wants_each = exists().where(
+        User.id == Notification.user_id,
+        User.notification_preference == "immediately",
+        User.active.is_(True),
     )
     taken = list(
         db.session.scalars(
@@ -190,17 +293,18 @@ def prepare_emails(notification_ids: list[int]) -> list[int]:
             .where(
                 Notification.id.in_(notification_ids),
                 Notification.email_state.is_(None),
-                Notification.user_id.in_(wants_each),
+                wants_each,
             )
             .values(email_state="immediate")
             .returning(Notification.id)
             .execution_options(synchronize_session=False)
         )
     )
-    wants_none = select(User.id).where(
-        or_(User.notification_preference == "never", User.active.is_(False))
+    wants_none = exists().where(
+        User.id == Notification.user_id,
+        or_(User.notification_preference == "never", User.active.is_(False)),
     )
-    _skip(Notification.id.in_(notification_ids) & Notification.user_id.in_(wants_none))
+    _skip(Notification.id.in_(notification_ids) & wants_none)
     if not taken:
         return []
     notifications = db.session.scalars(
@@ -215,17 +319,7 @@ def prepare_emails(notification_ids: list[int]) -> list[int]:
             select(User).where(User.id.in_({n.user_id for n in notifications}))
         )
     }
-    mail.add_to_outbox(
-        [
-            _render(
-                users[n.user_id],
-                "notification",
-                f"notification:{n.id}",
-                notification=n,
-            )
-            for n in notifications
-        ]
-    )
+    mail.add_to_outbox(render_notification_emails(notifications, users))
     return taken
 
 
