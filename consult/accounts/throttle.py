@@ -108,8 +108,6 @@ def check_sign_in(email: str, client: str, *, known: bool, now: datetime) -> Non
     if extra < 0 or last is None:
         return
     delay = min(config["SIGN_IN_DELAY"] * 2**extra, config["SIGN_IN_MAX_DELAY"])
-    if isinstance(last, str):  # SQLite hands back the max() of a CASE as text
-        last = datetime.fromisoformat(last).replace(tzinfo=now.tzinfo)
     remaining = (last + delay - now).total_seconds()
     if remaining > 0:
         minutes = _minutes(remaining)
