@@ -13,6 +13,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .config import load_settings
     from .errors import register_database_error_handler, register_error_handlers
     from .i18n import register_template_helpers, select_locale
+    from .inputs import init_app as init_inputs
     from .search import schema as search_schema
     from .security import register_security_headers
     from .urls import DatabaseIntConverter
@@ -41,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         include_name=search_schema.include_name,
     )
     extensions.csrf.init_app(app)
+    init_inputs(app)
     extensions.babel.init_app(app, locale_selector=select_locale)
     _init_login(app)
 

@@ -1,12 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField
+from wtforms import HiddenField
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange
 
+from ..inputs import BoundedIntegerField
 from ..jobs import QUEUES
 
 
 class RetryEmailForm(FlaskForm):
-    email_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    email_id = BoundedIntegerField(validators=[DataRequired(), NumberRange(min=1)])
 
 
 class RetryJobForm(FlaskForm):

@@ -3,10 +3,11 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..i18n import LANGUAGE_NAMES
+from ..inputs import BoundedIntegerField
 from .services import MAX_TEXT, OPERATION_LABELS, THRESHOLD_LABELS
 
 
@@ -77,7 +78,7 @@ class AmendmentImportForm(FlaskForm):
 
 class PlanSettingsForm(FlaskForm):
     open_for_input = BooleanField(_l("Members may propose amendments and comment"))
-    support_threshold = IntegerField(
+    support_threshold = BoundedIntegerField(
         _l("Supports needed before an amendment can be admitted"),
         validators=[Optional(), NumberRange(min=0, max=10000)],
         default=0,

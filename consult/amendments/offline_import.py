@@ -2,20 +2,17 @@
 from a CSV file by a facilitator. Each row is its own savepoint: a bad row is
 reported with its line number and never aborts the good ones."""
 
-import csv
-import io
-
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..accounts.services import clean_text
-from ..errors import PermissionDenied, ServiceError
+from ..errors import InvalidInput, PermissionDenied, ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plans import services as plans
 from ..plans.models import Plan
-from ..uploads import ImportReport, RowResult, decode_text
+from ..uploads import ImportReport, RowResult, decode_text, read_csv
 from . import services
 from .models import OPERATIONS, Amendment
 
@@ -110,13 +107,14 @@ def import_amendments(actor, plan: Plan, data: bytes) -> ImportReport:
     if len(data) > MAX_BYTES:
         report.error = _("The file is too large (at most %(size)d MB).", size=MAX_BYTES // 2**20)
         return report
-    text = decode_text(data)
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-    headers = [clean_text(h).lower() for h in (reader.fieldnames or [])]
+        table = read_csv(
+            decode_text(data), max_rows=MAX_ROWS, header=lambda name: clean_text(name).lower()
+        )
+    except InvalidInput as error:
+        report.error = error.message
+        return report
+    headers = table.headers
     missing = [column for column in REQUIRED if column not in headers]
     if missing:
         report.error = _(
@@ -125,17 +123,15 @@ def import_amendments(actor, plan: Plan, data: bytes) -> ImportReport:
             missing=", ".join(missing),
         )
         return report
-    reader.fieldnames = headers
     version = plans.get_version(plan)
     nodes = {}
     for node in plans.version_nodes(version):
         nodes[node.ref] = node
         nodes.setdefault(node.key, node)
-    for index, row in enumerate(reader):
+    for index, (line, row) in enumerate(table.rows):
         if index >= MAX_ROWS:
             report.error = _("Only the first %(count)d rows were read.", count=MAX_ROWS)
             break
-        line = reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str))
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue
         label = clean_text(row.get("target"))[:60]

@@ -9,7 +9,6 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ..accounts.services import clean_text
 from ..audit.services import record
 from ..consultations import services as consultations
 from ..database import utcnow
@@ -17,6 +16,7 @@ from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import Forum, Membership, WorkingGroup, WorkingGroupMember
+from ..inputs import clean_text
 from ..notifications.services import notify
 from ..plans import services as plans
 from ..plans.models import Plan, PlanNode, SectionGroup
@@ -30,6 +30,7 @@ from .models import (
 )
 
 MAX_TEXT = 20_000
+MAX_REASON = 2_000
 
 OPERATION_LABELS = {
     "replace": _l("Replace the text"),
@@ -621,12 +622,15 @@ def move_by_poll(amendment: Amendment, to_status: str, reason: str) -> bool:
 
 
 def _set_status(actor, amendment: Amendment, to_status: str, reason: str) -> None:
+    # Every move passes here: the reason is cleaned once, so the history, the
+    # audit log and the author's notification hold the same words.
+    reason = clean_text(reason)[:MAX_REASON]
     before = amendment.status
     amendment.status = to_status
     amendment.updated_at = utcnow()
     if to_status in FINAL_STATUSES:
         amendment.decided_at = utcnow()
-    record_event(amendment, actor, before, to_status, clean_text(reason)[:2000])
+    record_event(amendment, actor, before, to_status, reason)
     record(
         f"amendment.{to_status}", amendment, actor=actor, forum=amendment.plan.forum, reason=reason
     )

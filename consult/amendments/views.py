@@ -8,6 +8,7 @@ from ..diffing import diff_html
 from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
+from ..inputs import database_int
 from ..plan_translations import services as plan_translations
 from ..plans import services as plans
 from ..uploads import flash_report
@@ -504,7 +505,7 @@ def compromise(slug, plan_id, key):
     form = CompromiseForm()
     if request.method == "GET":
         form.text.data = node.text
-    chosen = {int(v) for v in request.form.getlist("sources") if v.isascii() and v.isdigit()}
+    chosen = {number for v in request.form.getlist("sources") if (number := database_int(v))}
     status = 200
     if form.validate_on_submit():
         sources = [a for a in candidates if a.id in chosen]
@@ -583,7 +584,8 @@ def settings(slug, plan_id):
             )
             for section in sections:
                 raw = request.form.get(f"group-{section.key}", "")
-                group_id = int(raw) if raw.isascii() and raw.isdigit() else None
+                # A value no group can have is not found, never a database error.
+                group_id = (database_int(raw) or 0) if raw else None
                 services.assign_section(current_user, plan, section.key, group_id)
         except ServiceError as error:
             db.session.rollback()

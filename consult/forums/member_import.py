@@ -1,19 +1,16 @@
 """CSV import of members: each row in its own savepoint, so a bad row never
 aborts the good ones, and every row gets a line in the report."""
 
-import csv
-import io
-
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..accounts import services as accounts
 from ..config import LOCALES
-from ..errors import ServiceError
+from ..errors import InvalidInput, ServiceError
 from ..extensions import db
 from ..i18n import country_choices
-from ..uploads import ImportReport, RowResult, decode_text
+from ..uploads import ImportReport, RowResult, decode_text, read_csv
 from . import services
 from .models import Forum, WorkingGroup
 
@@ -47,15 +44,6 @@ HEADER_ALIASES = {
 
 class RowError(Exception):
     pass
-
-
-def _reader(text: str) -> csv.DictReader:
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
 
 
 def _canonical_header(name: str) -> str:
@@ -135,8 +123,12 @@ def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
     if len(data) > MAX_BYTES:
         report.error = _("The file is too large (at most 2 MB).")
         return report
-    reader = _reader(decode_text(data))
-    headers = [_canonical_header(h) for h in (reader.fieldnames or [])]
+    try:
+        table = read_csv(decode_text(data), max_rows=MAX_ROWS, header=_canonical_header)
+    except InvalidInput as error:
+        report.error = error.message
+        return report
+    headers = table.headers
     missing = [column for column in REQUIRED if column not in headers]
     if missing:
         report.error = _(
@@ -145,16 +137,12 @@ def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
             missing=", ".join(missing),
         )
         return report
-    reader.fieldnames = headers
     listed = [group for group, _count in services.list_groups(forum)]
     # Names win over slugs: group "Genero" is never mistaken for the slug of "Género".
     groups = {group.slug: group for group in listed}
     groups.update({group.name.casefold(): group for group in listed})
     seen: set[str] = set()
-    for index, row in enumerate(reader):
-        # The row's first physical line, as a spreadsheet numbers it (blank lines
-        # and newlines inside quoted cells included).
-        line = reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str))
+    for index, (line, row) in enumerate(table.rows):
         if index >= MAX_ROWS:
             report.error = _("Only the first %(count)d rows were read.", count=MAX_ROWS)
             break

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..accounts.forms import language_choices
+from ..inputs import BoundedIntegerField
 from .importer import MAX_TEXT_LENGTH
 
 
@@ -35,7 +36,7 @@ class ImportForm(FlaskForm):
 class NodeEditForm(FlaskForm):
     text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=20000)])
     note = StringField(_l("What changed and why"), validators=[Optional(), Length(max=500)])
-    base_version = IntegerField(validators=[DataRequired()])
+    base_version = BoundedIntegerField(validators=[DataRequired()], minimum=1)
 
 
 class DocumentEditForm(FlaskForm):
@@ -43,4 +44,4 @@ class DocumentEditForm(FlaskForm):
         _l("Text of the plan (Markdown)"), validators=[DataRequired(), Length(max=MAX_TEXT_LENGTH)]
     )
     note = StringField(_l("What changed and why"), validators=[Optional(), Length(max=500)])
-    base_version = IntegerField(validators=[DataRequired()])
+    base_version = BoundedIntegerField(validators=[DataRequired()], minimum=1)

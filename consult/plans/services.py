@@ -17,6 +17,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import Forum
+from ..inputs import clean_text
 from . import importer
 from .models import Plan, PlanNode, PlanVersion
 
@@ -182,7 +183,7 @@ def write_version(
         number=number,
         title=title[:300],
         origin=origin,
-        note=note,
+        note=clean_text(note, multiline=False)[:500],
         based_on_id=based_on.id if based_on else None,
         created_by_id=getattr(actor, "id", None),
         language=plan.language,

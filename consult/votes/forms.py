@@ -4,13 +4,13 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     DecimalField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..inputs import BoundedIntegerField, database_int
 from .services import MAX_PROXIES
 
 SCOPE_LABELS = {"group": _l("A working group"), "assembly": _l("The forum assembly (delegates)")}
@@ -37,7 +37,14 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 def _optional_int(value):
-    return int(value) if value not in (None, "", "0") else None
+    """An id chosen in a list, or None for "none"; a value no row can have is
+    refused as a choice (a ValueError), never sent to the database."""
+    if value in (None, "", "0"):
+        return None
+    number = database_int(value)
+    if number is None:
+        raise ValueError(value)
+    return number
 
 
 class PollForm(FlaskForm):
@@ -58,13 +65,15 @@ class PollForm(FlaskForm):
     )
     quorum_kind = SelectField(_l("Quorum"), choices=list(QUORUM_KIND_LABELS.items()))
     quorum_value = DecimalField(
-        _l("Quorum value"), places=None, validators=[Optional(), NumberRange(min=0)]
+        _l("Quorum value"),
+        places=None,
+        validators=[Optional(), NumberRange(min=0, max=1_000_000)],
     )
     quorum_base = SelectField(_l("The quorum counts"), choices=list(QUORUM_BASE_LABELS.items()))
     secret = BooleanField(_l("Secret ballot"), default=True)
     hide_results = BooleanField(_l("Hide the results until the vote closes"), default=True)
     allow_change = BooleanField(_l("Voters may change their vote until closing"), default=True)
-    max_proxies = IntegerField(
+    max_proxies = BoundedIntegerField(
         _l("Proxies one delegate may carry (0: no proxies)"),
         default=0,
         validators=[Optional(), NumberRange(min=0, max=MAX_PROXIES)],
