@@ -26,6 +26,8 @@ from consult.accounts import services as accounts
 from consult.amendments import services as amendments
 from consult.consultations import services as consultations
 from consult.database import utcnow
+from consult.errors import InvalidInput
+from consult.forums.models import Membership
 from consult.notifications.models import Notification
 from consult.plans import services as plans
 from consult.votes import services as votes
@@ -430,3 +432,57 @@ def test_a_ranked_weighted_vote_publishes_first_preferences_only(
         [second, SINGLED_OUT],
         ["Keep the current text", "0"],
     ]
+
+
+# --- a running count ----------------------------------------------------------------------
+
+
+def test_a_secret_weighted_vote_cannot_show_its_count_while_it_runs(
+    make, session, forum, plan, facilitator
+):
+    """A count that jumps by 2.5 tells whose ballot came in."""
+    delegates(make, session, forum, ["1", "2.5"])
+    now = utcnow()
+    options = {
+        "subject": "plan",
+        "scope": "assembly",
+        "opens_at": now + timedelta(minutes=5),
+        "closes_at": now + timedelta(hours=1),
+    }
+    with pytest.raises(InvalidInput, match="cannot show its count while it runs"):
+        votes.create_poll(facilitator, plan, settings=PollSettings(hide_results=False), **options)
+    session.rollback()
+    named = votes.create_poll(
+        facilitator, plan, settings=PollSettings(hide_results=False, secret=False), **options
+    )
+    assert named.hide_results is False  # a named vote publishes every ballot anyway
+
+
+def test_weights_that_change_before_opening_hide_the_running_count(
+    make, session, forum, plan, facilitator
+):
+    people = delegates(make, session, forum, ["1", "1"])
+    now = utcnow()
+    poll = votes.create_poll(
+        facilitator,
+        plan,
+        subject="plan",
+        scope="assembly",
+        opens_at=now,
+        closes_at=now + timedelta(hours=1),
+        settings=PollSettings(hide_results=False),
+    )
+    session.commit()
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.forum_id == forum.id, Membership.user_id == people[1].id
+        )
+    )
+    membership.vote_weight = Decimal("2.5")
+    session.commit()
+    votes.open_poll(facilitator, poll)
+    votes.cast(people[1], poll, "no")
+    session.commit()
+    assert poll.hide_results is True
+    assert votes.live_result(poll) is None
+    assert not votes.results_visible(people[0], poll)

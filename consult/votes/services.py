@@ -520,6 +520,8 @@ def create_poll(
     db.session.flush()
     if not _count(_electorate_query(poll)):
         raise Conflict(str(NOBODY_VOTES))
+    if poll.secret and not poll.hide_results and weights_differ(poll):
+        raise InvalidInput(str(LIVE_COUNT_SHOWS_WEIGHTS))
     record("poll.created", poll, actor=actor, forum=plan.forum, subject=subject, scope=scope)
     return poll
 
@@ -527,6 +529,15 @@ def create_poll(
 NOBODY_VOTES = _l(
     "Nobody could vote in this poll: the group has no members, or the forum has no "
     "delegates with a vote weight."
+)
+
+
+# Watching a running count of a secret vote change by 2.5 at once tells who voted
+# what as plainly as a list of ballots would.
+LIVE_COUNT_SHOWS_WEIGHTS = _l(
+    "A secret vote of delegates with different weights cannot show its count while it "
+    "runs: each change in the count would show a ballot's weight, and so whose it is. "
+    "Hide the results until the vote closes."
 )
 
 
@@ -624,10 +635,22 @@ def open_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
     if not size:
         raise Conflict(str(NOBODY_VOTES))
     poll.electorate_size, poll.electorate_weight = size, Decimal(weight)
+    # Weights that changed since the poll was set up hide its count after all
+    # (see LIVE_COUNT_SHOWS_WEIGHTS).
+    count_hidden = poll.secret and not poll.hide_results and weights_differ(poll)
+    if count_hidden:
+        poll.hide_results = True
     reason = _("Put to the vote: %(title)s", title=poll.title)
     for amendment in _poll_amendments(poll):
         amendments.move_by_poll(amendment, "voting", reason)
-    record("poll.opened", poll, actor=actor, forum=poll.forum, electorate=size)
+    record(
+        "poll.opened",
+        poll,
+        actor=actor,
+        forum=poll.forum,
+        electorate=size,
+        **({"count_hidden_for_weights": True} if count_hidden else {}),
+    )
     notify_many(
         _voter_ids(poll), "poll_opened", poll, forum=poll.forum, actor=actor, title=poll.title
     )
