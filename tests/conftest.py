@@ -143,3 +143,25 @@ def make(session):
     from tests import factories
 
     return factories.Factory(session)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2id at 1 MiB and one pass, so that users and sign-ins cost next to
+    nothing; tests of hashing itself ask for ``production_password_hashing``."""
+    from argon2 import PasswordHasher
+
+    from consult.accounts import services as accounts
+
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch, cheap_password_hashing):
+    from argon2 import PasswordHasher
+
+    from consult.accounts import services as accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(**accounts.PASSWORD_HASH_PARAMETERS))

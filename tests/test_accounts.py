@@ -147,9 +147,9 @@ def test_sign_in_starts_a_fresh_session(app, client, make):
         assert "planted" not in after
 
 
-def test_passwords_are_argon2_hashes(make):
+def test_passwords_are_argon2_hashes(make, production_password_hashing):
     user = make.user()
-    assert user.password_hash.startswith("$argon2id$")
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 def test_long_passwords_are_compared_in_full(client, make):

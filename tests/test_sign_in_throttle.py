@@ -308,7 +308,9 @@ def test_reset_requests_are_limited_per_client_across_addresses(app, session, ma
 # --- password hashing -------------------------------------------------------
 
 
-def test_hash_made_with_old_parameters_is_rehashed_at_sign_in(app, session, make):
+def test_hash_made_with_old_parameters_is_rehashed_at_sign_in(
+    app, session, make, production_password_hashing
+):
     user = make.user("ana@example.org")
     # What accounts were hashed with before: argon2-cffi's default (RFC 9106 low memory).
     old = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY).hash(PASSWORD)
@@ -326,7 +328,7 @@ def test_hash_made_with_old_parameters_is_rehashed_at_sign_in(app, session, make
     assert session.get(User, user.id).password_hash == rehashed
 
 
-def test_a_wrong_password_does_not_rehash(app, session, make):
+def test_a_wrong_password_does_not_rehash(app, session, make, production_password_hashing):
     user = make.user("ana@example.org")
     old = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY).hash(PASSWORD)
     user.password_hash = old
@@ -336,7 +338,7 @@ def test_a_wrong_password_does_not_rehash(app, session, make):
     assert session.get(User, user.id).password_hash == old
 
 
-def test_hashing_parameters_meet_an_owasp_argon2id_minimum():
+def test_hashing_parameters_meet_an_owasp_argon2id_minimum(production_password_hashing):
     """OWASP's Password Storage Cheat Sheet: Argon2id with one of these
     (memory KiB, passes) pairs at parallelism 1, or more of both."""
     minimums = [(47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5)]
