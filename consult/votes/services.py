@@ -872,7 +872,7 @@ def weights_differ(poll: Poll) -> bool:
     as they stand (before opening), or the electorate frozen at opening."""
     if poll.scope != "assembly":
         return False
-    if poll.state == "draft":
+    if poll.opened_at is None:  # to open, or cancelled before it opened
         electorate = _electorate_query(poll).subquery()
         distinct = select(func.count(func.distinct(electorate.c.weight)))
     else:
