@@ -4,7 +4,7 @@ Services never touch the request; they raise these, and the handlers here turn
 them into a translated page (or JSON) with the right status.
 """
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -86,15 +86,37 @@ ERROR_CODES = {
 }
 
 
+# Seconds a client is asked to wait before trying again after a 503.
+RETRY_AFTER = 5
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
+def rollback_quietly() -> None:
+    """End the failed request's transaction before answering: a statement that
+    failed leaves it aborted (PostgreSQL refuses every later statement), and a
+    database that is down cannot be rolled back either; neither may stop the
+    error page."""
+    from .extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the error being answered matters, not this one
+        current_app.logger.warning("Could not roll back after an error", exc_info=True)
+
+
 def error_response(status: int, message=None):
+    """The error page (or JSON object) for ``status``. It never reads the
+    database, which may be what failed: the language comes from the session or
+    the browser (``g.error_page``, see i18n.select_locale), and the page is
+    rendered without the context processors that load the signed-in user."""
+    g.error_page = True
     message = str(message or _MESSAGES.get(status, _MESSAGES[500]))
     title = str(_TITLES.get(status, _TITLES[500]))
     if _wants_json():
-        return make_response(
+        response = make_response(
             jsonify(
                 error={
                     "code": ERROR_CODES.get(status, "error"),
@@ -105,24 +127,30 @@ def error_response(status: int, message=None):
             ),
             status,
         )
-    try:
-        body = render_template("errors/error.html", status=status, title=title, message=message)
-    except Exception:
-        # The layout needs the database (the signed-in user); when that is what
-        # failed, answer with a bare page rather than a second error.
-        current_app.logger.exception("Could not render the error page")
-        title, message = escape(title), escape(message)
-        body = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message}</p>"
-    return make_response(body, status)
+    else:
+        try:
+            template = current_app.jinja_env.get_template("errors/error.html")
+            body = template.render(status=status, title=title, message=message)
+        except Exception:
+            current_app.logger.exception("Could not render the error page")
+            title, message = escape(title), escape(message)
+            body = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message}</p>"
+        response = make_response(body, status)
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:
+    # Every handler rolls back first (see rollback_quietly).
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):
+        rollback_quietly()
         return error_response(error.status, error.message)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
+        rollback_quietly()
         return error_response(
             400,
             _l("The form had expired or was sent from another page. Please send it again."),
@@ -130,10 +158,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        rollback_quietly()
         return error_response(error.code or 500)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        rollback_quietly()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500)
 
@@ -142,12 +172,8 @@ def register_database_error_handler(app: Flask) -> None:
     """A database that is down or locked answers 503 (retryable), not 500."""
     from sqlalchemy.exc import OperationalError
 
-    from .extensions import db
-
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError):
-        db.session.rollback()
+        rollback_quietly()
         app.logger.warning("Database unavailable: %s", error)
-        response = error_response(503)
-        response.headers["Retry-After"] = "5"
-        return response
+        return error_response(503)

@@ -4,6 +4,7 @@ from babel import Locale
 from flask import g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 
 from .config import DEFAULT_LOCALE, LOCALES
 
@@ -18,6 +19,11 @@ def valid_locale(code) -> str | None:
     return None
 
 
+# The signed-in member's language, copied into the session so that an error
+# page (the database may be down) can speak it without reading the database.
+SESSION_USER_LOCALE = "user_locale"
+
+
 def select_locale() -> str:
     """The member's preference, then the switcher (session), then the browser, then es."""
     if not has_request_context():
@@ -25,12 +31,27 @@ def select_locale() -> str:
     # Set by requests that choose their language themselves (the API: Accept-Language).
     if locale := valid_locale(g.get("request_locale")):
         return locale
-    user_locale = current_user.locale if current_user and current_user.is_authenticated else None
-    if locale := valid_locale(user_locale):
+    if locale := valid_locale(_member_locale()):
         return locale
     if locale := valid_locale(session.get("locale")):
         return locale
     return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+
+
+def _member_locale() -> str | None:
+    if g.get("error_page"):
+        # Never a query here: the user as already loaded, else the session's copy.
+        user = g.get("_login_user")
+        state = sa_inspect(user, raiseerr=False) if user is not None else None
+        if state is not None and "locale" not in state.unloaded:
+            return user.locale
+        return session.get(SESSION_USER_LOCALE) if "_user_id" in session else None
+    if not (current_user and current_user.is_authenticated):
+        return None
+    locale = current_user.locale
+    if locale and session.get(SESSION_USER_LOCALE) != locale:
+        session[SESSION_USER_LOCALE] = locale
+    return locale
 
 
 def country_choices(locale: str | None = None) -> list[tuple[str, str]]:

@@ -61,6 +61,7 @@ def managers_only(allowed=200):
 MATRIX = {
     "/": everyone(200),
     "/healthz": everyone(200),
+    "/healthz/ready": everyone(200),
     "/language": everyone((302, "/")),
     "/sign-in": everyone((302, "/"), anonymous=200),
     "/sign-out": everyone((302, "/"), anonymous=LOGIN),

@@ -8,7 +8,7 @@ with the same object; the API adds only what the web has no word for.
 
 from flask import jsonify
 
-from ..errors import ERROR_CODES
+from ..errors import ERROR_CODES, rollback_quietly
 
 
 class ApiError(Exception):
@@ -25,6 +25,7 @@ def error_body(status: int, code: str, message) -> dict:
 
 
 def api_error_response(error: ApiError):
+    rollback_quietly()
     response = jsonify(error_body(error.status, error.code, error.message))
     response.status_code = error.status
     response.headers.update(error.headers)
