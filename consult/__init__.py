@@ -12,6 +12,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import extensions, models  # noqa: F401 (every table on the metadata)
     from .config import load_settings
     from .errors import register_database_error_handler, register_error_handlers
+    from .http import init_app as init_http
     from .i18n import register_template_helpers, select_locale
     from .inputs import init_app as init_inputs
     from .search import schema as search_schema
@@ -50,6 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_database_error_handler(app)
     register_security_headers(app)
+    init_http(app)  # after the security headers: its Cache-Control wins
     register_template_helpers(app)
 
     from .cli import register_cli

@@ -23,6 +23,8 @@ from .forums.models import (
 )
 from .mail.models import OutboxEmail
 from .notifications.models import Notification
+from .pagecache import PageFragment
+from .plans.activity import ActivityStamp
 from .plans.models import (
     NodeTranslation,
     Plan,
@@ -43,6 +45,7 @@ from .votes.models import (
 )
 
 __all__ = [
+    "ActivityStamp",
     "Amendment",
     "AmendmentEvent",
     "AmendmentSponsor",
@@ -65,6 +68,7 @@ __all__ = [
     "NodeTranslation",
     "Notification",
     "OutboxEmail",
+    "PageFragment",
     "Participation",
     "Phase",
     "Plan",

@@ -22,9 +22,8 @@ from ..errors import Conflict, InvalidInput, ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..uploads import check_size, decode_text
-from . import exports, services
+from . import activity, exports, rendering, services
 from .forms import DocumentEditForm, ImportForm, NodeEditForm
-from .layout import number_lines
 from .markdown import to_markdown
 
 bp = Blueprint("plans", __name__, url_prefix="/forums/<slug>/plans")
@@ -121,22 +120,22 @@ def show(slug, plan_id, number=None):
 
     plan = services.plan_for(current_user, slug, plan_id)
     version = services.get_version(plan, number)
-    nodes = services.version_nodes(version)
     reading = _reading_language(version)
+    text = rendering.render_plan_text(plan, version, reading)
+    is_current = version.id == plan.current_version_id
+    can_manage = forums.can_manage(current_user, plan.forum)
+    edit_url = rendering.edit_url(plan) if can_manage and is_current else None
     return render_template(
         "plans/show.html",
         reading=reading,
-        translated=translations.reading_texts(plan, version, nodes, reading),
-        completeness=translations.completeness(plan, version, nodes),
-        activity=_activity(plan),
+        plan_text=rendering.fill(text, activity.counts(plan), edit_url),
+        completeness=translations.completeness(plan, version, text.nodes),
         consultation=consultation_of(plan),
         forum=plan.forum,
         plan=plan,
         version=version,
-        is_current=version.id == plan.current_version_id,
-        outline=services.outline(nodes),
-        numbered=number_lines(nodes),
-        can_manage=forums.can_manage(current_user, plan.forum),
+        is_current=is_current,
+        can_manage=can_manage,
         formats=EXPORT_FORMATS,
     )
 
@@ -152,19 +151,6 @@ def _reading_language(version) -> str:
     if asked in LOCALES:
         return asked
     return str(get_locale())
-
-
-def _activity(plan) -> dict[str, dict[str, int]]:
-    """Amendments and comments per item, each in one grouped query."""
-    from ..amendments.services import counts_by_target
-    from ..comments.services import counts as comment_counts
-
-    activity: dict[str, dict[str, int]] = {}
-    for key, count in counts_by_target(plan).items():
-        activity.setdefault(key, {})["amendments"] = count
-    for key, figures in comment_counts(plan).items():
-        activity.setdefault(key, {})["comments"] = figures["total"]
-    return activity
 
 
 @bp.get("/<int:plan_id>/history")

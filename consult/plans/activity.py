@@ -1,0 +1,162 @@
+"""How many amendments and comments each item of a plan has, cheaply.
+
+Counting them takes two grouped queries over every amendment and comment of
+the plan (tens of milliseconds on a large forum), yet the answer changes only
+when one is written. So each plan has a *generation* (``ActivityStamp``),
+moved on in the same transaction as any write that can change the counts —
+an amendment or comment added or deleted; an amendment's status, plan or
+target changed; a comment deleted, hidden, shown again or moved — and the
+counts are kept in ``consult.pagecache`` under the plan and its generation.
+The plan page then reads one row instead of counting.
+
+The generation is moved by session events, so no service has to remember it:
+the flush of ORM objects moves it for their plans, and a bulk statement on
+those tables (``insert(Comment)``, ``update(Amendment)``, …) moves it for the
+plans it names, or for every plan when it cannot tell which.
+"""
+
+from sqlalchemy import ForeignKey, Integer, insert, inspect, literal, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .. import pagecache
+from ..database import Base
+from ..extensions import db
+
+# The tables whose rows are counted, and the columns that decide the counts.
+COUNTED = {
+    "comments": {"plan_id", "target_type", "target_key", "deleted_at", "hidden_at"},
+    "amendments": {"plan_id", "target_key", "status"},
+}
+
+
+class ActivityStamp(Base):
+    """A plan's generation of activity: moved on whenever its counts of
+    amendments or comments per item may have changed."""
+
+    __tablename__ = "plan_activity_stamps"
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def generation(plan) -> int:
+    return (
+        db.session.scalar(select(ActivityStamp.generation).where(ActivityStamp.plan_id == plan.id))
+        or 0
+    )
+
+
+def _dump(activity: dict) -> str:
+    import json
+
+    return json.dumps(activity)
+
+
+def _load(content: str) -> dict:
+    import json
+
+    return json.loads(content)
+
+
+CODEC = pagecache.Codec(dump=_dump, load=_load, size=lambda activity: 40 * len(activity) + 1)
+
+
+def counts(plan) -> dict[str, dict[str, int]]:
+    """``{node key: {"amendments": n, "comments": n}}`` for the items with any:
+    visible (not draft) amendments and shown comments. One query when they
+    are known for the plan's generation, three when they must be counted."""
+    key = pagecache.make_key("plan-activity", plan.id, plan.created_at, generation(plan))
+    return pagecache.fetch(key, f"plan-activity:{plan.id}", lambda: _count(plan), CODEC)
+
+
+def _count(plan) -> dict[str, dict[str, int]]:
+    from ..amendments.services import counts_by_target
+    from ..comments.services import counts as comment_counts
+
+    activity: dict[str, dict[str, int]] = {}
+    for key, count in counts_by_target(plan).items():
+        activity.setdefault(key, {})["amendments"] = count
+    for key, figures in comment_counts(plan).items():
+        activity.setdefault(key, {})["comments"] = figures["total"]
+    return activity
+
+
+# --- moving the generation on --------------------------------------------------------
+
+
+def _upsert(dialect: str):
+    if dialect == "postgresql":
+        statement = postgresql.insert(ActivityStamp)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(ActivityStamp)
+    else:  # pragma: no cover - the app runs on SQLite and PostgreSQL only
+        raise RuntimeError(f"no upsert for {dialect}")
+    return statement.values(generation=1).on_conflict_do_update(
+        index_elements=["plan_id"], set_={"generation": ActivityStamp.generation + 1}
+    )
+
+
+def _bump(connection, plan_ids) -> None:
+    if plan_ids is None:  # every plan
+        from .models import Plan
+
+        connection.execute(update(ActivityStamp).values(generation=ActivityStamp.generation + 1))
+        connection.execute(
+            insert(ActivityStamp).from_select(
+                ["plan_id", "generation"],
+                select(Plan.id, literal(1)).where(Plan.id.not_in(select(ActivityStamp.plan_id))),
+            )
+        )
+        return
+    statement = _upsert(connection.dialect.name)
+    for plan_id in sorted(plan_ids):  # the same order in every transaction
+        connection.execute(statement, {"plan_id": plan_id})
+
+
+def _changed(obj) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in COUNTED[obj.__tablename__])
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _after_flush(session, _flush_context) -> None:
+    plan_ids = set()
+    for obj in (*session.new, *session.deleted):
+        if getattr(obj, "__tablename__", None) in COUNTED and obj.plan_id is not None:
+            plan_ids.add(obj.plan_id)
+    for obj in session.dirty:
+        counted = getattr(obj, "__tablename__", None) in COUNTED
+        if counted and obj.plan_id is not None and _changed(obj):
+            plan_ids.add(obj.plan_id)
+    if plan_ids:
+        _bump(session.connection(), plan_ids)
+
+
+def _statement_plans(state) -> set[int] | None:
+    """The plans a bulk INSERT names in its rows (None: cannot tell)."""
+    parameters = state.parameters
+    rows = parameters if isinstance(parameters, list) else [parameters] if parameters else []
+    if not state.is_insert or not rows:
+        return None
+    plan_ids = {row.get("plan_id") for row in rows if isinstance(row, dict)}
+    return None if None in plan_ids or not plan_ids else plan_ids
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(state) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name not in COUNTED:
+        return
+    if state.is_update:
+        values = getattr(state.statement, "_values", None) or {}
+        columns = {getattr(column, "key", str(column)) for column in values}
+        if values and not columns & COUNTED[name]:
+            return  # e.g. a comment's flag count, an amendment's applied version
+    _bump(state.session.connection(), _statement_plans(state))

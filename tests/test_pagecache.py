@@ -1,0 +1,323 @@
+"""Build once, serve many times: the plan page's text is rendered once per
+version and language and kept, the per-reader parts are overlays; validators
+(ETag, 304), compression and cacheable static files."""
+
+import gzip
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import event, func, select, update
+
+from consult import pagecache
+from consult.accounts import services as accounts
+from consult.amendments import services as amendments
+from consult.comments import services as comments
+from consult.extensions import db
+from consult.plan_translations import services as translations
+from consult.plans import services as plans
+from consult.plans.activity import ActivityStamp
+from consult.plans.models import PlanNode
+from tests.factories import sign_in
+
+STRUCTURED = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def forum(make):
+    return make.forum()
+
+
+@pytest.fixture
+def plan(session, forum):
+    plan = plans.import_plan(None, forum, STRUCTURED, language="es")
+    plan.open_for_input = True
+    session.commit()
+    return plan
+
+
+@pytest.fixture
+def member(make, forum):
+    return make.member(forum, locale="en", name="Ana Silva").user
+
+
+@pytest.fixture
+def facilitator(make, forum):
+    return make.member(forum, role="facilitator", locale="en", name="Flor Díaz").user
+
+
+def page_of(client, plan, **query):
+    response = client.get(f"/forums/{plan.forum.slug}/plans/{plan.id}/", query_string=query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def activity_of(html: str, ref: str) -> str:
+    """The counts shown for item ``ref`` ("1 amendment · 0 comments")."""
+    block = html.split(f'id="ref-{ref}"', 1)[1].split('class="node-activity"', 1)[1]
+    link = block.split("</a>", 1)[0]
+    return re.sub(r"<[^>]+>", "", link.split(">", 1)[1].split('<span class="visually-hidden">')[0])
+
+
+def text_of(html: str) -> str:
+    return html[html.index('<div class="plan-layout">') :]
+
+
+def fragments(session) -> int:
+    return session.scalar(select(func.count()).select_from(pagecache.PageFragment))
+
+
+@contextmanager
+def count_statements(app):
+    counter = {"n": 0}
+
+    def count(*_args, **_kwargs):
+        counter["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+# --- the rendered text is kept and reused ---------------------------------------------
+
+
+def test_the_text_is_rendered_once_then_served_from_the_cache(
+    client, session, plan, member, monkeypatch
+):
+    from consult.plans import rendering
+
+    sign_in(client, member)
+    built = []
+    original = rendering._build
+    monkeypatch.setattr(rendering, "_build", lambda *args: built.append(args) or original(*args))
+    first = page_of(client, plan)
+    assert len(built) == 1
+    assert fragments(session) >= 1  # shared with the other processes
+    pagecache.clear_memory()  # another process: it reads the database, builds nothing
+    second = page_of(client, plan)
+    assert len(built) == 1
+    assert text_of(first) == text_of(second)
+    assert "Promover la cooperación regional" in second
+
+
+def test_a_new_amendment_and_comment_show_at_once_on_a_cached_page(client, session, plan, member):
+    key = plans.find_node(plan.current_version, "1.1").key
+    sign_in(client, member)
+    assert activity_of(page_of(client, plan), "1.1") == "0 amendments · 0 comments"
+    amendments.propose(
+        member, plan, target=key, operation="replace", text="Un texto nuevo.", submit=True
+    )
+    session.commit()
+    assert activity_of(page_of(client, plan), "1.1") == "1 amendment · 0 comments"
+    comment = comments.post_comment(
+        member, plan.forum, plan=plan, target_type="node", target_key=key, body="De acuerdo."
+    )
+    session.commit()
+    assert activity_of(page_of(client, plan), "1.1") == "1 amendment · 1 comment"
+    comments.delete_comment(member, comment)
+    session.commit()
+    assert activity_of(page_of(client, plan), "1.1") == "1 amendment · 0 comments"
+
+
+def test_counts_follow_bulk_statements_too(client, session, plan, member):
+    """A write that bypasses the ORM objects (a bulk UPDATE) moves the plan's
+    generation as well, so the counts are never stale."""
+    key = plans.find_node(plan.current_version, "1.1").key
+    comments.post_comment(
+        member, plan.forum, plan=plan, target_type="node", target_key=key, body="Uno."
+    )
+    session.commit()
+    sign_in(client, member)
+    assert activity_of(page_of(client, plan), "1.1") == "0 amendments · 1 comment"
+    before = session.scalar(
+        select(ActivityStamp.generation).where(ActivityStamp.plan_id == plan.id)
+    )
+    from consult.comments.models import Comment
+
+    session.execute(
+        update(Comment)
+        .where(Comment.plan_id == plan.id)
+        .values(deleted_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    after = session.scalar(select(ActivityStamp.generation).where(ActivityStamp.plan_id == plan.id))
+    assert after > before
+    assert activity_of(page_of(client, plan), "1.1") == "0 amendments · 0 comments"
+
+
+def test_a_new_translation_shows_at_once(client, session, plan, make, forum, facilitator):
+    reader = make.member(forum, locale="pt").user
+    node = plans.find_node(plan.current_version, "1.1")
+    sign_in(client, reader)
+    html = page_of(client, plan)
+    assert "Promover a cooperação" not in html
+    translations.save(facilitator, plan, "pt", {node.key: ("Promover a cooperação.", node.text)})
+    session.commit()
+    html = page_of(client, plan)
+    assert 'lang="pt">1. Promover a cooperação.' in html
+    # changed again: the new text, not the kept one
+    translations.save(facilitator, plan, "pt", {node.key: ("Promover a integração.", node.text)})
+    session.commit()
+    html = page_of(client, plan)
+    assert "Promover a integração." in html and "Promover a cooperação." not in html
+
+
+def test_a_phase_change_shows_at_once(client, session, plan, member):
+    sign_in(client, member)
+    assert "Open for amendments and comments" in page_of(client, plan)
+    plan.open_for_input = False
+    session.commit()
+    assert "Open for amendments and comments" not in page_of(client, plan)
+
+
+def test_readers_of_other_roles_and_languages_never_get_each_others_page(
+    app, session, plan, make, forum, facilitator
+):
+    node = plans.find_node(plan.current_version, "1.1")
+    translations.save(facilitator, plan, "pt", {node.key: ("Promover a cooperação.", node.text)})
+    session.commit()
+    portuguese = make.member(forum, locale="pt").user
+    spanish = make.member(forum, locale="es").user
+    pages = {}
+    for name, user in (("facilitator", facilitator), ("pt", portuguese), ("es", spanish)):
+        reader = app.test_client()
+        reader.environ_base["HTTP_ACCEPT_LANGUAGE"] = user.locale
+        sign_in(reader, user)
+        pages[name] = page_of(reader, plan)
+        pages[name + " again"] = page_of(reader, plan)  # from the cache
+    edit = f"/plans/{plan.id}/nodes/{node.key}/edit"
+    assert edit in pages["facilitator"] and edit in pages["facilitator again"]
+    for name in ("pt", "pt again", "es", "es again"):
+        assert edit not in pages[name]
+        assert "node-edit" not in pages[name]
+    assert "Promover a cooperação." in pages["pt again"]
+    assert "Promover a cooperação." not in pages["es again"]
+    assert "Promover a cooperação." not in pages["facilitator again"]  # reads in English
+    assert "1 comentario" not in pages["pt again"] and "0 comentários" in pages["pt again"]
+    assert "Ana Silva" not in pages["es again"]
+
+
+def test_the_plan_page_costs_the_same_statements_for_more_items_and_activity(
+    app, client, make, session, forum, member
+):
+    from tests.test_plans import synthetic_plan
+
+    small = plans.import_plan(None, forum, synthetic_plan(20))
+    large = plans.import_plan(None, forum, synthetic_plan(400))
+    for plan in (small, large):
+        plan.open_for_input = True
+    session.commit()
+    keys = session.scalars(
+        select(PlanNode.key).where(PlanNode.version_id == large.current_version_id).limit(30)
+    ).all()
+    for key in keys:
+        comments.post_comment(
+            member, forum, plan=large, target_type="node", target_key=key, body="Bien."
+        )
+    session.commit()
+    sign_in(client, member)
+    counts = []
+    for plan in (small, large):
+        page_of(client, plan)  # builds the text
+        with count_statements(app) as counter:
+            page_of(client, plan)
+        counts.append(counter["n"])
+    assert counts[0] == counts[1]
+
+
+# --- HTTP ---------------------------------------------------------------------------
+
+
+def test_an_unchanged_page_answers_304_and_a_changed_one_200(client, session, plan, member):
+    key = plans.find_node(plan.current_version, "1.1").key
+    sign_in(client, member)
+    url = f"/forums/{plan.forum.slug}/plans/{plan.id}/"
+    client.get(url)  # shows (and so ends) the welcome message
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    comments.post_comment(
+        member, plan.forum, plan=plan, target_type="node", target_key=key, body="Nuevo."
+    )
+    session.commit()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+    assert "1 comment" in changed.get_data(as_text=True)
+
+
+def test_another_readers_etag_gets_the_whole_page(app, client, plan, member, facilitator):
+    sign_in(client, facilitator)
+    url = f"/forums/{plan.forum.slug}/plans/{plan.id}/"
+    etag = client.get(url).headers["ETag"]
+    other = app.test_client()
+    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(other, member)
+    response = other.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert "node-edit" not in response.get_data(as_text=True)
+
+
+def test_exports_answer_304_when_unchanged(client, plan, member):
+    sign_in(client, member)
+    url = f"/forums/{plan.forum.slug}/plans/{plan.id}/export/md"
+    client.get(f"/forums/{plan.forum.slug}/plans/{plan.id}/")
+    first = client.get(url)
+    assert first.status_code == 200
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
+def test_pages_are_compressed_only_for_clients_that_accept_it(client, plan, member):
+    sign_in(client, member)
+    url = f"/forums/{plan.forum.slug}/plans/{plan.id}/"
+    client.get(url)  # shows (and so ends) the welcome message
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    zipped = client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert len(zipped.get_data()) < len(plain.get_data()) / 3
+    assert gzip.decompress(zipped.get_data()) == plain.get_data()
+    refused = client.get(url, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers
+
+
+def test_small_responses_are_not_compressed(client):
+    response = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert "Content-Encoding" not in response.headers
+
+
+def test_static_files_have_versioned_urls_cached_for_a_year(client):
+    html = client.get("/").get_data(as_text=True)
+    match = re.search(r'href="(/static/css/app\.css\?v=([0-9a-f]{12}))"', html)
+    assert match, html[:800]
+    response = client.get(match.group(1))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    response.close()
+    stale = client.get("/static/css/app.css?v=000000000000")
+    assert "immutable" not in stale.headers.get("Cache-Control", "")
+    stale.close()
