@@ -1,0 +1,314 @@
+"""The assembly's load (issue 20): 300 delegates sign in within a minute or
+two, then all of them vote at once when the chair opens the final approval.
+
+Served by gunicorn with consult/gunicorn_conf.py (4 sync workers unless told
+otherwise) on the database given; every delegate's password is hashed with the
+application's own Argon2id parameters, so a sign-in costs what it costs in
+production. Reports the sign-in burst (p50/p95/max, total) and the vote burst
+(p50/p95/max, total, ballots counted in the database, unexpected answers).
+
+    python bench/assembly.py            # a fresh SQLite database
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/test python bench/assembly.py
+"""
+
+import contextlib
+import json
+import os
+import re
+import socket
+import subprocess  # nosec B404: starts gunicorn
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+import signins  # noqa: E402
+from loadgen import percentile, request  # noqa: E402
+
+DELEGATES = 300
+PASSWORD = "assembly-bench-password"  # noqa: S105  # nosec B105: bench data
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+PLAN_TEXT = "PLAN DE ACCIÓN\n\nSECCIÓN UNO\n\n1. Primer punto.\n2. Segundo punto.\n"
+
+
+@contextlib.contextmanager
+def bench_database(server_url: str | None):
+    """A database of the bench's own, dropped afterwards: a temporary SQLite
+    file, or a new database on the PostgreSQL server of ``server_url`` (never
+    the database that URL names)."""
+    if not server_url:
+        folder = tempfile.mkdtemp(prefix="consult-bench-assembly-")
+        yield f"sqlite:///{folder}/assembly.db"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"consult_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed(database_url: str, delegates: int) -> dict:
+    """A forum with ``delegates`` delegates and an open, secret assembly vote
+    on approving its plan."""
+    from consult import create_app
+    from consult.accounts import services as accounts
+    from consult.accounts.models import User
+    from consult.database import utcnow
+    from consult.extensions import db
+    from consult.forums import services as forums
+    from consult.forums.models import Membership
+    from consult.plans import services as plans
+    from consult.votes import services as votes
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "JOBS_MODE": "inline",
+            "MAIL_BACKEND": "log",
+            "REDIS_URL": "",
+            "SECRET_KEY": "assembly-bench",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        chair = accounts.create_user("chair@assembly.example", "Chair", PASSWORD, is_admin=True)
+        forum = forums.create_forum(None, "asamblea", "Asamblea")
+        forums.add_member(None, forum, chair, role="facilitator")
+        # One real hash with the application's parameters, shared: each
+        # sign-in still verifies it at full cost.
+        password_hash = chair.password_hash
+        emails = [f"delegate{n}@assembly.example" for n in range(delegates)]
+        db.session.execute(
+            User.__table__.insert(),
+            [
+                {
+                    "email": email,
+                    "display_name": f"Delegado {n}",
+                    "password_hash": password_hash,
+                    "locale": "es",
+                }
+                for n, email in enumerate(emails)
+            ],
+        )
+        ids = db.session.scalars(db.select(User.id).where(User.email.in_(emails))).all()
+        db.session.execute(
+            Membership.__table__.insert(),
+            [
+                {
+                    "forum_id": forum.id,
+                    "user_id": user_id,
+                    "role": "member",
+                    "is_delegate": True,
+                    "vote_weight": 1,
+                }
+                for user_id in ids
+            ],
+        )
+        plan = plans.import_plan(chair, forum, PLAN_TEXT)
+        now = utcnow()
+        poll = votes.create_poll(
+            chair,
+            plan,
+            subject="plan",
+            scope="assembly",
+            opens_at=now,
+            closes_at=now + timedelta(days=1),
+            settings=votes.PollSettings(title="Aprobación del plan"),
+        )
+        votes.open_poll(chair, poll)
+        db.session.commit()
+        seeded = {"emails": emails, "poll_path": f"/forums/{forum.slug}/polls/{poll.id}"}
+        seeded["poll_id"] = poll.id
+        db.session.remove()
+        db.engine.dispose()
+    return seeded
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, workers: int):
+    port = free_port()
+    instance = tempfile.mkdtemp(prefix="consult-bench-assembly-server-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "assembly-bench",
+        "CONSULT_INSTANCE": instance,
+        "JOBS_MODE": "inline",
+        "MAIL_BACKEND": "log",
+        "REDIS_URL": "",
+        "WEB_CONCURRENCY": str(workers),
+        "CONSULT_BIND": f"127.0.0.1:{port}",
+    }
+    log = Path(instance) / "gunicorn.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(  # noqa: S603  # nosec B603: fixed arguments
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-c",
+                "python:consult.gunicorn_conf",
+                "--log-level",
+                "warning",
+                "consult:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if request(base, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _session(base: str, email: str, poll_path: str) -> tuple[str, str]:
+    """A signed-in delegate's cookie and the vote form's CSRF token."""
+    jar: dict[str, str] = {}
+
+    def send(method, path, form=None):
+        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+        status, _seconds, headers, body = request(
+            base, method, path, urlencode(form) if form else "", cookie
+        )
+        for header in headers.get_all("Set-Cookie") or []:
+            name, _, value = header.split(";", 1)[0].partition("=")
+            jar[name.strip()] = value
+        return status, body.decode("utf-8", "replace")
+
+    _status, html = send("GET", "/sign-in")
+    token = CSRF.search(html).group(1)
+    form = {"csrf_token": token, "email": email, "password": PASSWORD}
+    status, _ = send("POST", "/sign-in", form)
+    if status != 302:
+        raise RuntimeError(f"sign-in of {email}: {status}")
+    status, html = send("GET", poll_path)
+    match = CSRF.search(html)
+    if status != 200 or not match:
+        raise RuntimeError(f"{poll_path}: {status}, no vote form")
+    return "; ".join(f"{k}={v}" for k, v in jar.items()), match.group(1)
+
+
+def vote_burst(base: str, sessions: list[tuple[str, str]], poll_path: str) -> dict:
+    """Every delegate posts a ballot at the same moment (one thread each)."""
+    start = threading.Barrier(len(sessions))
+    outcomes: list[tuple[int | None, float]] = []
+    lock = threading.Lock()
+
+    def cast(session):
+        cookie, token = session
+        body = urlencode({"csrf_token": token, "choice": "yes"})
+        start.wait()
+        try:
+            status, seconds, _headers, _body = request(
+                base, "POST", f"{poll_path}/vote", body, cookie
+            )
+        except OSError:
+            status, seconds = None, None
+        with lock:
+            outcomes.append((status, seconds))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=cast, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total = time.perf_counter() - started
+    latencies = [seconds for status, seconds in outcomes if seconds is not None]
+    statuses: dict[str, int] = {}
+    for status, _seconds in outcomes:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    return {
+        "ballots_sent": len(sessions),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1) if latencies else None,
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1) if latencies else None,
+        "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+        "total_seconds": round(total, 2),
+        "statuses": statuses,
+        # A ballot is answered with the page that shows its receipt code (200).
+        "unexpected_answers": sum(n for s, n in statuses.items() if s != "200"),
+    }
+
+
+def ballots_counted(database_url: str, poll_id: int) -> int:
+    from sqlalchemy import create_engine, func, select
+
+    from consult.votes.models import Ballot
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.scalar(
+            select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id)
+        )
+    engine.dispose()
+    return count
+
+
+def run(database_url: str, *, workers: int = 4, delegates: int = DELEGATES) -> dict:
+    seeded = seed(database_url, delegates)
+    with gunicorn(database_url, workers) as base:
+        sign_in_burst = signins.run(base, seeded["emails"], PASSWORD, concurrency=delegates)
+        with ThreadPoolExecutor(16) as pool:
+            sessions = list(
+                pool.map(lambda e: _session(base, e, seeded["poll_path"]), seeded["emails"])
+            )
+        votes = vote_burst(base, sessions, seeded["poll_path"])
+    votes["ballots_in_database"] = ballots_counted(database_url, seeded["poll_id"])
+    return {
+        "server": f"gunicorn, {workers} sync workers (consult/gunicorn_conf.py)",
+        "delegates": delegates,
+        "sign_in_burst": sign_in_burst,
+        "vote_burst": votes,
+    }
+
+
+def main() -> None:
+    server_url = os.environ.get("BENCH_DATABASE_URL")
+    workers = int(os.environ.get("BENCH_WORKERS", "4"))
+    with bench_database(server_url) as url:
+        result = run(url, workers=workers)
+    result["database"] = "postgresql" if server_url else "sqlite"
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
