@@ -1,5 +1,6 @@
-"""job leases: plan exports count the runs that claimed them and keep the running
-job's last heartbeat, so an export whose worker died is taken up again
+"""job leases: plan exports count the runs that claimed them, and exports and
+consolidations keep the running job's last heartbeat, so work whose worker died
+is taken up again
 
 Revision ID: 0011_job_leases
 Revises: 0010
@@ -23,10 +24,15 @@ def upgrade():
     with op.batch_alter_table('plan_exports', schema=None) as batch_op:
         batch_op.add_column(sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('heartbeat_at', consult.database.UTCDateTime(), nullable=True))
-    op.execute("UPDATE plan_exports SET heartbeat_at = COALESCE(started_at, created_at)")
+    with op.batch_alter_table('consolidations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('heartbeat_at', consult.database.UTCDateTime(), nullable=True))
+    for table in ('plan_exports', 'consolidations'):
+        op.execute(f"UPDATE {table} SET heartbeat_at = COALESCE(started_at, created_at)")
 
 
 def downgrade():
+    with op.batch_alter_table('consolidations', schema=None) as batch_op:
+        batch_op.drop_column('heartbeat_at')
     with op.batch_alter_table('plan_exports', schema=None) as batch_op:
         batch_op.drop_column('heartbeat_at')
         batch_op.drop_column('attempts')

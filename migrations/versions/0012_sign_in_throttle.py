@@ -1,7 +1,7 @@
 """sign-in throttle: the client (remote address or known device) of each attempt
 
-Revision ID: 0011_sign_in_throttle
-Revises: 0010
+Revision ID: 0012_sign_in_throttle
+Revises: 0011_job_leases
 Create Date: 2026-12-03 12:30:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_sign_in_throttle'
-down_revision = '0010'
+revision = '0012_sign_in_throttle'
+down_revision = '0011_job_leases'
 branch_labels = None
 depends_on = None
 
