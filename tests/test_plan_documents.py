@@ -14,6 +14,7 @@ from markupsafe import escape
 from odf import teletype
 from odf import text as odf_text
 from odf.opendocument import load as load_odf
+from weasyprint.formatting_structure.boxes import TextBox
 
 from consult.plans import documents, services
 from consult.plans.layout import display_text, number_lines
@@ -23,6 +24,10 @@ from consult.plans.models import Plan, PlanNode, PlanVersion
 pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
 
 SAMPLE = Path(__file__).parent / "data" / "plan-estructurado.es.txt"
+# 113 items in nine thematic sections (lettered sub-headings, bullets, footnotes),
+# the size of the plan whose PDF issue 15 measured; its sentences are those of
+# the two real samples in consult/demo.
+SAMPLE_113 = Path(__file__).parent / "data" / "plan-113-items.es.txt"
 
 
 # --- helpers ------------------------------------------------------------------
@@ -342,6 +347,74 @@ def test_a_long_plan_makes_a_pdf_of_many_pages(app, backend, make):
     content, _mimetype, _filename = render(app, "pdf", plan, version, nodes)
     assert content.startswith(b"%PDF")
     assert pdf_page_count(content) > 1
+
+
+def printed(page) -> list[tuple[str, float, float, str]]:
+    """What a laid-out PDF page prints: (class of the element, y, x, text) of
+    every piece of text, top to bottom, left to right."""
+    pieces = []
+
+    def walk(box, css_class):
+        element = getattr(box, "element", None)
+        if element is not None and element.get("class"):
+            css_class = element.get("class")
+        if isinstance(box, TextBox):
+            pieces.append((css_class, round(box.position_y), round(box.position_x), box.text))
+        for child in getattr(box, "children", ()):
+            walk(child, css_class)
+
+    walk(page._page_box, "")
+    return sorted(pieces, key=lambda piece: (piece[1], piece[2]))
+
+
+def rows(page) -> list[str]:
+    """The page's text, one string per printed row."""
+    by_y: dict[float, list[str]] = {}
+    for _class, y, _x, text in printed(page):
+        by_y.setdefault(y, []).append(text)
+    return [" ".join(texts) for _y, texts in sorted(by_y.items())]
+
+
+def test_every_page_of_the_pdf_has_one_header_and_page_one_too(app, backend, make):
+    if backend != "sqlite":
+        pytest.skip("the PDF does not depend on the database; rendered once, on SQLite")
+    plan, version, nodes = import_text(make, SAMPLE_113.read_text(encoding="utf-8"))
+    assert sum(node.kind == "item" for node in nodes) == 113
+    with app.test_request_context(), force_locale("en"):
+        document = documents.pdf_layout(plan, version, nodes)
+        date = format_date(version.created_at, "long")
+    pages = len(document.pages)
+    assert pages > 1
+    for number, page in enumerate(document.pages, 1):
+        page_rows = rows(page)
+        # The header, once, first; the title again only as page 1's heading.
+        assert page_rows[0] == f"{version.title or plan.title} · Version 1"
+        assert sum("Version 1" in row for row in page_rows) == 1
+        assert page_rows[-1] == f"{date} Page {number} of {pages}"
+        assert sum(date in row for row in page_rows) == 1
+
+
+def test_the_pdf_prints_every_line_number_beside_its_line(app, backend, make):
+    if backend != "sqlite":
+        pytest.skip("the PDF does not depend on the database; rendered once, on SQLite")
+    plan, version, nodes = import_text(make, SAMPLE_113.read_text(encoding="utf-8"))
+    with app.test_request_context(), force_locale("es"):
+        document = documents.pdf_layout(plan, version, nodes)
+    expected = [line for entry in number_lines(nodes) for line in entry.lines]
+    found = []
+    for page in document.pages:
+        pieces = printed(page)
+        texts = [piece for piece in pieces if piece[0] not in ("ln", "ref", "marker")]
+        for css_class, y, x, text in pieces:
+            if css_class != "ln":
+                continue
+            # The number is in the left margin, on the same row as the start of its line.
+            beside = [t for t in texts if abs(t[1] - y) <= 3 and t[2] > x]
+            assert beside, f"line {text} has nothing beside it"
+            found.append((int(text), beside[0][3]))
+    assert [number for number, _text in found] == [number for number, _text in expected]
+    for (number, start), (_same, line) in zip(found, expected, strict=True):
+        assert line.startswith(start), (number, start, line)
 
 
 # --- DOCX -----------------------------------------------------------------------

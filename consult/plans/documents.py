@@ -223,15 +223,21 @@ def _anchor(ref: str, used: set[str]) -> str:
     return anchor
 
 
-def _node_html(block: _Block, tag: str, anchor: str, hidden: str) -> str:
+def _node_html(block: _Block, tag: str, anchor: str, hidden: str, link: bool = True) -> str:
     """A node: its reference first, then its lines, each with its number.
 
-    ``hidden`` is the "Line" word for screen readers, shown before every number."""
+    ``hidden`` is the "Line" word for screen readers, shown before every number;
+    ``link`` makes the reference a link to the node (the PDF has no use for it)."""
     parts = [f'<{tag} class="node {block.kind}" id="{anchor}">']
+    ref = (
+        f'<a class="ref" href="#{anchor}">{escape(block.ref)}</a>'
+        if link
+        else f'<span class="ref">{escape(block.ref)}</span>'
+    )
     for index, line in enumerate(block.lines):
         parts.append(f'<span class="line"><span class="ln">{hidden}{line.number}</span>')
         if index == 0:
-            parts.append(f'<a class="ref" href="#{anchor}">{escape(block.ref)}</a>')
+            parts.append(ref)
             if block.kind == "bullet":
                 parts.append('<span class="marker" aria-hidden="true">•</span>')
         parts.append(f"{escape(line.text)}</span>")
@@ -239,7 +245,7 @@ def _node_html(block: _Block, tag: str, anchor: str, hidden: str) -> str:
     return "".join(parts)
 
 
-def _body_html(export: _Export, used: set[str], hidden: str) -> list[str]:
+def _body_html(export: _Export, used: set[str], hidden: str, link: bool = True) -> list[str]:
     """The body with items and bullets nested in lists under their parents.
 
     One pass with a stack of open list items (no recursion, so no depth limit).
@@ -278,13 +284,13 @@ def _body_html(export: _Export, used: set[str], hidden: str) -> list[str]:
 
         anchor = _anchor(block.ref, used)
         if is_list:
-            out.append("<li>" + _node_html(block, "p", anchor, hidden))
+            out.append("<li>" + _node_html(block, "p", anchor, hidden, link))
             frames.append([node.key, None])
         elif block.kind == "section":
             level = min(block.section_level + 1, 6)
-            out.append(_node_html(block, f"h{level}", anchor, hidden))
+            out.append(_node_html(block, f"h{level}", anchor, hidden, link))
         else:
-            out.append(_node_html(block, "p", anchor, hidden))
+            out.append(_node_html(block, "p", anchor, hidden, link))
     while frames:
         close_frame()
     if top_list is not None:
@@ -343,48 +349,100 @@ def _html_bytes(export: _Export) -> bytes:
 
 def _css_string(text: str) -> str:
     """A CSS string literal; anything but letters, digits and spaces is escaped."""
-    return (
-        '"' + "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):06x}" for ch in text) + '"'
-    )
+    # The space after an escape ends it (and is not part of the string).
+    escaped = (ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} " for ch in text)
+    return '"' + "".join(escaped) + '"'
+
+
+def _print_html(export: _Export) -> str:
+    """The document WeasyPrint lays out: the HTML export's title, body and
+    footnotes, without what only a screen needs. The page margins carry the
+    plan, version and date (so page 1 has one header, like every page), and
+    the references are not links to themselves."""
+    locale = str(get_locale() or DEFAULT_LOCALE).replace("_", "-")
+    label_lang = f' lang="{escape(locale)}"' if locale != export.language else ""
+    used: set[str] = set()
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{escape(locale)}">',
+        '<head><meta charset="utf-8" />',
+        f"<title>{escape(export.title)} · {escape(export.version_label)}</title>",
+        "</head>",
+        "<body>",
+        f'<article lang="{escape(export.language)}">',
+        f"<h1>{escape(export.title)}</h1>",
+    ]
+    out += _body_html(export, used, "", link=False)
+    if export.footnotes:
+        out.append('<section class="footnotes">')
+        out.append(f"<h2{label_lang}>{escape(export.footnotes_label)}</h2>")
+        for block in export.footnotes:
+            out.append(_node_html(block, "p", _anchor(block.ref, used), "", link=False))
+        out.append("</section>")
+    out += ["</article>", "</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+# One font family (the first of these the system has), in two faces: regular,
+# and bold for the headings. Every face used is subset into the PDF, the
+# largest single cost of a short PDF, so the line numbers, references and page
+# margins use the regular face, smaller and grey, rather than a third face.
+_PRINT_CSS = """
+@page {
+  size: A4;
+  margin: 20mm 14mm 20mm 24mm;
+  @top-left { content: @@header@@; font-size: 8pt; color: #555; }
+  @bottom-left { content: @@date@@; font-size: 8pt; color: #555; }
+  @bottom-right { content: @@pages@@; font-size: 8pt; color: #555; }
+}
+html { font: 9.5pt/1.45 "Liberation Serif", "Times New Roman", Times, "DejaVu Serif", serif;
+  color: #1a1a1a; }
+body { margin: 0; }
+article { position: relative; }
+h1, h2, h3, h4, h5, h6 { font-weight: bold; line-height: 1.25; break-after: avoid; }
+/* Sizes chosen so that most numbered lines stay one printed line (a longer one
+   wraps, and its number stays beside its first printed line). */
+h1 { font-size: 15pt; margin: 0 0 1.25rem; }
+h2 { font-size: 12pt; margin: 1.75rem 0 .75rem; }
+h3 { font-size: 11pt; margin: 1.5rem 0 .5rem; }
+h4, h5, h6 { font-size: 10pt; margin: 1.25rem 0 .5rem; }
+p { margin: 0 0 .6rem; }
+.line { display: block; }
+.ln { position: absolute; left: -13mm; width: 10mm; text-align: right; color: #595959;
+  font-size: 7.5pt; font-weight: normal; }
+.ref { color: #595959; font-size: 7.5pt; font-weight: normal; margin-right: .4em; }
+.list { list-style: none; margin: 0 0 .6rem; padding: 0 0 0 1.25rem; }
+li > p { margin-bottom: .35rem; }
+.marker { margin-right: .35em; }
+.closing { margin-top: 1.5rem; }
+.footnotes { margin-top: 2rem; border-top: 1px solid #bbb; font-size: .9rem; }
+.footnotes h2 { font-size: 1.1rem; }
+"""
 
 
 def _print_css(export: _Export) -> str:
+    """The print rules with this export's header, date and "Page X of Y" (in
+    the interface language) in the page margins."""
     counters = {"page": "counter(page)", "pages": "counter(pages)"}
     page_content = " ".join(
         counters[kind] if kind in counters else _css_string(text)
         for kind, text in export.page_label()
     )
-    return f"""
-@page {{
-  size: A4;
-  margin: 20mm 14mm 20mm 24mm;
-  @top-left {{ content: string(plan-title) " \\00b7  " string(plan-version);
-    font: 8pt "DejaVu Sans", sans-serif; color: #555; }}
-  @bottom-left {{ content: string(plan-date); font: 8pt "DejaVu Sans", sans-serif; color: #555; }}
-  @bottom-right {{ content: {page_content}; font: 8pt "DejaVu Sans", sans-serif; color: #555; }}
-}}
-html {{ font-size: 9.5pt; }}
-body {{ margin: 0; max-width: none; padding: 0; line-height: 1.45;
-  font-family: "Liberation Serif", "Times New Roman", Times, "DejaVu Serif Condensed", serif; }}
-.doc-plan {{ string-set: plan-title content(); }}
-.doc-version {{ string-set: plan-version content(); }}
-.doc-date {{ string-set: plan-date content(); }}
-main {{ padding-left: 0; }}
-.ln {{ left: -13mm; width: 10mm; line-height: 2.1; }}
-.vh {{ display: none; }}
-a {{ color: inherit; }}
-h1, h2, h3, h4, h5, h6 {{ break-after: avoid; }}
-/* Sizes chosen so that a numbered line stays one printed line. */
-h1 {{ font-size: 15pt; }}
-h2 {{ font-size: 12pt; }}
-h3 {{ font-size: 11pt; }}
-h4, h5, h6 {{ font-size: 10pt; }}
-.list {{ padding-left: 1.25rem; }}
-.ref {{ font-size: 7pt; }}
-"""
+    header = _css_string(f"{export.title} · {export.version_label}")
+    return (
+        _PRINT_CSS.replace("@@header@@", header)
+        .replace("@@date@@", _css_string(export.date) if export.date else '""')
+        .replace("@@pages@@", page_content)
+    )
 
 
-def _pdf(export: _Export) -> bytes:
+def pdf_layout(plan, version, nodes):
+    """The PDF's pages as WeasyPrint lays them out (a ``weasyprint.Document``,
+    whose pages' boxes say what is printed where), before they are written."""
+    return _pdf_layout(_Export.build(plan, version, nodes))
+
+
+def _pdf_layout(export: _Export):
     from weasyprint import CSS, HTML  # slow to import: only when a PDF is asked for
 
     # WeasyPrint and fontTools report every step at INFO, the app's log level.
@@ -402,8 +460,12 @@ def _pdf(export: _Export) -> bytes:
         def fetcher(url):
             raise ValueError(f"no external resources: {url}")
 
-    html = HTML(string=_html_document(export), url_fetcher=fetcher)
-    return html.write_pdf(stylesheets=[CSS(string=_print_css(export), url_fetcher=fetcher)])
+    html = HTML(string=_print_html(export), url_fetcher=fetcher)
+    return html.render(stylesheets=[CSS(string=_print_css(export), url_fetcher=fetcher)])
+
+
+def _pdf(export: _Export) -> bytes:
+    return _pdf_layout(export).write_pdf()
 
 
 # --- DOCX ---------------------------------------------------------------------
