@@ -23,6 +23,7 @@ from datetime import timedelta
 from enum import Enum
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 
 from . import jobs
 from .database import utcnow
@@ -56,6 +57,8 @@ class LeasedWork:
     # The values, besides the state, that put a failed row back in the queue.
     reset_failed: Callable[[], dict] = dict
     queue: str = "default"
+    # How long without a sign of life before the row is taken from its worker.
+    lease: timedelta = LEASE
 
     def __post_init__(self):
         _KINDS[self.func_path] = self
@@ -80,14 +83,14 @@ class LeasedWork:
     def _stale(self, now):
         model = self.model
         return model.state.in_(ACTIVE) & or_(
-            model.heartbeat_at.is_(None), model.heartbeat_at < now - LEASE
+            model.heartbeat_at.is_(None), model.heartbeat_at < now - self.lease
         )
 
     def is_stale(self, row) -> bool:
-        """Still queued or running, with no sign of life for longer than LEASE."""
+        """Still queued or running, with no sign of life for longer than its lease."""
         if row.state not in ACTIVE:
             return False
-        return row.heartbeat_at is None or row.heartbeat_at < utcnow() - LEASE
+        return row.heartbeat_at is None or row.heartbeat_at < utcnow() - self.lease
 
     def take_up(self, row) -> bool:
         """If ``row`` lost its worker, put it back in the queue (its job runs
@@ -175,12 +178,16 @@ class LeasedWork:
             values = {}
         else:
             return Retry.BUSY
-        taken = db.session.execute(
-            update(model)
-            .where(model.id == row.id, condition)
-            .values(state="queued", heartbeat_at=now, **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        try:
+            with db.session.begin_nested():
+                taken = db.session.execute(
+                    update(model)
+                    .where(model.id == row.id, condition)
+                    .values(state="queued", heartbeat_at=now, **values)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+        except IntegrityError:  # e.g. another one of the same plan is under way
+            return Retry.BUSY
         db.session.commit()
         if taken:
             return Retry.QUEUED

@@ -499,8 +499,9 @@ def test_a_draft_whose_worker_died_is_taken_up_again_when_asked(
     consolidation, _ = services.request(facilitator, plan)
     session.commit()
     monkeypatch.undo()
-    # A worker took it and died: "running" since long ago, nothing written.
+    # A worker took it and died: "running" and silent since long ago, nothing written.
     consolidation.state, consolidation.started_at = "running", utcnow() - timedelta(minutes=30)
+    consolidation.heartbeat_at = consolidation.started_at
     session.commit()
     again, new = services.request(facilitator, plan)
     assert (again.id, new) == (consolidation.id, False)
@@ -521,3 +522,21 @@ def test_a_draft_that_is_merely_slow_is_left_alone(session, plan, facilitator, a
     assert services.request(facilitator, plan) == (consolidation, False)
     session.commit()
     assert len(calls) == 1  # only the first request's job
+
+
+def test_a_long_draft_whose_worker_is_alive_is_left_alone(
+    session, plan, facilitator, author, monkeypatch
+):
+    accepted(plan, author, facilitator, "1.3", "Apoyar a los creadores y creadoras.")
+    calls = []
+    monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: calls.append(args) or True)
+    consolidation, _ = services.request(facilitator, plan)
+    session.commit()
+    # Started half an hour ago, but its heartbeat is a minute old: still at work.
+    consolidation.state, consolidation.started_at = "running", utcnow() - timedelta(minutes=30)
+    consolidation.heartbeat_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    assert services.request(facilitator, plan) == (consolidation, False)
+    session.commit()
+    assert services.run(consolidation.id).attempts == 0  # a duplicate job does nothing
+    assert len(calls) == 1

@@ -82,9 +82,8 @@ def retry_job():
     elif outcome is leases.Retry.BUSY:
         flash(
             _(
-                "Not retried: another run of this job is under way and its worker was heard "
-                "from less than %(seconds)d seconds ago. If that worker stops, try again then.",
-                seconds=int(leases.LEASE.total_seconds()),
+                "Not retried: another run of this job is under way and its worker is alive. "
+                "If it stops, try again a few minutes later."
             ),
             "info",
         )

@@ -4,7 +4,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..database import Base, UTCDateTime, check_in, created_at, intpk, utcnow
 from ..plans.models import Plan, PlanVersion
 
 STATES = ("queued", "running", "finished", "failed")
@@ -38,6 +38,9 @@ class Consolidation(Base):
     rebased_count: Mapped[int] = mapped_column(Integer, default=0)
     revise_count: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Its last sign of life: asked, claimed, or the running job's heartbeat
+    # (consult/leases.py).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
     # The change log and the conflicts, as JSON (see services.run).
     report: Mapped[dict] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)

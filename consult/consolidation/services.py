@@ -25,16 +25,29 @@ from ..errors import Conflict, NotFound, ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import Membership
-from ..jobs import enqueue_after_commit
+from ..leases import LeasedWork
 from ..notifications.services import notify_many
 from ..plans import services as plans
 from ..plans.models import Plan, PlanVersion
 from . import merge
 from .models import Consolidation
 
-# A run that has not finished after this long died with its worker: the job
-# may be taken again (nothing of it was written).
-STALE_AFTER = timedelta(minutes=10)
+# A run silent for this long (no heartbeat) died with its worker: the job may
+# be taken again (nothing of it was written). Longer than an export's lease:
+# two runs at once would both try to write the plan's next version.
+WORK = LeasedWork(
+    model=Consolidation,
+    func_path="workers.consolidation.consolidate",
+    prefix="consolidate",
+    # A failed one run again (an administrator's retry) builds from the plan as
+    # it is then, and holds the plan again (refused while another one does).
+    reset_failed=lambda: {
+        "active_plan_id": Consolidation.plan_id,
+        "error": None,
+        "finished_at": None,
+    },
+    lease=timedelta(minutes=10),
+)
 # The progress shown while the job runs is written at most this often (each
 # write is a commit, which costs the session a pass over everything it holds).
 PROGRESS_EVERY = 1.0  # seconds
@@ -123,29 +136,13 @@ def request(actor, plan: Plan, *, by_command: bool = False) -> tuple[Consolidati
         )
         if running is None:  # it finished in the meantime: ask again
             return request(actor, plan, by_command=by_command)
-        if _looks_lost(running):
-            # Its worker died, or its job never reached the queue: run it again
-            # (nothing of it was written, and run() takes a stale run back).
-            _enqueue(running)
+        # Its worker died, or its job never reached the queue: run it again
+        # (nothing of it was written).
+        WORK.take_up(running)
         return running, False
     record("plan.consolidation_requested", consolidation, actor=actor, forum=plan.forum)
-    _enqueue(consolidation)
+    WORK.enqueue(consolidation)
     return consolidation, True
-
-
-def _looks_lost(consolidation: Consolidation) -> bool:
-    since = consolidation.started_at if consolidation.state == "running" else None
-    since = since or consolidation.created_at
-    return since < utcnow() - STALE_AFTER
-
-
-def _enqueue(consolidation: Consolidation) -> None:
-    enqueue_after_commit(
-        db.session,
-        "workers.consolidation.consolidate",
-        consolidation.id,
-        job_id=f"consolidate-{consolidation.id}-{consolidation.attempts}",
-    )
 
 
 # --- the job ---------------------------------------------------------------------------
@@ -155,31 +152,25 @@ def run(consolidation_id: int) -> Consolidation | None:
     """Build the consolidated draft. Safe to run twice: a finished or failed
     consolidation is left alone, and a rerun after a crash starts again from a
     plan that nothing was written to."""
-    now = utcnow()
-    claimed = db.session.execute(
-        update(Consolidation)
-        .where(
-            Consolidation.id == consolidation_id,
-            (Consolidation.state == "queued")
-            | ((Consolidation.state == "running") & (Consolidation.started_at < now - STALE_AFTER)),
-        )
-        .values(state="running", started_at=now, attempts=Consolidation.attempts + 1)
-    ).rowcount
-    db.session.commit()
+    claimed = WORK.claim(consolidation_id)
     consolidation = db.session.get(Consolidation, consolidation_id)
     if not claimed:
         return consolidation
+    attempt = consolidation.attempts
     try:
-        _build(consolidation)
+        with WORK.heartbeat(consolidation_id):
+            _build(consolidation)
     except Exception as error:
         db.session.rollback()
-        _fail(consolidation_id, error)
+        _fail(consolidation_id, attempt, error)
         raise
     return consolidation
 
 
-def _fail(consolidation_id: int, error: Exception) -> None:
+def _fail(consolidation_id: int, attempt: int, error: Exception) -> None:
     consolidation = db.session.get(Consolidation, consolidation_id)
+    if consolidation.state != "running" or consolidation.attempts != attempt:
+        return  # another run took it over (this one was thought dead): its outcome stands
     if isinstance(error, ServiceError):
         reason = str(error.message)
     else:
