@@ -355,3 +355,26 @@ def test_a_failed_draft_is_retried_only_while_no_other_draft_holds_its_plan(
     monkeypatch.undo()
     assert consolidations.run(failed.id).state == "finished"
     assert session.get(Consolidation, failed.id).version.number == 2
+
+
+def test_a_run_thought_dead_leaves_its_export_to_the_run_that_took_it_over(
+    session, plan, monkeypatch
+):
+    monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: True)
+    export = exports.request_export(plan, plan.current_version, "pdf", "en")
+    session.commit()
+
+    def silent_too_long_then_broken(*args):
+        # While it rendered, its heartbeat stopped, its lease expired and
+        # another run took the export; then this one fails.
+        session.get(PlanExport, export.id).heartbeat_at = utcnow() - timedelta(minutes=5)
+        session.commit()
+        assert exports.WORK.claim(export.id)
+        raise MemoryError("too big")
+
+    monkeypatch.setattr("consult.plans.documents.render", silent_too_long_then_broken)
+    with pytest.raises(MemoryError):
+        exports.run_export(export.id)
+    session.expire_all()
+    taken = session.get(PlanExport, export.id)
+    assert (taken.state, taken.attempts, taken.error) == ("running", 2, None)

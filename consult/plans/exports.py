@@ -148,6 +148,7 @@ def run_export(export_id: int) -> PlanExport | None:
     export = db.session.get(PlanExport, export_id)
     if not claimed:
         return export
+    attempt = export.attempts
     try:
         with WORK.heartbeat(export_id), force_locale(export.locale):
             version = export.version
@@ -162,6 +163,8 @@ def run_export(export_id: int) -> PlanExport | None:
     except Exception as error:
         db.session.rollback()
         export = db.session.get(PlanExport, export_id)
+        if export.state != "running" or export.attempts != attempt:
+            raise  # another run took it over (this one was thought dead): its outcome stands
         with force_locale(export.locale):
             export.error = _(
                 "The document could not be made (%(error)s).", error=type(error).__name__
