@@ -216,12 +216,12 @@ def import_plan(
     forums.require_manage(actor, forum)
     if language not in LOCALES:
         raise InvalidInput(_("Unknown language."))
-    parsed = preview(text, title.strip() or None)
+    title = clean_text(title, multiline=False)
+    parsed = preview(text, title or None)
     if not any(True for _node in parsed.walk()):
         raise InvalidInput(_("No text was found in the document."))
-    plan_title = (parsed.title or title.strip() or PurePath(filename).stem or _("Untitled plan"))[
-        :300
-    ]
+    stem = clean_text(PurePath(filename).stem, multiline=False)
+    plan_title = (parsed.title or title or stem or _("Untitled plan"))[:300]
     plan = Plan(
         forum_id=forum.id,
         title=plan_title,
