@@ -278,7 +278,7 @@ def test_a_worker_killed_mid_batch_and_retried_sends_nobody_twice(mail_app, smtp
     pid = os.fork()
     if pid == 0:  # the worker, killed right after the server took the third message
         try:
-            real, taken = smtplib.SMTP.send_message, []
+            real, taken = smtplib.SMTP.sendmail, []
 
             def send_then_die(self, *args, **kwargs):
                 result = real(self, *args, **kwargs)
@@ -287,7 +287,7 @@ def test_a_worker_killed_mid_batch_and_retried_sends_nobody_twice(mail_app, smtp
                     os._exit(9)
                 return result
 
-            smtplib.SMTP.send_message = send_then_die
+            smtplib.SMTP.sendmail = send_then_die
             connection = redis(mail_app)
             SimpleWorker([Queue("mail", connection=connection)], connection=connection).work(
                 burst=True

@@ -10,19 +10,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from rq import Retry
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..database import utcnow
 from ..extensions import db
 from ..jobs import enqueue, enqueue_after_commit
+from . import wire
 from .models import OutboxEmail
 
 log = logging.getLogger(__name__)
@@ -98,12 +99,16 @@ def pending_ids(keys: list[str]) -> list[int]:
     )
 
 
+def _message_id(outbox_id: int) -> str:
+    return make_msgid(idstring=f"outbox{outbox_id}", domain="consult.local")
+
+
 def _build(message: OutboxEmail) -> EmailMessage:
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.recipient
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain="consult.local")
+    email["Message-ID"] = _message_id(message.id)
     email["Auto-Submitted"] = "auto-generated"
     for name, value in (message.headers or {}).items():
         email[name] = value
@@ -141,6 +146,8 @@ class _Transport:
     def __init__(self, config):
         self.config = config
         self.smtp = None
+        self.sender = config["MAIL_DEFAULT_SENDER"]
+        self.envelope_sender = parseaddr(self.sender)[1]
 
     def _connect(self):
         config = self.config
@@ -158,14 +165,29 @@ class _Transport:
             raise
         return smtp
 
-    def send(self, email: EmailMessage) -> None:
+    def send(self, message) -> None:
+        """Send an outbox row (or anything with its columns): over the SMTP
+        connection, opened at the first message and kept for the next ones."""
         if self.config["MAIL_BACKEND"] == "log":
-            _write_to_log(email)
+            _write_to_log(_build(message))
             return
+        raw = wire.encode(
+            sender=self.sender,
+            recipient=message.recipient,
+            subject=message.subject,
+            message_id=_message_id(message.id),
+            headers=message.headers,
+            body_text=message.body_text,
+            body_html=message.body_html,
+        )
+        email = _build(message) if raw is None else None
         try:
             if self.smtp is None:
                 self.smtp = self._connect()
-            self.smtp.send_message(email)
+            if raw is None:
+                self.smtp.send_message(email)
+            else:
+                self.smtp.sendmail(self.envelope_sender, [message.recipient], raw)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError):
             raise  # about this message; the connection is still good
         except (OSError, smtplib.SMTPException) as error:
@@ -202,25 +224,41 @@ def _refusal(error: Exception) -> bool | None:
     return None
 
 
-def _claim(outbox_id: int, now: datetime) -> bool:
-    claimed = db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == outbox_id, OutboxEmail.status == "pending")
-        .values(status="sending", attempts=OutboxEmail.attempts + 1, last_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return bool(claimed)
+# Plain statements, built once (a batch runs them for every message): no ORM
+# objects to keep in step with the rows.
+_OUTBOX = OutboxEmail.__table__
+_CLAIM = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("outbox_id"), _OUTBOX.c.status == "pending")
+    .values(status="sending", attempts=_OUTBOX.c.attempts + 1, last_attempt_at=bindparam("now"))
+    .returning(_OUTBOX.c.attempts)
+)
+_MARK = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("outbox_id"))
+    .values(status=bindparam("status"), last_error=bindparam("error"))
+)
+_MARK_SENT = _MARK.values(sent_at=bindparam("sent_at"))
 
 
-def _finish(message: OutboxEmail, status: str, error: Exception | str | None = None) -> None:
-    if status == "pending" and message.attempts >= MAX_ATTEMPTS:
+def _claim(outbox_id: int, now: datetime) -> int | None:
+    """pending -> sending; the row's attempts so far, or None if it was not pending."""
+    return db.session.connection().execute(_CLAIM, {"outbox_id": outbox_id, "now": now}).scalar()
+
+
+def _finish(outbox_id: int, attempts: int, status: str, error=None) -> str:
+    """Mark what became of a claimed row (not committed); returns its status."""
+    if status == "pending" and attempts >= MAX_ATTEMPTS:
         status = "failed"
-    message.status = status
-    message.last_error = str(error)[:2000] if error is not None else None
+    values = {
+        "outbox_id": outbox_id,
+        "status": status,
+        "error": str(error)[:2000] if error is not None else None,
+    }
     if status == "sent":
-        message.sent_at = utcnow()
-    db.session.commit()
+        values["sent_at"] = utcnow()
+    db.session.connection().execute(_MARK_SENT if status == "sent" else _MARK, values)
+    return status
 
 
 def deliver_many(outbox_ids) -> dict[int, str]:
@@ -231,32 +269,47 @@ def deliver_many(outbox_ids) -> dict[int, str]:
     just after, each step committed: a worker killed mid-batch leaves at most
     one row in doubt (still "sending", shown on the failed-jobs page), and the
     retried job sends only what is still pending, so nobody gets a message
-    twice. A permanent refusal (5xx) fails that row alone; a temporary one
-    (4xx) or a lost connection leaves rows pending and raises, so the job is
-    retried with backoff."""
+    twice. (The mark of one row and the claim of the next are one commit.) A
+    permanent refusal (5xx) fails that row alone; a temporary one (4xx) or a
+    lost connection leaves rows pending and raises, so the job is retried
+    with backoff."""
+    ids = sorted(set(outbox_ids))
+    # The rows' contents never change once written: read once, as plain rows.
+    contents = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        contents.update(
+            (row.id, row)
+            for row in db.session.execute(
+                select(OutboxEmail.__table__).where(OutboxEmail.id.in_(chunk))
+            )
+        )
     outcome: dict[int, str] = {}
     lost: ConnectionLost | None = None
     with _transport() as transport:
-        for outbox_id in sorted(set(outbox_ids)):
+        for outbox_id in ids:
             if lost is not None:
                 outcome[outbox_id] = "pending"
                 continue
-            if not _claim(outbox_id, utcnow()):
+            attempts = _claim(outbox_id, utcnow()) if outbox_id in contents else None
+            db.session.commit()  # with the mark of the row before
+            if attempts is None:
                 outcome[outbox_id] = "skipped"
                 continue
-            message = db.session.get(OutboxEmail, outbox_id)
             try:
-                transport.send(_build(message))
+                transport.send(contents[outbox_id])
             except ConnectionLost as error:
                 lost = error
-                _finish(message, "pending", error)
+                status = _finish(outbox_id, attempts, "pending", error)
             except (smtplib.SMTPException, ValueError) as error:
                 permanent = _refusal(error)
                 # A message that cannot even be written (ValueError) will not improve.
-                _finish(message, "pending" if permanent is False else "failed", error)
+                status = "pending" if permanent is False else "failed"
+                status = _finish(outbox_id, attempts, status, error)
             else:
-                _finish(message, "sent")
-            outcome[outbox_id] = message.status
+                status = _finish(outbox_id, attempts, "sent")
+            outcome[outbox_id] = status
+        db.session.commit()
     left = [outbox_id for outbox_id, status in outcome.items() if status == "pending"]
     if left:
         raise DeliveryIncomplete(
