@@ -117,4 +117,13 @@ def load_settings(overrides: dict | None = None) -> dict:
         overrides and "SQLALCHEMY_ENGINE_OPTIONS" in overrides
     ):
         settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+    elif settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not (
+        overrides and "SQLALCHEMY_ENGINE_OPTIONS" in overrides
+    ):
+        # A database host that stops answering fails a request (503) in
+        # seconds, instead of holding a worker until the system gives up.
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"connect_timeout": 5},
+            "pool_pre_ping": True,
+        }
     return settings
