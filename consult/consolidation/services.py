@@ -312,11 +312,8 @@ def _build(consolidation: Consolidation) -> None:
         conflicts=len(result.conflicts),
     )
     if version is not None:
-        member_ids = db.session.scalars(
-            select(Membership.user_id).where(Membership.forum_id == plan.forum_id)
-        )
         notify_many(
-            member_ids,
+            select(Membership.user_id).where(Membership.forum_id == plan.forum_id),
             "draft_ready",
             plan,
             forum=plan.forum,

@@ -329,11 +329,8 @@ def _close(phase: Phase, now: datetime) -> bool:
 def _announce(phase: Phase, kind: str) -> None:
     """Tell every member of the forum (the rows go out by email per preference)."""
     consultation = phase.consultation
-    member_ids = db.session.scalars(
-        select(Membership.user_id).where(Membership.forum_id == consultation.forum_id)
-    ).all()
     notify_many(
-        member_ids,
+        select(Membership.user_id).where(Membership.forum_id == consultation.forum_id),
         kind,
         consultation,
         forum=consultation.forum,

@@ -5,7 +5,7 @@ preference: an email each, a daily or weekly digest, or none."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, literal, select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
@@ -55,10 +55,16 @@ def notify(user_id: int, kind: str, obj, *, forum=None, actor=None, **data) -> N
 
 def notify_many(user_ids, kind: str, obj, *, forum=None, actor=None, **data) -> int:
     """The same notification for many members in one statement (a phase that
-    opens for a forum of thousands must not add thousands of ORM objects)."""
+    opens for a forum of thousands must not add thousands of ORM objects).
+
+    ``user_ids``: the ids, or a SELECT of them (one column), which is then
+    written with INSERT … SELECT without the ids passing through Python: one
+    statement whatever the number of members."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     actor_id = getattr(actor, "id", None)
+    if isinstance(user_ids, Select):
+        return _notify_selected(user_ids, kind, obj, forum=forum, actor_id=actor_id, data=data)
     rows = [
         {
             "user_id": user_id,
@@ -77,6 +83,33 @@ def notify_many(user_ids, kind: str, obj, *, forum=None, actor=None, **data) -> 
         ids = db.session.scalars(insert(Notification).returning(Notification.id), rows).all()
         emails.email_after_commit(db.session, ids)
     return len(rows)
+
+
+def _notify_selected(selected: Select, kind: str, obj, *, forum, actor_id, data) -> int:
+    members = selected.distinct().subquery()
+    user_id = members.c[0]
+    table = Notification.__table__
+    values = {
+        "forum_id": literal(getattr(forum, "id", None), table.c.forum_id.type),
+        "kind": literal(kind, table.c.kind.type),
+        "object_type": literal(type(obj).__name__, table.c.object_type.type),
+        "object_id": literal(getattr(obj, "id", None), table.c.object_id.type),
+        "actor_id": literal(actor_id, table.c.actor_id.type),
+        "data": literal(data, table.c.data.type),
+        "created_at": literal(utcnow(), table.c.created_at.type),
+    }
+    rows = select(user_id, *values.values())
+    if actor_id is not None:
+        rows = rows.where(user_id != actor_id)
+    ids = db.session.scalars(
+        insert(Notification)
+        .from_select(["user_id", *values], rows)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if ids:
+        emails.email_after_commit(db.session, ids)
+    return len(ids)
 
 
 def unread_count(user) -> int:
