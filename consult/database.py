@@ -85,6 +85,26 @@ def _tune_sqlite(dbapi_connection, connection_record):
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection):
     """BEGIN IMMEDIATE: take the write lock up front and wait for it (busy
-    timeout), instead of failing with "database is locked" on upgrade."""
+    timeout), instead of failing with "database is locked" on upgrade.
+
+    Except for the views marked ``read_only``: they never write, so their
+    transaction begins DEFERRED and, with WAL, readers do not queue behind one
+    another's lock while a page is being rendered."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+
+
+def read_only(view):
+    """Mark a view that never writes in its request's transaction (see
+    ``_begin_sqlite``). A view that writes, even sometimes, must not be marked."""
+    view.read_only_transaction = True
+    return view
+
+
+def _read_only_request() -> bool:
+    from flask import current_app, g, has_request_context, request
+
+    if not has_request_context() or request.endpoint is None or g.get("sqlite_writes"):
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "read_only_transaction", False)

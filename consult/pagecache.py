@@ -247,13 +247,23 @@ def write_pending() -> None:
     pending = g.pop("_page_fragments", None)
     if not pending:
         return
+    g.sqlite_writes = True  # this transaction writes, even after a read-only view
     try:
-        statement = _insert(db.engine.dialect.name)
-        for key, (scope, content) in pending.items():
-            db.session.execute(
-                delete(PageFragment).where(PageFragment.scope == scope, PageFragment.key != key)
+        # Two statements however many fragments: the entries these supersede
+        # (same scope, another key), then the new ones.
+        scopes = {scope for scope, _content in pending.values()}
+        db.session.execute(
+            delete(PageFragment).where(
+                PageFragment.scope.in_(scopes), PageFragment.key.not_in(list(pending))
             )
-            db.session.execute(statement, [{"key": key, "scope": scope, "content": content}])
+        )
+        db.session.execute(
+            _insert(db.engine.dialect.name),
+            [
+                {"key": key, "scope": scope, "content": content}
+                for key, (scope, content) in pending.items()
+            ],
+        )
         db.session.commit()
     except Exception:  # a cache write must never break a request
         db.session.rollback()

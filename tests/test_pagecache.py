@@ -321,3 +321,58 @@ def test_static_files_have_versioned_urls_cached_for_a_year(client):
     stale = client.get("/static/css/app.css?v=000000000000")
     assert "immutable" not in stale.headers.get("Cache-Control", "")
     stale.close()
+
+
+# --- comment threads ------------------------------------------------------------------
+
+
+def test_a_comment_is_rendered_once_and_an_edit_shows_at_once(
+    client, session, plan, member, monkeypatch
+):
+    key = plans.find_node(plan.current_version, "1.1").key
+    comment = comments.post_comment(
+        member, plan.forum, plan=plan, target_type="node", target_key=key, body="Es **clave**."
+    )
+    session.commit()
+    rendered = []
+    original = comments.render_markdown
+    monkeypatch.setattr(
+        comments, "render_markdown", lambda text: rendered.append(text) or original(text)
+    )
+    sign_in(client, member)
+    url = f"/forums/{plan.forum.slug}/comments/thread"
+    query = {"target_type": "node", "plan_id": plan.id, "target_key": key}
+    assert "Es <strong>clave</strong>." in client.get(url, query_string=query).get_data(True)
+    assert rendered == ["Es **clave**."]
+    pagecache.clear_memory()  # another process reads it from the database
+    assert "Es <strong>clave</strong>." in client.get(url, query_string=query).get_data(True)
+    assert rendered == ["Es **clave**."]
+    comments.edit_comment(member, comment, "Es *central*.")
+    session.commit()
+    html = client.get(url, query_string=query).get_data(as_text=True)
+    assert "Es <em>central</em>." in html
+    assert "Es <strong>clave</strong>." in html  # the earlier version, in the history
+    assert rendered[1:] == ["Es *central*."]
+
+
+# --- SQLite: readers do not queue behind each other -----------------------------------
+
+
+def test_only_views_marked_read_only_begin_deferred_transactions(app, plan):
+    from flask import g
+
+    from consult.database import _read_only_request
+
+    base = f"/forums/{plan.forum.slug}"
+    for path, method, deferred in (
+        (f"{base}/plans/{plan.id}/", "GET", True),
+        (f"{base}/plans/{plan.id}/amendments/", "GET", True),
+        (f"{base}/comments/thread", "GET", True),
+        (f"{base}/plans/{plan.id}/export/md", "GET", False),  # may write an export job
+        (f"{base}/comments/", "POST", False),
+    ):
+        with app.test_request_context(path, method=method):
+            assert _read_only_request() is deferred, path
+            g.sqlite_writes = True  # the page cache's own write, after the view
+            assert _read_only_request() is False
+            del g.sqlite_writes

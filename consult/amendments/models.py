@@ -52,6 +52,8 @@ class Amendment(Base):
         CheckConstraint(check_in("language", LOCALES), name="language"),
         Index("ix_amendments_plan_status", "plan_id", "status"),
         Index("ix_amendments_plan_target", "plan_id", "target_key"),
+        # A page of the list, newest (or oldest) first, without sorting them all.
+        Index("ix_amendments_plan_order", "plan_id", "id"),
     )
 
     id: Mapped[intpk]

@@ -137,15 +137,55 @@ def list_amendments(
     total = db.session.scalar(select(func.count()).select_from(Amendment).where(*condition))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    support_count = func.coalesce(supports.c.n, 0)
-    comment_count = func.coalesce(discussed.c.n, 0)
+    if sort in ("supported", "discussed"):
+        return _page_by_counts(condition, supports, discussed, sort, page, per_page, total)
     order = {
         "newest": [Amendment.id.desc()],
         "oldest": [Amendment.id],
-        "supported": [support_count.desc(), Amendment.id.desc()],
-        "discussed": [comment_count.desc(), Amendment.id.desc()],
         "target": [Amendment.target_ref, Amendment.id],
     }[sort if sort in SORTS else "newest"]
+    items = list(
+        db.session.scalars(
+            select(Amendment)
+            .options(joinedload(Amendment.author), joinedload(Amendment.coalition))
+            .where(*condition)
+            .order_by(*order)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    # The counts of this page's amendments only, not of every amendment.
+    ids = [amendment.id for amendment in items]
+    support_counts = (
+        {}
+        if not ids
+        else dict(
+            db.session.execute(
+                select(AmendmentSupport.amendment_id, func.count())
+                .where(AmendmentSupport.amendment_id.in_(ids))
+                .group_by(AmendmentSupport.amendment_id)
+            ).all()
+        )
+    )
+    comment_counts = comments_per_amendment(plan, ids)
+    return AmendmentPage(
+        items,
+        {amendment.id: support_counts.get(amendment.id, 0) for amendment in items},
+        {amendment.id: comment_counts.get(amendment.id, 0) for amendment in items},
+        page,
+        per_page,
+        total,
+    )
+
+
+def _page_by_counts(condition, supports, discussed, sort, page, per_page, total):
+    """A page ordered by supports or comments: counted for every amendment."""
+    support_count = func.coalesce(supports.c.n, 0)
+    comment_count = func.coalesce(discussed.c.n, 0)
+    order = {
+        "supported": [support_count.desc(), Amendment.id.desc()],
+        "discussed": [comment_count.desc(), Amendment.id.desc()],
+    }[sort]
     rows = db.session.execute(
         select(Amendment, support_count, comment_count)
         .outerjoin(supports, supports.c.amendment_id == Amendment.id)
@@ -166,16 +206,37 @@ def list_amendments(
     )
 
 
+def comments_per_amendment(plan: Plan, ids: list[int]) -> dict[int, int]:
+    """Shown comments on each of these amendments (one query)."""
+    from ..comments.models import Comment
+
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Comment.target_key, func.count())
+        .where(
+            Comment.target_type == "amendment",
+            Comment.plan_id == plan.id,
+            Comment.target_key.in_([str(i) for i in ids]),
+            Comment.deleted_at.is_(None),
+            Comment.hidden_at.is_(None),
+        )
+        .group_by(Comment.target_key)
+    ).all()
+    return {int(key): count for key, count in rows}
+
+
 def authors(plan: Plan) -> list[tuple[int, str]]:
     """Members who proposed amendments to the plan, for the list's filter."""
     from ..accounts.models import User
 
+    proposed = select(Amendment.author_id).where(
+        Amendment.plan_id == plan.id, Amendment.status != "draft"
+    )
     rows = db.session.execute(
         select(User.id, User.display_name)
-        .join(Amendment, Amendment.author_id == User.id)
-        .where(Amendment.plan_id == plan.id, Amendment.status != "draft")
-        .distinct()
-        .order_by(User.display_name)
+        .where(User.id.in_(proposed))
+        .order_by(User.display_name, User.id)
     )
     return [(user_id, name) for user_id, name in rows]
 

@@ -2,8 +2,10 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from ..config import LOCALES
+from ..database import read_only
 from ..diffing import diff_html
 from ..errors import ServiceError
 from ..extensions import db
@@ -166,6 +168,7 @@ def live_diff(slug, plan_id):
 
 
 @bp.get(PLAN + "/amendments/")
+@read_only
 def index(slug, plan_id):
     plan = plans.plan_for(current_user, slug, plan_id)
     status = request.args.get("status") or None
@@ -174,18 +177,22 @@ def index(slug, plan_id):
     sort = request.args.get("sort", "newest")
     if sort not in services.SORTS:
         abort(400)
-    nodes = plans.version_nodes(plans.get_version(plan))
+    version = plans.get_version(plan)
+    sections = plans.section_nodes(version)
+    nodes = None  # every node, read only to filter by section or group
     target_keys = None
     section = request.args.get("section") or None
     if section:
-        if not any(n.key == section and n.kind == "section" for n in nodes):
+        if not any(n.key == section for n in sections):
             abort(404)
+        nodes = plans.version_nodes(version)
         target_keys = services.keys_in_sections(nodes, {section})
     group_id = _int_arg("group")
     groups = [group for group, _count in forums.list_groups(plan.forum)]
     if group_id is not None:
         if group_id not in {group.id for group in groups}:
             abort(404)
+        nodes = nodes if nodes is not None else plans.version_nodes(version)
         in_group = services.keys_in_sections(nodes, services.group_section_keys(plan, group_id))
         target_keys = [k for k in target_keys if k in in_group] if target_keys else in_group
     author_id = _int_arg("author")
@@ -212,8 +219,21 @@ def index(slug, plan_id):
         groups=groups,
         author_id=author_id,
         authors=services.authors(plan),
-        sections=plans.outline(nodes),
+        sections=sections,
         can_manage=forums.can_manage(current_user, plan.forum),
+    )
+
+
+@bp.app_template_global()
+def author_options(authors: list[tuple[int, str]], selected: int | None) -> Markup:
+    """The options of the author filter: a large forum has thousands of
+    authors, so they are joined here rather than looped over in the template."""
+    return Markup(  # noqa: S704 (every name is escaped)
+        "".join(
+            f'<option value="{user_id}"{" selected" if user_id == selected else ""}>'
+            f"{escape(name)}</option>"
+            for user_id, name in authors
+        )
     )
 
 

@@ -593,10 +593,13 @@ def restore_comment(actor, comment: Comment, reason: str = "") -> None:
 @dataclass
 class RevisionEntry:
     revision: CommentRevision
+    rendered: Markup | None = None  # set by ``thread`` from the page cache
 
     @property
     def body_html(self) -> Markup:
-        return render_markdown(self.revision.body)
+        if self.rendered is None:
+            self.rendered = render_markdown(self.revision.body)
+        return self.rendered
 
 
 @dataclass
@@ -614,10 +617,15 @@ class CommentEntry:
     flagged: bool = False
     replies: list["CommentEntry"] = field(default_factory=list)
     history: list[RevisionEntry] = field(default_factory=list)
+    rendered: Markup | None = None  # set by ``thread`` from the page cache
 
     @property
     def body_html(self) -> Markup:
-        return render_markdown(self.comment.body) if self.show_body else Markup("")
+        if not self.show_body:
+            return Markup("")
+        if self.rendered is None:
+            self.rendered = render_markdown(self.comment.body)
+        return self.rendered
 
     @property
     def alignment_label(self) -> str:
@@ -801,6 +809,7 @@ def thread(
             participant=_participant(actor, forum, membership) if signed_in else False,
             top_level_order=ids,
         )
+        _render_bodies(entries)
     return ThreadPage(
         target=target,
         entries=entries,
@@ -813,6 +822,47 @@ def thread(
         is_moderator=is_moderator,
         signed_in=signed_in,
     )
+
+
+def _render_bodies(entries: list[CommentEntry]) -> None:
+    """The HTML of every body this reader is shown, from the page cache.
+
+    A comment's Markdown is rendered once per text (and version of the
+    renderer), not on every view: the key is a digest of the text itself, so
+    an edit, which changes the text, is rendered anew. One query for the
+    entries this process does not already have in memory."""
+    shown: list[CommentEntry | RevisionEntry] = []
+    sources: list[tuple[str, str]] = []
+    pending = list(entries)
+    while pending:
+        entry = pending.pop()
+        pending.extend(entry.replies)
+        if entry.show_body and entry.comment.body:
+            shown.append(entry)
+            sources.append((f"comment:{entry.comment.id}", entry.comment.body))
+        for revision in entry.history:
+            if revision.revision.body:
+                shown.append(revision)
+                sources.append((f"comment-revision:{revision.revision.id}", revision.revision.body))
+    rendered = cached_markdown(sources)
+    for item, html in zip(shown, rendered, strict=True):
+        item.rendered = html
+
+
+def cached_markdown(sources: list[tuple[str, str]]) -> list[Markup]:
+    """``render_markdown`` of each ``(scope, text)``, kept in the page cache
+    under a digest of the text and of the renderer's code."""
+    from .. import pagecache, richtext
+
+    revision = pagecache.source_revision(richtext.__file__)
+    keys = [pagecache.make_key("markdown", revision, text) for _scope, text in sources]
+    found = pagecache.fetch_many(
+        {
+            key: (scope, lambda text=text: str(render_markdown(text)))
+            for key, (scope, text) in zip(keys, sources, strict=True)
+        }
+    )
+    return [Markup(found[key]) for key in keys]  # noqa: S704 (sanitised by render_markdown)
 
 
 def _build_tree(

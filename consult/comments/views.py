@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from ..database import read_only
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..forums import services as forums
@@ -150,6 +151,7 @@ def _comment_in_forum(slug, comment_id):
 
 
 @bp.get("/thread")
+@read_only
 def thread(slug):
     forum = forums.get_forum_for(current_user, slug)
     target_type, plan_id, target_key = _target_args(request.args)

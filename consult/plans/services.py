@@ -91,6 +91,18 @@ def version_nodes(version: PlanVersion) -> list[PlanNode]:
     )
 
 
+def section_nodes(version: PlanVersion) -> list[PlanNode]:
+    """The version's headings in document order (what ``outline`` gives,
+    without reading every node)."""
+    return list(
+        db.session.scalars(
+            select(PlanNode)
+            .where(PlanNode.version_id == version.id, PlanNode.kind == "section")
+            .order_by(PlanNode.position)
+        )
+    )
+
+
 def find_node(version: PlanVersion, reference: str) -> PlanNode:
     """A node by the reference people cite (``4.7``) or by its stable key."""
     reference = (reference or "").strip()

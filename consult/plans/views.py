@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..consultations.services import consultation_of
+from ..database import read_only
 from ..errors import Conflict, InvalidInput, ServiceError
 from ..extensions import db
 from ..forums import services as forums
@@ -115,6 +116,7 @@ def import_plan(slug):
 
 @bp.get("/<int:plan_id>/")
 @bp.get("/<int:plan_id>/versions/<int:number>")
+@read_only
 def show(slug, plan_id, number=None):
     from ..plan_translations import services as translations
 

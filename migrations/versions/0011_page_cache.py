@@ -1,5 +1,6 @@
-"""page cache: rendered fragments kept in the database (consult/pagecache.py) and
-each plan's generation of activity (consult/plans/activity.py)
+"""page cache: rendered fragments kept in the database (consult/pagecache.py),
+each plan's generation of activity (consult/plans/activity.py), and an index
+for a page of a plan's amendments in order
 
 Revision ID: 0011_page_cache
 Revises: 0010
@@ -40,9 +41,13 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint('plan_id', name=op.f('pk_plan_activity_stamps')),
     )
+    with op.batch_alter_table('amendments', schema=None) as batch_op:
+        batch_op.create_index('ix_amendments_plan_order', ['plan_id', 'id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('amendments', schema=None) as batch_op:
+        batch_op.drop_index('ix_amendments_plan_order')
     op.drop_table('plan_activity_stamps')
     with op.batch_alter_table('page_fragments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_page_fragments_scope'))
