@@ -54,6 +54,11 @@ def load_settings(overrides: dict | None = None) -> dict:
         # PDF, DOCX and ODT of versions with at least this many nodes are made
         # by a background job (a 2,000-item PDF takes seconds).
         "PLAN_EXPORT_JOB_MIN_NODES": int(os.environ.get("PLAN_EXPORT_JOB_MIN_NODES", "400")),
+        # A PDF costs about 2.5 ms of CPU per printed line (WeasyPrint): from this
+        # many lines (about 14 pages, over a second) it is made by the job too.
+        "PLAN_EXPORT_PDF_JOB_MIN_LINES": int(
+            os.environ.get("PLAN_EXPORT_PDF_JOB_MIN_LINES", "600")
+        ),
         # "rq": through Redis and a worker; "inline": run in the web process
         # (the last resort when no Redis is configured or can be started).
         "JOBS_MODE": os.environ.get("JOBS_MODE")

@@ -105,3 +105,36 @@ def test_an_export_of_another_plan_is_not_found(client, session, make, plan):
     assert client.get(url).status_code == 404
     sign_in(client, make.member(plan.forum).user)
     assert client.get(url + "/status.json").status_code == 404
+
+
+def test_a_pdf_of_many_lines_is_made_by_a_job_even_with_few_nodes(
+    client, session, plan, monkeypatch
+):
+    """A PDF's cost follows its printed lines: from PLAN_EXPORT_PDF_JOB_MIN_LINES
+    the request answers at once with the progress page; other formats of the
+    same version are still served at once."""
+    lines = documents.printed_lines(plans.version_nodes(plan.current_version))
+    monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: True)  # no worker yet
+    monkeypatch.setitem(client.application.config, "PLAN_EXPORT_JOB_MIN_NODES", 400)
+    monkeypatch.setitem(client.application.config, "PLAN_EXPORT_PDF_JOB_MIN_LINES", lines + 1)
+    inline = client.get(export_url(plan, "pdf"))
+    assert inline.status_code == 200 and inline.data.startswith(b"%PDF")
+    monkeypatch.setitem(client.application.config, "PLAN_EXPORT_PDF_JOB_MIN_LINES", lines)
+    queued = client.get(export_url(plan, "pdf"))
+    assert queued.status_code == 302 and "/exports/" in queued.headers["Location"]
+    assert client.get(export_url(plan, "docx")).status_code == 200
+    session.expire_all()
+    (export,) = session.scalars(select(PlanExport)).all()
+    assert (export.fmt, export.state) == ("pdf", "queued")
+
+
+def test_the_line_estimate_is_close_to_the_numbered_lines(app, session, make):
+    from pathlib import Path
+
+    from consult.plans.layout import number_lines
+
+    text = (Path(__file__).parent / "data" / "plan-113-items.es.txt").read_text(encoding="utf-8")
+    sample = plans.import_plan(None, make.forum(), text)
+    nodes = plans.version_nodes(sample.current_version)
+    exact = sum(len(entry.lines) for entry in number_lines(nodes))
+    assert abs(documents.printed_lines(nodes) - exact) <= exact * 0.15

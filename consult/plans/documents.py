@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from ..config import DEFAULT_LOCALE
-from .layout import NumberedNode, display_text, number_lines
+from .layout import LINE_LENGTH, NumberedNode, display_text, number_lines
 
 FORMATS = {
     "html": "text/html",
@@ -62,6 +62,13 @@ def slug(title: str) -> str:
 def export_filename(plan, version, fmt: str) -> str:
     """A download name safe for Content-Disposition: ``plan-title-v3.pdf``."""
     return f"{slug(plan.title)}-v{int(version.number)}.{fmt}"
+
+
+def printed_lines(nodes) -> int:
+    """About how many numbered lines the document has (what a PDF's cost
+    follows), without wrapping the text: each node's characters over the
+    line length, rounded up."""
+    return sum(len(display_text(node)) // LINE_LENGTH + 1 for node in nodes)
 
 
 # --- what every format shows ----------------------------------------------------

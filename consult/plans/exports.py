@@ -34,8 +34,14 @@ WORK = LeasedWork(
 )
 
 
-def needs_job(fmt: str, version: PlanVersion, node_count: int) -> bool:
-    return fmt in JOB_FORMATS and node_count >= current_app.config["PLAN_EXPORT_JOB_MIN_NODES"]
+def needs_job(fmt: str, version: PlanVersion, node_count: int, line_count: int = 0) -> bool:
+    """Whether this document is made by a job: any of PDF, DOCX and ODT from
+    PLAN_EXPORT_JOB_MIN_NODES nodes, and a PDF from PLAN_EXPORT_PDF_JOB_MIN_LINES
+    printed lines (``line_count``), since its cost follows the lines."""
+    config = current_app.config
+    if fmt == "pdf" and line_count >= config["PLAN_EXPORT_PDF_JOB_MIN_LINES"]:
+        return True
+    return fmt in JOB_FORMATS and node_count >= config["PLAN_EXPORT_JOB_MIN_NODES"]
 
 
 def folder() -> Path:

@@ -193,7 +193,7 @@ def compare(slug, plan_id):
 def export(slug, plan_id, fmt):
     if fmt not in EXPORT_FORMATS:
         abort(404)
-    from .documents import FORMATS, export_filename, render
+    from .documents import FORMATS, export_filename, printed_lines, render
 
     plan = services.plan_for(current_user, slug, plan_id)
     version = services.get_version(plan, _version_arg())
@@ -206,7 +206,8 @@ def export(slug, plan_id, fmt):
     if fmt == "md":
         text = to_markdown(version.title, nodes)
         return _download(text.encode(), "text/markdown; charset=utf-8", filename)
-    if exports.needs_job(fmt, version, len(nodes)):
+    lines = printed_lines(nodes) if fmt == "pdf" else 0
+    if exports.needs_job(fmt, version, len(nodes), lines):
         export = exports.request_export(plan, version, fmt, str(get_locale()), content_language)
         db.session.commit()
         path = exports.file_of(export)
