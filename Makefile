@@ -46,9 +46,10 @@ test: translations $(AXE_STAMP)
 audit: $(STAMP)
 	$(BIN)/python .ci/audit.py
 
-# Measures (never asserts); see bench/run.py.
+# Measures (never asserts); see bench/run.py. `make bench PARTS="pdf load"` runs
+# only those parts; with BENCH_DATABASE_URL (a PostgreSQL server) also on PostgreSQL.
 bench: translations
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(PARTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check consult workers tests bench

@@ -1,5 +1,6 @@
-"""Pages under load: the large forum (bench/forum.py) served by gunicorn with 2
-workers, measured by bench/loadgen.py from a second process.
+"""Pages under load: the large forum (bench/large_forum.py) served by gunicorn
+with 2 workers, then with 4, measured by bench/loadgen.py from a second process
+(two client threads per worker).
 
 Each page's throughput is also given as a ratio to two baselines measured in
 the same run on the same server: a trivial route (/healthz) and a static file
@@ -26,8 +27,8 @@ from sqlalchemy import event
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
-THREADS = 4  # two per gunicorn worker
-VOTES = 300  # ballots submitted under load, one per voter
+THREADS_PER_WORKER = 2
+VOTES = 200  # ballots submitted under load by each server, one per voter (of 500)
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -38,7 +39,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, static_dir: Path):
+def gunicorn(database_url: str, static_dir: Path, workers: int = 2):
     port = free_port()
     instance = tempfile.mkdtemp(prefix="consult-bench-server-")
     env = {
@@ -57,7 +58,7 @@ def gunicorn(database_url: str, static_dir: Path):
             [
                 str(BIN / "gunicorn"),
                 "--workers",
-                "2",
+                str(workers),
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--log-level",
@@ -188,10 +189,9 @@ def server_side_work(app, large) -> dict:
     }
 
 
-def bench_load(app, database_url: str, synthetic_plan) -> dict:
-    started = time.perf_counter()
-    large = large_forum.generate(app, synthetic_plan)
-    generated = round(time.perf_counter() - started, 1)
+def bench_load(app, database_url: str, large, workers=(2, 4)) -> dict:
+    """The pages of ``large`` (a generated large_forum.LargeForum) under load,
+    served by gunicorn with each number of ``workers`` in turn."""
     forum_path = f"/forums/{large.slug}"
     pages = {
         "plan": f"{forum_path}/plans/{large.plan_id}/",
@@ -209,8 +209,35 @@ def bench_load(app, database_url: str, synthetic_plan) -> dict:
         db.session.remove()
         db.engine.dispose()  # gunicorn's workers write to the same database
 
+    runs = {}
+    for index, count in enumerate(workers):
+        voters = large.voters[index * VOTES : (index + 1) * VOTES]  # each votes once
+        runs[str(count)] = _serve(database_url, large, pages, poll_path, voters, count)
+        for name, row in runs[str(count)]["pages"].items():
+            if name in statements:
+                row["sql_statements"] = statements[name]["statements"]
+    return {
+        "data": {
+            "members": large_forum.MEMBERS,
+            "coalitions": large_forum.COALITIONS,
+            "working_groups": large_forum.GROUPS,
+            "plan_items": large_forum.ITEMS,
+            "amendments": large_forum.AMENDMENTS,
+            "comments": large_forum.COMMENTS,
+            "thread_comments": large_forum.THREAD,
+            "ballots": large_forum.BALLOTS,
+        },
+        "runs": runs,
+        "statement_check_status": {name: row["status"] for name, row in statements.items()},
+        **server_side_work(app, large),
+    }
+
+
+def _serve(database_url: str, large, pages: dict, poll_path: str, voters, workers: int) -> dict:
+    """One gunicorn with ``workers`` workers, each page loaded in turn."""
+    threads = THREADS_PER_WORKER * workers
     static_dir = Path(tempfile.mkdtemp(prefix="consult-bench-static-"))
-    with gunicorn(database_url, static_dir) as base:
+    with gunicorn(database_url, static_dir, workers) as base:
         member = Browser(base).sign_in(large.member)
         status, html = member.send("GET", pages["plan"])
         if status != 200:
@@ -222,8 +249,8 @@ def bench_load(app, database_url: str, synthetic_plan) -> dict:
             person = Browser(base).sign_in(email)
             return person.token(poll_path), person.cookie
 
-        with ThreadPoolExecutor(THREADS) as pool:
-            ballots = list(pool.map(voter_session, large.voters[:VOTES]))
+        with ThreadPoolExecutor(threads) as pool:
+            ballots = list(pool.map(voter_session, voters))
         vote_requests = [
             ("POST", f"{poll_path}/vote", urlencode({"csrf_token": t, "choice": "yes"}), c)
             for t, c in ballots
@@ -234,7 +261,7 @@ def bench_load(app, database_url: str, synthetic_plan) -> dict:
 
         plan = {
             "base": base,
-            "threads": THREADS,
+            "threads": threads,
             "targets": [
                 {"name": "healthz", "requests": get("/healthz", n=3000), "seconds": 10},
                 {
@@ -262,56 +289,13 @@ def bench_load(app, database_url: str, synthetic_plan) -> dict:
         measured = json.loads(loadgen.stdout)
 
     baseline = {name: measured[name]["requests_per_second"] for name in ("healthz", "static")}
-    for name, row in measured.items():
+    for row in measured.values():
         rate = row["requests_per_second"] or 0
         row["ratio_to_healthz"] = round(rate / baseline["healthz"], 4)
         row["ratio_to_static"] = round(rate / baseline["static"], 4)
-        if name in statements:
-            row["sql_statements"] = statements[name]["statements"]
     return {
-        "server": "gunicorn, 2 sync workers",
-        "load_generator_threads": THREADS,
-        "generated_in_seconds": generated,
-        "generation_seconds": large.seconds,
-        "data": {
-            "members": large_forum.MEMBERS,
-            "coalitions": large_forum.COALITIONS,
-            "working_groups": large_forum.GROUPS,
-            "plan_items": large_forum.ITEMS,
-            "amendments": large_forum.AMENDMENTS,
-            "comments": large_forum.COMMENTS,
-            "thread_comments": large_forum.THREAD,
-            "ballots": large_forum.BALLOTS,
-        },
+        "server": f"gunicorn, {workers} sync workers",
+        "load_generator_threads": threads,
         "plan_page_bytes": plan_bytes,
         "pages": measured,
-        "statement_check_status": {name: row["status"] for name, row in statements.items()},
-        **server_side_work(app, large),
     }
-
-
-def markdown(load: dict) -> str:
-    lines = [
-        f"Large forum: {load['data']['members']:,} members, {load['data']['amendments']:,} "
-        f"amendments, {load['data']['comments']:,} comments, {load['data']['ballots']:,} "
-        f"ballots; {load['server']}, {load['load_generator_threads']} client threads.",
-        "",
-        "| page | req/s | p50 ms | p95 ms | ratio to /healthz | ratio to static file | "
-        "SQL statements | "
-        "requests (unexpected) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for name, row in load["pages"].items():
-        lines.append(
-            f"| {name} | {row['requests_per_second']} | {row['p50_ms']} | {row['p95_ms']} | "
-            f"{row['ratio_to_healthz']} | {row['ratio_to_static']} | "
-            f"{row.get('sql_statements', '')} | {row['requests']} ({row['unexpected']}) |"
-        )
-    lines += [
-        "",
-        f"Plan page: {load['plan_page_bytes']:,} bytes (the static file is the same size). "
-        f"Tally of a stored 5,000-ballot vote: {load['tally_5000_stored_ballots_seconds']} s. "
-        f"Phase change notifying every member twice ({load['notifications_written']:,} "
-        f"notifications): {load['phase_change_fan_out_seconds']} s.",
-    ]
-    return "\n".join(lines)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/notifications.py [MEMBERS]
 
-Runs against DATABASE_URL when set, otherwise a throw-away SQLite file. Three
+Runs on a throw-away SQLite file (bench/run.py gives it a database of its own). Three
 steps, each reported as time and cost per member: the notifications written
 (``notify_many``, one INSERT), the emails rendered in each member's language
 and added to the outbox (the batch jobs' first half, run here in-process), and
@@ -102,7 +102,8 @@ def _measured(engine, into: dict, name: str):
 def bench_fanout(members: int = 10_000, url: str | None = None) -> dict:
     """The three steps' times; see the module docstring."""
     os.environ.setdefault("CONSULT_INSTANCE", tempfile.mkdtemp(prefix="consult-bench-"))
-    url = url or os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    # It empties the database it is given: a throw-away one unless told (never DATABASE_URL).
+    url = url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     from sqlalchemy import insert, select
 
     from consult import create_app

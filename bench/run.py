@@ -1,24 +1,68 @@
-"""`make bench`: measures, never asserts. Writes bench/results.json and
-bench/results.md, and prints the tables.
+"""`make bench`: measures, never asserts.
 
-Runs against DATABASE_URL when set, otherwise a throw-away SQLite file.
-`python bench/run.py load` (or any of plans, dashboard, tally, consolidation,
-load) runs only the parts named.
+    python bench/run.py               # every part
+    python bench/run.py load pdf      # only the parts named
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/postgres python bench/run.py
+
+Each part runs on SQLite (a file in a temporary folder) and, when
+BENCH_DATABASE_URL names a PostgreSQL server, again on PostgreSQL: in a new
+database ``consult_bench_<random>`` created on that server and dropped at the
+end. The database the URL names is only connected to, never written to or
+dropped, and DATABASE_URL is not read at all. Parts that do not depend on the
+database (tally, pdf) run once, on SQLite.
+
+The last figures of every part on every database are kept in bench/results.json
+and bench/results.md (both committed). A run prints its figures beside those
+they replace, with the change in per cent; "(worse)" marks a change of more
+than 10 % in the wrong direction, so that a slowdown is seen in review. The
+load average of the machine is printed with each part: on a shared machine,
+compare CPU seconds (the pdf part gives them) rather than wall time.
+
+Adding a part (e.g. a sign-in burst with bench/signins.py, or a vote burst) is
+a function ``part(bench: Bench) -> Result`` and one line in PARTS. A part can
+use the bench's forum and app (``bench.app``, ``bench.client()``), the large
+forum generated once per database (``bench.large_forum()``: 5,000 members whose
+password is large_forum.PASSWORD), a gunicorn serving the bench's database
+(``with bench.server(workers=4) as base_url:``), or a database of its own
+(``with bench.own_database("assembly") as url:``). For example:
+
+    def part_signins(bench):
+        large = bench.large_forum()
+        emails = [f"large{n}@bench.example" for n in range(300)]
+        with bench.server(workers=4) as base:
+            burst = signins.run(base, emails, large_forum.PASSWORD, concurrency=16)
+        return Result([
+            Measure("300 sign-ins: p95", burst["p95_seconds"], "s"), ...
+        ])
 """
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import event
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+RESULTS_JSON = HERE / "results.json"
+RESULTS_MD = HERE / "results.md"
+SAMPLE_113 = ROOT / "tests" / "data" / "plan-113-items.es.txt"
+PASSWORD = "bench password 123"  # noqa: S105 (the bench's throw-away accounts)
+WORSE = 10.0  # per cent: a change beyond this, in the wrong direction, is flagged
 
 
 def synthetic_plan(items: int) -> str:
@@ -306,51 +350,136 @@ def bench_tally(ballots=100_000, candidates=10, seed=2026) -> dict:
     return result
 
 
-PARTS = ("plans", "dashboard", "tally", "consolidation", "fanout", "load")
+# --- what a part reports ---------------------------------------------------------
+
+LOWER_IS_BETTER = {"s", "ms", "statements", "bytes"}
+HIGHER_IS_BETTER = {"req/s", "ratio"}
 
 
-def main() -> None:
-    parts = set(sys.argv[1:]) or set(PARTS)
-    unknown = parts - set(PARTS)
-    if unknown:
-        sys.exit(f"unknown part(s) {sorted(unknown)}; choose among {', '.join(PARTS)}")
-    os.environ.setdefault("CONSULT_INSTANCE", tempfile.mkdtemp(prefix="consult-bench-"))
-    # The mail log backend would print every notification email of the run.
-    logging.getLogger("consult.mail").setLevel(logging.WARNING)
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    from consult import create_app
-    from consult.accounts.services import create_user
+@dataclass
+class Measure:
+    label: str  # unique within its part: the figures of two runs are matched by it
+    value: float | int | None
+    unit: str  # s, ms, req/s, ratio, statements, bytes, or a count (pages, items …)
+
+
+@dataclass
+class Result:
+    measures: list[Measure]
+    notes: list[str] = field(default_factory=list)
+
+
+# --- one database's run ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def own_database(kind: str, label: str) -> Iterator[str]:
+    """A new, empty database that this run creates and drops: a SQLite file in a
+    temporary folder, or ``consult_bench_<random>`` on BENCH_DATABASE_URL's
+    server (that URL's own database is only connected to)."""
+    if kind == "sqlite":
+        folder = tempfile.mkdtemp(prefix=f"consult-bench-{label}-")
+        try:
+            yield f"sqlite:///{folder}/{label}.db"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server_url = os.environ["BENCH_DATABASE_URL"]
+    name = f"consult_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class Bench:
+    """The app on a database of its own, with a forum ("bench"), a member
+    (bench@example.org) and a facilitator (bench-admin@example.org)."""
+
+    def __init__(self, kind: str, url: str):
+        from consult import create_app
+        from consult.accounts.services import create_user
+        from consult.extensions import db
+        from consult.forums.services import add_member, create_forum
+
+        self.kind, self.url = kind, url
+        self.app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "JOBS_MODE": "inline"}
+        )
+        self._large = None
+        with self.app.app_context():
+            db.create_all()
+            forum = create_forum(None, "bench", "Bench")
+            add_member(None, forum, create_user("bench@example.org", "Bench", PASSWORD))
+            facilitator = create_user("bench-admin@example.org", "Bench admin", PASSWORD)
+            add_member(None, forum, facilitator, role="facilitator")
+            db.session.commit()
+
+    def client(self):
+        """A test client signed in as the forum's member."""
+        client = self.app.test_client()
+        client.post("/sign-in", data={"email": "bench@example.org", "password": PASSWORD})
+        return client
+
+    def large_forum(self):
+        """The large forum (bench/large_forum.py), generated on the first call."""
+        if self._large is None:
+            import large_forum
+
+            started = time.perf_counter()
+            self._large = large_forum.generate(self.app, synthetic_plan)
+            self._large.seconds["total"] = round(time.perf_counter() - started, 1)
+        return self._large
+
+    @contextlib.contextmanager
+    def server(self, workers: int = 2) -> Iterator[str]:
+        """gunicorn serving this database; yields its base URL."""
+        from load import gunicorn
+
+        from consult.extensions import db
+
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()  # the server's workers write to the same database
+        with gunicorn(
+            self.url, Path(tempfile.mkdtemp(prefix="consult-bench-static-")), workers
+        ) as base:
+            yield base
+
+    def own_database(self, label: str):
+        return own_database(self.kind, label)
+
+
+# --- the parts --------------------------------------------------------------------
+
+
+def part_plans(bench: Bench) -> Result:
+    """Import of a 20- and a 2,000-item plan, and their page read by a member."""
     from consult.extensions import db
-    from consult.forums.services import add_member, create_forum
+    from consult.forums.models import Forum
     from consult.plans import services
 
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "JOBS_MODE": "inline"}
-    )
-    results = {"database": url.split(":", 1)[0], "plans": {}}
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        forum = create_forum(None, "bench", "Bench")
-        user = create_user("bench@example.org", "Bench", "bench password 123")
-        add_member(None, forum, user)
-        facilitator = create_user("bench-admin@example.org", "Bench admin", "bench password 123")
-        add_member(None, forum, facilitator, role="facilitator")
-        db.session.commit()
+    measures = []
+    client = bench.client()
+    with bench.app.app_context():
+        engine = db.engine
+        forum = db.session.scalar(db.select(Forum).where(Forum.slug == "bench"))
         plans = {}
         for size in (20, 2000):
-            text = synthetic_plan(size)
             started = time.perf_counter()
-            plan = services.import_plan(None, forum, text)
+            plan = services.import_plan(None, forum, synthetic_plan(size))
             db.session.commit()
-            results["plans"][size] = {"import_seconds": round(time.perf_counter() - started, 4)}
+            measures.append(Measure(f"{size}-item plan: import", seconds_since(started), "s"))
             plans[size] = plan.id
-
-    client = app.test_client()
-    client.post("/sign-in", data={"email": "bench@example.org", "password": "bench password 123"})
-    with app.app_context():
-        engine = db.engine
-    for size, plan_id in plans.items() if "plans" in parts else ():
+    for size, plan_id in plans.items():
         path = f"/forums/bench/plans/{plan_id}/"
         statements = {"n": 0}
 
@@ -358,95 +487,327 @@ def main() -> None:
             _statements["n"] += 1
 
         event.listen(engine, "before_cursor_execute", count)
-        client.get(path)
+        status = client.get(path).status_code
         event.remove(engine, "before_cursor_execute", count)
-        samples = timed(lambda path=path: client.get(path), repeat=5)
-        results["plans"][size].update(
-            statements_per_page=statements["n"],
-            page_median_seconds=round(statistics.median(samples), 4),
-            items=size,
-        )
-        results["plans"][size]["seconds_per_item"] = round(
-            results["plans"][size]["page_median_seconds"] / size, 6
-        )
-
-    if "dashboard" in parts:
-        results["dashboard"] = bench_dashboard(app, client)
-    if "tally" in parts:
-        results["tally"] = bench_tally()
-    if "consolidation" in parts:
-        results["consolidation"] = bench_consolidation(app)
-    if "load" in parts:
-        from load import bench_load
-
-        results["load"] = bench_load(app, url, synthetic_plan)
-    if "fanout" in parts:
-        from notifications import bench_fanout
-
-        # Last, since it empties the database when DATABASE_URL is set; on SQLite
-        # it uses a file of its own next to this run's.
-        fanout_url = os.environ.get("DATABASE_URL") or url.replace("bench.db", "fanout.db")
-        results["fanout"] = bench_fanout(10_000, fanout_url)
-    if "plans" not in parts:
-        results["plans"] = {}
-
-    out = ROOT / "bench" / "results.json"
-    out.write_text(json.dumps(results, indent=2))
-    report = report_markdown(results)
-    (ROOT / "bench" / "results.md").write_text(report + "\n")
-    print(report)
-    print(f"\nwritten to {out.relative_to(ROOT)} and bench/results.md")
-
-
-def report_markdown(results: dict) -> str:
-    """The tables of a run, as Markdown."""
-    lines = [f"Database: {results['database']}"]
-    if "load" in results:
-        from load import markdown
-
-        lines += ["", markdown(results["load"])]
-    if results["plans"]:
-        lines += [
-            "",
-            "| plan items | import (s) | page median (s) | s per item | SQL statements per page |",
-            "| ---: | ---: | ---: | ---: | ---: |",
+        if status != 200:
+            raise RuntimeError(f"{path}: {status}")
+        median = statistics.median(timed(lambda path=path: client.get(path), repeat=5))
+        measures += [
+            Measure(f"{size}-item plan: page, median of 5", round(median, 4), "s"),
+            Measure(f"{size}-item plan: page, per item", round(median / size * 1000, 4), "ms"),
+            Measure(f"{size}-item plan: SQL statements per page", statements["n"], "statements"),
         ]
-        for size, row in results["plans"].items():
-            lines.append(
-                f"| {size} | {row['import_seconds']} | {row['page_median_seconds']} | "
-                f"{row['seconds_per_item']} | {row['statements_per_page']} |"
-            )
-    if "dashboard" in results:
-        board = results["dashboard"]
-        lines.append(
-            f"\nConsultation dashboard with {board['members']} members, {board['amendments']} "
-            f"amendments and {board['comments']} comments: {board['page_median_seconds']} s "
-            f"median, {board['statements_per_page']} SQL statements"
-        )
-    if "tally" in results:
-        counts = results["tally"]
-        lines += [
-            f"\nCounting {counts['ballots']:,} ballots ({counts['candidates']} candidates when "
-            "ranked), seconds:",
-            "",
-            "| yes/no | instant-runoff | Schulze | pyrankvote instant-runoff | same winner |",
-            "| ---: | ---: | ---: | ---: | :---: |",
-            f"| {counts['yesno_seconds']} | {counts['irv_seconds']} | {counts['schulze_seconds']} "
-            f"| {counts['pyrankvote_irv_seconds']} | {counts.get('same_irv_winner', 'n/a')} |",
-        ]
-    if "consolidation" in results:
-        draft = results["consolidation"]
-        lines.append(
-            f"\nConsolidated draft of {draft['items']} items with "
-            f"{draft['accepted_amendments']} accepted amendments: {draft['seconds']} s "
-            f"({draft['seconds_per_amendment']} s per amendment), {draft['applied']} applied, "
-            f"{draft['conflicts']} conflicts"
-        )
-    if "fanout" in results:
-        from notifications import markdown as fanout_markdown
+    return Result(measures)
 
-        lines += ["", fanout_markdown(results["fanout"])]
-    return "\n".join(lines)
+
+def part_dashboard(bench: Bench) -> Result:
+    board = bench_dashboard(bench.app, bench.client())
+    return Result(
+        [
+            Measure("dashboard: page, median of 3", board["page_median_seconds"], "s"),
+            Measure(
+                "dashboard: SQL statements per page", board["statements_per_page"], "statements"
+            ),
+        ],
+        [
+            f"A consultation with {board['members']:,} members, {board['amendments']:,} "
+            f"amendments and {board['comments']:,} comments (status {board['status']})."
+        ],
+    )
+
+
+def part_tally(_bench: Bench) -> Result:
+    counts = bench_tally()
+    measures = [
+        Measure("yes/no", counts["yesno_seconds"], "s"),
+        Measure("instant-runoff", counts["irv_seconds"], "s"),
+        Measure("Schulze", counts["schulze_seconds"], "s"),
+        Measure("pyrankvote instant-runoff (peer)", counts["pyrankvote_irv_seconds"], "s"),
+    ]
+    notes = [
+        f"Counting {counts['ballots']:,} ballots ({counts['candidates']} candidates when ranked); "
+        f"same instant-runoff winner as pyrankvote: {counts.get('same_irv_winner', 'n/a')}."
+    ]
+    return Result(measures, notes)
+
+
+def part_consolidation(bench: Bench) -> Result:
+    draft = bench_consolidation(bench.app)
+    return Result(
+        [
+            Measure("consolidated draft", draft["seconds"], "s"),
+            Measure("per amendment", round(draft["seconds_per_amendment"] * 1000, 3), "ms"),
+        ],
+        [
+            f"{draft['items']:,} items, {draft['accepted_amendments']:,} accepted amendments: "
+            f"{draft['applied']:,} applied, {draft['conflicts']:,} conflicts."
+        ],
+    )
+
+
+def part_pdf(bench: Bench) -> Result:
+    """The PDF of the 113-item plan (tests/data) as a member downloads it (in
+    the request), and of a 2,000-item plan as the export job renders it."""
+    from flask_babel import force_locale
+
+    from consult.extensions import db
+    from consult.forums.models import Forum
+    from consult.plans import documents, services
+    from consult.plans.models import Plan
+
+    with bench.app.app_context():
+        forum = db.session.scalar(db.select(Forum).where(Forum.slug == "bench"))
+        sample = services.import_plan(
+            None, forum, SAMPLE_113.read_text(encoding="utf-8"), language="es"
+        )
+        big = services.import_plan(None, forum, synthetic_plan(2000), language="es")
+        db.session.commit()
+        sample_id, big_id = sample.id, big.id
+    client = bench.client()
+    path = f"/forums/bench/plans/{sample_id}/export/pdf"
+    started = time.perf_counter()
+    first = client.get(path)  # the first in this process: WeasyPrint is imported
+    first_seconds = seconds_since(started)
+    if first.status_code != 200 or first.mimetype != "application/pdf":
+        raise RuntimeError(f"{path}: {first.status_code} {first.mimetype}, not a PDF")
+    requests = timed(lambda: client.get(path), repeat=3)
+
+    measures = [
+        Measure("113-item plan: PDF download, first of the process", first_seconds, "s"),
+        Measure(
+            "113-item plan: PDF download, median of 3", round(statistics.median(requests), 3), "s"
+        ),
+    ]
+    for label, plan_id in (("113-item plan", sample_id), ("2,000-item plan", big_id)):
+        with bench.app.app_context(), bench.app.test_request_context(), force_locale("es"):
+            plan = db.session.get(Plan, plan_id)
+            nodes = services.version_nodes(plan.current_version)
+            started, cpu = time.perf_counter(), time.process_time()
+            document = documents.pdf_layout(plan, plan.current_version, nodes)
+            content = document.write_pdf()
+            wall, cpu = seconds_since(started), round(time.process_time() - cpu, 3)
+        lines = sum(len(entry.lines) for entry in documents.number_lines(nodes))
+        measures += [
+            Measure(f"{label}: PDF rendered (as the export job does)", wall, "s"),
+            Measure(f"{label}: PDF rendered, CPU time", cpu, "s"),
+            Measure(f"{label}: PDF pages", len(document.pages), "pages"),
+            Measure(f"{label}: PDF numbered lines", lines, "lines"),
+            Measure(f"{label}: PDF size", len(content), "bytes"),
+        ]
+    return Result(measures)
+
+
+def part_fanout(bench: Bench) -> Result:
+    from notifications import bench_fanout
+
+    with bench.own_database("fanout") as url:  # it empties the database it is given
+        result = bench_fanout(10_000, url)
+    members = result["members"]
+    measures = []
+    for step, label in (
+        ("written", "notifications written"),
+        ("rendered", "emails rendered into the outbox"),
+        ("sent", "emails sent over SMTP"),
+    ):
+        measures += [
+            Measure(label, round(result[f"{step}_seconds"], 3), "s"),
+            Measure(
+                f"{label}: CPU per member",
+                round(result[f"{step}_cpu_seconds"] / members * 1000, 3),
+                "ms",
+            ),
+            Measure(f"{label}: SQL statements", result[f"{step}_statements"], "statements"),
+        ]
+    return Result(
+        measures,
+        [
+            f"One event to {members:,} members in batches of {result['batch_size']}; the SMTP "
+            f"server received {result['messages_received']:,} messages over "
+            f"{result['smtp_connections']} connections."
+        ],
+    )
+
+
+def part_load(bench: Bench) -> Result:
+    from load import bench_load
+
+    large = bench.large_forum()
+    load = bench_load(bench.app, bench.url, large, workers=(2, 4))
+    measures = []
+    for workers, run in load["runs"].items():
+        for name, row in run["pages"].items():
+            prefix = f"{name}, {workers} workers"
+            measures.append(Measure(f"{prefix}: throughput", row["requests_per_second"], "req/s"))
+            if name in ("healthz", "static"):
+                continue
+            measures += [
+                Measure(f"{prefix}: p50", row["p50_ms"], "ms"),
+                Measure(f"{prefix}: p95", row["p95_ms"], "ms"),
+                Measure(f"{prefix}: ratio to the static file", row["ratio_to_static"], "ratio"),
+                Measure(f"{prefix}: SQL statements", row.get("sql_statements"), "statements"),
+            ]
+            if row["unexpected"]:
+                measures.append(
+                    Measure(f"{prefix}: unexpected answers", row["unexpected"], "answers")
+                )
+    measures += [
+        Measure(
+            "tally of a stored 5,000-ballot vote", load["tally_5000_stored_ballots_seconds"], "s"
+        ),
+        Measure(
+            "phase change notifying every member twice", load["phase_change_fan_out_seconds"], "s"
+        ),
+    ]
+    data = load["data"]
+    run = next(iter(load["runs"].values()))
+    notes = [
+        f"Large forum: {data['members']:,} members, {data['plan_items']:,}-item plan, "
+        f"{data['amendments']:,} amendments, {data['comments']:,} comments "
+        f"({data['thread_comments']:,} in the thread), {data['ballots']:,} ballots; generated in "
+        f"{large.seconds.get('total')} s. Plan page {run['plan_page_bytes']:,} bytes (the static "
+        "file is the same size). Two client threads per gunicorn worker."
+    ]
+    return Result(measures, notes)
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    run: Callable[[Bench], Result]
+    per_database: bool = True  # False: run once, on SQLite
+    title: str = ""
+
+
+PARTS = [
+    Part("plans", part_plans, title="Plans: import and page"),
+    Part("dashboard", part_dashboard, title="Consultation dashboard"),
+    Part("tally", part_tally, per_database=False, title="Counting 100,000 ballots"),
+    Part("consolidation", part_consolidation, title="Consolidated draft"),
+    Part("pdf", part_pdf, per_database=False, title="PDF export"),
+    Part("fanout", part_fanout, title="Fan-out of one event to 10,000 members"),
+    Part("load", part_load, title="Large forum under load (gunicorn)"),
+]
+
+
+# --- results ----------------------------------------------------------------------
+
+
+def seconds_since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+def change(value, before, unit: str) -> str:
+    if not isinstance(value, int | float) or not isinstance(before, int | float) or not before:
+        return ""
+    percent = (value - before) / abs(before) * 100
+    worse = (unit in LOWER_IS_BETTER and percent > WORSE) or (
+        unit in HIGHER_IS_BETTER and percent < -WORSE
+    )
+    return f"{percent:+.1f} %" + (" (worse)" if worse else "")
+
+
+def figure(value, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,}" if unit in ("ratio", "statements") else f"{value:,} {unit}"
+
+
+def compare(result: Result, previous: dict | None) -> dict:
+    """The part's entry in results.json: its figures with those they replace."""
+    before = {row["label"]: row["value"] for row in (previous or {}).get("measures", [])}
+    return {
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": [round(n, 2) for n in os.getloadavg()],
+        "previous_measured_at": (previous or {}).get("measured_at"),
+        "measures": [
+            {
+                "label": m.label,
+                "value": m.value,
+                "unit": m.unit,
+                "before": before.get(m.label),
+                "change": change(m.value, before.get(m.label), m.unit),
+            }
+            for m in result.measures
+        ],
+        "notes": result.notes,
+    }
+
+
+def part_markdown(part: Part, database: str, entry: dict) -> list[str]:
+    load = ", ".join(map(str, entry["load_average"]))
+    lines = [
+        f"### {part.title or part.name} — {database}",
+        "",
+        f"Measured {entry['measured_at']} (load average {load} on {os.cpu_count()} CPUs); "
+        f"before: {entry['previous_measured_at'] or 'none'}.",
+        "",
+        "| measure | now | before | change |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for row in entry["measures"]:
+        lines.append(
+            f"| {row['label']} | {figure(row['value'], row['unit'])} | "
+            f"{figure(row['before'], row['unit']) if row['before'] is not None else ''} | "
+            f"{row['change']} |"
+        )
+    for note in entry["notes"]:
+        lines += ["", note]
+    return [*lines, ""]
+
+
+def results_markdown(results: dict) -> str:
+    lines = [
+        "# `make bench`: the last figures",
+        "",
+        "Written by bench/run.py (see its docstring); each part keeps the figures of its",
+        "last run, beside those of the run before.",
+        "",
+    ]
+    for database in ("sqlite", "postgresql"):
+        parts = results.get(database, {})
+        if not parts:
+            continue
+        lines += [f"## {'SQLite' if database == 'sqlite' else 'PostgreSQL'}", ""]
+        for part in PARTS:
+            if part.name in parts:
+                lines += part_markdown(part, database, parts[part.name])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> None:
+    names = sys.argv[1:] or [part.name for part in PARTS]
+    known = {part.name: part for part in PARTS}
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        sys.exit(f"unknown part(s) {unknown}; choose among {', '.join(known)}")
+    chosen = [part for part in PARTS if part.name in names]
+    os.environ.setdefault("CONSULT_INSTANCE", tempfile.mkdtemp(prefix="consult-bench-"))
+    # The mail log backend would print every notification email of the run.
+    logging.getLogger("consult.mail").setLevel(logging.WARNING)
+    kinds = ["sqlite"] + (["postgresql"] if os.environ.get("BENCH_DATABASE_URL") else [])
+    results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
+    printed = []
+    for kind in kinds:
+        parts = [part for part in chosen if part.per_database or kind == "sqlite"]
+        if not parts:
+            continue
+        with own_database(kind, "bench") as url:
+            bench = Bench(kind, url)
+            for part in parts:
+                print(f"[{kind}] {part.name} …", file=sys.stderr, flush=True)
+                entry = compare(part.run(bench), results.get(kind, {}).get(part.name))
+                results.setdefault(kind, {})[part.name] = entry
+                printed += part_markdown(part, kind, entry)
+                # Written after every part: an interrupted run keeps what it measured.
+                RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+                RESULTS_MD.write_text(results_markdown(results))
+            from consult.extensions import db
+
+            with bench.app.app_context():
+                db.session.remove()
+                db.engine.dispose()  # before the database is dropped
+    print("\n".join(printed))
+    print(f"written to {RESULTS_JSON.relative_to(ROOT)} and {RESULTS_MD.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

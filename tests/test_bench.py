@@ -1,0 +1,100 @@
+"""`make bench` works on databases of its own: it never writes to, empties or
+drops a database it did not create, and it compares each figure with the one
+it replaces (the timings themselves are never tested)."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import POSTGRES_URL, postgres_available, require_service
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+@pytest.fixture(scope="module")
+def bench_run():
+    saved = list(sys.path)  # run.py puts bench/ first on the path
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    sys.path[:] = saved
+
+
+def databases(engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(connection.scalars(text("SELECT datname FROM pg_database")))
+
+
+def test_on_postgresql_the_bench_creates_its_own_database_and_drops_only_that(
+    bench_run, monkeypatch
+):
+    require_service(postgres_available(), f"PostgreSQL at {POSTGRES_URL}")
+    monkeypatch.setenv("BENCH_DATABASE_URL", POSTGRES_URL)
+    named = make_url(POSTGRES_URL).database
+    server = create_engine(POSTGRES_URL)
+    before = databases(server)
+    with bench_run.own_database("postgresql", "bench") as url:
+        own = make_url(url).database
+        assert own.startswith("consult_bench_") and own != named
+        assert databases(server) == before | {own}
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (id integer)"))
+        engine.dispose()
+    after = databases(server)
+    server.dispose()
+    assert own not in after and named in after
+    assert after == before
+
+
+def test_on_sqlite_the_bench_uses_a_file_of_its_own_and_removes_it(bench_run, tmp_path):
+    with bench_run.own_database("sqlite", "bench") as url:
+        path = Path(make_url(url).database)
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (id integer)"))
+        assert inspect(engine).get_table_names() == ["t"]
+        engine.dispose()
+        assert path.exists()
+    assert not path.exists() and not path.parent.exists()
+
+
+def test_each_figure_is_shown_beside_the_one_it_replaces(bench_run):
+    Measure, Result = bench_run.Measure, bench_run.Result
+    previous = {
+        "measured_at": "2026-12-01 10:00 UTC",
+        "measures": [
+            {"label": "page", "value": 0.2, "unit": "s"},
+            {"label": "throughput", "value": 100, "unit": "req/s"},
+            {"label": "gone", "value": 1, "unit": "s"},
+        ],
+    }
+    result = Result(
+        [
+            Measure("page", 0.3, "s"),  # slower: worse
+            Measure("throughput", 120, "req/s"),  # more: better
+            Measure("new", 5, "s"),
+        ]
+    )
+    entry = bench_run.compare(result, previous)
+    rows = {row["label"]: row for row in entry["measures"]}
+    assert rows["page"]["before"] == 0.2 and rows["page"]["change"] == "+50.0 % (worse)"
+    assert rows["throughput"]["change"] == "+20.0 %"
+    assert rows["new"]["before"] is None and rows["new"]["change"] == ""
+    assert "gone" not in rows
+    assert entry["previous_measured_at"] == "2026-12-01 10:00 UTC"
+    fewer = bench_run.compare(Result([Measure("throughput", 80, "req/s")]), previous)
+    assert fewer["measures"][0]["change"] == "-20.0 % (worse)"
+    table = "\n".join(bench_run.part_markdown(bench_run.PARTS[0], "sqlite", entry))
+    assert "| page | 0.3 s | 0.2 s | +50.0 % (worse) |" in table
+
+
+def test_parts_are_chosen_by_name_and_an_unknown_one_is_refused(bench_run, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["run.py", "pdf", "nonsense"])
+    with pytest.raises(SystemExit, match="unknown part"):
+        bench_run.main()
