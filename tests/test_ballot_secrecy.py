@@ -135,6 +135,12 @@ def csv_rows(text):
     return list(csv.reader(io.StringIO(text[1:])))
 
 
+def ballot_section(rows):
+    """The rows before the blank one: ballots, votes by name or option totals (the
+    explanation of the result follows the blank row)."""
+    return rows[: rows.index([])]
+
+
 def places_of(value, needle, path=()):
     """Every place in decoded JSON where ``needle`` appears: keys and values."""
     if isinstance(value, dict):
@@ -175,6 +181,7 @@ def test_the_json_export_gives_option_totals_and_no_ballot(client, weighted, mem
     assert document["result"]["ballots"] == 5  # how many voted, all options together
     # 2.5 only as the weighted total of "no" (the result itself), never per ballot.
     assert sorted(places_of(document, SINGLED_OUT)) == [
+        ("explanation", "options", 1, "weight"),
         ("options", 1, "weight"),
         ("result", "tally", "no"),
     ]
@@ -183,7 +190,12 @@ def test_the_json_export_gives_option_totals_and_no_ballot(client, weighted, mem
 def test_the_csv_export_gives_one_row_per_option(client, weighted, member):
     sign_in(client, member)
     rows = csv_rows(get(client, poll_url(weighted["poll"], "/results.csv")))
-    assert rows == [
+    # After the totals, the explanation gives the same weighted total, nothing per ballot.
+    assert [row for row in rows if SINGLED_OUT in ",".join(row)] == [
+        ["No", SINGLED_OUT],
+        ["No", SINGLED_OUT, "38.5%"],
+    ]
+    assert ballot_section(rows) == [
         ["Option", "Total weight"],
         ["Yes", "4"],
         ["No", SINGLED_OUT],
@@ -363,7 +375,7 @@ def test_an_unweighted_secret_vote_publishes_its_ballots_as_before(
     ]
     assert [o["ballots"] for o in document["options"]] == [2, 1, 0]
     rows = csv_rows(get(client, poll_url(poll, "/results.csv")))
-    assert rows == [["Choice", "Weight"], ["No", "1"], ["Yes", "1"], ["Yes", "1"]]
+    assert ballot_section(rows) == [["Choice", "Weight"], ["No", "1"], ["Yes", "1"], ["Yes", "1"]]
     page = get(client, poll_url(poll))
     assert "the list of ballots (each one's choice, never who cast it)" in page
 
@@ -426,7 +438,7 @@ def test_a_ranked_weighted_vote_publishes_first_preferences_only(
         ("current", "0", None),
     ]
     rows = csv_rows(get(client, poll_url(poll, "/results.csv")))
-    assert rows == [
+    assert ballot_section(rows) == [
         ["Option ranked first", "Total weight"],
         [first, "2"],
         [second, SINGLED_OUT],

@@ -1053,6 +1053,7 @@ def test_extending_a_phase_moves_the_closing_of_its_polls(
         title="Consultation",
         phases=[PhaseInput("voting", now - HOUR, now + DAY)],
     )
+    consultations.advance_due(now)  # the voting phase is open: polls may open
     phase = consultation.phases[0]
     poll = new_poll(
         facilitator, plan, amendment=tied, group=group, phase=phase, closes_at=phase.ends_at

@@ -332,8 +332,11 @@ def test_closing_shows_the_result_and_the_exports_hold_no_voter(
             )
         )
     )
-    assert rows[0] == ["Choice", "Weight"]
-    assert sorted(row[0] for row in rows[1:]) == ["No", "Yes", "Yes"]
+    # The ballots, then after a blank row how the result was reached.
+    ballots = rows[: rows.index([])]
+    assert ballots[0] == ["Choice", "Weight"]
+    assert sorted(row[0] for row in ballots[1:]) == ["No", "Yes", "Yes"]
+    assert ["How the result was reached"] in rows
 
 
 def test_a_named_poll_publishes_who_voted_what(client, session, plan, group, facilitator, voters):

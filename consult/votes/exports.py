@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 
 from ..consultations.dashboard import safe_cell
 from ..errors import Conflict
-from . import services
+from . import explanation, services
 from .models import Poll
 
 CHECKSUM_OF = (
@@ -77,10 +77,19 @@ def _document(poll: Poll, shown: services.Disclosure) -> dict:
     return document
 
 
+def _explanation(poll: Poll) -> dict | None:
+    """How the result was reached, as numbers and in the reader's words."""
+    explained = explanation.explain(poll)
+    if explained is None:
+        return None
+    return {**explained.to_json(), "sentences": explanation.sentences(poll, explained)}
+
+
 def results_document(poll: Poll) -> dict:
     """What every reader may download (see the module docstring)."""
     require_closed(poll)
     document = _document(poll, services.disclosure(poll))
+    document["explanation"] = _explanation(poll)
     if not poll.secret:
         document["named_votes"] = [
             {
@@ -118,10 +127,38 @@ def _ballot_rows(poll: Poll) -> list[list]:
     ]
 
 
+def _explanation_rows(poll: Poll) -> list[list]:
+    """After a blank row: how the result was reached, one sentence a row, then
+    each option against the base of the majority."""
+    explained = explanation.explain(poll)
+    if explained is None:
+        return []
+    rows: list[list] = [[], [_("How the result was reached")]]
+    rows += [[safe_cell(sentence)] for sentence in explanation.sentences(poll, explained)]
+    if explained.method == "schulze":
+        rows.append([_("Option"), _("Options it beats")])
+        rows += [
+            [safe_cell(label), votes]
+            for label, votes, _share in explanation.option_rows(poll, explained)
+        ]
+    else:
+        rows.append([_("Option"), _("Votes (weighted)"), _("Share of the base")])
+        rows += [
+            [safe_cell(label), votes, share]
+            for label, votes, share in explanation.option_rows(poll, explained)
+        ]
+    return rows
+
+
 def results_csv(poll: Poll) -> str:
     """One row per counted ballot, per voter in a named poll, or per option when
-    the ballots are not published."""
+    the ballots are not published; then, after a blank row, how the result was
+    reached (``_explanation_rows``)."""
     require_closed(poll)
+    return _csv(_result_rows(poll) + _explanation_rows(poll))
+
+
+def _result_rows(poll: Poll) -> list[list]:
     if not poll.secret:
         rows = [[_("Voter"), _("Choice"), _("Weight"), _("Cast by")]]
         for named in services.named_votes(poll):
@@ -133,10 +170,10 @@ def results_csv(poll: Poll) -> str:
                     safe_cell(named.cast_by.display_name if named.cast_by else ""),
                 ]
             )
-        return _csv(rows)
+        return rows
     shown = services.disclosure(poll)
     if shown.ballots_public:
-        return _csv(_ballot_rows(poll))
+        return _ballot_rows(poll)
     labels = services.candidate_labels(poll)
     heading = _("Option ranked first") if poll.is_ranked else _("Option")
     rows = [[heading, _("Total weight")]]
@@ -146,7 +183,7 @@ def results_csv(poll: Poll) -> str:
         else:
             label = services.choice_label(poll, total.option)
         rows.append([safe_cell(label), services.weight_text(total.weight)])
-    return _csv(rows)
+    return rows
 
 
 def audit_csv(actor, poll: Poll) -> str:

@@ -32,7 +32,7 @@ from ..amendments import services as amendments
 from ..amendments.models import Amendment
 from ..audit.services import record
 from ..consultations.models import Consultation, Phase
-from ..consultations.services import REMINDER_LEAD, consultation_of
+from ..consultations.services import REMINDER_LEAD, closed_reason, consultation_of
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from ..extensions import db
@@ -364,26 +364,67 @@ def competing_amendments(plan: Plan, target_key: str) -> list[Amendment]:
     )
 
 
+def suggested_phase(consultation: Consultation | None, subject: str) -> Phase | None:
+    """The phase a new vote most likely follows, among those still to come or
+    running that allow voting: for the assembly's approval of the plan, an
+    assembly phase (or none: not a working groups' voting phase); for the
+    other votes, a voting phase first."""
+    if consultation is None:
+        return None
+    coming = [p for p in consultation.phases if p.allow_vote and p.state != "closed"]
+    if subject == "plan":
+        return next((p for p in coming if p.kind == "assembly"), None)
+    return next((p for p in coming if p.kind == "voting"), None) or next(
+        (p for p in coming if p.kind != "assembly"), None
+    )
+
+
+def group_in_charge(plan: Plan, target_key: str | None) -> int | None:
+    """The working group in charge of the section that holds this item (the
+    section assignments of the plan), or None."""
+    if not target_key:
+        return None
+    nodes = {node.key: node for node in plans.version_nodes(plans.get_version(plan))}
+    return amendments.section_group_id(plan, nodes, target_key)
+
+
+def _on_field(error: ServiceError, field_name: str) -> ServiceError:
+    """Tag a refusal with the form field it is about, so the form shows it there."""
+    error.field = field_name
+    return error
+
+
 def _check_settings(settings: PollSettings, scope: str) -> None:
     if settings.method not in METHODS:
-        raise InvalidInput(_("Choose how the votes are counted."))
+        raise _on_field(InvalidInput(_("Choose how the votes are counted.")), "method")
     if settings.rule not in RULES:
-        raise InvalidInput(_("Choose a majority rule."))
+        raise _on_field(InvalidInput(_("Choose a majority rule.")), "rule")
     if settings.quorum_kind not in QUORUM_KINDS or settings.quorum_base not in QUORUM_BASES:
-        raise InvalidInput(_("Choose a quorum."))
+        raise _on_field(InvalidInput(_("Choose a quorum.")), "quorum_kind")
     value = settings.quorum_value
     if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-        raise InvalidInput(_("The quorum must be a number, zero or more."))
+        raise _on_field(
+            InvalidInput(_("The quorum must be a number, zero or more.")), "quorum_value"
+        )
     if settings.quorum_kind == "share" and value > 1:
-        raise InvalidInput(_("A quorum given as a share must be between 0 and 1 (e.g. 0.5)."))
+        raise _on_field(
+            InvalidInput(_("A quorum given as a share must be between 0 and 1 (e.g. 0.5).")),
+            "quorum_value",
+        )
     if settings.quorum_kind == "count" and value > Decimal(10) ** 9:
-        raise InvalidInput(_("The quorum is out of range."))
+        raise _on_field(InvalidInput(_("The quorum is out of range.")), "quorum_value")
     if settings.quorum_base == "present" and scope != "assembly":
-        raise InvalidInput(_("Only assembly votes can count a quorum of delegates present."))
+        raise _on_field(
+            InvalidInput(_("Only assembly votes can count a quorum of delegates present.")),
+            "quorum_base",
+        )
     if not 0 <= settings.max_proxies <= MAX_PROXIES:
-        raise InvalidInput(_("A delegate may carry at most %(count)d proxies.", count=MAX_PROXIES))
+        raise _on_field(
+            InvalidInput(_("A delegate may carry at most %(count)d proxies.", count=MAX_PROXIES)),
+            "max_proxies",
+        )
     if settings.max_proxies and scope != "assembly":
-        raise InvalidInput(_("Only assembly votes allow proxies."))
+        raise _on_field(InvalidInput(_("Only assembly votes allow proxies.")), "max_proxies")
 
 
 def _default_title(subject: str, amendment, target_ref: str, plan: Plan) -> str:
@@ -416,26 +457,30 @@ def create_poll(
     if plan.status in ("approved", "archived"):
         raise Conflict(_("This plan is approved or archived; its text can no longer change."))
     if scope not in SCOPES:
-        raise InvalidInput(_("Choose who votes: a working group or the assembly."))
+        raise _on_field(
+            InvalidInput(_("Choose who votes: a working group or the assembly.")), "scope"
+        )
     if scope == "group":
         if group is None or group.forum_id != plan.forum_id:
-            raise InvalidInput(_("Choose the working group that votes."))
+            raise _on_field(
+                InvalidInput(_("Choose the working group that votes.")), "working_group"
+            )
     else:
         group = None
     _check_settings(settings, scope)
     if phase is not None:
         consultation = consultation_of(plan)
         if consultation is None or phase.consultation_id != consultation.id:
-            raise InvalidInput(_("Choose a phase of this plan's consultation."))
+            raise _on_field(InvalidInput(_("Choose a phase of this plan's consultation.")), "phase")
         opens_at = opens_at or phase.starts_at
         closes_at = closes_at or phase.ends_at
     opens_at = opens_at or utcnow()
     if closes_at is None:
-        raise InvalidInput(_("Give the closing time, or choose a phase."))
+        raise _on_field(InvalidInput(_("Give the closing time, or choose a phase.")), "closes_at")
     if opens_at.tzinfo is None or closes_at.tzinfo is None or closes_at <= opens_at:
-        raise InvalidInput(_("The vote must close after it opens."))
+        raise _on_field(InvalidInput(_("The vote must close after it opens.")), "closes_at")
     if closes_at <= utcnow():
-        raise InvalidInput(_("The closing time must be in the future."))
+        raise _on_field(InvalidInput(_("The closing time must be in the future.")), "closes_at")
 
     busy = _active_amendment_ids(plan)
     candidates: list[PollCandidate] = []
@@ -449,11 +494,13 @@ def create_poll(
         if amendment.id in busy:
             raise Conflict(_("This amendment is already in a vote."))
         if settings.method != "yesno":
-            raise InvalidInput(_("A vote on one amendment is a yes/no vote."))
+            raise _on_field(InvalidInput(_("A vote on one amendment is a yes/no vote.")), "method")
     elif subject == "competing":
         amendment = None
         if settings.method not in ("irv", "schulze"):
-            raise InvalidInput(_("A choice between amendments is a ranked vote."))
+            raise _on_field(
+                InvalidInput(_("A choice between amendments is a ranked vote.")), "method"
+            )
         competing = competing_amendments(plan, target_key or "")
         if any(item.id in busy for item in competing):
             raise Conflict(_("One of these amendments is already in a vote."))
@@ -470,9 +517,9 @@ def create_poll(
     elif subject == "plan":
         amendment = None
         if scope != "assembly":
-            raise InvalidInput(_("The plan is approved by the assembly."))
+            raise _on_field(InvalidInput(_("The plan is approved by the assembly.")), "scope")
         if settings.method != "yesno":
-            raise InvalidInput(_("The approval of the plan is a yes/no vote."))
+            raise _on_field(InvalidInput(_("The approval of the plan is a yes/no vote.")), "method")
         version = plans.get_version(plan)
         active = db.session.scalar(
             select(func.count())
@@ -521,7 +568,7 @@ def create_poll(
     if not _count(_electorate_query(poll)):
         raise Conflict(str(NOBODY_VOTES))
     if poll.secret and not poll.hide_results and weights_differ(poll):
-        raise InvalidInput(str(LIVE_COUNT_SHOWS_WEIGHTS))
+        raise _on_field(InvalidInput(str(LIVE_COUNT_SHOWS_WEIGHTS)), "hide_results")
     record("poll.created", poll, actor=actor, forum=plan.forum, subject=subject, scope=scope)
     return poll
 
@@ -578,6 +625,93 @@ def _electorate_query(poll: Poll):
     )
 
 
+# --- what the consultation's phase allows ---------------------------------------------
+
+OPEN_REFUSED = _l("This vote cannot be opened now: %(reason)s")
+CAST_REFUSED = _l("Votes cannot be cast now: %(reason)s")
+
+
+def phase_reason(poll: Poll, now: datetime | None = None) -> str | None:
+    """Why the consultation of the poll's plan does not let members vote now, or
+    None when its current phase allows voting. A plan without a consultation
+    puts no such limit on its polls."""
+    if consultation_of(poll.plan) is None:
+        return None
+    return closed_reason(poll.plan, "vote", now)
+
+
+def _require_voting_phase(poll: Poll, now: datetime, message) -> None:
+    reason = phase_reason(poll, now)
+    if reason is not None:
+        raise Conflict(str(message) % {"reason": reason})
+
+
+@dataclass(frozen=True)
+class PollActions:
+    """What one person may do with a poll now, as the services would allow it,
+    with the reason when the page explains a refusal. Pages show an action
+    exactly when its ``may_`` is true; they never work it out themselves."""
+
+    may_cast: bool = False
+    may_change: bool = False
+    may_vote_for_others: bool = False
+    may_give_proxy: bool = False
+    may_revoke_proxy: bool = False
+    may_check_receipt: bool = False
+    may_open: bool = False
+    may_close: bool = False
+    may_cancel: bool = False
+    may_roll_call: bool = False
+    # Why the voters cannot vote now (poll not running, or the phase forbids it).
+    vote_reason: str | None = None
+    # Why a facilitator cannot open it now (or why the scheduler has not).
+    open_reason: str | None = None
+    # Its opening time has come, but it waits (for the reason in open_reason).
+    waiting: bool = False
+
+
+def allowed(user, poll: Poll, status: VoterStatus | None = None, now=None) -> PollActions:
+    """The actions ``user`` may take on ``poll`` now (see ``PollActions``); the
+    same rules ``open_poll``, ``cast``, the proxy services and ``check_receipt``
+    enforce."""
+    now = now or utcnow()
+    status = status if status is not None else voter_status(user, poll)
+    manage = forums.can_manage(user, poll.forum)
+    phase = phase_reason(poll, now) if poll.state in ("draft", "open") else None
+    vote_reason = _not_running_reason(poll, now)
+    if vote_reason is None and phase is not None:
+        vote_reason = str(CAST_REFUSED) % {"reason": phase}
+    running = poll.state == "open" and now < poll.closes_at
+    voting = vote_reason is None
+    own = status.voter is not None and status.proxy_given is None
+    open_reason = None
+    if poll.state == "draft":
+        if now >= poll.closes_at:
+            open_reason = _("The closing time of this vote has passed; it can no longer open.")
+        elif phase is not None:
+            open_reason = str(OPEN_REFUSED) % {"reason": phase}
+    return PollActions(
+        may_cast=voting and own and not status.voted,
+        may_change=voting and own and status.voted and poll.allow_change,
+        may_vote_for_others=voting and any(not cast for _grantor, cast in status.proxies_held),
+        may_give_proxy=running and bool(status.proxy_candidates),
+        may_revoke_proxy=running and status.proxy_given is not None and not status.voted,
+        may_check_receipt=poll.state in RECEIPT_STATES,
+        may_open=manage and poll.state == "draft" and open_reason is None,
+        may_close=manage and poll.state == "open",
+        may_cancel=manage and poll.state in ("draft", "open"),
+        may_roll_call=manage and poll.state == "open",
+        vote_reason=vote_reason,
+        open_reason=open_reason,
+        waiting=open_reason is not None and now >= poll.opens_at,
+    )
+
+
+# A receipt finds a counted ballot while the vote runs and after it closed (how a
+# voter checks that their ballot was counted); a cancelled vote counts none.
+RECEIPT_STATES = ("open", "closed")
+
+
 # --- opening, closing, cancelling ------------------------------------------------------
 
 
@@ -620,6 +754,8 @@ def open_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
     now = now or utcnow()
     if now >= poll.closes_at:
         raise Conflict(_("The closing time of this vote has passed; it can no longer open."))
+    if poll.state == "draft":
+        _require_voting_phase(poll, now, OPEN_REFUSED)
     if not _change_state(poll, "draft", "open", opened_at=now):
         return False
     db.session.execute(
@@ -1008,10 +1144,17 @@ def parse_choice(poll: Poll, choice: Any) -> Any:
 
 
 def _require_open(poll: Poll, now: datetime) -> None:
+    reason = _not_running_reason(poll, now)
+    if reason is not None:
+        raise Conflict(reason)
+
+
+def _not_running_reason(poll: Poll, now: datetime) -> str | None:
     if poll.state == "draft":
-        raise Conflict(_("This vote has not opened yet."))
+        return _("This vote has not opened yet.")
     if poll.state != "open" or now >= poll.closes_at:
-        raise Conflict(_("This vote is closed."))
+        return _("This vote is closed.")
+    return None
 
 
 def cast(
@@ -1033,6 +1176,7 @@ def cast(
     """
     now = now or utcnow()
     _require_open(poll, now)
+    _require_voting_phase(poll, now, CAST_REFUSED)
     # Closing (an UPDATE of this row) waits until this vote is committed, so it
     # counts every vote that got a receipt; a vote that comes after it is refused.
     state = db.session.scalar(
@@ -1163,6 +1307,8 @@ def _change_vote(
 
 def check_receipt(poll: Poll, code: str) -> Any | None:
     """The content of the ballot a receipt code stands for, if it is counted."""
+    if poll.state not in RECEIPT_STATES:
+        raise Conflict(_("This vote counts no ballots, so there is no receipt to check."))
     if not _normal_receipt(code):
         return None
     choice = db.session.scalar(
@@ -1309,6 +1455,9 @@ def advance_polls(now: datetime | None = None) -> dict[str, int]:
                 if poll.state == "draft":
                     if now >= poll.closes_at:
                         _change_state(poll, "draft", "cancelled")
+                        continue
+                    if phase_reason(poll, now) is not None:
+                        # It waits for a phase that allows voting; its page says so.
                         continue
                     opened += open_poll(None, poll, now)
                 else:

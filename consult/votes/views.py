@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forums import services as forums
 from ..plan_translations import services as plan_translations
 from ..plans import services as plans
-from . import exports, services
+from . import explanation, exports, services
 from .forms import METHOD_LABELS, RULE_LABELS, PollForm, ReasonForm, ReceiptForm
 
 bp = Blueprint("votes", __name__)
@@ -113,13 +113,12 @@ def create(slug, plan_id):
     if request.method == "GET":
         form.scope.data = "assembly" if subject == "plan" else "group"
         form.method.data = "schulze" if subject == "competing" else "yesno"
-        vote_phase = (
-            next((p for p in consultation.phases if p.allow_vote and p.state != "closed"), None)
-            if consultation
-            else None
-        )
-        if vote_phase is not None:
-            form.phase.data = vote_phase.id
+        vote_phase = services.suggested_phase(consultation, subject)
+        form.phase.data = vote_phase.id if vote_phase is not None else None
+        if subject != "plan":
+            form.working_group.data = services.group_in_charge(
+                plan, amendment.target_key if amendment else key
+            )
     status = 200
     if form.validate_on_submit():
         phase = next(
@@ -164,6 +163,10 @@ def create(slug, plan_id):
             db.session.rollback()
             flash(error.message, "error")
             status = error.status
+            field = getattr(form, getattr(error, "field", "") or "", None)
+            if field is not None:
+                # Beside the field it is about, as well as in the banner.
+                field.errors = [*field.errors, error.message]
         else:
             db.session.commit()
             flash(_("The vote has been set up."), "success")
@@ -216,6 +219,8 @@ def _poll_page(poll, status: int = 200, **extra):
         result = (
             services.stored_result(poll) if poll.state == "closed" else services.live_result(poll)
         )
+    me = services.voter_status(current_user, poll)
+    explained = explanation.explain(poll) if visible else None
     page = {
         "forum": poll.forum,
         "plan": plan,
@@ -223,7 +228,11 @@ def _poll_page(poll, status: int = 200, **extra):
         "amendment": poll.amendment,
         "candidates": poll.candidates,
         "labels": services.candidate_labels(poll),
-        "me": services.voter_status(current_user, poll),
+        "me": me,
+        "allowed": services.allowed(current_user, poll, me),
+        "explanation": explained,
+        "explanation_sentences": explanation.sentences(poll, explained) if explained else [],
+        "option_rows": explanation.option_rows(poll, explained) if explained else [],
         "turnout": services.turnout(poll) if poll.state in ("open", "closed") else None,
         "result": result,
         "chart_rows": _chart_rows(poll, result),
@@ -315,7 +324,11 @@ def receipt(slug, poll_id):
     if not form.validate_on_submit():
         flash(_("Enter the receipt code you received when voting."), "error")
         return _poll_page(poll, 400, receipt_form=form)
-    choice = services.check_receipt(poll, form.code.data)
+    try:
+        choice = services.check_receipt(poll, form.code.data)
+    except ServiceError as error:
+        flash(error.message, "error")
+        return _poll_page(poll, error.status)
     return _poll_page(
         poll,
         200,
