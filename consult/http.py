@@ -57,19 +57,33 @@ def _static_digest(app: Flask, filename: str, cache: dict) -> str | None:
     return digest
 
 
-def _digest(body: bytes) -> str:
-    """The body's digest, leaving out this request's CSRF token: it is signed
-    with the time, so it changes every second although the session's token it
-    carries (hashed instead) does not. A page kept by the browser with an
-    earlier signature of the same token is still valid to post from."""
+def digest(*parts: bytes) -> str:
+    """A digest of a response's bytes, leaving out this request's CSRF token:
+    it is signed with the time, so it changes every second although the
+    session's token it carries (hashed instead) does not. A page kept by the
+    browser with an earlier signature of the same token is still valid to
+    post from."""
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    digest = hashlib.sha1(usedforsecurity=False)
+    hasher = hashlib.sha1(usedforsecurity=False)
     signed = g.get(field)
     if signed:
-        body = body.replace(signed.encode(), b"")
-        digest.update(str(session.get(field, "")).encode())
-    digest.update(body)
-    return digest.hexdigest()
+        hasher.update(str(session.get(field, "")).encode())
+    for part in parts:
+        hasher.update(part.replace(signed.encode(), b"") if signed else part)
+        hasher.update(b"\0")
+    return hasher.hexdigest()
+
+
+def client_has(etag: str) -> bool:
+    """Whether the request's If-None-Match names ``etag`` (weakly)."""
+    return request.if_none_match.contains_weak(etag)
+
+
+def validate(response, etag: str) -> None:
+    """Give ``response`` its weak ETag and answer 304 if the client has it."""
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = REVALIDATE
+    response.make_conditional(request)
 
 
 def add_etag(response) -> None:
@@ -83,9 +97,7 @@ def add_etag(response) -> None:
         or "Content-Encoding" in response.headers
     ):
         return
-    response.set_etag(_digest(response.get_data()), weak=True)
-    response.headers["Cache-Control"] = REVALIDATE
-    response.make_conditional(request)
+    validate(response, digest(response.get_data()))
 
 
 def compress(response) -> None:

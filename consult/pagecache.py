@@ -145,6 +145,16 @@ def _recall(key: str):
         return entry[0]
 
 
+def in_memory(key: str, build: Callable[[], object], size: Callable[[object], int] = len):
+    """A value kept in this process's memory only (never in the database):
+    for what is cheap to rebuild but worth not rebuilding on every request."""
+    value = _recall(key)
+    if value is None:
+        value = build()
+        _remember(key, value, size(value))
+    return value
+
+
 def clear_memory() -> None:
     """Forget this process's copies (the database keeps its entries)."""
     with _lock:

@@ -69,8 +69,14 @@ def counts(plan) -> dict[str, dict[str, int]]:
     """``{node key: {"amendments": n, "comments": n}}`` for the items with any:
     visible (not draft) amendments and shown comments. One query when they
     are known for the plan's generation, three when they must be counted."""
+    return counts_and_key(plan)[0]
+
+
+def counts_and_key(plan) -> tuple[dict[str, dict[str, int]], str]:
+    """``counts`` and the key they are kept under, which changes with them."""
     key = pagecache.make_key("plan-activity", plan.id, plan.created_at, generation(plan))
-    return pagecache.fetch(key, f"plan-activity:{plan.id}", lambda: _count(plan), CODEC)
+    found = pagecache.fetch(key, f"plan-activity:{plan.id}", lambda: _count(plan), CODEC)
+    return found, key
 
 
 def _count(plan) -> dict[str, dict[str, int]]:

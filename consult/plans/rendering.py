@@ -16,16 +16,19 @@ under a key made of everything that changes it:
 
 What differs per reader or changes while the version does not — the counts of
 amendments and comments of each item, the edit links that facilitators see —
-is never part of it: the text keeps a *slot* for each, and ``fill`` puts the
-reader's overlay into the slots on every request (a loop over short strings,
-no template). The header of the page (status, phase, what this reader may do)
-is rendered per request by ``templates/plans/show.html``.
+is never part of it: the text keeps a *slot* for each, and ``fill_bytes`` puts
+the reader's overlay into the slots (a loop over short strings, no template;
+the result is kept in the process's memory for as long as the counts and the
+links do not change). The header of the page (status, phase, what this reader
+may do) is rendered per request by ``templates/plans/show.html`` and ``page``
+splices the text into it as bytes, with an ETag made from what the text is
+made of rather than from its megabyte.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from flask import has_request_context, render_template, request, url_for
+from flask import current_app, has_request_context, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -50,9 +53,18 @@ class PlanText:
 
     parts: list[str]
     nodes: list[tuple[str, str]]
+    key: str = ""  # the cache key it was kept under
+    _encoded: list[bytes] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return sum(len(part) for part in self.parts)
+
+    @property
+    def encoded(self) -> list[bytes]:
+        """``parts`` in UTF-8, encoded once per process (the object is kept)."""
+        if self._encoded is None:
+            self._encoded = [part.encode() for part in self.parts]
+        return self._encoded
 
 
 def _dump(text: PlanText) -> str:
@@ -116,7 +128,9 @@ def text_key(plan: Plan, version: PlanVersion, reading: str) -> tuple[str, str]:
 def render_plan_text(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
     """The text of ``version`` read in ``reading``, built once and kept."""
     key, scope = text_key(plan, version, reading)
-    return pagecache.fetch(key, scope, lambda: _build(plan, version, reading), CODEC)
+    text = pagecache.fetch(key, scope, lambda: _build(plan, version, reading), CODEC)
+    text.key = key
+    return text
 
 
 def _build(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
@@ -142,21 +156,18 @@ def _build(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
     return PlanText(parts, refs)
 
 
-def fill(
-    text: PlanText,
-    activity: dict[str, dict[str, int]],
-    edit_url: str | None = None,
-) -> Markup:
-    """The text with this reader's overlay: each node's counts of amendments
-    and comments (``activity``: key → {"amendments": n, "comments": n}) and,
-    when ``edit_url`` is given (a URL with ``{key}`` for the node's key), the
-    link to edit it."""
+def _overlays(
+    text: PlanText, activity: dict[str, dict[str, int]], edit_url: str | None
+) -> list[str]:
+    """Per node, what goes into its two slots: the counts of amendments and
+    comments (``activity``: key → {"amendments": n, "comments": n}) and, when
+    ``edit_url`` is given (a URL with ``{key}`` for the node's key), the link
+    to edit it."""
     amendments: dict[int, str] = {}
     comments: dict[int, str] = {}
     edit_label = str(escape(_("Edit")))
-    out = [text.parts[0]]
-    parts = text.parts
-    for index, (key, ref) in enumerate(text.nodes):
+    overlays = []
+    for key, ref in text.nodes:
         figures = activity.get(key)
         a = figures.get("amendments", 0) if figures else 0
         c = figures.get("comments", 0) if figures else 0
@@ -164,16 +175,66 @@ def fill(
             amendments[a] = str(escape(ngettext("%(num)s amendment", "%(num)s amendments", a)))
         if c not in comments:
             comments[c] = str(escape(ngettext("%(num)s comment", "%(num)s comments", c)))
-        out.append(f"{amendments[a]} · {comments[c]}")
-        out.append(parts[2 * index + 1])
-        if edit_url is not None:
+        overlays.append(f"{amendments[a]} · {comments[c]}")
+        if edit_url is None:
+            overlays.append("")
+        else:
             href = escape(edit_url.replace("{key}", quote(key, safe="")))
-            out.append(
+            overlays.append(
                 f' · <a class="node-edit" href="{href}">{edit_label}'
                 f'<span class="visually-hidden"> {ref}</span></a>'
             )
-        out.append(parts[2 * index + 2])
-    return Markup("".join(out))  # noqa: S704 (parts rendered by the template, overlays escaped)
+    return overlays
+
+
+def fill_bytes(
+    text: PlanText, activity: dict[str, dict[str, int]], edit_url: str | None = None
+) -> bytes:
+    """The text with this reader's overlay (see ``_overlays``), in UTF-8 from
+    the parts encoded once: the plan page sends these bytes as they are,
+    without encoding the whole text again."""
+    encoded = text.encoded
+    seen: dict[str, bytes] = {}
+    out = [encoded[0]]
+    for overlay, part in zip(_overlays(text, activity, edit_url), encoded[1:], strict=True):
+        data = seen.get(overlay)
+        if data is None:
+            data = seen[overlay] = overlay.encode()
+        out += (data, part)
+    return b"".join(out)
+
+
+# Where the page's template puts the text (``page``): never produced by data,
+# which templates escape.
+TEXT_MARK = "<!--consult:plan-text-->"
+
+
+def page(html: str, text: PlanText, activity, edit_url: str | None, state: str):
+    """The plan page: ``html`` (the page rendered with ``TEXT_MARK`` where the
+    text goes) with the text and this reader's overlay spliced in as bytes.
+
+    Its ETag is a digest of the page around the text and of what the text is
+    made of (its cache key, ``state``: the key of the counts, and whether the
+    edit links are shown), so the 1 MB text is neither encoded nor hashed on
+    each request."""
+    from .. import http
+
+    head, _mark, tail = html.partition(TEXT_MARK)
+    head_bytes, tail_bytes = head.encode(), tail.encode()
+    etag = http.digest(head_bytes, tail_bytes, f"{text.key}|{state}|{edit_url}".encode())
+    response = current_app.response_class(mimetype="text/html")
+    if http.client_has(etag):
+        response.set_data(b"")
+    else:
+        # The filled text is the same for every reader with the same counts
+        # and edit links: kept in this process's memory while they last.
+        filled = pagecache.in_memory(
+            pagecache.make_key("plan-text-filled", text.key, state, edit_url),
+            lambda: fill_bytes(text, activity, edit_url),
+        )
+        response.set_data(head_bytes + filled + tail_bytes)
+    http.validate(response, etag)
+    return response
 
 
 def edit_url(plan: Plan) -> str:

@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from ..consultations.services import consultation_of
 from ..database import read_only
@@ -124,13 +125,14 @@ def show(slug, plan_id, number=None):
     version = services.get_version(plan, number)
     reading = _reading_language(version)
     text = rendering.render_plan_text(plan, version, reading)
+    counts, counts_key = activity.counts_and_key(plan)
     is_current = version.id == plan.current_version_id
     can_manage = forums.can_manage(current_user, plan.forum)
     edit_url = rendering.edit_url(plan) if can_manage and is_current else None
-    return render_template(
+    html = render_template(
         "plans/show.html",
         reading=reading,
-        plan_text=rendering.fill(text, activity.counts(plan), edit_url),
+        plan_text=Markup(rendering.TEXT_MARK),  # noqa: S704 (a constant)
         completeness=translations.completeness(plan, version, text.nodes),
         consultation=consultation_of(plan),
         forum=plan.forum,
@@ -140,6 +142,7 @@ def show(slug, plan_id, number=None):
         can_manage=can_manage,
         formats=EXPORT_FORMATS,
     )
+    return rendering.page(html, text, counts, edit_url, counts_key)
 
 
 def _reading_language(version) -> str:
