@@ -9,13 +9,16 @@ leaves the plan as it was; only the progress figures are committed on the way.
 
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..amendments import services as amendments
 from ..amendments.models import OPEN_STATUSES, Amendment
@@ -339,7 +342,9 @@ def _carry_over_open_amendments(
             Amendment.base_version_id != version.id,
         )
     ).all()
-    nodes_by_key = {node.key: node for node in plans.version_nodes(version)}
+    # The new version's nodes as written (key, ref and text are all that is read).
+    nodes_by_key = {key: SimpleNamespace(**row) for key, row in by_key.items()}
+    moved: list[tuple[Amendment, str | None]] = []  # onto the new version, text unchanged
     for amendment in open_amendments:
         node = nodes_by_key.get(amendment.target_key) if amendment.target_key else None
         if amendment.target_key and amendment.target_key not in by_key:
@@ -353,12 +358,10 @@ def _carry_over_open_amendments(
             revise.append(amendment)
             continue
         if node is None or amendment.operation in ("insert_after", "new_section"):
-            amendment.base_version_id = version.id
-            if node is not None:
-                amendment.target_ref = node.ref
+            moved.append((amendment, node.ref if node is not None else None))
             continue
         if node.text == amendment.original_text:
-            amendment.base_version_id, amendment.target_ref = version.id, node.ref
+            moved.append((amendment, node.ref))
             continue
         if amendment.operation == "delete":
             proposed = ""  # still "delete this item", whatever it now says
@@ -376,7 +379,41 @@ def _carry_over_open_amendments(
         else:
             amendments.carry_over(amendment, version, node, proposed)
             carried.append(amendment)
+    _move_unchanged(version, moved)
     return carried, revise
+
+
+def _move_unchanged(version: PlanVersion, moved: list[tuple[Amendment, str | None]]) -> None:
+    """Point amendments whose words are untouched at the new version (and their
+    item's new reference): one statement for all of them, with the same guard
+    as the ORM's, so an amendment edited meanwhile makes the job fail (and be
+    run again) instead of being overwritten."""
+    if not moved:
+        return
+    table = Amendment.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.lock_version == bindparam("b_lock"))
+        .values(
+            base_version_id=version.id,
+            target_ref=func.coalesce(
+                bindparam("b_ref", type_=table.c.target_ref.type), table.c.target_ref
+            ),
+            lock_version=table.c.lock_version + 1,
+        )
+    )
+    params = [{"b_id": a.id, "b_lock": a.lock_version, "b_ref": ref} for a, ref in moved]
+    changed = db.session.execute(statement, params).rowcount
+    if changed != len(params):
+        raise StaleDataError(
+            f"{len(params) - changed} of {len(params)} amendments changed during the consolidation"
+        )
+    for amendment, ref in moved:
+        # What the rows now hold (the job reads them no more, but keep them true).
+        set_committed_value(amendment, "base_version_id", version.id)
+        set_committed_value(amendment, "lock_version", amendment.lock_version + 1)
+        if ref is not None:
+            set_committed_value(amendment, "target_ref", ref)
 
 
 def conflict_reason(reason: str) -> str:
