@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from .amendments.views import bp as amendments_bp
     from .api.pages import bp as api_pages_bp
     from .api.views import init_app as init_api
+    from .calendars.views import bp as calendars_bp
     from .comments.views import bp as comments_bp
     from .consolidation.views import bp as consolidation_bp
     from .consultations.dashboard_views import bp as dashboard_bp
@@ -110,3 +111,4 @@ def _register_blueprints(app: Flask) -> None:
     init_api(app)
     app.register_blueprint(plan_translations_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(calendars_bp)

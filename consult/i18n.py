@@ -2,7 +2,7 @@
 
 from babel import Locale
 from flask import g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
@@ -74,6 +74,7 @@ def country_name(code: str | None) -> str:
 
 
 def register_template_helpers(app) -> None:
+    from .timezones import format_day, format_moment, reader_zone, zone_label
     from .urls import external_url
 
     app.jinja_env.globals.update(
@@ -82,9 +83,12 @@ def register_template_helpers(app) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         current_locale=lambda: str(get_locale() or DEFAULT_LOCALE),
         country_name=country_name,
+        reader_zone=reader_zone,
+        zone_label=zone_label,
     )
     app.jinja_env.filters.update(
-        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
-        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
+        # In the reader's time zone, with the zone's name, never with seconds.
+        date=format_day,
+        datetime=format_moment,
         number=lambda value: format_decimal(value),
     )

@@ -69,6 +69,9 @@ MATRIX = {
     "/password-reset/<token>": everyone((302, "/password-reset")),
     "/profile": everyone(200, anonymous=LOGIN),
     "/profile/password": everyone(400, anonymous=LOGIN),
+    "/profile/calendar": everyone((302, "/profile"), anonymous=LOGIN),
+    # A member's calendar feed: only its secret opens it (the world's member has none).
+    "/calendar/<int:user_id>/<key>.ics": everyone(404),
     "/forums/new": everyone(403, anonymous=LOGIN, platform_admin=200),
     "/forums/<slug>/": private_forum_page(),
     "/forums/<slug>/groups/<group_slug>": private_forum_page(),
@@ -147,6 +150,7 @@ MATRIX = {
     # Consultations
     "/forums/<slug>/plans/<int:plan_id>/consultation/new": managers_only(TO_CONSULTATION),
     "/forums/<slug>/consultations/<int:consultation_id>": private_forum_page(),
+    "/forums/<slug>/consultations/<int:consultation_id>/calendar.ics": private_forum_page(),
     "/forums/<slug>/consultations/<int:consultation_id>/dashboard": managers_only(),
     "/forums/<slug>/consultations/<int:consultation_id>/dashboard.csv": managers_only(),
     "/forums/<slug>/consultations/<int:consultation_id>/advance": managers_only(TO_CONSULTATION),

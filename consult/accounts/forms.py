@@ -1,10 +1,14 @@
+from datetime import time
+
+from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..config import LOCALES
 from ..i18n import LANGUAGE_NAMES, country_choices
+from ..timezones import find_zone, zone_groups
 from .models import NOTIFICATION_PREFERENCES
 from .services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -26,6 +30,9 @@ class SignInForm(FlaskForm):
         _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
     next = HiddenField()
+    # Filled in by static/js/timezone.js with the browser's zone (offered to a
+    # member who never chose one).
+    browser_timezone = HiddenField(validators=[Optional(), Length(max=64)])
 
 
 class NewPasswordMixin:
@@ -55,14 +62,46 @@ class ProfileForm(FlaskForm):
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=language_choices)
     country = SelectField(_l("Country"))
+    # Optional: a form posted without these keeps what the member had.
+    timezone = SelectField(
+        _l("Time zone"),
+        validators=[Optional()],
+        description=_l("Dates and times in Consult, its emails and digests are shown in it."),
+    )
+    timezone_search = StringField(
+        _l("Or type your city"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("For example Bogotá, São Paulo or Madrid. It replaces the choice above."),
+    )
     notification_preference = SelectField(
         _l("Email notifications"),
         choices=lambda: [(key, NOTIFICATION_LABELS[key]) for key in NOTIFICATION_PREFERENCES],
     )
+    digest_hour = SelectField(
+        _l("Digests arrive at"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l("Your local time, for daily and weekly digests."),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, first_countries=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = [("", _l("(not given)")), *country_choices()]
+        self.timezone.choices = dict(zone_groups(first_countries))
+        self.digest_hour.choices = [(hour, format_time(time(hour), "short")) for hour in range(24)]
+
+    def validate_timezone_search(self, field):
+        if field.data and field.data.strip():
+            zone = find_zone(field.data)
+            if zone is None:
+                raise ValidationError(
+                    _l("No time zone matches this name: choose one from the list.")
+                )
+            field.zone = zone
+
+    def chosen_zone(self) -> str:
+        """The zone typed (when it matched one) or else the one selected."""
+        return getattr(self.timezone_search, "zone", None) or self.timezone.data
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..config import LOCALES
@@ -18,6 +18,7 @@ class User(UserMixin, Base):
             check_in("notification_preference", NOTIFICATION_PREFERENCES),
             name="notification_preference",
         ),
+        CheckConstraint("digest_hour >= 0 AND digest_hour <= 23", name="digest_hour"),
     )
 
     id: Mapped[intpk]
@@ -31,6 +32,13 @@ class User(UserMixin, Base):
     # When the member's next digest is due (daily/weekly), or a last digest of
     # what was waiting after a change of preference; NULL: none planned.
     next_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # The member's time zone (an IANA name); NULL: not chosen yet, dates are
+    # shown in their forum's zone (see consult/timezones.py).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # The local hour (0-23, in ``timezone``) of their digest; NULL: the platform's.
+    digest_hour: Mapped[int | None] = mapped_column(SmallInteger)
+    # The secret of their personal calendar feed's address; NULL: none made yet.
+    calendar_key: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]

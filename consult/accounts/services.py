@@ -17,6 +17,7 @@ from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..inputs import clean_text
 from ..notifications import emails as notification_emails
+from ..timezones import canonical_zone
 from ..tokens import make_token, read_token
 from . import throttle
 from .models import NOTIFICATION_PREFERENCES, User, UserSession
@@ -202,8 +203,17 @@ def end_all_sessions(user: User) -> None:
 
 
 def update_profile(
-    user: User, *, display_name: str, locale: str, country: str | None, notification_preference: str
+    user: User,
+    *,
+    display_name: str,
+    locale: str,
+    country: str | None,
+    notification_preference: str,
+    timezone: str | None = None,
+    digest_hour: int | None = None,
 ) -> None:
+    """Save the profile. ``timezone`` and ``digest_hour`` left None keep what
+    the member had."""
     name = clean_text(display_name)
     if not name:
         raise InvalidInput(_("Please give your name."))
@@ -211,10 +221,44 @@ def update_profile(
         raise InvalidInput(_("Unknown language."))
     if notification_preference not in NOTIFICATION_PREFERENCES:
         raise InvalidInput(_("Unknown notification preference."))
+    zone = user.timezone if timezone is None else _checked_zone(timezone)
+    hour = user.digest_hour if digest_hour is None else _checked_hour(digest_hour)
     user.display_name = name[:200]
     user.locale = locale
     user.country = country or None
+    moved = (zone, hour) != (user.timezone, user.digest_hour)
+    user.timezone, user.digest_hour = zone, hour
+    before = user.notification_preference
     notification_emails.change_preference(user, notification_preference)
+    if moved and notification_preference == before:
+        # The next digest comes at the new local hour.
+        notification_emails.reschedule_digest(user)
+
+
+def _checked_zone(name) -> str:
+    zone = canonical_zone(name)
+    if zone is None:
+        raise InvalidInput(_("Unknown time zone: choose one from the list."))
+    return zone
+
+
+def _checked_hour(hour) -> int:
+    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise InvalidInput(_("Choose an hour between 0 and 23."))
+    return hour
+
+
+def offer_browser_zone(user: User, browser_zone) -> str | None:
+    """At sign-in, a member who never chose a time zone gets their browser's
+    (which they can change on their profile). Returns the zone set, or None."""
+    if user.timezone is not None:
+        return None
+    zone = canonical_zone(browser_zone)
+    if zone is None:
+        return None
+    user.timezone = zone
+    notification_emails.reschedule_digest(user)
+    return zone
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import InvalidInput
 from ..extensions import db
+from ..timezones import member_countries, member_zone, zone_label
 from ..urls import safe_next
 from . import services, throttle
 from .forms import ChangePasswordForm, ProfileForm, ResetPasswordForm, ResetRequestForm, SignInForm
@@ -86,8 +87,18 @@ def sign_in():
             db.session.rollback()
             return _throttled("accounts/sign_in.html", form, error)
         if user is not None:
+            offered = services.offer_browser_zone(user, form.browser_timezone.data)
             sign_in_user(user)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+            if offered:
+                flash(
+                    _(
+                        "Dates are shown in %(zone)s, the time zone of your device. "
+                        "You can change it on your profile.",
+                        zone=zone_label(offered),
+                    ),
+                    "success",
+                )
             return redirect(safe_next(form.next.data) or url_for("core.index"))
         db.session.commit()
         flash(_("The email address or the password is not correct."), "error")
@@ -149,13 +160,27 @@ def reset_password(token):
     return render_template("accounts/reset_password.html", form=form), status
 
 
+def _profile_form(user, formdata=None) -> ProfileForm:
+    """The profile form, filled in from ``user`` unless a form was posted."""
+    countries = member_countries(user)
+    if formdata is not None:
+        return ProfileForm(formdata=formdata, first_countries=countries)
+    form = ProfileForm(obj=user, formdata=None, first_countries=countries)
+    form.country.data = user.country or ""
+    # Not chosen yet: the zone dates are shown in now (the forum's), which the
+    # page's script offers to replace with the browser's.
+    form.timezone.data = user.timezone or member_zone(user)
+    form.digest_hour.data = (
+        user.digest_hour if user.digest_hour is not None else current_app.config["DIGEST_HOUR"]
+    )
+    return form
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
     user = current_user._get_current_object()
-    form = ProfileForm(obj=user if request.method == "GET" else None)
-    if request.method == "GET":
-        form.country.data = user.country or ""
+    form = _profile_form(user, request.form if request.method == "POST" else None)
     password_form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
@@ -165,6 +190,8 @@ def profile():
                 locale=form.locale.data,
                 country=form.country.data,
                 notification_preference=form.notification_preference.data,
+                timezone=form.chosen_zone(),
+                digest_hour=form.digest_hour.data,
             )
         except InvalidInput as error:
             flash(error.message, "error")
@@ -181,8 +208,7 @@ def profile():
 @login_required
 def change_password():
     user = current_user._get_current_object()
-    form = ProfileForm(obj=user, formdata=None)
-    form.country.data = user.country or ""
+    form = _profile_form(user)
     password_form = ChangePasswordForm(prefix="pw")
     if password_form.validate_on_submit():
         try:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -21,6 +20,7 @@ from ..forums import services as forums
 from ..forums.models import Forum, Membership
 from ..notifications.services import notify_many
 from ..plans.models import Plan
+from ..timezones import format_moment
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, Consultation, Phase
 
 PHASE_LABELS = {
@@ -86,8 +86,9 @@ def to_utc(local: datetime, timezone: str) -> datetime:
 
 
 def local_time(consultation: Consultation, moment: datetime, fmt: str = "medium") -> str:
-    """A moment in the consultation's time zone, in the reader's language."""
-    return format_datetime(moment.astimezone(ZoneInfo(consultation.timezone)), fmt, rebase=False)
+    """A moment of the consultation's calendar as the reader reads it: in their
+    time zone and language, with the zone's name (see consult/timezones.py)."""
+    return format_moment(moment, fmt)
 
 
 # --- reading ------------------------------------------------------------------

@@ -36,6 +36,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..jobs import enqueue
 from ..mail import services as mail
+from ..timezones import force_timezone, forum_zone, member_zone, valid_timezone
 from ..tokens import make_token, read_token
 from ..urls import external_url
 from .models import Notification
@@ -164,20 +165,22 @@ def link(notification: Notification) -> str | None:
     return external_url(found[0], **found[1]) if found else None
 
 
-def _render(user: User, template: str, key: str, **context) -> dict:
+def _render(user: User, template: str, key: str, zone: str | None = None, **context) -> dict:
+    """One email to ``user``, in their language, its dates in their time zone."""
     from .views import describe
 
     unsubscribe_url, headers = _unsubscribe_links(user)
-    rendered = mail.render_email(
-        user.locale,
-        template,
-        user=user,
-        describe=describe,
-        link=link,
-        unsubscribe_url=unsubscribe_url,
-        profile_url=external_url("accounts.profile"),
-        **context,
-    )
+    with force_timezone(zone or member_zone(user)):
+        rendered = mail.render_email(
+            user.locale,
+            template,
+            user=user,
+            describe=describe,
+            link=link,
+            unsubscribe_url=unsubscribe_url,
+            profile_url=external_url("accounts.profile"),
+            **context,
+        )
     return {"idempotency_key": key, "recipient": user.email, "headers": headers, **rendered}
 
 
@@ -195,11 +198,15 @@ class _Recipient:
         raise _PerRecipient(name)
 
 
-def _group_key(user: User, notification: Notification) -> tuple:
+def _group_key(user: User, zone: str, notification: Notification) -> tuple:
     """What the text of a notification email depends on, besides its recipient's
-    name and unsubscribe link: the same for every member told of one event."""
+    name and unsubscribe link: the same for every member told of one event who
+    reads it in the same language and time zone."""
+    created = notification.created_at
     return (
         user.locale,
+        zone,
+        created.replace(second=0, microsecond=0) if created else None,
         notification.kind,
         notification.object_type,
         notification.object_id,
@@ -209,7 +216,9 @@ def _group_key(user: User, notification: Notification) -> tuple:
     )
 
 
-def _render_group(users: dict[int, User], group: list[Notification]) -> list[dict]:
+def _render_group(
+    users: dict[int, User], zones: dict[int, str], group: list[Notification]
+) -> list[dict]:
     """The emails of notifications that say the same thing in the same language:
     the template is rendered once, with markers where the recipient's name and
     unsubscribe link go, and each email is that text with its own name and link
@@ -218,7 +227,13 @@ def _render_group(users: dict[int, User], group: list[Notification]) -> list[dic
 
     def one_by_one() -> list[dict]:
         return [
-            _render(users[n.user_id], "notification", f"notification:{n.id}", notification=n)
+            _render(
+                users[n.user_id],
+                "notification",
+                f"notification:{n.id}",
+                zone=zones[n.id],
+                notification=n,
+            )
             for n in group
         ]
 
@@ -228,16 +243,17 @@ def _render_group(users: dict[int, User], group: list[Notification]) -> list[dic
     token = secrets.token_hex(8)
     name_mark, link_mark = f"recipientname{token}x", f"unsubscribeurl{token}x"
     try:
-        shared = mail.render_email(
-            users[group[0].user_id].locale,
-            "notification",
-            user=_Recipient(name_mark),
-            describe=describe,
-            link=link,
-            unsubscribe_url=link_mark,
-            profile_url=external_url("accounts.profile"),
-            notification=group[0],
-        )
+        with force_timezone(zones[group[0].id]):
+            shared = mail.render_email(
+                users[group[0].user_id].locale,
+                "notification",
+                user=_Recipient(name_mark),
+                describe=describe,
+                link=link,
+                unsubscribe_url=link_mark,
+                profile_url=external_url("accounts.profile"),
+                notification=group[0],
+            )
     except _PerRecipient:
         return one_by_one()
     if token in shared["subject"]:
@@ -262,16 +278,35 @@ def _render_group(users: dict[int, User], group: list[Notification]) -> list[dic
     return messages
 
 
+def _recipient_zones(notifications: list[Notification], users: dict[int, User]) -> dict[int, str]:
+    """Each notification's recipient's time zone: their own, else the zone of
+    the forum the notification is about (one query per forum, not per member)."""
+    by_forum: dict[int | None, str | None] = {}
+    zones = {}
+    for notification in notifications:
+        user = users[notification.user_id]
+        if valid_timezone(user.timezone):
+            zones[notification.id] = user.timezone
+            continue
+        forum_id = notification.forum_id
+        if forum_id not in by_forum:
+            by_forum[forum_id] = forum_zone(forum_id)
+        zones[notification.id] = by_forum[forum_id] or member_zone(user)
+    return zones
+
+
 def render_notification_emails(notifications: list[Notification], users: dict[int, User]):
     """The emails of these notifications (in their order), each in its
-    recipient's language: rendered once per language and event, not per member."""
+    recipient's language and time zone: rendered once per language, zone and
+    event, not per member."""
+    zones = _recipient_zones(notifications, users)
     groups: dict[tuple, list[Notification]] = {}
     for notification in notifications:
-        key = _group_key(users[notification.user_id], notification)
+        key = _group_key(users[notification.user_id], zones[notification.id], notification)
         groups.setdefault(key, []).append(notification)
     by_key = {}
     for group in groups.values():
-        for message in _render_group(users, group):
+        for message in _render_group(users, zones, group):
             by_key[message["idempotency_key"]] = message
     return [by_key[f"notification:{n.id}"] for n in notifications]
 
@@ -335,33 +370,60 @@ def email_notifications(notification_ids: list[int]) -> dict[int, str]:
 # --- digests ----------------------------------------------------------------------
 
 
-def next_digest_slot(preference: str, after: datetime) -> datetime | None:
-    """The first digest time strictly after ``after`` for ``preference``:
-    DIGEST_HOUR o'clock (on DIGEST_WEEKDAY for weekly) in DIGEST_TIMEZONE, as
-    wall-clock time there, so daylight saving time moves nothing."""
+def digest_time(user: User | None) -> tuple[str, int]:
+    """The zone and local hour of ``user``'s digests: their own time zone and
+    hour, else the platform's (DIGEST_TIMEZONE, DIGEST_HOUR)."""
+    config = current_app.config
+    chosen = getattr(user, "timezone", None)
+    zone = chosen if valid_timezone(chosen) else config["DIGEST_TIMEZONE"]
+    hour = getattr(user, "digest_hour", None)
+    return zone, hour if isinstance(hour, int) and 0 <= hour <= 23 else config["DIGEST_HOUR"]
+
+
+def next_digest_slot(preference: str, after: datetime, user: User | None = None) -> datetime | None:
+    """The first digest time strictly after ``after`` for ``preference``: the
+    member's digest hour (on DIGEST_WEEKDAY for weekly) in their time zone (see
+    ``digest_time``), as wall-clock time there, so daylight saving time moves
+    nothing. A wall-clock hour that does not exist that day (the clocks jump
+    over it) is read as the same hour after the jump."""
     if preference not in DIGEST_PREFERENCES:
         return None
-    config = current_app.config
-    zone = ZoneInfo(config["DIGEST_TIMEZONE"])
+    name, hour = digest_time(user)
+    zone = ZoneInfo(name)
     local = after.astimezone(zone)
     day = local.date()
     while True:
-        slot = datetime.combine(day, time(config["DIGEST_HOUR"]), tzinfo=zone)
-        if slot > local and (preference == "daily" or day.weekday() == config["DIGEST_WEEKDAY"]):
+        slot = datetime.combine(day, time(hour), tzinfo=zone)
+        # Round trip through UTC: a skipped hour becomes a real instant.
+        slot = slot.astimezone(UTC).astimezone(zone)
+        if slot > local and (
+            preference == "daily" or day.weekday() == current_app.config["DIGEST_WEEKDAY"]
+        ):
             return slot.astimezone(UTC)
         day += timedelta(days=1)
+
+
+def reschedule_digest(user: User, now: datetime | None = None) -> None:
+    """After a change of time zone or digest hour: the next digest at the new
+    time (a last digest already due now stays due)."""
+    now = now or utcnow()
+    if user.notification_preference not in DIGEST_PREFERENCES:
+        return
+    if user.next_digest_at is not None and user.next_digest_at <= now:
+        return
+    user.next_digest_at = next_digest_slot(user.notification_preference, now, user)
 
 
 def _plan_missing_digests(now: datetime) -> None:
     """Members who chose a digest but have no time for it yet (set outside
     ``change_preference``, e.g. before this existed) get the next one."""
-    for preference in DIGEST_PREFERENCES:
-        db.session.execute(
-            update(User)
-            .where(User.notification_preference == preference, User.next_digest_at.is_(None))
-            .values(next_digest_at=next_digest_slot(preference, now))
-            .execution_options(synchronize_session=False)
+    for user in db.session.scalars(
+        select(User).where(
+            User.notification_preference.in_(DIGEST_PREFERENCES), User.next_digest_at.is_(None)
         )
+    ):
+        user.next_digest_at = next_digest_slot(user.notification_preference, now, user)
+    db.session.flush()
 
 
 def digest_key(user_id: int, slot: datetime) -> str:
@@ -380,7 +442,7 @@ def _digest(user_id: int, slot: datetime, now: datetime) -> dict | None:
     )
     if user is None:
         return None  # done by another scheduler, or the preference changed meanwhile
-    user.next_digest_at = next_digest_slot(user.notification_preference, now)
+    user.next_digest_at = next_digest_slot(user.notification_preference, now, user)
     if user.notification_preference == "never" or not user.active:
         _skip(Notification.user_id == user.id)
         return None
@@ -473,7 +535,7 @@ def change_preference(user: User, preference: str, now: datetime | None = None) 
     elif preference == "immediately":
         user.next_digest_at = now if before in DIGEST_PREFERENCES else None
     else:
-        slot = next_digest_slot(preference, now)
+        slot = next_digest_slot(preference, now, user)
         if before in DIGEST_PREFERENCES and user.next_digest_at is not None:
             slot = min(slot, user.next_digest_at)
         user.next_digest_at = slot
