@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from consult.amendments import services as amendments
 from consult.amendments.models import Amendment, AmendmentEvent
@@ -540,3 +541,66 @@ def test_a_long_draft_whose_worker_is_alive_is_left_alone(
     session.commit()
     assert services.run(consolidation.id).attempts == 0  # a duplicate job does nothing
     assert len(calls) == 1
+
+
+def test_open_amendments_on_untouched_words_point_at_the_new_version_and_its_references(
+    session, make, forum, plan, facilitator
+):
+    author = make.member(forum, locale="en").user
+    other = make.member(forum, locale="en").user
+    second = node(plan, "1.2")
+    accepted(plan, author, facilitator, "1.1", operation="delete")  # 1.2 becomes 1.1
+    waiting = amendments.propose(
+        other,
+        plan,
+        target=second.key,
+        operation="replace",
+        text=second.text.replace("Promover", "Impulsar").replace("Defender", "Proteger")
+        + " Ahora.",
+        submit=True,
+    )
+    lock = waiting.lock_version
+    done = consolidate(session, facilitator, plan)
+    waiting = session.get(Amendment, waiting.id)
+    moved_to = plans.find_node(plans.get_version(session.get(Plan, plan.id)), second.key)
+    assert waiting.base_version_id == done.version_id
+    assert (waiting.target_ref, moved_to.ref) == ("1.1", "1.1")
+    assert waiting.status == "submitted" and waiting.original_text == second.text
+    assert waiting.lock_version == lock + 1  # an edit begun before the draft is refused
+    assert done.rebased_count == done.revise_count == 0
+
+
+def test_an_amendment_edited_while_the_draft_is_built_fails_the_job_instead_of_being_overwritten(
+    session, make, forum, plan, facilitator, author, monkeypatch
+):
+    other = make.member(forum, locale="en").user
+    accepted(plan, author, facilitator, "1.1", node(plan, "1.1").text + " Ya.")
+    waiting = amendments.propose(
+        other,
+        plan,
+        target=node(plan, "1.2").key,
+        operation="replace",
+        text="Otro texto.",
+        submit=True,
+    )
+    consolidation, _ = services.request(facilitator, plan)
+    before = plan.current_version_id
+    monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: True)  # no inline run
+    session.commit()
+    move = services._move_unchanged
+
+    def edited_meanwhile(version, moved):
+        # The author saves an edit between the job's reading and its writing.
+        session.execute(
+            Amendment.__table__.update()
+            .where(Amendment.__table__.c.id == waiting.id)
+            .values(proposed_text="Editado.", lock_version=Amendment.__table__.c.lock_version + 1)
+        )
+        move(version, moved)
+
+    monkeypatch.setattr(services, "_move_unchanged", edited_meanwhile)
+    with pytest.raises(StaleDataError):
+        services.run(consolidation.id)
+    session.expire_all()
+    assert session.get(Consolidation, consolidation.id).state == "failed"
+    assert session.get(Plan, plan.id).current_version_id == before
