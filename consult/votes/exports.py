@@ -7,6 +7,11 @@ in a secret poll) so that anyone can recount with ``consult polls tally``. A
 secret vote in which some weight is carried by fewer than
 ``services.MIN_BALLOTS_PER_WEIGHT`` ballots publishes option totals only.
 
+Both results downloads also say how the result was reached
+(``explanation``): in JSON an ``explanation`` object (numbers and sentences),
+in CSV the sentences and each option's share of the base after a blank row.
+It holds weighted totals and shares only, never ballots per option.
+
 For those who run the forum's votes (``audit_document``, ``audit_csv``): every
 ballot with its weight, whatever the vote publishes, to check the count. The
 checksum is the SHA-256 of the ballots written as JSON lines ``[choice, weight]``

@@ -85,7 +85,12 @@ class PollForm(FlaskForm):
         _l("Phase of the consultation"), coerce=_optional_int, validate_choice=False
     )
     opens_at = DateTimeLocalField(_l("Opens"), format=TIME_FORMAT, validators=[Optional()])
-    closes_at = DateTimeLocalField(_l("Closes"), format=TIME_FORMAT, validators=[Optional()])
+    closes_at = DateTimeLocalField(
+        _l("Closes"),
+        format=TIME_FORMAT,
+        validators=[Optional()],
+        description=_l("Not needed when the vote follows a phase: it then closes with the phase."),
+    )
 
 
 class ReasonForm(FlaskForm):

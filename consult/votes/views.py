@@ -88,12 +88,18 @@ def _fill_choices(form: PollForm, plan, consultation) -> None:
     form.working_group.choices = [("", _("(choose a group)"))] + [
         (group.id, group.name) for group, _count in forums.list_groups(plan.forum)
     ]
-    phases = [p for p in consultation.phases if p.allow_vote] if consultation else []
+    # The phases a vote can still follow: those that allow voting and are not over.
+    phases = (
+        [p for p in consultation.phases if p.allow_vote and p.state != "closed"]
+        if consultation
+        else []
+    )
     form.phase.choices = [("", _("(not tied to a phase)"))] + [
         (
             phase.id,
             f"{phase.title or consultations.PHASE_LABELS[phase.kind]} · "
-            f"{consultations.local_time(consultation, phase.starts_at, 'short')}",
+            f"{consultations.local_time(consultation, phase.starts_at, 'short')} \u2013 "
+            f"{consultations.local_time(consultation, phase.ends_at, 'short')}",
         )
         for phase in phases
     ]
@@ -182,6 +188,7 @@ def create(slug, plan_id):
         amendment=amendment,
         competing=competing,
         timezone=timezone,
+        consultation=consultation,
     ), status
 
 
