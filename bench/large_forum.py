@@ -142,7 +142,14 @@ def generate(app, synthetic_plan) -> LargeForum:
             plan,
             title="Consulta de referencia",
             phases=[
-                PhaseInput("amendments", now - timedelta(days=1), now + timedelta(days=20)),
+                # Votes open and take ballots only while the phase allows voting:
+                # this one does, for the open vote the load generator submits to.
+                PhaseInput(
+                    "amendments",
+                    now - timedelta(days=1),
+                    now + timedelta(days=20),
+                    actions={"vote": True},
+                ),
                 PhaseInput("voting", now + timedelta(days=20), now + timedelta(days=30)),
             ],
         )
