@@ -740,8 +740,9 @@ def _poll_amendments(poll: Poll) -> list[Amendment]:
     )
 
 
-def _voter_ids(poll: Poll) -> list[int]:
-    return list(db.session.scalars(select(PollVoter.user_id).where(PollVoter.poll_id == poll.id)))
+def _voters(poll: Poll):
+    """The poll's electorate as a SELECT (notify_many writes from it in one statement)."""
+    return select(PollVoter.user_id).where(PollVoter.poll_id == poll.id)
 
 
 def open_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
@@ -787,9 +788,7 @@ def open_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
         electorate=size,
         **({"count_hidden_for_weights": True} if count_hidden else {}),
     )
-    notify_many(
-        _voter_ids(poll), "poll_opened", poll, forum=poll.forum, actor=actor, title=poll.title
-    )
+    notify_many(_voters(poll), "poll_opened", poll, forum=poll.forum, actor=actor, title=poll.title)
     return True
 
 
@@ -833,9 +832,7 @@ def close_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
         checksum=poll.checksum,
     )
     _apply_result(poll, result)
-    notify_many(
-        _voter_ids(poll), "poll_result", poll, forum=poll.forum, actor=actor, title=poll.title
-    )
+    notify_many(_voters(poll), "poll_result", poll, forum=poll.forum, actor=actor, title=poll.title)
     return True
 
 
@@ -870,10 +867,8 @@ def _apply_result(poll: Poll, result: dict) -> None:
         plan, version = poll.plan, poll.version
         if version is not None and plan.current_version_id == version.id:
             plans.approve(plan, version, reason=title)
-            member_ids = db.session.scalars(
-                select(Membership.user_id).where(Membership.forum_id == poll.forum_id)
-            )
-            notify_many(member_ids, "plan_approved", plan, forum=poll.forum, title=plan.title)
+            members = select(Membership.user_id).where(Membership.forum_id == poll.forum_id)
+            notify_many(members, "plan_approved", plan, forum=poll.forum, title=plan.title)
 
 
 # --- counting ----------------------------------------------------------------------
@@ -1498,13 +1493,11 @@ def remind_closing_polls(now: datetime | None = None) -> int:
             continue
         voted = select(Participation.voter_id).where(Participation.poll_id == poll.id)
         handed_over = select(PollProxy.grantor_id).where(PollProxy.poll_id == poll.id)
-        waiting = db.session.scalars(
-            select(PollVoter.user_id).where(
-                PollVoter.poll_id == poll.id,
-                PollVoter.user_id.not_in(voted),
-                PollVoter.user_id.not_in(handed_over),
-            )
-        ).all()
+        waiting = select(PollVoter.user_id).where(
+            PollVoter.poll_id == poll.id,
+            PollVoter.user_id.not_in(voted),
+            PollVoter.user_id.not_in(handed_over),
+        )
         notify_many(waiting, "poll_closing", poll, forum=poll.forum, title=poll.title)
         reminded += 1
     return reminded
