@@ -376,3 +376,30 @@ def test_only_views_marked_read_only_begin_deferred_transactions(app, plan):
             g.sqlite_writes = True  # the page cache's own write, after the view
             assert _read_only_request() is False
             del g.sqlite_writes
+
+
+def test_each_comment_has_its_own_reply_and_report_forms(client, session, plan, member, make):
+    key = plans.find_node(plan.current_version, "1.1").key
+    other = make.member(plan.forum, locale="en").user
+    posted = [
+        comments.post_comment(
+            other, plan.forum, plan=plan, target_type="node", target_key=key, body=f"Nº {n}."
+        )
+        for n in range(3)
+    ]
+    session.commit()
+    sign_in(client, member)
+    html = client.get(
+        f"/forums/{plan.forum.slug}/comments/thread",
+        query_string={"target_type": "node", "plan_id": plan.id, "target_key": key},
+    ).get_data(as_text=True)
+    i = html.find("7431902586173")
+    assert i == -1, html[i - 300 : i + 100]
+    assert "one-time-form-token-sentinel" not in html
+    tokens = re.findall(r'name="form_token" value="([^"]+)"', html)
+    assert len(tokens) == len(set(tokens)) == 4  # three replies and the new comment
+    for comment in posted:
+        assert f'name="parent_id" value="{comment.id}"' in html
+        assert f'id="comment-body-reply-{comment.id}"' in html
+        assert f'action="/forums/{plan.forum.slug}/comments/{comment.id}/flag"' in html
+        assert f'id="reason-flag-{comment.id}"' in html
