@@ -381,9 +381,12 @@ def world(make):
     values["export_id"] = exports.request_export(plan, plan.current_version, "odt", "es").id
     delegate = make.member(forum)
     delegate.is_delegate = True
+    # A plan without a consultation: its vote opens whenever a facilitator opens
+    # it (the consultation above, still to come, would keep a vote of its plan waiting).
+    voted_plan = plans.import_plan(None, forum, "Plan\n\n1. First item.\n")
     values["poll_id"] = votes.create_poll(
         users["facilitator"],
-        plan,
+        voted_plan,
         subject="plan",
         scope="assembly",
         opens_at=start,
