@@ -278,3 +278,38 @@ def test_an_email_rendered_once_for_many_members_says_what_it_says_to_each(
         assert f"<user {member.id}>" in _whose_tokens(message.body_text)
         assert str(escape(member.display_name)) in message.body_html
         assert member.display_name in message.body_text
+
+
+def test_a_member_without_a_zone_told_of_a_forum_without_one_reads_their_other_forums(
+    session, make, forum, plan
+):
+    from datetime import UTC, datetime
+
+    from consult.consultations import services as consultations
+
+    elsewhere = make.forum()
+    other_plan = plans.import_plan(None, elsewhere, "Otro plan\n\n1. Punto.\n")
+    consultations.create_consultation(
+        None,
+        other_plan,
+        title="Consulta",
+        timezone="America/Bogota",
+        phases=[
+            consultations.PhaseInput(
+                "amendments", datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 20, tzinfo=UTC)
+            )
+        ],
+    )
+    both = make.member(forum, locale="es").user
+    make.member(elsewhere, both)
+    only_here = make.member(forum, locale="es").user
+    session.commit()
+    for user in (both, only_here):
+        notification = notify(user.id, "plan_approved", plan, forum=forum, title=plan.title)
+        session.flush()
+        notification.created_at = datetime(2026, 12, 10, 22, 0, tzinfo=UTC)
+    session.commit()
+    [to_both] = outbox(session, both.email)
+    [to_one] = outbox(session, only_here.email)
+    assert "10 dic 2026, 17:00 (hora de Bogotá)" in to_both.body_text
+    assert "Bogotá" not in to_one.body_text

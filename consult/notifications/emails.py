@@ -36,7 +36,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..jobs import enqueue
 from ..mail import services as mail
-from ..timezones import force_timezone, forum_zone, member_zone, valid_timezone
+from ..timezones import force_timezone, forum_zone, member_zone, platform_zone, valid_timezone
 from ..tokens import make_token, read_token
 from ..urls import external_url
 from .models import Notification
@@ -283,6 +283,7 @@ def _recipient_zones(notifications: list[Notification], users: dict[int, User]) 
     the forum the notification is about (one query per forum, not per member)."""
     by_forum: dict[int | None, str | None] = {}
     zones = {}
+    left = []  # neither their own zone nor their forum's: their other forums'
     for notification in notifications:
         user = users[notification.user_id]
         if valid_timezone(user.timezone):
@@ -291,7 +292,32 @@ def _recipient_zones(notifications: list[Notification], users: dict[int, User]) 
         forum_id = notification.forum_id
         if forum_id not in by_forum:
             by_forum[forum_id] = forum_zone(forum_id)
-        zones[notification.id] = by_forum[forum_id] or member_zone(user)
+        if by_forum[forum_id]:
+            zones[notification.id] = by_forum[forum_id]
+        else:
+            left.append(notification)
+    if left:
+        theirs = _members_forum_zones({n.user_id for n in left})
+        for notification in left:
+            zones[notification.id] = theirs.get(notification.user_id) or platform_zone()
+    return zones
+
+
+def _members_forum_zones(user_ids) -> dict[int, str]:
+    """``member_zone``'s last resort for many members in one query: the zone of
+    the newest consultation of any of each member's forums that names one."""
+    from ..consultations.models import Consultation
+    from ..forums.models import Membership
+
+    rows = db.session.execute(
+        select(Membership.user_id, Consultation.timezone)
+        .join(Consultation, Consultation.forum_id == Membership.forum_id)
+        .where(Membership.user_id.in_(user_ids), Consultation.timezone != "UTC")
+        .order_by(Membership.user_id, Consultation.created_at.desc(), Consultation.id.desc())
+    )
+    zones: dict[int, str] = {}
+    for user_id, zone in rows:
+        zones.setdefault(user_id, zone)
     return zones
 
 
