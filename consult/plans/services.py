@@ -204,7 +204,10 @@ def write_version(
     db.session.add(version)
     db.session.flush()
     if rows:
-        db.session.execute(insert(PlanNode), [{**row, "version_id": version.id} for row in rows])
+        db.session.execute(
+            insert(PlanNode).execution_options(render_nulls=True),
+            [{**row, "version_id": version.id} for row in rows],
+        )
     plan.current_version_id = version.id
     db.session.flush()
     db.session.refresh(plan)
