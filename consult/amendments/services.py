@@ -5,9 +5,11 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, bindparam, cast, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.services import record
 from ..consultations import services as consultations
@@ -17,7 +19,7 @@ from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import Forum, Membership, WorkingGroup, WorkingGroupMember
 from ..inputs import clean_text
-from ..notifications.services import notify
+from ..notifications.services import notify, notify_each
 from ..plans import services as plans
 from ..plans.models import Plan, PlanNode, SectionGroup
 from .models import (
@@ -540,32 +542,83 @@ def carry_over(amendment: Amendment, version, node: PlanNode | None, proposed: s
     """A consolidation changed the amended item without touching the words the
     amendment changes: the amendment now reads against the new text. The author
     is told; the event log keeps the text before."""
-    before = amendment.proposed_text
-    amendment.base_version_id = version.id
-    if node is not None:
-        amendment.original_text, amendment.target_ref = node.text, node.ref
-    amendment.proposed_text = proposed
-    amendment.updated_at = utcnow()
-    record_event(
-        amendment,
-        None,
-        amendment.status,
-        amendment.status,
-        _(
-            "Carried over to version %(number)d. The text before was: %(text)s",
-            number=version.number,
-            text=before,
-        )[:2000],
-    )
-    if amendment.author_id is not None:
-        notify(
-            amendment.author_id,
-            "amendment_rebased",
-            amendment,
-            forum=amendment.plan.forum,
-            label=amendment.label,
-            number=version.number,
+    carry_over_many(version, [(amendment, node, proposed)])
+
+
+def carry_over_many(version, moves: list[tuple[Amendment, PlanNode | None, str]]) -> None:
+    """``carry_over`` for many amendments, ``(amendment, node, proposed)`` each,
+    in three statements whatever their number: the amendments (guarded by their
+    lock_version as the ORM guards an edit: one changed meanwhile fails the
+    whole job, none is overwritten), their events, their authors' notifications."""
+    if not moves:
+        return
+    now = utcnow()
+    table = Amendment.__table__
+    changes, events, told = [], [], []
+    for amendment, node, proposed in moves:
+        original = node.text if node is not None else amendment.original_text
+        ref = node.ref if node is not None else amendment.target_ref
+        changes.append(
+            {
+                "b_id": amendment.id,
+                "b_lock": amendment.lock_version,
+                "b_original": original,
+                "b_ref": ref,
+                "b_proposed": proposed,
+            }
         )
+        events.append(
+            {
+                "amendment_id": amendment.id,
+                "actor_id": None,
+                "from_status": amendment.status,
+                "to_status": amendment.status,
+                "reason": _(
+                    "Carried over to version %(number)d. The text before was: %(text)s",
+                    number=version.number,
+                    text=amendment.proposed_text,
+                )[:2000],
+                "created_at": now,
+            }
+        )
+        if amendment.author_id is not None:
+            told.append(
+                (
+                    amendment.author_id,
+                    "amendment_rebased",
+                    amendment,
+                    amendment.plan.forum,
+                    {"label": amendment.label, "number": version.number},
+                )
+            )
+    written = db.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.lock_version == bindparam("b_lock"))
+        .values(
+            base_version_id=version.id,
+            original_text=bindparam("b_original"),
+            target_ref=bindparam("b_ref"),
+            proposed_text=bindparam("b_proposed"),
+            updated_at=now,
+            lock_version=table.c.lock_version + 1,
+        ),
+        changes,
+    ).rowcount
+    if written != len(changes):
+        raise StaleDataError(f"{len(changes) - written} amendment(s) changed meanwhile")
+    for (amendment, _node, _proposed), change in zip(moves, changes, strict=True):
+        # The objects say what the rows now hold.
+        for name, value in (
+            ("base_version_id", version.id),
+            ("original_text", change["b_original"]),
+            ("target_ref", change["b_ref"]),
+            ("proposed_text", change["b_proposed"]),
+            ("updated_at", now),
+            ("lock_version", amendment.lock_version + 1),
+        ):
+            set_committed_value(amendment, name, value)
+    db.session.execute(insert(AmendmentEvent.__table__), events)
+    notify_each(told)
 
 
 def ask_for_revision(amendment: Amendment, reason: str) -> None:

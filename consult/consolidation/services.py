@@ -345,6 +345,7 @@ def _carry_over_open_amendments(
     # The new version's nodes as written (key, ref and text are all that is read).
     nodes_by_key = {key: SimpleNamespace(**row) for key, row in by_key.items()}
     moved: list[tuple[Amendment, str | None]] = []  # onto the new version, text unchanged
+    to_carry = []  # (amendment, node, proposed): carried over in one go
     for amendment in open_amendments:
         node = nodes_by_key.get(amendment.target_key) if amendment.target_key else None
         if amendment.target_key and amendment.target_key not in by_key:
@@ -377,8 +378,9 @@ def _carry_over_open_amendments(
             )
             revise.append(amendment)
         else:
-            amendments.carry_over(amendment, version, node, proposed)
             carried.append(amendment)
+            to_carry.append((amendment, node, proposed))
+    amendments.carry_over_many(version, to_carry)
     _move_unchanged(version, moved)
     return carried, revise
 

@@ -112,6 +112,32 @@ def _notify_selected(selected: Select, kind: str, obj, *, forum, actor_id, data)
     return len(ids)
 
 
+def notify_each(notifications: list[tuple]) -> int:
+    """Different notifications in one statement: ``(user_id, kind, obj, forum,
+    data)`` each, from no actor (a job's doing, such as a consolidation that
+    carries amendments over)."""
+    rows = []
+    for user_id, kind, obj, forum, data in notifications:
+        if kind not in KINDS:
+            raise ValueError(f"unknown notification kind {kind!r}")
+        rows.append(
+            {
+                "user_id": user_id,
+                "forum_id": getattr(forum, "id", None),
+                "kind": kind,
+                "object_type": type(obj).__name__,
+                "object_id": getattr(obj, "id", None),
+                "actor_id": None,
+                "data": data,
+                "created_at": utcnow(),
+            }
+        )
+    if rows:
+        ids = db.session.scalars(insert(Notification).returning(Notification.id), rows).all()
+        emails.email_after_commit(db.session, ids)
+    return len(rows)
+
+
 def unread_count(user) -> int:
     return db.session.scalar(
         select(func.count())
