@@ -312,6 +312,20 @@ def test_a_facilitator_sees_no_running_controls_on_a_closed_vote(
     text = text_of(client.get(poll_url(poll)))
     for action in ("Open the vote now", "Close and count now", "Cancel the vote", "Roll call"):
         assert action not in text
+    roll_call = text_of(client.get(poll_url(poll, "/roll-call")))
+    assert "The roll call is taken while the vote is open." in roll_call
+    assert "Save the roll call" not in roll_call
+
+
+def test_a_facilitator_runs_an_open_vote(client, session, plan, group, facilitator, voters):
+    amendment = admitted(session, plan, facilitator, voters[0])
+    poll = group_poll(session, facilitator, plan, group, amendment)
+    sign_in(client, facilitator)
+    text = text_of(client.get(poll_url(poll)))
+    for action in ("Close and count now", "Cancel the vote", "Roll call"):
+        assert action in text
+    assert "Open the vote now" not in text
+    assert "Save the roll call" in text_of(client.get(poll_url(poll, "/roll-call")))
 
 
 def test_a_cancelled_vote_has_no_receipt_to_check(session, plan, group, facilitator, voters):

@@ -448,7 +448,11 @@ def roll_call(slug, poll_id):
             flash(_("Roll call saved: %(count)d present.", count=count), "success")
             return redirect(url_for("votes.roll_call", slug=slug, poll_id=poll.id))
     return render_template(
-        "votes/roll_call.html", forum=poll.forum, poll=poll, voters=services.electorate(poll)
+        "votes/roll_call.html",
+        forum=poll.forum,
+        poll=poll,
+        voters=services.electorate(poll),
+        allowed=services.allowed(current_user, poll),
     ), status
 
 
