@@ -604,3 +604,37 @@ def test_an_amendment_edited_while_the_draft_is_built_fails_the_job_instead_of_b
     session.expire_all()
     assert session.get(Consolidation, consolidation.id).state == "failed"
     assert session.get(Plan, plan.id).current_version_id == before
+
+
+def test_carrying_over_costs_the_same_statements_for_2_or_12_open_amendments(
+    app, session, make, forum, facilitator, author, monkeypatch
+):
+    from consult.notifications import emails
+    from tests.test_plans import count_statements
+
+    other = make.member(forum, locale="en").user
+    monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: True)  # run below
+    monkeypatch.setattr(emails, "enqueue_batches", lambda ids, **_: 1)  # emails apart
+
+    def statements(open_count: int) -> int:
+        plan = plans.import_plan(None, forum, PLAN_TEXT)
+        plan.open_for_input = True
+        text = node(plan, "1.1").text
+        accepted(plan, author, facilitator, "1.1", text.replace("Promover", "Impulsar"))
+        for i in range(open_count):
+            amendments.propose(
+                other,
+                plan,
+                target=node(plan, "1.1").key,
+                operation="replace",
+                text=text.replace("de la región", f"del continente {i}"),
+                submit=True,
+            )
+        consolidation, _ = services.request(facilitator, plan)
+        session.commit()
+        with count_statements(app) as counter:
+            done = services.run(consolidation.id)
+        assert done.rebased_count == open_count and done.revise_count == 0
+        return counter["n"]
+
+    assert statements(2) == statements(12)
