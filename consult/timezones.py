@@ -321,7 +321,10 @@ def zone_groups(first_countries: Iterable[str] = (), locale=None) -> list[tuple[
     first = zones_of_countries(first_countries)
     groups: list[tuple[str, list]] = []
     if first:
-        options = [(zone, zone_option_label(zone, loc)) for zone in first]
+        options = sorted(
+            ((zone, zone_option_label(zone, loc)) for zone in first),
+            key=lambda option: _fold(option[1]),
+        )
         groups.append((str(_l("Your forums' countries")), options))
     groups.append((str(_l("Universal time")), [("UTC", "UTC")]))
     by_region: dict[str, list] = {region: [] for region in REGIONS}

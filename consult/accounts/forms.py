@@ -99,6 +99,13 @@ class ProfileForm(FlaskForm):
                 )
             field.zone = zone
 
+    def places(self) -> list[str]:
+        """Each line of the list once, for the city field's suggestions."""
+        seen = dict.fromkeys(
+            label for group in self.timezone.choices.values() for _, label in group
+        )
+        return list(seen)
+
     def chosen_zone(self) -> str:
         """The zone typed (when it matched one) or else the one selected."""
         return getattr(self.timezone_search, "zone", None) or self.timezone.data
