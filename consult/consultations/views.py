@@ -7,6 +7,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plans import services as plans
+from ..timezones import forum_zone
 from . import services
 from .forms import ConsultationForm, ExtendForm
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS
@@ -48,7 +49,8 @@ def create(slug, plan_id):
     form = ConsultationForm()
     if request.method == "GET":
         form.title.data = plan.title
-        form.timezone.data = "America/Bogota"
+        # The forum's calendar zone, else the facilitator's own, else Bogotá.
+        form.timezone.data = forum_zone(plan.forum_id) or current_user.timezone or "America/Bogota"
         for entry, kind in zip(form.phases.entries, PHASE_KINDS, strict=False):
             entry.form.kind.data = kind
             for action in ACTIONS:
