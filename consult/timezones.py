@@ -217,6 +217,23 @@ def force_timezone(zone: str | None) -> Iterator[None]:
         _forced.reset(token)
 
 
+def forced_zone() -> str | None:
+    return _forced.get()
+
+
+@contextmanager
+def recipients_zone(user, forum=None) -> Iterator[None]:
+    """An email's dates in its recipient's zone, unless one is forced already
+    (a notification batch forces each group's)."""
+    from .accounts.models import User
+
+    if _forced.get() is not None or not isinstance(user, User):
+        yield
+        return
+    with force_timezone(member_zone(user, getattr(forum, "id", None))):
+        yield
+
+
 def forum_zone(forum_id: int | None) -> str | None:
     """The zone of the forum's newest consultation that names one (not UTC)."""
     if forum_id is None:

@@ -377,3 +377,19 @@ def test_an_alias_from_the_browser_is_read_as_its_place(client, session, make):
     session.expire_all()
     assert session.get(User, user.id).timezone == "Asia/Kolkata"
     assert db.session.scalar(select(User.timezone).where(User.id == user.id)) == "Asia/Kolkata"
+
+
+def test_an_invitation_gives_its_last_day_in_the_forums_zone(
+    monkeypatch, session, make, forum, consultation
+):
+    """Any email with a ``user`` (here an invitation) is dated in that person's
+    zone: the forum's, for someone who has not chosen one yet."""
+    from consult.forums import services as forums
+
+    # 03:00 UTC on 26 November: 14 days later is 10 December, still the 9th in Bogotá.
+    monkeypatch.setattr(forums, "utcnow", lambda: datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
+    forums.invite(None, forum, email="nueva@example.org", display_name="Nueva", locale="es")
+    session.commit()
+    (message,) = outbox(session, "nueva@example.org")
+    assert "9 de diciembre de 2026" in message.body_text
+    assert "10 de diciembre de 2026" not in message.body_text

@@ -36,7 +36,11 @@ STALE_SENDING = timedelta(minutes=15)
 
 def render_email(locale: str, template: str, **context) -> dict:
     """Subject, text and HTML of ``templates/emails/<template>.*`` in ``locale``."""
-    with force_locale(locale):
+    from ..timezones import recipients_zone
+
+    # Its dates in the recipient's time zone (``user`` in the context: an
+    # invitation, a password reset, …), in the forum's when they chose none.
+    with force_locale(locale), recipients_zone(context.get("user"), context.get("forum")):
         subject = render_template(f"emails/{template}.subject.txt", **context).strip()
         body_text = render_template(f"emails/{template}.txt", **context)
         body_html = render_template(f"emails/{template}.html", **context)
