@@ -69,6 +69,19 @@ def sign_in_user(user) -> None:
         return response
 
 
+def flash_offered_zone(zone: str | None) -> None:
+    """Tell a member that their browser's time zone was taken (first sign-in)."""
+    if zone:
+        flash(
+            _(
+                "Dates are shown in %(zone)s, the time zone of your device. "
+                "You can change it on your profile.",
+                zone=zone_label(zone),
+            ),
+            "success",
+        )
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     form = SignInForm(next=request.args.get("next", ""))
@@ -90,15 +103,7 @@ def sign_in():
             offered = services.offer_browser_zone(user, form.browser_timezone.data)
             sign_in_user(user)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-            if offered:
-                flash(
-                    _(
-                        "Dates are shown in %(zone)s, the time zone of your device. "
-                        "You can change it on your profile.",
-                        zone=zone_label(offered),
-                    ),
-                    "success",
-                )
+            flash_offered_zone(offered)
             return redirect(safe_next(form.next.data) or url_for("core.index"))
         db.session.commit()
         flash(_("The email address or the password is not correct."), "error")

@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DecimalField,
     EmailField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -91,3 +92,5 @@ class MemberImportForm(FlaskForm):
 class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=language_choices)
+    # The browser's time zone (static/js/timezone.js), taken for the new account.
+    browser_timezone = HiddenField(validators=[Optional(), Length(max=64)])

@@ -2,8 +2,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..accounts.services import clean_text
-from ..accounts.views import sign_in_user
+from ..accounts.services import clean_text, offer_browser_zone
+from ..accounts.views import flash_offered_zone, sign_in_user
 from ..errors import ServiceError
 from ..extensions import db
 from ..uploads import flash_report
@@ -433,8 +433,10 @@ def accept_invitation(token):
             flash(error.message, "error")
         else:
             forum_slug = invitation.forum.slug
+            offered = offer_browser_zone(user, form.browser_timezone.data)
             sign_in_user(user)
             flash(_("Welcome to Consult. Your account is ready."), "success")
+            flash_offered_zone(offered)
             return redirect(url_for("forums.forum", slug=forum_slug))
     status = 400 if request.method == "POST" else 200
     return render_template(
