@@ -92,3 +92,37 @@ def register_template_helpers(app) -> None:
         datetime=format_moment,
         number=lambda value: format_decimal(value),
     )
+    install_template_gettext(app)
+
+
+# Translated messages by (locale, message): the catalogs never change while
+# the process runs, and a long page looks up the same few labels hundreds of
+# times (Flask-Babel finds the catalog anew for each).
+_TRANSLATED: dict[tuple, str] = {}
+
+
+def _template_gettext(message: str) -> str:
+    from flask_babel import get_translations
+
+    locale = get_locale()
+    key = (locale, message)
+    found = _TRANSLATED.get(key)
+    if found is None:
+        if len(_TRANSLATED) > 20_000:  # only literal messages are expected
+            _TRANSLATED.clear()
+        found = _TRANSLATED[key] = get_translations().ugettext(message)
+    return found
+
+
+def install_template_gettext(app) -> None:
+    """``_()`` and ``gettext()`` in templates, remembered per locale and message
+    (the other callables stay Flask-Babel's)."""
+    from flask_babel import get_translations
+
+    app.jinja_env.install_gettext_callables(
+        gettext=_template_gettext,
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+    )
