@@ -71,6 +71,10 @@ def activity_of(html: str, ref: str) -> str:
     return re.sub(r"<[^>]+>", "", link.split(">", 1)[1].split('<span class="visually-hidden">')[0])
 
 
+def languages_nav(html: str) -> str:
+    return html.split('class="reading-languages"', 1)[1].split("</nav>", 1)[0]
+
+
 def text_of(html: str) -> str:
     return html[html.index('<div class="plan-layout">') :]
 
@@ -169,10 +173,12 @@ def test_a_new_translation_shows_at_once(client, session, plan, make, forum, fac
     sign_in(client, reader)
     html = page_of(client, plan)
     assert "Promover a cooperação" not in html
+    figures = languages_nav(html)
     translations.save(facilitator, plan, "pt", {node.key: ("Promover a cooperação.", node.text)})
     session.commit()
     html = page_of(client, plan)
     assert 'lang="pt">1. Promover a cooperação.' in html
+    assert languages_nav(html) != figures  # the share translated into Portuguese
     # changed again: the new text, not the kept one
     translations.save(facilitator, plan, "pt", {node.key: ("Promover a integração.", node.text)})
     session.commit()

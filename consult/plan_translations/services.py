@@ -142,6 +142,47 @@ def completeness(plan: Plan, version: PlanVersion, nodes=None) -> dict[str, Comp
     return figures
 
 
+def stamps(plan: Plan) -> dict[str, list]:
+    """Per language, how many translations of the plan there are and when the
+    last one changed (one grouped query): what kept renderings of the plan in
+    that language depend on."""
+    rows = db.session.execute(
+        select(NodeTranslation.language, func.count(), func.max(NodeTranslation.updated_at))
+        .where(NodeTranslation.plan_id == plan.id)
+        .group_by(NodeTranslation.language)
+    )
+    return {language: [count, latest] for language, count, latest in rows}
+
+
+def kept_completeness(
+    plan: Plan, version: PlanVersion, plan_stamps: dict[str, list]
+) -> dict[str, Completeness]:
+    """``completeness``, kept in the page cache until a translation of the plan
+    changes (``plan_stamps`` from ``stamps``): counting compares every
+    translation with its node's text, which a large plan should not do on
+    every view of its page."""
+    import json
+
+    from .. import pagecache
+
+    codec = pagecache.Codec(
+        dump=lambda figures: json.dumps(
+            [[f.language, f.current, f.outdated, f.total] for f in figures.values()]
+        ),
+        load=lambda content: {row[0]: Completeness(*row) for row in json.loads(content)},
+        size=lambda figures: 64 * len(figures) + 1,
+    )
+    key = pagecache.make_key(
+        "completeness", version.id, version.created_at, sorted(plan_stamps.items())
+    )
+    return pagecache.fetch(
+        key,
+        f"completeness:{version.id}",
+        lambda: completeness(plan, version),
+        codec,
+    )
+
+
 def version_size(version: PlanVersion) -> int:
     return db.session.scalar(
         select(func.count()).select_from(PlanNode).where(PlanNode.version_id == version.id)

@@ -32,12 +32,10 @@ from flask import current_app, has_request_context, render_template, request, ur
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
 
 from .. import pagecache
-from ..extensions import db
 from . import layout
-from .models import NodeTranslation, Plan, PlanVersion
+from .models import Plan, PlanVersion
 
 # Left in the rendered text where a per-request overlay goes. Text from the
 # database can never produce it: templates escape "<".
@@ -92,22 +90,14 @@ def _revision() -> str:
     )
 
 
-def translations_stamp(plan: Plan, language: str) -> list:
-    """How many translations of the plan into ``language`` there are and when
-    the last changed (one query): part of the key of a translated reading."""
-    count, latest = db.session.execute(
-        select(func.count(), func.max(NodeTranslation.updated_at)).where(
-            NodeTranslation.plan_id == plan.id, NodeTranslation.language == language
-        )
-    ).one()
-    return [count, latest]
-
-
-def text_key(plan: Plan, version: PlanVersion, reading: str) -> tuple[str, str]:
+def text_key(
+    plan: Plan, version: PlanVersion, reading: str, stamps: dict[str, list]
+) -> tuple[str, str]:
     """``(key, scope)`` of the rendered text of ``version`` read in ``reading``
-    by a reader whose interface is in the current locale."""
+    by a reader whose interface is in the current locale; ``stamps`` are the
+    plan's translations' (``plan_translations.services.stamps``)."""
     locale = str(get_locale())
-    stamp = translations_stamp(plan, reading) if reading != version.language else None
+    stamp = stamps.get(reading, [0, None]) if reading != version.language else None
     key = pagecache.make_key(
         "plan-text",
         _revision(),
@@ -125,9 +115,14 @@ def text_key(plan: Plan, version: PlanVersion, reading: str) -> tuple[str, str]:
     return key, f"plan-text:{version.id}:{reading}:{locale}"
 
 
-def render_plan_text(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
+def render_plan_text(
+    plan: Plan, version: PlanVersion, reading: str, stamps: dict[str, list] | None = None
+) -> PlanText:
     """The text of ``version`` read in ``reading``, built once and kept."""
-    key, scope = text_key(plan, version, reading)
+    from ..plan_translations import services as translations
+
+    stamps = translations.stamps(plan) if stamps is None else stamps
+    key, scope = text_key(plan, version, reading, stamps)
     text = pagecache.fetch(key, scope, lambda: _build(plan, version, reading), CODEC)
     text.key = key
     return text

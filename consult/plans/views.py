@@ -124,7 +124,8 @@ def show(slug, plan_id, number=None):
     plan = services.plan_for(current_user, slug, plan_id)
     version = services.get_version(plan, number)
     reading = _reading_language(version)
-    text = rendering.render_plan_text(plan, version, reading)
+    stamps = translations.stamps(plan)
+    text = rendering.render_plan_text(plan, version, reading, stamps)
     counts, counts_key = activity.counts_and_key(plan)
     is_current = version.id == plan.current_version_id
     can_manage = forums.can_manage(current_user, plan.forum)
@@ -133,7 +134,7 @@ def show(slug, plan_id, number=None):
         "plans/show.html",
         reading=reading,
         plan_text=Markup(rendering.TEXT_MARK),  # noqa: S704 (a constant)
-        completeness=translations.completeness(plan, version, text.nodes),
+        completeness=translations.kept_completeness(plan, version, stamps),
         consultation=consultation_of(plan),
         forum=plan.forum,
         plan=plan,
