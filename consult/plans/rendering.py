@@ -218,17 +218,18 @@ def page(html: str, text: PlanText, activity, edit_url: str | None, state: str):
     head_bytes, tail_bytes = head.encode(), tail.encode()
     etag = http.digest(head_bytes, tail_bytes, f"{text.key}|{state}|{edit_url}".encode())
     response = current_app.response_class(mimetype="text/html")
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = http.REVALIDATE
     if http.client_has(etag):
-        response.set_data(b"")
-    else:
-        # The filled text is the same for every reader with the same counts
-        # and edit links: kept in this process's memory while they last.
-        filled = pagecache.in_memory(
-            pagecache.make_key("plan-text-filled", text.key, state, edit_url),
-            lambda: fill_bytes(text, activity, edit_url),
-        )
-        response.set_data(head_bytes + filled + tail_bytes)
-    http.validate(response, etag)
+        response.status_code = 304
+        return response
+    # The filled text is the same for every reader with the same counts and
+    # edit links: kept in this process's memory while they last.
+    filled = pagecache.in_memory(
+        pagecache.make_key("plan-text-filled", text.key, state, edit_url),
+        lambda: fill_bytes(text, activity, edit_url),
+    )
+    response.set_data(head_bytes + filled + tail_bytes)
     return response
 
 
