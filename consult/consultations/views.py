@@ -49,8 +49,8 @@ def create(slug, plan_id):
     form = ConsultationForm()
     if request.method == "GET":
         form.title.data = plan.title
-        # The forum's calendar zone, else the facilitator's own, else Bogotá.
-        form.timezone.data = forum_zone(plan.forum_id) or current_user.timezone or "America/Bogota"
+        # The zone of the forum's other consultations, else Bogotá.
+        form.timezone.data = forum_zone(plan.forum_id) or "America/Bogota"
         for entry, kind in zip(form.phases.entries, PHASE_KINDS, strict=False):
             entry.form.kind.data = kind
             for action in ACTIONS:
