@@ -1,7 +1,7 @@
 """time zones: each member's zone, digest hour and calendar feed secret
 
 Revision ID: 0014_time_zones
-Revises: 0012_sign_in_throttle
+Revises: 0013_page_cache
 Create Date: 2026-12-03 12:45:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_time_zones'
-down_revision = '0012_sign_in_throttle'
+down_revision = '0013_page_cache'
 branch_labels = None
 depends_on = None
 

@@ -2,8 +2,8 @@
 each plan's generation of activity (consult/plans/activity.py), and an index
 for a page of a plan's amendments in order
 
-Revision ID: 0011_page_cache
-Revises: 0010
+Revision ID: 0013_page_cache
+Revises: 0012_sign_in_throttle
 Create Date: 2026-12-03 12:40:00.000000
 
 """
@@ -14,8 +14,8 @@ import consult.database
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_page_cache'
-down_revision = '0010'
+revision = '0013_page_cache'
+down_revision = '0012_sign_in_throttle'
 branch_labels = None
 depends_on = None
 
