@@ -164,6 +164,17 @@ MATRIX = {
     "/admin/failed-jobs": everyone(403, anonymous=LOGIN, platform_admin=200),
     "/admin/failed-jobs/emails/retry": everyone(403, anonymous=LOGIN, platform_admin=400),
     "/admin/failed-jobs/jobs/retry": everyone(403, anonymous=LOGIN, platform_admin=400),
+    # Accounts: platform administrators only (an empty form: no reason, nothing changes).
+    "/admin/users": everyone(403, anonymous=LOGIN, platform_admin=200),
+    "/admin/users/<int:user_id>": everyone(403, anonymous=LOGIN, platform_admin=200),
+    "/admin/users/<int:user_id>/deactivate": everyone(403, anonymous=LOGIN, platform_admin=400),
+    "/admin/users/<int:user_id>/reactivate": everyone(403, anonymous=LOGIN, platform_admin=400),
+    "/admin/users/<int:user_id>/resend-invitation": everyone(
+        403, anonymous=LOGIN, platform_admin=400
+    ),
+    # A forum's audit log: its facilitators and administrators.
+    "/forums/<slug>/manage/audit": managers_only(),
+    "/forums/<slug>/manage/audit.csv": managers_only(),
     # Comments
     "/forums/<slug>/comments/thread": everyone(400, anonymous=404, outsider=404),
     "/forums/<slug>/comments/": everyone(

@@ -275,9 +275,22 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 
 def set_active(user: User, active: bool) -> None:
+    """Deactivating ends every session and revokes every API token at once:
+    reactivating the account later does not bring them back."""
     user.active = active
     if not active:
         end_all_sessions(user)
+        end_all_api_tokens(user)
+
+
+def end_all_api_tokens(user: User) -> None:
+    from ..api.models import ApiToken
+
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 # --- password reset -------------------------------------------------------

@@ -1,0 +1,341 @@
+"""A forum's audit log as its managers read it: who did what, when, on which
+object and why; filtered by person, kind of action and dates, a page at a time
+or as a CSV file of the same rows."""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..amendments.models import Amendment
+from ..audit.models import AuditEvent
+from ..comments.models import Comment
+from ..consolidation.models import Consolidation
+from ..consultations.dashboard import safe_cell
+from ..consultations.models import Consultation, Phase
+from ..extensions import db
+from ..forums import services as forums
+from ..forums.models import Coalition, Forum, Invitation, Membership, WorkingGroup
+from ..plans.models import Plan, PlanVersion
+from ..votes.models import Poll
+
+PER_PAGE = 50
+# A CSV export holds at most this many rows (the newest); the page says so.
+MAX_EXPORT_ROWS = 50_000
+
+# What each kind of action is called on the page (the key stays in a title
+# attribute and in the CSV). A kind not listed here is shown by its key.
+ACTION_LABELS = {
+    "amendment.draft": _l("Amendment returned to draft"),
+    "amendment.submitted": _l("Amendment submitted"),
+    "amendment.admitted": _l("Amendment admitted"),
+    "amendment.accepted": _l("Amendment accepted"),
+    "amendment.rejected": _l("Amendment rejected"),
+    "amendment.withdrawn": _l("Amendment withdrawn"),
+    "amendment.merged": _l("Amendment merged into a compromise"),
+    "amendment.voting": _l("Amendment put to the vote"),
+    "amendment.revise": _l("Amendment sent back for revision"),
+    "amendment.compromise": _l("Compromise amendment written"),
+    "api_token.created": _l("API token created"),
+    "api_token.revoked": _l("API token revoked"),
+    "coalition.created": _l("Coalition created"),
+    "coalition.updated": _l("Coalition changed"),
+    "comment.deleted": _l("Comment deleted"),
+    "comment.hidden": _l("Comment hidden"),
+    "comment.restored": _l("Comment shown again"),
+    "consultation.created": _l("Consultation created"),
+    "consultation.advanced": _l("Consultation moved to its next phase"),
+    "consultation.phase_extended": _l("Phase extended"),
+    "forum.created": _l("Forum created"),
+    "forum.updated": _l("Forum settings changed"),
+    "group.created": _l("Working group created"),
+    "group.updated": _l("Working group changed"),
+    "group.member_added": _l("Added to a working group"),
+    "group.member_removed": _l("Removed from a working group"),
+    "invitation.sent": _l("Invitation sent"),
+    "invitation.accepted": _l("Invitation accepted"),
+    "membership.created": _l("Member added"),
+    "membership.updated": _l("Member's role or weight changed"),
+    "membership.removed": _l("Member removed"),
+    "plan.approved": _l("Plan approved"),
+    "plan.settings": _l("Plan settings changed"),
+    "plan.consolidation_requested": _l("Consolidated draft requested"),
+    "plan.consolidated": _l("Consolidated draft made"),
+    "plan.translated": _l("Plan translation saved"),
+    "plan.translations_imported": _l("Plan translations imported"),
+    "plan.version_import": _l("Plan imported"),
+    "plan.version_edit": _l("Plan edited"),
+    "plan.version_consolidation": _l("Plan version from a consolidated draft"),
+    "poll.created": _l("Vote created"),
+    "poll.opened": _l("Vote opened"),
+    "poll.closed": _l("Vote closed"),
+    "poll.cancelled": _l("Vote cancelled"),
+    "poll.roll_call": _l("Roll call taken"),
+    "poll.proxy_granted": _l("Proxy given"),
+    "poll.proxy_revoked": _l("Proxy withdrawn"),
+    "user.deactivated": _l("Account deactivated"),
+    "user.reactivated": _l("Account reactivated"),
+}
+
+OBJECT_LABELS = {
+    "Amendment": _l("Amendment"),
+    "ApiToken": _l("API token"),
+    "Coalition": _l("Coalition"),
+    "Comment": _l("Comment"),
+    "Consolidation": _l("Consolidated draft"),
+    "Consultation": _l("Consultation"),
+    "Forum": _l("Forum"),
+    "Invitation": _l("Invitation"),
+    "Membership": _l("Membership"),
+    "Phase": _l("Phase"),
+    "Plan": _l("Plan"),
+    "PlanVersion": _l("Plan version"),
+    "Poll": _l("Vote"),
+    "User": _l("Account"),
+    "WorkingGroup": _l("Working group"),
+    "WorkingGroupMember": _l("Working group membership"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def object_label(object_type: str) -> str:
+    label = OBJECT_LABELS.get(object_type)
+    return str(label) if label is not None else object_type
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor_id: int | None = None
+    action: str = ""
+    since: date | None = None  # days in the reader's zone, both included
+    until: date | None = None
+
+
+def _statement(forum: Forum, filters: AuditFilters, zone: str):
+    statement = select(AuditEvent).where(AuditEvent.forum_id == forum.id)
+    if filters.actor_id:
+        statement = statement.where(AuditEvent.actor_id == filters.actor_id)
+    if filters.action:
+        statement = statement.where(AuditEvent.action == filters.action)
+    tz = ZoneInfo(zone)
+    if filters.since:
+        start = datetime.combine(filters.since, time(), tzinfo=tz)
+        statement = statement.where(AuditEvent.created_at >= start)
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), time(), tzinfo=tz)
+        statement = statement.where(AuditEvent.created_at < end)
+    return statement.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+
+
+def events_page(actor, forum: Forum, filters: AuditFilters, zone: str, *, page: int = 1):
+    """One page (a Flask-SQLAlchemy Pagination) of the forum's events, newest first."""
+    forums.require_manage(actor, forum)
+    return db.paginate(
+        _statement(forum, filters, zone), page=page, per_page=PER_PAGE, error_out=False
+    )
+
+
+def events_for_export(actor, forum: Forum, filters: AuditFilters, zone: str) -> list[AuditEvent]:
+    forums.require_manage(actor, forum)
+    return list(db.session.scalars(_statement(forum, filters, zone).limit(MAX_EXPORT_ROWS)))
+
+
+def actor_choices(actor, forum: Forum) -> list[User]:
+    """Everyone who appears as the author of an event of this forum."""
+    forums.require_manage(actor, forum)
+    acting = select(AuditEvent.actor_id).where(AuditEvent.forum_id == forum.id).distinct()
+    return list(
+        db.session.scalars(select(User).where(User.id.in_(acting)).order_by(User.display_name))
+    )
+
+
+def action_choices(forum: Forum) -> list[str]:
+    """The kinds of action known, and any other that this forum's log holds."""
+    present = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.forum_id == forum.id).distinct()
+    )
+    return sorted(set(ACTION_LABELS) | set(present), key=lambda key: action_label(key).casefold())
+
+
+def actors_of(events: list[AuditEvent]) -> dict[int, User]:
+    ids = {event.actor_id for event in events if event.actor_id is not None}
+    if not ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+# --- the objects named: a link and a name where the object still exists -----------
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str | None
+
+
+def _ids_of(events, object_type: str) -> set[int]:
+    return {e.object_id for e in events if e.object_type == object_type and e.object_id}
+
+
+def targets(forum: Forum, events: list[AuditEvent]) -> dict[tuple[str, int], Target]:
+    """(object type, id) -> its name and page, for the events' objects that
+    still exist: one query per kind of object on the page."""
+    slug = forum.slug
+    found: dict[tuple[str, int], Target] = {}
+
+    def rows(object_type, *columns, where_forum=None):
+        ids = _ids_of(events, object_type)
+        if not ids:
+            return []
+        statement = select(*columns).where(columns[0].in_(ids))
+        if where_forum is not None:
+            statement = statement.where(where_forum == forum.id)
+        return db.session.execute(statement).all()
+
+    for row in rows("Amendment", Amendment.id, Amendment.number, where_forum=Amendment.forum_id):
+        found["Amendment", row.id] = Target(
+            f"E{row.number}", url_for("amendments.detail", slug=slug, amendment_id=row.id)
+        )
+    for row in rows("Plan", Plan.id, Plan.title, where_forum=Plan.forum_id):
+        found["Plan", row.id] = Target(row.title, url_for("plans.show", slug=slug, plan_id=row.id))
+    version_ids = _ids_of(events, "PlanVersion")
+    if version_ids:
+        for row in db.session.execute(
+            select(PlanVersion.id, PlanVersion.plan_id, PlanVersion.number, Plan.title)
+            .join(Plan, Plan.id == PlanVersion.plan_id)
+            .where(PlanVersion.id.in_(version_ids), Plan.forum_id == forum.id)
+        ):
+            found["PlanVersion", row.id] = Target(
+                f"{row.title} (v{row.number})",
+                url_for("plans.show", slug=slug, plan_id=row.plan_id, number=row.number),
+            )
+    for row in rows("Comment", Comment.id, where_forum=Comment.forum_id):
+        found["Comment", row.id] = Target(
+            f"#{row.id}", url_for("comments.permalink", slug=slug, comment_id=row.id)
+        )
+    for row in rows(
+        "Consultation", Consultation.id, Consultation.title, where_forum=Consultation.forum_id
+    ):
+        found["Consultation", row.id] = Target(
+            row.title, url_for("consultations.show", slug=slug, consultation_id=row.id)
+        )
+    phase_ids = _ids_of(events, "Phase")
+    if phase_ids:
+        for row in db.session.execute(
+            select(Phase.id, Phase.consultation_id, Consultation.title)
+            .join(Consultation, Consultation.id == Phase.consultation_id)
+            .where(Phase.id.in_(phase_ids), Consultation.forum_id == forum.id)
+        ):
+            found["Phase", row.id] = Target(
+                row.title,
+                url_for("consultations.show", slug=slug, consultation_id=row.consultation_id),
+            )
+    for row in rows("Poll", Poll.id, Poll.title, where_forum=Poll.forum_id):
+        found["Poll", row.id] = Target(row.title, url_for("votes.show", slug=slug, poll_id=row.id))
+    consolidation_ids = _ids_of(events, "Consolidation")
+    if consolidation_ids:
+        for row in db.session.execute(
+            select(Consolidation.id, Consolidation.plan_id, Plan.title)
+            .join(Plan, Plan.id == Consolidation.plan_id)
+            .where(Consolidation.id.in_(consolidation_ids), Plan.forum_id == forum.id)
+        ):
+            found["Consolidation", row.id] = Target(
+                row.title,
+                url_for(
+                    "consolidation.show",
+                    slug=slug,
+                    plan_id=row.plan_id,
+                    consolidation_id=row.id,
+                ),
+            )
+    for row in rows("Coalition", Coalition.id, Coalition.name, where_forum=Coalition.forum_id):
+        found["Coalition", row.id] = Target(
+            row.name, url_for("forums.coalitions", slug=slug, coalition_id=row.id)
+        )
+    for row in rows(
+        "WorkingGroup",
+        WorkingGroup.id,
+        WorkingGroup.name,
+        WorkingGroup.slug,
+        where_forum=WorkingGroup.forum_id,
+    ):
+        found["WorkingGroup", row.id] = Target(
+            row.name, url_for("forums.edit_group", slug=slug, group_slug=row.slug)
+        )
+    membership_ids = _ids_of(events, "Membership")
+    if membership_ids:
+        for row in db.session.execute(
+            select(Membership.id, User.display_name)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.id.in_(membership_ids), Membership.forum_id == forum.id)
+        ):
+            found["Membership", row.id] = Target(
+                row.display_name,
+                url_for("forums.edit_member", slug=slug, membership_id=row.id),
+            )
+    invitation_ids = _ids_of(events, "Invitation")
+    if invitation_ids:
+        for row in db.session.execute(
+            select(Invitation.id, User.display_name)
+            .join(User, User.id == Invitation.user_id)
+            .where(Invitation.id.in_(invitation_ids), Invitation.forum_id == forum.id)
+        ):
+            found["Invitation", row.id] = Target(row.display_name, None)
+    if forum.id in _ids_of(events, "Forum"):
+        found["Forum", forum.id] = Target(forum.name, url_for("forums.forum", slug=slug))
+    return found
+
+
+# --- the CSV file --------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "time_utc",
+    "actor_id",
+    "actor",
+    "action",
+    "action_label",
+    "object_type",
+    "object_id",
+    "reason",
+    "details",
+)
+
+
+def events_csv(events: list[AuditEvent]) -> str:
+    """The rows as a spreadsheet reads them safely: no cell runs as a formula."""
+    people = actors_of(events)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for event in events:
+        details = dict(event.details or {})
+        reason = details.pop("reason", "")
+        actor = people.get(event.actor_id)
+        writer.writerow(
+            safe_cell(cell)
+            for cell in (
+                event.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                event.actor_id or "",
+                actor.display_name if actor is not None else "",
+                event.action,
+                action_label(event.action),
+                event.object_type,
+                event.object_id or "",
+                reason or "",
+                json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+                if details
+                else "",
+            )
+        )
+    return out.getvalue()
