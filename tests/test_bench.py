@@ -98,3 +98,17 @@ def test_parts_are_chosen_by_name_and_an_unknown_one_is_refused(bench_run, monke
     monkeypatch.setattr(sys, "argv", ["run.py", "pdf", "nonsense"])
     with pytest.raises(SystemExit, match="unknown part"):
         bench_run.main()
+
+
+def test_a_part_can_serve_the_bench_database_with_gunicorn(bench_run, monkeypatch, tmp_path):
+    """The hook a sign-in or vote burst uses: gunicorn on the bench's database,
+    where the bench's member signs in and reads the bench's forum."""
+    from load import Browser
+
+    monkeypatch.setenv("CONSULT_INSTANCE", str(tmp_path))
+    with bench_run.own_database("sqlite", "bench") as url:
+        bench = bench_run.Bench("sqlite", url)
+        with bench.server(workers=1) as base:
+            member = Browser(base).sign_in("bench@example.org")  # raises unless signed in
+            status, html = member.send("GET", "/forums/bench/")
+    assert status == 200 and "Bench" in html
