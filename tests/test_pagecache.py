@@ -409,3 +409,32 @@ def test_each_comment_has_its_own_reply_and_report_forms(client, session, plan, 
         assert f'id="comment-body-reply-{comment.id}"' in html
         assert f'action="/forums/{plan.forum.slug}/comments/{comment.id}/flag"' in html
         assert f'id="reason-flag-{comment.id}"' in html
+
+
+# --- the amendment list ---------------------------------------------------------------
+
+
+def test_the_author_filter_follows_new_amendments_and_renamed_authors(
+    client, session, plan, member, make
+):
+    key = plans.find_node(plan.current_version, "1.1").key
+    url = f"/forums/{plan.forum.slug}/plans/{plan.id}/amendments/"
+    amendments.propose(member, plan, target=key, operation="replace", text="Uno.", submit=True)
+    session.commit()
+    sign_in(client, member)
+    assert ">Ana Silva</option>" in client.get(url).get_data(as_text=True)
+    other = make.member(plan.forum, locale="en", name="Bruno Costa").user
+    amendments.propose(other, plan, target=key, operation="replace", text="Dos.", submit=True)
+    session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert ">Ana Silva</option>" in html and ">Bruno Costa</option>" in html
+    accounts.update_profile(
+        other,
+        display_name="Bruno C. Costa",
+        locale="en",
+        country=None,
+        notification_preference=other.notification_preference,
+    )
+    session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert ">Bruno C. Costa</option>" in html and ">Bruno Costa</option>" not in html

@@ -229,7 +229,15 @@ def comments_per_amendment(plan: Plan, ids: list[int]) -> dict[int, int]:
 
 
 def authors(plan: Plan) -> list[tuple[int, str]]:
-    """Members who proposed amendments to the plan, for the list's filter."""
+    """Members who proposed amendments to the plan, for the list's filter
+    (thousands on a large forum: kept until the plan's amendments change or
+    one of them is renamed)."""
+    from ..plans import activity
+
+    return [tuple(row) for row in activity.kept(plan, "authors", lambda: _authors(plan))]
+
+
+def _authors(plan: Plan) -> list[tuple[int, str]]:
     from ..accounts.models import User
 
     proposed = select(Amendment.author_id).where(
@@ -360,7 +368,10 @@ def eligibility_reason(actor, plan: Plan, target_key: str | None, nodes_by_key: 
 
 def phase_reason(actor, plan: Plan, action: str) -> str | None:
     """Why the calendar (the consultation's phase, or the plan's switch) does not
-    allow ``action`` now; facilitators are not bound by it."""
+    allow ``action`` now; facilitators are not bound by it (but an archived
+    plan refuses everyone)."""
+    if refusal := plans.archived_refusal(plan):
+        return refusal
     if forums.can_manage(actor, plan.forum):
         return None
     return consultations.closed_reason(plan, action)
@@ -463,6 +474,7 @@ def propose(
         )
         if existing is not None:
             return existing
+    plans.require_not_archived(plan)
     if operation not in OPERATIONS:
         raise InvalidInput(_("Unknown kind of amendment."))
     version = plans.get_version(plan)
@@ -517,6 +529,7 @@ def propose(
 def update_draft(actor, amendment: Amendment, *, text: str, justification: str) -> None:
     if not is_author(actor, amendment):
         raise PermissionDenied()
+    plans.require_not_archived(amendment.plan)
     if amendment.status != "draft":
         raise Conflict(_("Only drafts can be edited; withdraw it and propose it again."))
     text = clean_proposal(text)
@@ -632,6 +645,7 @@ def revise(actor, amendment: Amendment, *, text: str, justification: str) -> Non
     version; it is submitted again."""
     if not is_author(actor, amendment):
         raise PermissionDenied(_("Only the author can do this."))
+    plans.require_not_archived(amendment.plan)
     if amendment.status != "revise":
         raise Conflict(_("Only drafts can be edited; withdraw it and propose it again."))
     node = current_target(amendment)
@@ -693,6 +707,7 @@ def withdraw(actor, amendment: Amendment, reason: str = "") -> None:
 
 
 def _move(actor, amendment: Amendment, to_status: str, reason: str = "") -> None:
+    plans.require_not_archived(amendment.plan)
     before = amendment.status
     move = (before, to_status)
     by_author = is_author(actor, amendment)
@@ -882,6 +897,7 @@ def support(actor, amendment: Amendment) -> AmendmentSupport:
 
 
 def withdraw_support(actor, amendment: Amendment) -> None:
+    plans.require_not_archived(amendment.plan)
     if amendment.status not in ("submitted", "admitted"):
         raise Conflict(_("Supports can no longer change for this amendment."))
     db.session.execute(
@@ -894,6 +910,7 @@ def withdraw_support(actor, amendment: Amendment) -> None:
 def invite_cosponsor(actor, amendment: Amendment, email: str) -> AmendmentSponsor:
     if not is_author(actor, amendment):
         raise PermissionDenied(_("Only the author can invite co-sponsors."))
+    plans.require_not_archived(amendment.plan)
     if amendment.status in FINAL_STATUSES:
         raise Conflict(_("This amendment has been decided already."))
     membership = forums.membership_by_email(amendment.plan.forum, email)
@@ -932,6 +949,7 @@ def accept_cosponsorship(actor, amendment: Amendment) -> None:
     )
     if sponsor is None:
         raise PermissionDenied(_("You have not been invited to co-sponsor this amendment."))
+    plans.require_not_archived(amendment.plan)
     sponsor.status = "accepted"
 
 
@@ -971,6 +989,7 @@ def create_compromise(
     they become “merged into” it."""
     if not forums.can_manage(actor, plan.forum):
         raise PermissionDenied(_("Only the forum's facilitators can write compromises."))
+    plans.require_not_archived(plan)
     if len(sources) < 2:
         raise InvalidInput(_("Choose at least two amendments to merge."))
     targets = {source.target_key for source in sources}
@@ -1093,6 +1112,7 @@ def update_settings(
     actor, plan: Plan, *, open_for_input: bool, threshold: int, threshold_kind: str
 ) -> None:
     forums.require_manage(actor, plan.forum)
+    plans.require_not_archived(plan)
     if threshold_kind not in THRESHOLD_LABELS:
         raise InvalidInput(_("Unknown way of counting supports."))
     if not 0 <= threshold <= 10000:
@@ -1114,6 +1134,7 @@ def update_settings(
 def assign_section(actor, plan: Plan, section_key: str, group_id: int | None) -> None:
     """Put a section in the hands of a working group (or of everyone)."""
     forums.require_manage(actor, plan.forum)
+    plans.require_not_archived(plan)
     nodes = {n.key: n for n in plans.version_nodes(plans.get_version(plan))}
     node = nodes.get(section_key)
     if node is None or node.kind != "section":

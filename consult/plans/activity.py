@@ -4,9 +4,10 @@ Counting them takes two grouped queries over every amendment and comment of
 the plan (tens of milliseconds on a large forum), yet the answer changes only
 when one is written. So each plan has a *generation* (``ActivityStamp``),
 moved on in the same transaction as any write that can change the counts —
-an amendment or comment added or deleted; an amendment's status, plan or
-target changed; a comment deleted, hidden, shown again or moved — and the
-counts are kept in ``consult.pagecache`` under the plan and its generation.
+an amendment or comment added or deleted; an amendment's status, plan, target
+or author changed; a comment deleted, hidden, shown again or moved; an
+author renamed — and the counts (and the list of authors of amendments,
+``kept``) are kept in ``consult.pagecache`` under the plan and its generation.
 The plan page then reads one row instead of counting.
 
 The generation is moved by session events, so no service has to remember it:
@@ -27,7 +28,7 @@ from ..extensions import db
 # The tables whose rows are counted, and the columns that decide the counts.
 COUNTED = {
     "comments": {"plan_id", "target_type", "target_key", "deleted_at", "hidden_at"},
-    "amendments": {"plan_id", "target_key", "status"},
+    "amendments": {"plan_id", "target_key", "status", "author_id"},
 }
 
 
@@ -50,13 +51,13 @@ def generation(plan) -> int:
     )
 
 
-def _dump(activity: dict) -> str:
+def _dump(value) -> str:
     import json
 
-    return json.dumps(activity)
+    return json.dumps(value)
 
 
-def _load(content: str) -> dict:
+def _load(content: str):
     import json
 
     return json.loads(content)
@@ -77,6 +78,16 @@ def counts_and_key(plan) -> tuple[dict[str, dict[str, int]], str]:
     key = pagecache.make_key("plan-activity", plan.id, plan.created_at, generation(plan))
     found = pagecache.fetch(key, f"plan-activity:{plan.id}", lambda: _count(plan), CODEC)
     return found, key
+
+
+def kept(plan, name: str, build, codec=None):
+    """What ``build`` makes of the plan's amendments and comments (a list of
+    authors…), kept in the page cache until the plan's generation moves on."""
+    key = pagecache.make_key(f"plan-{name}", plan.id, plan.created_at, generation(plan))
+    return pagecache.fetch(key, f"plan-{name}:{plan.id}", build, codec or JSON)
+
+
+JSON = pagecache.Codec(dump=_dump, load=_load, size=lambda value: 40 * len(value) + 1)
 
 
 def _count(plan) -> dict[str, dict[str, int]]:
@@ -138,6 +149,20 @@ def _after_flush(session, _flush_context) -> None:
         counted = getattr(obj, "__tablename__", None) in COUNTED
         if counted and obj.plan_id is not None and _changed(obj):
             plan_ids.add(obj.plan_id)
+    renamed = [
+        obj.id
+        for obj in session.dirty
+        if getattr(obj, "__tablename__", None) == "users"
+        and inspect(obj).attrs["display_name"].history.has_changes()
+    ]
+    if renamed:  # lists of authors show their names
+        from ..amendments.models import Amendment
+
+        plan_ids.update(
+            session.connection().scalars(
+                select(Amendment.plan_id).where(Amendment.author_id.in_(renamed)).distinct()
+            )
+        )
     if plan_ids:
         _bump(session.connection(), plan_ids)
 
