@@ -21,7 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -39,30 +38,6 @@ DELEGATES = 300
 PASSWORD = "assembly-bench-password"  # noqa: S105  # nosec B105: bench data
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PLAN_TEXT = "PLAN DE ACCIÓN\n\nSECCIÓN UNO\n\n1. Primer punto.\n2. Segundo punto.\n"
-
-
-@contextlib.contextmanager
-def bench_database(server_url: str | None):
-    """A database of the bench's own, dropped afterwards: a temporary SQLite
-    file, or a new database on the PostgreSQL server of ``server_url`` (never
-    the database that URL names)."""
-    if not server_url:
-        folder = tempfile.mkdtemp(prefix="consult-bench-assembly-")
-        yield f"sqlite:///{folder}/assembly.db"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"consult_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed(database_url: str, delegates: int) -> dict:
@@ -302,11 +277,13 @@ def run(database_url: str, *, workers: int = 4, delegates: int = DELEGATES) -> d
 
 
 def main() -> None:
-    server_url = os.environ.get("BENCH_DATABASE_URL")
+    from run import own_database  # the bench's rule: only databases of its own
+
+    kind = "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite"
     workers = int(os.environ.get("BENCH_WORKERS", "4"))
-    with bench_database(server_url) as url:
+    with own_database(kind, "assembly") as url:
         result = run(url, workers=workers)
-    result["database"] = "postgresql" if server_url else "sqlite"
+    result["database"] = kind
     print(json.dumps(result, indent=2))
 
 
