@@ -76,6 +76,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .admin.archive_views import bp as plan_archive_bp
     from .admin.audit_views import bp as audit_log_bp
     from .admin.views import bp as admin_bp
     from .amendments.views import bp as amendments_bp
@@ -113,4 +114,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(plan_translations_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_log_bp)
+    app.register_blueprint(plan_archive_bp)
     app.register_blueprint(calendars_bp)

@@ -115,6 +115,9 @@ MATRIX = {
     "/forums/<slug>/plans/<int:plan_id>/amendments/import": managers_only(),
     "/forums/<slug>/plans/<int:plan_id>/items/<key>/compromise": managers_only(),
     "/forums/<slug>/plans/<int:plan_id>/settings": managers_only(),
+    # Archiving (an empty form: no reason, nothing changes).
+    "/forums/<slug>/plans/<int:plan_id>/archive": managers_only(400),
+    "/forums/<slug>/plans/<int:plan_id>/restore": managers_only(400),
     "/forums/<slug>/amendments/<int:amendment_id>": private_forum_page(),
     "/forums/<slug>/amendments/<int:amendment_id>/submit": everyone(
         409, anonymous=LOGIN, outsider=404

@@ -65,6 +65,8 @@ ACTION_LABELS = {
     "membership.updated": _l("Member's role or weight changed"),
     "membership.removed": _l("Member removed"),
     "plan.approved": _l("Plan approved"),
+    "plan.archived": _l("Plan archived"),
+    "plan.restored": _l("Plan taken out of the archive"),
     "plan.settings": _l("Plan settings changed"),
     "plan.consolidation_requested": _l("Consolidated draft requested"),
     "plan.consolidated": _l("Consolidated draft made"),

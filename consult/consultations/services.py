@@ -20,6 +20,7 @@ from ..forums import services as forums
 from ..forums.models import Forum, Membership
 from ..notifications.services import notify_many
 from ..plans.models import Plan
+from ..plans.services import archived_refusal
 from ..timezones import format_moment
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, Consultation, Phase
 
@@ -130,6 +131,8 @@ def open_phase(consultation: Consultation) -> Phase | None:
 def closed_reason(plan: Plan, action: str, now: datetime | None = None) -> str | None:
     """None when members may do ``action`` on this plan now; otherwise why not,
     saying when it opens or when it closed."""
+    if refusal := archived_refusal(plan):
+        return refusal
     if plan.status in ("approved", "archived"):
         return _("This plan is approved or archived; its text can no longer change.")
     consultation = consultation_of(plan)
@@ -188,6 +191,8 @@ def create_consultation(
     phases: list[PhaseInput],
 ) -> Consultation:
     forums.require_manage(actor, plan.forum)
+    if refusal := archived_refusal(plan):
+        raise Conflict(refusal)
     if consultation_of(plan) is not None:
         raise Conflict(_("This plan already has a consultation."))
     title = clean_text(title)[:300]

@@ -270,6 +270,7 @@ def save(actor, plan: Plan, language: str, entries: dict[str, tuple[str, str]]) 
     (translation, the source text the translator saw). An empty translation
     removes it. A source that changed meanwhile is not saved (``stale``)."""
     require_translate(actor, plan.forum)
+    plans.require_not_archived(plan)
     version = plans.get_version(plan)
     check_language(version, language)
     nodes = {node.key: node for node in plans.version_nodes(version)}
@@ -357,6 +358,7 @@ def import_po(actor, plan: Plan, language: str, data: bytes, *, replace: bool) -
     silently: every unit that is not imported is reported with the reason, and
     existing translations are replaced only when ``replace`` is set."""
     require_translate(actor, plan.forum)
+    plans.require_not_archived(plan)
     version = plans.get_version(plan)
     check_language(version, language)
     try:

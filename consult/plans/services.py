@@ -353,8 +353,70 @@ def approve(plan: Plan, version: PlanVersion, reason: str) -> None:
 
 
 def _require_editable(plan: Plan) -> None:
+    require_not_archived(plan)
     if plan.status in ("approved", "archived"):
         raise Conflict(_("This plan is approved or archived; its text can no longer change."))
+
+
+# --- archiving ----------------------------------------------------------------
+
+
+def archived_refusal(plan: Plan) -> str | None:
+    """Why nothing can be written on this plan (None when it is not archived):
+    the one predicate of every service that writes on a plan, its amendments,
+    comments or translations. An archived plan stays readable where it was."""
+    if plan.status == "archived":
+        return _(
+            "This plan is archived: it can still be read, but nothing can be added "
+            "to it or changed."
+        )
+    return None
+
+
+def require_not_archived(plan: Plan) -> None:
+    if refusal := archived_refusal(plan):
+        raise Conflict(refusal)
+
+
+def archive_plan(actor, plan: Plan, reason: str) -> None:
+    """Make the plan read-only instead of deleting it: its pages, versions,
+    amendments and comments stay where they were, and no one can change them."""
+    forums.require_manage(actor, plan.forum)
+    reason = _checked_archive_reason(reason)
+    require_not_archived(plan)
+    before = plan.status
+    plan.status = "archived"
+    plan.open_for_input = False
+    record("plan.archived", plan, actor=actor, forum=plan.forum, reason=reason, before=before)
+
+
+def restore_plan(actor, plan: Plan, reason: str) -> None:
+    """Take the plan out of the archive: approved again if a version was
+    approved, in consultation if it has one, else a draft (its switch for
+    amendments and comments stays closed until a facilitator opens it)."""
+    from ..consultations.models import Consultation
+
+    forums.require_manage(actor, plan.forum)
+    reason = _checked_archive_reason(reason)
+    if plan.status != "archived":
+        raise Conflict(_("This plan is not archived."))
+    approved = db.session.scalar(
+        select(func.count())
+        .select_from(PlanVersion)
+        .where(PlanVersion.plan_id == plan.id, PlanVersion.is_final.is_(True))
+    )
+    consulted = db.session.scalar(
+        select(func.count()).select_from(Consultation).where(Consultation.plan_id == plan.id)
+    )
+    plan.status = "approved" if approved else "consultation" if consulted else "draft"
+    record("plan.restored", plan, actor=actor, forum=plan.forum, reason=reason, after=plan.status)
+
+
+def _checked_archive_reason(reason) -> str:
+    text = clean_text(reason or "")
+    if not text:
+        raise InvalidInput(_("Please give a reason: it is kept in the audit log."))
+    return text[:500]
 
 
 # --- comparing ----------------------------------------------------------------

@@ -1,0 +1,47 @@
+"""Archiving a plan instead of deleting it (its facilitators and
+administrators): it stays readable where it was, and nothing on it changes."""
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..errors import InvalidInput
+from ..extensions import db
+from ..forums import services as forums
+from ..plans import services as plans
+from .forms import ReasonForm
+
+bp = Blueprint("plan_archive", __name__)
+
+PLAN = "/forums/<slug>/plans/<int:plan_id>"
+
+
+def _change(slug, plan_id, change, done_message):
+    """A refusal (no reason given, already archived, not allowed) is answered
+    by the error page with its message and status; nothing is changed."""
+    plan = plans.plan_for(current_user, slug, plan_id)
+    forums.require_manage(current_user, plan.forum)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(_("Please give a reason: it is kept in the audit log."))
+    change(current_user, plan, form.reason.data)
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect(url_for("plans.show", slug=slug, plan_id=plan_id))
+
+
+@bp.post(PLAN + "/archive")
+@login_required
+def archive(slug, plan_id):
+    return _change(
+        slug,
+        plan_id,
+        plans.archive_plan,
+        _("The plan is archived: it stays readable here, and nothing on it can change."),
+    )
+
+
+@bp.post(PLAN + "/restore")
+@login_required
+def restore(slug, plan_id):
+    return _change(slug, plan_id, plans.restore_plan, _("The plan is out of the archive."))

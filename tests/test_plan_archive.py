@@ -1,0 +1,115 @@
+"""Archiving a plan instead of deleting it: read-only, still public where it was."""
+
+import pytest
+from sqlalchemy import select
+
+from consult.amendments import services as amendments
+from consult.audit.models import AuditEvent
+from consult.comments import services as comments
+from consult.errors import Conflict, PermissionDenied
+from consult.plan_translations import services as translations
+from consult.plans import services as plans
+from tests.factories import sign_in
+
+TEXT = "Plan de acción\n\n1. Primer punto.\n\n2. Segundo punto.\n"
+
+
+@pytest.fixture
+def setting(session, make):
+    forum = make.forum(public=True)
+    facilitator = make.member(forum, role="facilitator").user
+    member = make.member(forum).user
+    plan = plans.import_plan(None, forum, TEXT)
+    plan.open_for_input = True
+    key = plans.version_nodes(plan.current_version)[1].key
+    amendment = amendments.propose(
+        member, plan, target=key, operation="replace", text="Otro texto.", submit=True
+    )
+    session.commit()
+    return forum, facilitator, member, plan, key, amendment
+
+
+def archive(client, forum, plan, reason="Superseded by the 2027 plan"):
+    return client.post(f"/forums/{forum.slug}/plans/{plan.id}/archive", data={"reason": reason})
+
+
+def test_an_archived_plan_refuses_every_write_and_stays_readable(app, session, setting):
+    forum, facilitator, member, plan, key, amendment = setting
+    client = app.test_client()
+    sign_in(client, facilitator)
+    assert archive(client, forum, plan).status_code == 302
+    session.expire_all()
+    assert plan.status == "archived" and plan.open_for_input is False
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "plan.archived"))
+    assert event.actor_id == facilitator.id
+    assert event.details["reason"] == "Superseded by the 2027 plan"
+
+    # Still public where it was, with a banner.
+    page = app.test_client().get(f"/forums/{forum.slug}/plans/{plan.id}/")
+    assert page.status_code == 200
+    assert "This plan is archived" in page.get_data(as_text=True)
+
+    base = plan.current_version
+    refusals = {
+        "amend (member)": lambda: amendments.propose(
+            member, plan, target=key, operation="replace", text="Nuevo."
+        ),
+        "amend (facilitator)": lambda: amendments.propose(
+            facilitator, plan, target=key, operation="replace", text="Nuevo."
+        ),
+        "support": lambda: amendments.support(facilitator, amendment),
+        "decide": lambda: amendments.decide(facilitator, amendment, "accepted", "Bien."),
+        "withdraw": lambda: amendments.withdraw(member, amendment),
+        "comment": lambda: comments.post_comment(
+            member, forum, plan=plan, target_type="node", target_key=key, body="Hola."
+        ),
+        "edit": lambda: plans.edit_node(facilitator, plan, base, key, "Texto cambiado."),
+        "settings": lambda: amendments.update_settings(
+            facilitator, plan, open_for_input=True, threshold=0, threshold_kind="members"
+        ),
+        "translate": lambda: translations.save(
+            facilitator, plan, "pt", {key: ("Primeiro ponto.", "Primer punto.")}
+        ),
+    }
+    refused = {}
+    for name, attempt in refusals.items():
+        try:
+            with session.begin_nested():
+                attempt()
+        except (Conflict, PermissionDenied) as error:
+            refused[name] = "archived" in str(error.message) or str(error.message)
+        else:
+            refused[name] = False
+    assert refused == dict.fromkeys(refusals, True)
+    session.expire_all()
+    assert amendment.status == "submitted"
+    assert plan.current_version_id == base.id
+
+
+def test_archiving_needs_a_manager_and_a_reason(app, session, setting):
+    forum, facilitator, member, plan, _key, _amendment = setting
+    client = app.test_client()
+    sign_in(client, member)
+    assert archive(client, forum, plan).status_code == 403
+    sign_in(client, facilitator)
+    response = archive(client, forum, plan, reason="   ")
+    assert response.status_code == 400
+    assert "Please give a reason" in response.get_data(as_text=True)
+    session.expire_all()
+    assert plan.status != "archived"
+
+
+def test_a_plan_taken_out_of_the_archive_can_change_again(app, session, setting):
+    forum, facilitator, _member, plan, key, _amendment = setting
+    client = app.test_client()
+    sign_in(client, facilitator)
+    archive(client, forum, plan)
+    assert archive(client, forum, plan).status_code == 409  # already archived
+    response = client.post(
+        f"/forums/{forum.slug}/plans/{plan.id}/restore", data={"reason": "Still needed"}
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    assert plan.status == "draft"
+    version = plans.edit_node(facilitator, plan, plan.current_version, key, "Texto nuevo.")
+    assert version.number == 2
