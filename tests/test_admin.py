@@ -40,7 +40,7 @@ def statements(app):
 
 @pytest.fixture
 def admin(make):
-    return make.user(admin=True, name="Ada Admin")
+    return make.user(admin=True, name="Ada Admin", locale="en")
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """Archiving a plan instead of deleting it: read-only, still public where it was."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -7,8 +9,10 @@ from consult.amendments import services as amendments
 from consult.audit.models import AuditEvent
 from consult.comments import services as comments
 from consult.errors import Conflict, PermissionDenied
+from consult.forums import services as forums
 from consult.plan_translations import services as translations
 from consult.plans import services as plans
+from consult.votes import services as votes
 from tests.factories import sign_in
 
 TEXT = "Plan de acción\n\n1. Primer punto.\n\n2. Segundo punto.\n"
@@ -17,8 +21,8 @@ TEXT = "Plan de acción\n\n1. Primer punto.\n\n2. Segundo punto.\n"
 @pytest.fixture
 def setting(session, make):
     forum = make.forum(public=True)
-    facilitator = make.member(forum, role="facilitator").user
-    member = make.member(forum).user
+    facilitator = make.member(forum, role="facilitator", locale="en").user
+    member = make.member(forum, locale="en").user
     plan = plans.import_plan(None, forum, TEXT)
     plan.open_for_input = True
     key = plans.version_nodes(plan.current_version)[1].key
@@ -45,7 +49,9 @@ def test_an_archived_plan_refuses_every_write_and_stays_readable(app, session, s
     assert event.details["reason"] == "Superseded by the 2027 plan"
 
     # Still public where it was, with a banner.
-    page = app.test_client().get(f"/forums/{forum.slug}/plans/{plan.id}/")
+    page = app.test_client().get(
+        f"/forums/{forum.slug}/plans/{plan.id}/", headers={"Accept-Language": "en"}
+    )
     assert page.status_code == 200
     assert "This plan is archived" in page.get_data(as_text=True)
 
@@ -62,6 +68,9 @@ def test_an_archived_plan_refuses_every_write_and_stays_readable(app, session, s
         "withdraw": lambda: amendments.withdraw(member, amendment),
         "comment": lambda: comments.post_comment(
             member, forum, plan=plan, target_type="node", target_key=key, body="Hola."
+        ),
+        "comment (facilitator)": lambda: comments.post_comment(
+            facilitator, forum, plan=plan, target_type="node", target_key=key, body="Hola."
         ),
         "edit": lambda: plans.edit_node(facilitator, plan, base, key, "Texto cambiado."),
         "settings": lambda: amendments.update_settings(
@@ -113,3 +122,25 @@ def test_a_plan_taken_out_of_the_archive_can_change_again(app, session, setting)
     assert plan.status == "draft"
     version = plans.edit_node(facilitator, plan, plan.current_version, key, "Texto nuevo.")
     assert version.number == 2
+
+
+def test_a_plan_with_a_vote_to_come_is_not_archived(app, session, setting):
+    forum, facilitator, member, plan, _key, _amendment = setting
+    forums.membership_of(member, forum).is_delegate = True  # the assembly votes
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    votes.create_poll(
+        facilitator,
+        plan,
+        subject="plan",
+        scope="assembly",
+        opens_at=start,
+        closes_at=start + timedelta(days=7),
+    )
+    session.commit()
+    client = app.test_client()
+    sign_in(client, facilitator)
+    response = archive(client, forum, plan)
+    assert response.status_code == 409
+    assert "A vote on this plan is scheduled or open" in response.get_data(as_text=True)
+    session.expire_all()
+    assert plan.status != "archived"

@@ -384,10 +384,27 @@ def archive_plan(actor, plan: Plan, reason: str) -> None:
     forums.require_manage(actor, plan.forum)
     reason = _checked_archive_reason(reason)
     require_not_archived(plan)
+    if _pending_polls(plan):
+        raise Conflict(
+            _(
+                "A vote on this plan is scheduled or open: close or cancel it "
+                "before archiving the plan."
+            )
+        )
     before = plan.status
     plan.status = "archived"
     plan.open_for_input = False
     record("plan.archived", plan, actor=actor, forum=plan.forum, reason=reason, before=before)
+
+
+def _pending_polls(plan: Plan) -> int:
+    from ..votes.models import Poll
+
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Poll)
+        .where(Poll.plan_id == plan.id, Poll.state.in_(("draft", "open")))
+    )
 
 
 def restore_plan(actor, plan: Plan, reason: str) -> None:
