@@ -438,3 +438,26 @@ def test_the_author_filter_follows_new_amendments_and_renamed_authors(
     session.commit()
     html = client.get(url).get_data(as_text=True)
     assert ">Bruno C. Costa</option>" in html and ">Bruno Costa</option>" not in html
+
+
+def test_a_moderators_view_of_a_hidden_comment_never_reaches_a_member(
+    app, session, plan, member, facilitator, make
+):
+    key = plans.find_node(plan.current_version, "1.1").key
+    author = make.member(plan.forum, locale="en").user
+    written = comments.post_comment(
+        author, plan.forum, plan=plan, target_type="node", target_key=key, body="SECRET-TEXT."
+    )
+    comments.hide_comment(facilitator, written, "Personal data.")
+    session.commit()
+    query = {"target_type": "node", "plan_id": plan.id, "target_key": key}
+    pages = {}
+    for name, user in (("facilitator", facilitator), ("member", member)):  # moderator first
+        reader = app.test_client()
+        reader.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        sign_in(reader, user)
+        url = f"/forums/{plan.forum.slug}/comments/thread"
+        pages[name] = reader.get(url, query_string=query).get_data(as_text=True)
+    assert "SECRET-TEXT." in pages["facilitator"] and "Personal data." in pages["facilitator"]
+    assert "SECRET-TEXT" not in pages["member"] and "Personal data." not in pages["member"]
+    assert "This comment was hidden by the moderators." in pages["member"]

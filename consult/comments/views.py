@@ -4,18 +4,32 @@ A refused or invalid submission shows the thread again with what was typed
 still in its form (and the 4xx status); nothing a member wrote is lost.
 """
 
+import hashlib
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from .. import pagecache
 from ..database import read_only
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plans import services as plans
+from ..timezones import reader_zone
 from ..urls import safe_next
 from . import services
 from .forms import (
@@ -175,6 +189,46 @@ def permalink(slug, comment_id):
 
 
 # --- writing ----------------------------------------------------------------------
+
+
+CARD_TEMPLATE = "comments/_card.html"
+
+
+@bp.app_template_global()
+def comment_card(entry) -> Markup:
+    """The reader-independent part of a comment's card (author, times,
+    position, text, earlier versions), kept in this process's memory under
+    everything it shows: a 2,000-comment thread renders only what differs
+    per reader (what they may do) on each view."""
+    c = entry.comment
+    history = [
+        (r.revision.id, r.revision.edited_at, _digest(r.revision.body)) for r in entry.history
+    ]
+    key = pagecache.make_key(
+        "comment-card",
+        pagecache.source_revision(pagecache.template_path(CARD_TEMPLATE)),
+        str(get_locale()),
+        reader_zone(),
+        c.id,
+        c.created_at,
+        c.edited_at,
+        entry.state,
+        entry.show_body,
+        c.alignment,
+        c.language,
+        c.author.display_name if c.author else None,
+        _digest(c.body) if entry.show_body else None,
+        [c.hidden_at, c.hidden_reason, c.hidden_by.display_name if c.hidden_by else None]
+        if entry.state == "hidden" and entry.show_body
+        else None,
+        history,
+    )
+    macro = current_app.jinja_env.get_template(CARD_TEMPLATE).module.card
+    return Markup(pagecache.in_memory(key, lambda: str(macro(entry))))  # noqa: S704
+
+
+def _digest(text: str | None) -> str:
+    return hashlib.sha1((text or "").encode(), usedforsecurity=False).hexdigest()
 
 
 @bp.app_template_global()
