@@ -162,12 +162,19 @@ def actor_choices(actor, forum: Forum) -> list[User]:
     )
 
 
+# Kinds recorded about accounts, outside any forum: not offered in a forum's list.
+PLATFORM_ACTIONS = frozenset(
+    ("api_token.created", "api_token.revoked", "user.deactivated", "user.reactivated")
+)
+
+
 def action_choices(forum: Forum) -> list[str]:
-    """The kinds of action known, and any other that this forum's log holds."""
+    """The kinds of action a forum's log can hold, and any other this one holds."""
     present = db.session.scalars(
         select(AuditEvent.action).where(AuditEvent.forum_id == forum.id).distinct()
     )
-    return sorted(set(ACTION_LABELS) | set(present), key=lambda key: action_label(key).casefold())
+    kinds = (set(ACTION_LABELS) - PLATFORM_ACTIONS) | set(present)
+    return sorted(kinds, key=lambda key: action_label(key).casefold())
 
 
 def actors_of(events: list[AuditEvent]) -> dict[int, User]:
