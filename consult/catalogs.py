@@ -27,7 +27,7 @@ SAME_IN_ALL_LANGUAGES = {
     "Error %(status)s",
 }
 # Strings that one language writes as English does.
-SAME_AS_ENGLISH_IN = {"es": {"No", "original"}, "pt": {"original"}}
+SAME_AS_ENGLISH_IN = {"es": {"No", "original", "Asia", "Australia"}, "pt": {"original"}}
 
 
 def catalog_path(locale: str) -> Path:
