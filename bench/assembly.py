@@ -1,8 +1,8 @@
 """The assembly's load (issue 20): 300 delegates sign in within a minute or
 two, then all of them vote at once when the chair opens the final approval.
 
-Served by gunicorn with consult/gunicorn_conf.py (4 sync workers unless told
-otherwise) on the database given; every delegate's password is hashed with the
+Served by gunicorn as bench/load.py starts it (consult/gunicorn_conf.py, 4 sync
+workers unless told otherwise) on the database given; every delegate's password is hashed with the
 application's own Argon2id parameters, so a sign-in costs what it costs in
 production. Reports the sign-in burst (p50/p95/max, total) and the vote burst
 (p50/p95/max, total, ballots counted in the database, unexpected answers).
@@ -11,12 +11,10 @@ production. Reports the sign-in burst (p50/p95/max, total) and the vote burst
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/test python bench/assembly.py
 """
 
-import contextlib
 import json
+import logging
 import os
 import re
-import socket
-import subprocess  # nosec B404: starts gunicorn
 import sys
 import tempfile
 import threading
@@ -32,6 +30,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import signins  # noqa: E402
+from load import gunicorn  # noqa: E402
 from loadgen import percentile, request  # noqa: E402
 
 DELEGATES = 300
@@ -115,64 +114,6 @@ def seed(database_url: str, delegates: int) -> dict:
         db.session.remove()
         db.engine.dispose()
     return seeded
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn(database_url: str, workers: int):
-    port = free_port()
-    instance = tempfile.mkdtemp(prefix="consult-bench-assembly-server-")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "assembly-bench",
-        "CONSULT_INSTANCE": instance,
-        "JOBS_MODE": "inline",
-        "MAIL_BACKEND": "log",
-        "REDIS_URL": "",
-        "WEB_CONCURRENCY": str(workers),
-        "CONSULT_BIND": f"127.0.0.1:{port}",
-    }
-    log = Path(instance) / "gunicorn.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(  # noqa: S603  # nosec B603: fixed arguments
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "-c",
-                "python:consult.gunicorn_conf",
-                "--log-level",
-                "warning",
-                "consult:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if request(base, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def _session(base: str, email: str, poll_path: str) -> tuple[str, str]:
@@ -260,7 +201,8 @@ def ballots_counted(database_url: str, poll_id: int) -> int:
 
 def run(database_url: str, *, workers: int = 4, delegates: int = DELEGATES) -> dict:
     seeded = seed(database_url, delegates)
-    with gunicorn(database_url, workers) as base:
+    static_dir = Path(tempfile.mkdtemp(prefix="consult-bench-assembly-static-"))
+    with gunicorn(database_url, static_dir, workers=workers) as base:
         sign_in_burst = signins.run(base, seeded["emails"], PASSWORD, concurrency=delegates)
         with ThreadPoolExecutor(16) as pool:
             sessions = list(
@@ -279,6 +221,7 @@ def run(database_url: str, *, workers: int = 4, delegates: int = DELEGATES) -> d
 def main() -> None:
     from run import own_database  # the bench's rule: only databases of its own
 
+    logging.getLogger("consult.mail").setLevel(logging.WARNING)  # the opening's emails
     kind = "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite"
     workers = int(os.environ.get("BENCH_WORKERS", "4"))
     with own_database(kind, "assembly") as url:

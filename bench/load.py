@@ -57,6 +57,9 @@ def gunicorn(database_url: str, static_dir: Path, workers: int = 2):
         server = subprocess.Popen(  # noqa: S603  # nosec B603: fixed arguments
             [
                 str(BIN / "gunicorn"),
+                # The production settings (timeouts, worker heartbeat on tmpfs).
+                "--config",
+                "python:consult.gunicorn_conf",
                 "--workers",
                 str(workers),
                 "--bind",
