@@ -15,6 +15,23 @@ from consult.votes import services as votes
 from consult.votes.models import PollVoter
 from tests.factories import sign_in
 
+
+def said(app, locale: str, message: str, **values) -> str:
+    """What the calendar says in ``locale`` (its catalog's words, not English)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(locale):
+        return gettext(message, **values)
+
+
+def phase_summary(app, locale, consultation, phase):
+    return said(app, locale, "%(consultation)s: %(phase)s", consultation=consultation, phase=phase)
+
+
+def vote_summary(app, locale, title):
+    return said(app, locale, "Vote: %(title)s", title=title)
+
+
 # Madrid's clocks go back on 31 October 2027: the first phase spans the change.
 START = datetime(2027, 10, 27, 13, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -89,7 +106,7 @@ def events(body: bytes) -> dict[str, dict]:
 
 
 def test_a_consultations_calendar_has_its_phases_and_votes_at_the_right_utc_instants(
-    client, session, make, forum, facilitator
+    app, client, session, make, forum, facilitator
 ):
     consultation = consultation_in(session, forum)
     delegate = make.member(forum)
@@ -104,13 +121,15 @@ def test_a_consultations_calendar_has_its_phases_and_votes_at_the_right_utc_inst
     assert response.mimetype == "text/calendar"
     assert "attachment" in response.headers["Content-Disposition"]
     found = events(response.data)
-    amendments = found["Consulta: Enmiendas"]  # in the member's language
+    amendments = found[
+        phase_summary(app, "es", "Consulta", "Enmiendas")
+    ]  # in the member's language
     assert amendments["start"] == START  # 2026-10-20 13:00 UTC, an aware UTC instant
     assert amendments["start"].utcoffset() == timedelta(0)
     assert amendments["end"] == START + 5 * DAY
-    voting = found["Consulta: Votación"]
+    voting = found[phase_summary(app, "es", "Consulta", "Votación")]
     assert (voting["start"], voting["end"]) == (START + 5 * DAY, START + 7 * DAY)
-    vote = found["Vote: Aprobación del plan"]
+    vote = found[vote_summary(app, "es", "Aprobación del plan")]
     assert (vote["start"], vote["end"]) == (START + 5 * DAY, START + 6 * DAY)
     assert f"/forums/{forum.slug}/polls/" in vote["url"]
     # The times in the text are the reader's (the forum's zone: Bogotá, UTC-5).
@@ -144,7 +163,7 @@ def make_feed(client, user) -> str:
 
 
 def test_the_feed_holds_what_concerns_the_member_and_nothing_else(
-    client, session, make, forum, facilitator
+    app, client, session, make, forum, facilitator
 ):
     other_forum = make.forum()
     mine = consultation_in(session, forum, title="Mía")
@@ -180,23 +199,29 @@ def test_the_feed_holds_what_concerns_the_member_and_nothing_else(
     assert "no-referrer" in response.headers["Referrer-Policy"]
     found = events(response.data)
     assert set(found) == {
-        "Mía: Emendas",  # the member's language, whatever the request's
-        "Mía: Votação",
-        "Vote: Para votar",
-        "Vote: Abierta",
+        phase_summary(app, "pt", "Mía", "Emendas"),  # the member's language, whatever the request's
+        phase_summary(app, "pt", "Mía", "Votação"),
+        vote_summary(app, "pt", "Para votar"),
+        vote_summary(app, "pt", "Abierta"),
     }
-    assert found["Vote: Para votar"]["end"] == to_come.closes_at
-    assert found["Vote: Abierta"]["end"] == START + DAY
+    assert found[vote_summary(app, "pt", "Para votar")]["end"] == to_come.closes_at
+    assert found[vote_summary(app, "pt", "Abierta")]["end"] == START + DAY
     # Described in the member's zone (Madrid: CEST until 31 October, CET after).
-    assert "27 de out. de 2027 15:00 (Horário Madri)" in found["Mía: Emendas"]["description"]
-    assert "1 de nov. de 2027 14:00 (Horário Madri)" in found["Mía: Emendas"]["description"]
+    assert (
+        "27 de out. de 2027 15:00 (Horário Madri)"
+        in found[phase_summary(app, "pt", "Mía", "Emendas")]["description"]
+    )
+    assert (
+        "1 de nov. de 2027 14:00 (Horário Madri)"
+        in found[phase_summary(app, "pt", "Mía", "Emendas")]["description"]
+    )
 
     # The member who is not a delegate has only the phases and the vote they are in.
     other_path = make_feed(client, not_delegate)
     assert set(events(client.get("/" + other_path).data)) == {
-        "Mía: Enmiendas",
-        "Mía: Votación",
-        "Vote: Sin mí",
+        phase_summary(app, "es", "Mía", "Enmiendas"),
+        phase_summary(app, "es", "Mía", "Votación"),
+        vote_summary(app, "es", "Sin mí"),
     }
 
 

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from consult.accounts.models import User
@@ -278,7 +279,10 @@ def test_the_profile_lists_zones_by_region_with_the_forums_countries_first(
     page = client.get("/profile").get_data(as_text=True)
     select_html = re.search(r'<select[^>]* name="timezone"[^>]*>(.*?)</select>', page, re.S)[1]
     groups = re.findall(r'<optgroup label="([^"]+)">', select_html)
-    assert groups[1:4] == ["Universal time", "Americas", "Europe"]
+    with client.application.test_request_context(), force_locale("es"):
+        expected = [gettext("Universal time"), gettext("Americas"), gettext("Europe")]
+    assert expected[0] != "Universal time", "the Spanish catalog is in use"
+    assert groups[1:4] == expected
     first_group = select_html.split("</optgroup>")[0]
     assert 'value="America/Sao_Paulo"' in first_group and "São Paulo (Brasil)" in first_group
     assert 'value="Europe/Madrid"' not in first_group

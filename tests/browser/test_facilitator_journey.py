@@ -53,7 +53,9 @@ def test_a_facilitator_runs_a_consultation_a_group_vote_and_a_consolidated_draft
     chair.sign_in(place.emails["facilitator"], w.PASSWORD, "signed-in")
     chair.go(place.plan_path, "plan")
 
-    # A consultation with one phase open now (amendments), the others left out.
+    # A consultation with one phase open now (amendments, in which the working
+    # group may also vote: votes open only when the phase allows it), the others
+    # left out.
     chair.click(f"a[href='/forums/{place.slug}/plans/{plans_open}/consultation/new']", "new")
     now = datetime.now(UTC)
     page = chair.page
@@ -61,6 +63,7 @@ def test_a_facilitator_runs_a_consultation_a_group_vote_and_a_consolidated_draft
     page.select_option("#phases-0-kind", "amendments")
     page.fill("#phases-0-starts_at", local(now - timedelta(days=1)))
     page.fill("#phases-0-ends_at", local(now + timedelta(days=14)))
+    page.check("#phases-0-allow_vote")
     for index in range(1, 6):
         page.select_option(f"#phases-{index}-kind", "")
     chair.click("form[data-autosave^=consultation] button[type=submit]", "consultation")
