@@ -112,12 +112,14 @@ def list_amendments(
     status: str | None = None,
     target_keys: list[str] | None = None,
     author_id: int | None = None,
+    author_text: str | None = None,
     sort: str = "newest",
     page: int = 1,
     per_page: int = 25,
 ) -> AmendmentPage:
     """One page of a plan's amendments (drafts only the user's own), with
-    support and comment counts, in a fixed number of queries."""
+    support and comment counts, in a fixed number of queries. ``author_text``
+    keeps the amendments whose author's shown name contains it (any case)."""
     from ..comments.services import counts_subquery
 
     per_page = min(max(per_page, 1), 100)
@@ -136,6 +138,8 @@ def list_amendments(
         condition.append(Amendment.target_key.in_(target_keys))
     if author_id is not None:
         condition.append(Amendment.author_id == author_id)
+    if author_text:
+        condition.append(_author_matches(author_text))
     total = db.session.scalar(select(func.count()).select_from(Amendment).where(*condition))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
@@ -228,27 +232,21 @@ def comments_per_amendment(plan: Plan, ids: list[int]) -> dict[int, int]:
     return {int(key): count for key, count in rows}
 
 
-def authors(plan: Plan) -> list[tuple[int, str]]:
-    """Members who proposed amendments to the plan, for the list's filter
-    (thousands on a large forum: kept until the plan's amendments change or
-    one of them is renamed)."""
-    from ..plans import activity
-
-    return [tuple(row) for row in activity.kept(plan, "authors", lambda: _authors(plan))]
+MAX_AUTHOR_TEXT = 200
 
 
-def _authors(plan: Plan) -> list[tuple[int, str]]:
+def _author_matches(text: str):
+    """Amendments whose shown author (the account's name, else the name an
+    imported amendment carries) contains ``text``, matched by the database:
+    a large forum's thousands of authors are never loaded to be filtered.
+    (SQLite folds the case of ASCII letters only.)"""
     from ..accounts.models import User
 
-    proposed = select(Amendment.author_id).where(
-        Amendment.plan_id == plan.id, Amendment.status != "draft"
+    text = clean_text(text, multiline=False)[:MAX_AUTHOR_TEXT]
+    named = select(User.id).where(User.display_name.icontains(text, autoescape=True))
+    return Amendment.author_id.in_(named) | (
+        Amendment.author_id.is_(None) & Amendment.author_name.icontains(text, autoescape=True)
     )
-    rows = db.session.execute(
-        select(User.id, User.display_name)
-        .where(User.id.in_(proposed))
-        .order_by(User.display_name, User.id)
-    )
-    return [(user_id, name) for user_id, name in rows]
 
 
 def keys_in_sections(nodes: list[PlanNode], section_keys: set[str]) -> list[str]:

@@ -1,9 +1,21 @@
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from .. import pagecache
 from ..config import LOCALES
 from ..database import read_only
 from ..diffing import diff_html
@@ -13,6 +25,7 @@ from ..forums import services as forums
 from ..inputs import database_int
 from ..plan_translations import services as plan_translations
 from ..plans import services as plans
+from ..timezones import reader_zone
 from ..uploads import flash_report
 from ..votes import services as votes
 from . import conflicts, offline_import, services
@@ -170,7 +183,10 @@ def live_diff(slug, plan_id):
 @bp.get(PLAN + "/amendments/")
 @read_only
 def index(slug, plan_id):
-    plan = plans.plan_for(current_user, slug, plan_id)
+    # The forum is kept while the plan is read: the plan's forum is then the
+    # same object, not a second query.
+    forum = forums.get_forum_for(current_user, slug)
+    plan = plans.get_plan(forum, plan_id)
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
         abort(400)
@@ -188,7 +204,7 @@ def index(slug, plan_id):
         nodes = plans.version_nodes(version)
         target_keys = services.keys_in_sections(nodes, {section})
     group_id = _int_arg("group")
-    groups = [group for group, _count in forums.list_groups(plan.forum)]
+    groups = [group for group, _count in forums.list_groups(forum)]
     if group_id is not None:
         if group_id not in {group.id for group in groups}:
             abort(404)
@@ -198,18 +214,27 @@ def index(slug, plan_id):
     author_id = _int_arg("author")
     if request.args.get("mine") and current_user.is_authenticated:
         author_id = current_user.id
+    # The author is found by (part of) their name, matched by the database:
+    # a list of a large forum's thousands of authors is not sent on every page.
+    author_text = (request.args.get("by") or "").strip()[: services.MAX_AUTHOR_TEXT] or None
     page = services.list_amendments(
         current_user,
         plan,
         status=status,
         target_keys=target_keys,
         author_id=author_id,
+        author_text=author_text,
         sort=sort,
         page=_int_arg("page") or 1,
     )
+    author_field = author_text
+    if author_field is None and author_id is not None and page.items:
+        # A link to one author's amendments (?author=<id>) names them in the
+        # field, from their listed amendments only (no other account's name).
+        author_field = page.items[0].author_display
     return render_template(
         "amendments/index.html",
-        forum=plan.forum,
+        forum=forum,
         plan=plan,
         page=page,
         status=status,
@@ -218,22 +243,48 @@ def index(slug, plan_id):
         group_id=group_id,
         groups=groups,
         author_id=author_id,
-        authors=services.authors(plan),
+        author_text=author_text,
+        author_field=author_field,
         sections=sections,
-        can_manage=forums.can_manage(current_user, plan.forum),
+        can_manage=forums.can_manage(current_user, forum),
     )
 
 
+ROW_TEMPLATE = "amendments/_row.html"
+
+
 @bp.app_template_global()
-def author_options(authors: list[tuple[int, str]], selected: int | None) -> Markup:
-    """The options of the author filter: a large forum has thousands of
-    authors, so they are joined here rather than looped over in the template."""
-    return Markup(  # noqa: S704 (every name is escaped)
-        "".join(
-            f'<option value="{user_id}"{" selected" if user_id == selected else ""}>'
-            f"{escape(name)}</option>"
-            for user_id, name in authors
-        )
+def amendment_row(amendment, slug: str, support_count: int, comment_count: int | None) -> Markup:
+    """A line of a list of amendments, kept in this process's memory under
+    everything it shows (its state, names, counts, the language, the time
+    zone and the template's revision): a page of the list renders none of
+    its lines again until one of these changes. Nothing in it depends on who
+    reads it (drafts are only listed for their authors, by the query)."""
+    key = pagecache.make_key(
+        "amendment-row",
+        pagecache.source_revision(
+            pagecache.template_path(ROW_TEMPLATE),
+            pagecache.template_path("amendments/_status.html"),
+        ),
+        str(get_locale()),
+        reader_zone(),
+        slug,
+        amendment.id,
+        amendment.number,
+        amendment.status,
+        amendment.target_ref,
+        amendment.operation,
+        amendment.is_compromise,
+        amendment.parent_id,
+        amendment.author_display,
+        amendment.coalition.name if amendment.coalition else None,
+        support_count,
+        comment_count,
+        amendment.created_at,
+    )
+    macro = current_app.jinja_env.get_template(ROW_TEMPLATE).module.row
+    return Markup(  # noqa: S704 (rendered by the template, which escapes)
+        pagecache.in_memory(key, lambda: str(macro(amendment, slug, support_count, comment_count)))
     )
 
 
