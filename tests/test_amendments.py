@@ -632,3 +632,28 @@ def test_list_filters_by_working_group_and_author_and_sorts_by_discussion(
     )
     assert "1 comment" in discussed
     assert client.get(base + "?group=999999").status_code == 404
+
+
+def test_a_kept_line_of_the_list_shows_a_new_support_status_and_name_at_once(
+    client, session, make, forum, plan, member, facilitator
+):
+    amendment = propose(member, plan, text="Texto guardado.", submit=True)
+    session.commit()
+    sign_in(client, make.member(forum, locale="en").user)
+    url = f"/forums/{forum.slug}/plans/{plan.id}/amendments/"
+
+    def line() -> str:
+        html = client.get(url).get_data(as_text=True)
+        start = html.index(f"<strong>{amendment.label}</strong>")
+        return html[start : html.index("</li>", start)]
+
+    assert "0 supports" in line() and "Submitted" in line()
+    services.support(make.member(forum).user, amendment)
+    session.commit()
+    assert "1 support" in line()
+    services.decide(facilitator, amendment, "admitted")
+    session.commit()
+    assert "Admitted" in line() and "Submitted" not in line()
+    member.display_name = "Nombre Nuevo"
+    session.commit()
+    assert "Nombre Nuevo" in line()
