@@ -18,6 +18,7 @@ from consult.comments.models import Comment, CommentFlag, CommentRevision
 from consult.database import utcnow
 from consult.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from consult.extensions import db
+from consult.forums import services as forums
 from consult.notifications.models import Notification
 from consult.plans import services as plans
 from tests.factories import sign_in
@@ -737,9 +738,10 @@ def test_a_thread_page_costs_the_same_statements_for_20_or_2000_comments(
     html = main_html(response)
     assert html.count('class="comment comment-depth-0') == services.DEFAULT_PER_PAGE
     assert html.count('class="comment comment-depth-1') == 3 * services.DEFAULT_PER_PAGE
-    assert "Load more comments" in html and "Page 1 of 10" in html
-    page_ten = main_html(client.get(thread_path(forum, plan, large_key, page=10)))
-    assert "Comment <strong>499</strong>" in page_ten and "Load more comments" not in page_ten
+    pages = -(-500 // services.DEFAULT_PER_PAGE)
+    assert "Load more comments" in html and f"Page 1 of {pages}" in html
+    last = main_html(client.get(thread_path(forum, plan, large_key, page=pages)))
+    assert "Comment <strong>499</strong>" in last and "Load more comments" not in last
 
 
 def test_a_comment_link_leads_to_the_page_that_shows_it(
@@ -755,7 +757,9 @@ def test_a_comment_link_leads_to_the_page_that_shows_it(
     response = client.get(f"{base(forum)}/{reply.id}")
     assert response.status_code == 302
     location = response.headers["Location"]
-    assert "page=2" in location and location.endswith(f"#comment-{reply.id}")
+    last_page = -(-60 // services.DEFAULT_PER_PAGE)
+    assert last_page > 1
+    assert f"page={last_page}" in location and location.endswith(f"#comment-{reply.id}")
     assert "Late reply." in main_html(client.get(location.split("#")[0]))
 
 
@@ -825,3 +829,31 @@ def test_submitted_amendments_are_discussed_and_drafts_stay_private(
             body="Peeking.",
         )
     assert client.get(f"{base(forum)}/{written.id}").status_code == 302
+
+
+def test_a_thread_page_reads_the_readers_membership_once(
+    app, client, session, forum, plan, key, member
+):
+    comment(member, forum, plan, key, "Read once.")
+    forum.is_public = False  # the forum's page checks that the reader is a member, too
+    session.commit()
+    sign_in(client, member)
+    seen = []
+
+    def record(_connection, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(thread_path(forum, plan, key))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200 and "Read once." in response.get_data(as_text=True)
+    assert sum("FROM memberships" in statement for statement in seen) == 1
+    # Memberships are not remembered past the request: a reader removed from a
+    # private forum is refused on the next one.
+    forums.remove_membership(None, forums.membership_of(member, forum))
+    session.commit()
+    assert client.get(thread_path(forum, plan, key)).status_code == 404

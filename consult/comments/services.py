@@ -45,7 +45,10 @@ ALIGNMENT_LABELS = {
     "against": _l("Against"),
     "neutral": _l("Neutral"),
 }
-DEFAULT_PER_PAGE = 50
+# Top-level comments per page (each with all its replies). Twenty keep a long
+# thread's page light to build and to read; "Load more comments" brings the
+# next twenty in place, and a link to any comment opens its page (page_of).
+DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 MAX_MENTIONS = 20
 MAX_FLAG_REASON_LENGTH = 500

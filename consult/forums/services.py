@@ -63,9 +63,35 @@ def slugify(text: str) -> str:
 def membership_of(user, forum: Forum) -> Membership | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return db.session.scalar(
+    known = _memberships_of_this_request()
+    if known is not None and (forum.id, user.id) in known:
+        return known[(forum.id, user.id)]
+    membership = db.session.scalar(
         select(Membership).where(Membership.forum_id == forum.id, Membership.user_id == user.id)
     )
+    if known is not None:
+        known[(forum.id, user.id)] = membership
+    return membership
+
+
+def _memberships_of_this_request() -> dict | None:
+    """Memberships already read by this request, when it is served by a view
+    that never writes (``database.read_only``): nothing can change them while
+    it runs, so a page that checks the reader's membership in several places
+    (may they see the forum, manage it, post) reads it once. Kept on the
+    request object, never on ``g``, which a test's app context may share
+    between requests. ``None`` in every other case: no memo."""
+    from flask import has_request_context, request
+
+    from ..database import _read_only_request
+
+    if not has_request_context() or not _read_only_request():
+        return None
+    holder = request._get_current_object()
+    known = getattr(holder, "consult_memberships", None)
+    if known is None:
+        known = holder.consult_memberships = {}
+    return known
 
 
 def can_view(user, forum: Forum, membership: Membership | None = None) -> bool:
