@@ -97,10 +97,11 @@ def test_readers_get_current_translations_and_the_marked_original_elsewhere(
     session.commit()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pt"
     page = client.get(f"/forums/{plan.forum.slug}/plans/{plan.id}/").get_data(as_text=True)
-    assert '<p class="node-body translated" lang="pt">1. Promover a ratificação' in page
+    assert 'lang="pt"><span class="line">' in page
+    assert '<span class="lt">Promover a ratificação da Convenção em todos os países.</span>' in page
     # Not translated: the original, with its language marked.
     assert "Crear observatorios nacionales" in page
-    assert 'class="lang-badge"' in page
+    assert 'class="untranslated"' in page
     original = client.get(f"/forums/{plan.forum.slug}/plans/{plan.id}/?lang=source")
     assert "Promover a ratificação" not in original.get_data(as_text=True)
     assert "Promover la ratificación" in original.get_data(as_text=True)
@@ -111,7 +112,7 @@ def test_the_original_language_reads_without_translations(client, plan, translat
     session.commit()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
     page = client.get(f"/forums/{plan.forum.slug}/plans/{plan.id}/").get_data(as_text=True)
-    assert "Texto em português." not in page and 'class="lang-badge"' not in page
+    assert "Texto em português." not in page and 'class="untranslated"' not in page
 
 
 def test_completeness_counts_current_and_outdated_translations(session, plan, translator):

@@ -24,6 +24,8 @@ from ..extensions import db
 from ..forums import services as forums
 from ..inputs import database_int
 from ..plan_translations import services as plan_translations
+from ..plans import layout
+from ..plans import rendering as plan_rendering
 from ..plans import services as plans
 from ..timezones import reader_zone
 from ..uploads import flash_report
@@ -83,13 +85,24 @@ def _to_detail(amendment):
 def item(slug, plan_id, key):
     plan = plans.plan_for(current_user, slug, plan_id)
     version, node = _node(plan, key)
-    nodes = {n.key: n for n in plans.version_nodes(version)}
+    ordered = plans.version_nodes(version)
+    nodes = {n.key: n for n in ordered}
+    # Read in the language the plan page was read in (its links carry ?lang=).
+    reading = plan_rendering.reading_language(version)
+    translation = plan_translations.reading_texts(plan, version, [node], reading).get(node.key)
+    # Its lines, numbered as on the plan page (the nodes up to it are enough).
+    index = next(i for i, n in enumerate(ordered) if n.key == node.key)
+    lines = layout.number_lines(ordered[: index + 1])[-1]
     return render_template(
         "amendments/item.html",
         forum=plan.forum,
         plan=plan,
         version=version,
         node=node,
+        cited_ref=layout.cited_ref(node),
+        reading=reading,
+        translation=translation,
+        lines=lines,
         amendments=services.list_amendments(
             current_user, plan, target_keys=[node.key], per_page=100
         ),

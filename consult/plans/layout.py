@@ -2,6 +2,7 @@
 through the whole version, as parliamentary amendment tools do, so that
 "line 112" means the same thing on screen, on paper and in the PDF."""
 
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -17,12 +18,43 @@ class NumberedNode:
     def first_line(self) -> int:
         return self.lines[0][0] if self.lines else 0
 
+    @property
+    def last_line(self) -> int:
+        return self.lines[-1][0] if self.lines else 0
+
+
+# A bullet's reference is cited when its list is numbered by position
+# ("1.3"); "b2", "p1", "1.p1", "end" and "fn1" are keys of the layout that
+# nobody cites (the importer's ``assign_refs``).
+_CITED_TAIL = re.compile(r"\d+(?:-\d+)?")
+
+
+def cited_ref(node) -> str:
+    """The reference printed beside ``node``: sections and items (and
+    bullets numbered by position) show theirs (``4.7``, ``21.A.3``); other
+    paragraphs are cited by their lines, so nothing ("")."""
+    ref = node.ref or ""
+    if node.kind in ("section", "item"):
+        return ref
+    if node.kind == "bullet" and _CITED_TAIL.fullmatch(ref.rpartition(".")[2]):
+        return ref
+    return ""
+
+
+def label_in_ref(node) -> bool:
+    """Whether the reference printed beside ``node`` ends with its own source
+    label (item "3" of section 4 is ``4.3``), which then is not printed again.
+    A label the reference does not hold ("I." of section ``1``) stays."""
+    return bool(node.number) and cited_ref(node).rpartition(".")[2] == node.number
+
 
 def display_text(node) -> str:
-    """The text as shown: headings and items carry their source label."""
-    if node.kind == "section" and node.number:
+    """The text as laid out in numbered lines. An item's or a section's own
+    source label ("1.", "a)") is shown once: not when the reference printed
+    beside it already holds it. Footnotes keep their mark."""
+    if node.kind == "section" and node.number and not label_in_ref(node):
         return f"{node.number}. {node.text}"
-    if node.kind == "item" and node.number:
+    if node.kind == "item" and node.number and not label_in_ref(node):
         separator = ")" if not node.number.isdigit() else "."
         return f"{node.number}{separator} {node.text}"
     if node.kind == "footnote":

@@ -133,6 +133,7 @@ def _build(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
     from . import services
 
     nodes = services.version_nodes(version)
+    numbered = layout.number_lines(nodes)
     html = render_template(
         TEMPLATE,
         plan=plan,
@@ -141,11 +142,27 @@ def _build(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
         reading=reading,
         translated=translations.reading_texts(plan, version, nodes, reading),
         outline=services.outline(nodes),
-        numbered=layout.number_lines(nodes),
+        numbered=numbered,
+        cited_ref=layout.cited_ref,
+        line_length=layout.LINE_LENGTH,
+        interface=str(get_locale()),
         slot=Markup(SLOT),  # noqa: S704 (a constant)
     )
     parts = html.split(SLOT)
-    refs = [(node.key, str(escape(node.ref))) for node in nodes]
+    # What screen readers hear after "Edit": the reference, or the line of a
+    # paragraph nobody cites by reference (its key is never printed).
+    refs = [
+        (
+            entry.node.key,
+            str(
+                escape(
+                    layout.cited_ref(entry.node)
+                    or _("line %(number)d", number=entry.first_line)
+                )
+            ),
+        )
+        for entry in numbered
+    ]
     if len(parts) != SLOTS_PER_NODE * len(refs) + 1:
         raise RuntimeError(f"{TEMPLATE} must leave {SLOTS_PER_NODE} slots per node")
     return PlanText(parts, refs)
@@ -231,6 +248,20 @@ def page(html: str, text: PlanText, activity, edit_url: str | None, state: str):
     )
     response.set_data(head_bytes + filled + tail_bytes)
     return response
+
+
+def reading_language(version: PlanVersion) -> str:
+    """The language to read ``version`` in: ``?lang=`` if given (``source``
+    for the original), else the interface language. The plan page and the
+    item page choose alike, and the plan page's links to items carry it."""
+    from ..config import LOCALES
+
+    asked = request.args.get("lang", "")
+    if asked == "source":
+        return version.language
+    if asked in LOCALES:
+        return asked
+    return str(get_locale())
 
 
 def edit_url(plan: Plan) -> str:

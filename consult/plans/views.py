@@ -123,7 +123,7 @@ def show(slug, plan_id, number=None):
 
     plan = services.plan_for(current_user, slug, plan_id)
     version = services.get_version(plan, number)
-    reading = _reading_language(version)
+    reading = rendering.reading_language(version)
     stamps = translations.stamps(plan)
     text = rendering.render_plan_text(plan, version, reading, stamps)
     counts, counts_key = activity.counts_and_key(plan)
@@ -144,19 +144,6 @@ def show(slug, plan_id, number=None):
         formats=EXPORT_FORMATS,
     )
     return rendering.page(html, text, counts, edit_url, counts_key)
-
-
-def _reading_language(version) -> str:
-    """The language to read a version in: ?lang= if given (``source`` for the
-    original), else the interface language."""
-    from ..config import LOCALES
-
-    asked = request.args.get("lang", "")
-    if asked == "source":
-        return version.language
-    if asked in LOCALES:
-        return asked
-    return str(get_locale())
 
 
 @bp.get("/<int:plan_id>/history")

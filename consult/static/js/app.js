@@ -127,3 +127,11 @@ document.addEventListener("click", (event) => {
   };
   window.setTimeout(ask, 1000);
 })();
+
+// The plan's jump menu (phones and mid-size screens) closes once a section is
+// chosen, so it does not cover the text it jumped to.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest ? event.target.closest(".plan-jump a") : null;
+  const menu = link ? link.closest("details") : null;
+  if (menu) menu.open = false;
+});
