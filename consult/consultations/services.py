@@ -128,14 +128,21 @@ def open_phase(consultation: Consultation) -> Phase | None:
     return next((phase for phase in consultation.phases if phase.state == "open"), None)
 
 
-def closed_reason(plan: Plan, action: str, now: datetime | None = None) -> str | None:
+_NOT_READ = object()
+
+
+def closed_reason(
+    plan: Plan, action: str, now: datetime | None = None, *, consultation=_NOT_READ
+) -> str | None:
     """None when members may do ``action`` on this plan now; otherwise why not,
-    saying when it opens or when it closed."""
+    saying when it opens or when it closed. A caller that has already read the
+    plan's consultation (``consultation_of``, None included) passes it."""
     if refusal := archived_refusal(plan):
         return refusal
     if plan.status in ("approved", "archived"):
         return _("This plan is approved or archived; its text can no longer change.")
-    consultation = consultation_of(plan)
+    if consultation is _NOT_READ:
+        consultation = consultation_of(plan)
     if consultation is None:
         return None if plan.open_for_input else str(PLAN_CLOSED[action])
     current = open_phase(consultation)

@@ -308,13 +308,15 @@ def vote(slug, poll_id):
         db.session.rollback()
         flash(error.message, "error")
         return _poll_page(poll, error.status, submitted=request.form.to_dict())
-    db.session.commit()
     voter = None
     if on_behalf_of is not None:
         voter = db.session.get(User, on_behalf_of)
     # The receipt code is shown here once and stored nowhere in the clear, so this
     # page is not a redirect: a redirect would have to carry it in the session.
-    return render_template(
+    # It is rendered before the commit, from what this request has read (the
+    # commit expires it all, and reading it again would cost four queries), and
+    # sent only once the commit has succeeded.
+    page = render_template(
         "votes/receipt.html",
         forum=poll.forum,
         poll=poll,
@@ -322,6 +324,8 @@ def vote(slug, poll_id):
         choice=services.choice_label(poll, services.parse_choice(poll, choice)),
         voter=voter,
     )
+    db.session.commit()
+    return page
 
 
 @bp.post(POLL + "/receipt")
