@@ -206,3 +206,26 @@ def test_an_uncited_paragraphs_item_page_names_its_lines(client, translated):
     item = lxml.html.fromstring(client.get(link.get("href")).get_data(as_text=True))
     assert item.xpath("//h1")[0].text_content() == f"Paragraph at line {preamble.first_line}"
     assert preamble.node.ref not in printed_words(item)
+
+
+def test_item_links_carry_the_reading_only_when_it_is_not_the_interface_language(
+    client, translated
+):
+    def item_href(query):
+        doc = page(client, translated, query)
+        return node_div(doc, "1.2").xpath('.//span[@class="node-activity"]/a')[0].get("href")
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert item_href("?lang=source").endswith("/?lang=source")  # not the interface's
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pt"
+    with force_locale("pt"):
+        assert "lang=" not in item_href("")  # the item page reads in pt by default
+
+
+def test_the_stylesheet_sizes_the_text_for_the_layouts_line_length():
+    import re
+
+    css = (Path(layout.__file__).resolve().parents[1] / "static" / "css" / "app.css").read_text()
+    assert re.search(r"\.plan-layout \{ --line-length: (\d+); \}", css).group(1) == str(
+        layout.LINE_LENGTH
+    )
