@@ -11,6 +11,7 @@ from consult.plans import services as plans
 from . import world as w
 
 DEMO = Path(__file__).resolve().parents[2] / "consult" / "demo"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 # Per numbered line of the text: whether it takes more than one line on screen.
 WRAPPED_LINES_JS = """
@@ -34,7 +35,7 @@ def test_a_plan_reads_in_portuguese_without_wrapped_numbered_lines(journey):
             facilitator, plan, "pt", {first.key: ("Texto traduzido do primeiro item.", first.text)}
         )
         paths = [place.plan_path]
-        for sample in sorted(DEMO.glob("*.txt")):
+        for sample in [*sorted(DEMO.glob("*.txt")), *sorted(DATA.glob("*.txt"))]:
             other = plans.import_plan(facilitator, forum, sample.read_text())
             db.session.flush()
             paths.append(f"/forums/{place.slug}/plans/{other.id}/")
