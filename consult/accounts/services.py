@@ -128,7 +128,7 @@ def authenticate(
     user = find_user_by_email(key)
     device = throttle.known_device(device_token, user)
     attempt_client = f"device:{device}" if device else client[:64]
-    throttle.check_sign_in(key, attempt_client, known=device is not None, now=now)
+    failures = throttle.check_sign_in(key, attempt_client, known=device is not None, now=now)
     if user is None or not user.active or user.password_hash is None:
         with suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
@@ -137,7 +137,8 @@ def authenticate(
     if not password_matches(user, password):
         throttle.record_sign_in_failure(key, attempt_client, now)
         return None
-    throttle.clear_sign_in_failures(key, (attempt_client, client[:64]))
+    if failures:  # none in the window (the usual case): nothing to forget, no DELETE
+        throttle.clear_sign_in_failures(key, (attempt_client, client[:64]))
     user.last_sign_in_at = now
     return user
 

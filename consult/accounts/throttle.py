@@ -81,8 +81,9 @@ def device_token(user: User, token: str | None) -> str:
 # --- sign-in ---------------------------------------------------------------
 
 
-def check_sign_in(email: str, client: str, *, known: bool, now: datetime) -> None:
-    """Raise Throttled when this client may not try this email now."""
+def check_sign_in(email: str, client: str, *, known: bool, now: datetime) -> int:
+    """Raise Throttled when this client may not try this email now; otherwise
+    the number of failures on this email within the window (from any client)."""
     config = current_app.config
     since = now - config["SIGN_IN_FAILURE_WINDOW"]
     mine = AuthAttempt.client == client
@@ -106,7 +107,7 @@ def check_sign_in(email: str, client: str, *, known: bool, now: datetime) -> Non
         )
     extra = own - config["SIGN_IN_FREE_FAILURES"]
     if extra < 0 or last is None:
-        return
+        return total
     delay = min(config["SIGN_IN_DELAY"] * 2**extra, config["SIGN_IN_MAX_DELAY"])
     remaining = (last + delay - now).total_seconds()
     if remaining > 0:
@@ -121,6 +122,7 @@ def check_sign_in(email: str, client: str, *, known: bool, now: datetime) -> Non
             ),
             retry_after=math.ceil(remaining),
         )
+    return total
 
 
 def record_sign_in_failure(email: str, client: str, now: datetime) -> None:

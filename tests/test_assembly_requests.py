@@ -1,6 +1,7 @@
-"""The ballot request as the assembly sends it, 300 at once (issue 20): few
-statements, the poll's forum still guarded, and a receipt only for a vote that
-was committed."""
+"""The two requests of the assembly (issue 20), each sent by 300 delegates at
+once: the sign-in, whose cost is the password hash and little else, and the
+ballot: few statements, the poll's forum still guarded, and a receipt only for
+a vote that was committed."""
 
 import re
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
+from consult.accounts.models import AuthAttempt
 from consult.database import utcnow
 from consult.extensions import db
 from consult.plans import services as plans
@@ -146,3 +148,19 @@ def test_the_poll_is_found_only_through_its_own_forum_and_by_those_who_may_see_i
     assert client.get(f"/forums/no-such-forum/polls/{poll.id}").status_code == 404
     assert client.post(url(public, poll, "/vote"), data={"choice": "yes"}).status_code == 404
     assert counted(session, poll) == (0, 0)
+
+
+def test_a_sign_in_without_earlier_failures_deletes_nothing_and_one_after_them_clears_them(
+    app, client, session, make
+):
+    user = make.user(locale="en")
+    with statements(app) as sent:
+        sign_in(client, user)
+    assert not [s for s in sent if s.lstrip().upper().startswith("DELETE")], sent
+    client.post("/sign-out")
+    for _ in range(2):
+        wrong = client.post("/sign-in", data={"email": user.email, "password": "not it"})
+        assert wrong.status_code == 401
+    assert session.scalar(select(func.count()).select_from(AuthAttempt)) == 2
+    sign_in(client, user)
+    assert session.scalar(select(func.count()).select_from(AuthAttempt)) == 0
