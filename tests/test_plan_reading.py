@@ -39,7 +39,9 @@ Preámbulo del plan, que nadie cita por una referencia.
 
 
 @pytest.fixture(autouse=True)
-def english(session):
+def english(session, client):
+    """The interface in English (the reading language is chosen per page)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     with force_locale("en"):
         yield
 
