@@ -54,6 +54,13 @@ def test_an_archived_plan_refuses_every_write_and_stays_readable(app, session, s
     )
     assert page.status_code == 200
     assert "This plan is archived" in page.get_data(as_text=True)
+    # Its facilitator is offered nothing the services would refuse.
+    managed = client.get(
+        f"/forums/{forum.slug}/plans/{plan.id}/", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
+    assert "This plan is archived" in managed
+    for refused in ("/edit", "/nodes/", "/consultation/new", "subject=plan"):
+        assert refused not in managed, refused
 
     base = plan.current_version
     refusals = {

@@ -690,6 +690,7 @@ def settings(slug, plan_id):
         groups=groups,
         assignments=services.section_assignments(plan),
         consultation=services.consultations.consultation_of(plan),
+        archived=plans.archived_refusal(plan),
     ), status
 
 

@@ -352,10 +352,19 @@ def approve(plan: Plan, version: PlanVersion, reason: str) -> None:
     record("plan.approved", plan, forum=plan.forum, version=version.number, reason=reason)
 
 
+def edit_refusal(plan: Plan) -> str | None:
+    """Why the plan's text cannot be edited by hand now (None when it can): the
+    rule the editing services enforce and the plan page asks before offering."""
+    if refusal := archived_refusal(plan):
+        return refusal
+    if plan.status == "approved":
+        return _("This plan is approved or archived; its text can no longer change.")
+    return None
+
+
 def _require_editable(plan: Plan) -> None:
-    require_not_archived(plan)
-    if plan.status in ("approved", "archived"):
-        raise Conflict(_("This plan is approved or archived; its text can no longer change."))
+    if refusal := edit_refusal(plan):
+        raise Conflict(refusal)
 
 
 # --- archiving ----------------------------------------------------------------

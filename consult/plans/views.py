@@ -129,7 +129,10 @@ def show(slug, plan_id, number=None):
     counts, counts_key = activity.counts_and_key(plan)
     is_current = version.id == plan.current_version_id
     can_manage = forums.can_manage(current_user, plan.forum)
-    edit_url = rendering.edit_url(plan) if can_manage and is_current else None
+    archived = services.archived_refusal(plan)
+    # Offered exactly when the editing services would accept it.
+    may_edit = can_manage and is_current and services.edit_refusal(plan) is None
+    edit_url = rendering.edit_url(plan) if may_edit else None
     html = render_template(
         "plans/show.html",
         reading=reading,
@@ -141,6 +144,8 @@ def show(slug, plan_id, number=None):
         version=version,
         is_current=is_current,
         can_manage=can_manage,
+        may_edit=may_edit,
+        archived=archived,
         formats=EXPORT_FORMATS,
     )
     return rendering.page(html, text, counts, edit_url, counts_key)
