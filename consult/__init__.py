@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from .consultations.views import bp as consultations_bp
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
+    from .live.views import bp as live_bp
     from .notifications.views import bp as notifications_bp
     from .opendata.views import bp as opendata_bp
     from .plan_translations.views import bp as plan_translations_bp
@@ -116,3 +117,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_log_bp)
     app.register_blueprint(plan_archive_bp)
     app.register_blueprint(calendars_bp)
+    app.register_blueprint(live_bp)

@@ -94,8 +94,11 @@ class RedisDoorbell:
         return rang
 
     def close(self) -> None:
+        if self.pubsub is None:
+            return
+        pubsub, self.pubsub = self.pubsub, None
         try:
-            self.pubsub.close()
+            pubsub.close()
         finally:
             self.connection.close()
 
