@@ -9,6 +9,7 @@ from .amendments.models import (
     AmendmentTranslation,
 )
 from .api.models import ApiToken, RateWindow
+from .assembly.models import AgendaPoint, AssemblySession, Attendance, SpeakerRequest
 from .audit.models import AuditEvent
 from .comments.models import Comment, CommentFlag, CommentRevision
 from .consolidation.models import Consolidation
@@ -46,12 +47,15 @@ from .votes.models import (
 
 __all__ = [
     "ActivityStamp",
+    "AgendaPoint",
     "Amendment",
     "AmendmentEvent",
     "AmendmentSponsor",
     "AmendmentSupport",
     "AmendmentTranslation",
     "ApiToken",
+    "AssemblySession",
+    "Attendance",
     "AuditEvent",
     "AuthAttempt",
     "Ballot",
@@ -82,6 +86,7 @@ __all__ = [
     "RateWindow",
     "SearchDocument",
     "SectionGroup",
+    "SpeakerRequest",
     "User",
     "UserSession",
     "WorkingGroup",

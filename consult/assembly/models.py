@@ -1,0 +1,346 @@
+"""The assembly in session: its agenda, the roll call and the list of speakers.
+
+Statuses are ``StrEnum``s stored as short strings (with check constraints) and
+read back as the enum, so code compares members and templates print ``.label``.
+The minutes (``minutes_json``, ``minutes_signed_*``) are written by
+``consult.assembly.minutes``; this module only declares them.
+"""
+
+import enum
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from ..accounts.models import User
+from ..amendments.models import Amendment
+from ..consultations.models import Consultation
+from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..forums.models import Coalition, Forum
+from ..plans.models import Plan
+from ..votes.models import QUORUM_BASES, QUORUM_KINDS, RULES
+
+RANKED_METHODS = ("irv", "schulze")
+
+
+class LabelledEnum(enum.StrEnum):
+    """A status that knows its translatable label (see ``_LABELS`` of each)."""
+
+    @property
+    def label(self) -> str:
+        return self._labels()[self]
+
+    @classmethod
+    def _labels(cls) -> dict:
+        raise NotImplementedError
+
+
+class SessionState(LabelledEnum):
+    SCHEDULED = "scheduled"
+    IN_SESSION = "in_session"
+    ADJOURNED = "adjourned"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.SCHEDULED: _l("Scheduled"),
+            cls.IN_SESSION: _l("In session"),
+            cls.ADJOURNED: _l("Adjourned"),
+        }
+
+
+class PointKind(LabelledEnum):
+    AMENDMENTS = "amendments"
+    APPROVAL = "approval"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.AMENDMENTS: _l("Amendments"),
+            cls.APPROVAL: _l("Approval of the plan"),
+            cls.OTHER: _l("Other business"),
+        }
+
+
+class PointState(LabelledEnum):
+    PENDING = "pending"
+    CURRENT = "current"
+    DONE = "done"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.PENDING: _l("Pending"),
+            cls.CURRENT: _l("On the floor"),
+            cls.DONE: _l("Done"),
+        }
+
+
+class SpeakerSide(LabelledEnum):
+    POINT_OF_ORDER = "order"
+    FOR = "for"
+    AGAINST = "against"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.POINT_OF_ORDER: _l("Point of order"),
+            cls.FOR: _l("For"),
+            cls.AGAINST: _l("Against"),
+        }
+
+
+class SpeakerState(LabelledEnum):
+    WAITING = "waiting"
+    SPEAKING = "speaking"
+    DONE = "done"
+    WITHDRAWN = "withdrawn"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.WAITING: _l("Waiting"),
+            cls.SPEAKING: _l("Speaking"),
+            cls.DONE: _l("Spoke"),
+            cls.WITHDRAWN: _l("Withdrawn"),
+        }
+
+
+class EnumString(TypeDecorator):
+    """A ``String`` column read back as a member of ``enum_class``."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[enum.StrEnum], length: int = 12):
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum_class(value)
+
+
+def _check(column: str, enum_class) -> CheckConstraint:
+    return CheckConstraint(check_in(column, [member.value for member in enum_class]), name=column)
+
+
+class AssemblySession(Base):
+    """A meeting of the forum's delegates that settles a consultation's plan."""
+
+    __tablename__ = "assembly_sessions"
+    __table_args__ = (
+        _check("state", SessionState),
+        CheckConstraint("default_speaking_seconds > 0", name="default_speaking_positive"),
+        CheckConstraint("coalition_cap_seconds > 0", name="coalition_cap_positive"),
+        CheckConstraint(check_in("amendment_rule", RULES), name="amendment_rule"),
+        CheckConstraint(check_in("approval_rule", RULES), name="approval_rule"),
+        CheckConstraint(check_in("ranked_method", RANKED_METHODS), name="ranked_method"),
+        CheckConstraint(check_in("quorum_kind", QUORUM_KINDS), name="quorum_kind"),
+        CheckConstraint(check_in("quorum_base", QUORUM_BASES), name="quorum_base"),
+        CheckConstraint("quorum_value >= 0", name="quorum_not_negative"),
+        CheckConstraint("max_proxies >= 0", name="max_proxies_not_negative"),
+    )
+
+    id: Mapped[intpk]
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    place: Mapped[str] = mapped_column(String(300), default="")
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    state: Mapped[SessionState] = mapped_column(
+        EnumString(SessionState), default=SessionState.SCHEDULED
+    )
+    # Not a foreign key: points and their session refer to each other.
+    current_point_id: Mapped[int | None] = mapped_column(Integer)
+    default_speaking_seconds: Mapped[int] = mapped_column(Integer, default=180)
+    # The most one coalition's speakers may speak on one point; None: no cap.
+    coalition_cap_seconds: Mapped[int | None] = mapped_column(Integer)
+    # The rules of the session's votes (consult.votes.services.PollSettings).
+    amendment_rule: Mapped[str] = mapped_column(String(12), default="simple")
+    approval_rule: Mapped[str] = mapped_column(String(12), default="simple")
+    ranked_method: Mapped[str] = mapped_column(String(8), default="schulze")
+    quorum_kind: Mapped[str] = mapped_column(String(8), default="none")
+    quorum_value: Mapped[Decimal] = mapped_column(Numeric(14, 4), default=Decimal(0))
+    quorum_base: Mapped[str] = mapped_column(String(8), default="present")
+    secret: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_proxies: Mapped[int] = mapped_column(Integer, default=1)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    adjourned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+    # The minutes (consult.assembly.minutes): read-only once signed.
+    minutes_json: Mapped[dict | None] = mapped_column(JSON)
+    minutes_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    minutes_signed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    forum: Mapped[Forum] = relationship()
+    consultation: Mapped[Consultation] = relationship()
+    plan: Mapped[Plan] = relationship()
+    chair: Mapped[User | None] = relationship(foreign_keys=[chair_id])
+    minutes_signed_by: Mapped[User | None] = relationship(foreign_keys=[minutes_signed_by_id])
+    points: Mapped[list["AgendaPoint"]] = relationship(
+        back_populates="session",
+        order_by="AgendaPoint.position",
+        cascade="all, delete-orphan",
+        lazy="raise_on_sql",
+    )
+
+    @property
+    def minutes_signed(self) -> bool:
+        return self.minutes_signed_at is not None
+
+
+agenda_point_amendments = Table(
+    "assembly_point_amendments",
+    Base.metadata,
+    Column(
+        "point_id",
+        Integer,
+        ForeignKey("assembly_points.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "amendment_id",
+        Integer,
+        ForeignKey("amendments.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class AgendaPoint(Base):
+    __tablename__ = "assembly_points"
+    __table_args__ = (
+        _check("kind", PointKind),
+        _check("state", PointState),
+        Index("ix_assembly_points_session_position", "session_id", "position"),
+    )
+
+    id: Mapped[intpk]
+    session_id: Mapped[int] = mapped_column(ForeignKey("assembly_sessions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[PointKind] = mapped_column(EnumString(PointKind))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The plan item the amendments change (its stable key), for the projector.
+    target_key: Mapped[str | None] = mapped_column(String(16))
+    poll_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"))
+    state: Mapped[PointState] = mapped_column(EnumString(PointState), default=PointState.PENDING)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    session: Mapped[AssemblySession] = relationship(back_populates="points")
+    amendments: Mapped[list[Amendment]] = relationship(
+        secondary=agenda_point_amendments, order_by=Amendment.number, lazy="raise_on_sql"
+    )
+
+
+class Attendance(Base):
+    """One interval of a delegate's presence: the roll call, with times."""
+
+    __tablename__ = "assembly_attendance"
+    __table_args__ = (
+        Index("ix_assembly_attendance_session_user", "session_id", "user_id"),
+        # At most one open interval per delegate, whatever the concurrency.
+        Index(
+            "uq_assembly_attendance_open",
+            "session_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("checked_out_at IS NULL"),
+            sqlite_where=text("checked_out_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[intpk]
+    session_id: Mapped[int] = mapped_column(ForeignKey("assembly_sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who marked the arrival: the delegate themself or the chair.
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    checked_out_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class SpeakerRequest(Base):
+    __tablename__ = "assembly_speakers"
+    __table_args__ = (
+        _check("side", SpeakerSide),
+        _check("state", SpeakerState),
+        CheckConstraint("time_limit_seconds > 0", name="time_limit_positive"),
+        Index("ix_assembly_speakers_point_state", "point_id", "state"),
+    )
+
+    id: Mapped[intpk]
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("assembly_sessions.id", ondelete="CASCADE"), index=True
+    )
+    point_id: Mapped[int] = mapped_column(ForeignKey("assembly_points.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    coalition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coalitions.id", ondelete="SET NULL")
+    )
+    side: Mapped[SpeakerSide] = mapped_column(EnumString(SpeakerSide, 8))
+    state: Mapped[SpeakerState] = mapped_column(
+        EnumString(SpeakerState, 10), default=SpeakerState.WAITING
+    )
+    requested_at: Mapped[created_at]
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    time_limit_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    user: Mapped[User] = relationship()
+    coalition: Mapped[Coalition | None] = relationship()
+
+    @property
+    def speaking_until(self) -> datetime | None:
+        if self.called_at is None or self.time_limit_seconds is None:
+            return None
+        return self.called_at + timedelta(seconds=self.time_limit_seconds)
+
+
+__all__ = [
+    "AgendaPoint",
+    "AssemblySession",
+    "Attendance",
+    "PointKind",
+    "PointState",
+    "SessionState",
+    "SpeakerRequest",
+    "SpeakerSide",
+    "SpeakerState",
+    "agenda_point_amendments",
+]
