@@ -1,12 +1,12 @@
 """The assembly in session: its agenda, the roll call and the list of speakers.
 
-Statuses are ``StrEnum``s stored as short strings (with check constraints) and
-read back as the enum, so code compares members and templates print ``.label``.
+Statuses are labelled enumerations (``consult.labels``) stored as short strings
+with check constraints and read back as members: code compares members and
+templates print ``|label``; none compares status strings.
 The minutes (``minutes_json``, ``minutes_signed_*``) are written by
 ``consult.assembly.minutes``; this module only declares them.
 """
 
-import enum
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -33,94 +33,44 @@ from ..amendments.models import Amendment
 from ..consultations.models import Consultation
 from ..database import Base, UTCDateTime, check_in, created_at, intpk
 from ..forums.models import Coalition, Forum
+from ..labels import LabelledEnum
 from ..plans.models import Plan
 from ..votes.models import QUORUM_BASES, QUORUM_KINDS, RULES
 
 RANKED_METHODS = ("irv", "schulze")
 
 
-class LabelledEnum(enum.StrEnum):
-    """A status that knows its translatable label (see ``_LABELS`` of each)."""
-
-    @property
-    def label(self) -> str:
-        return self._labels()[self]
-
-    @classmethod
-    def _labels(cls) -> dict:
-        raise NotImplementedError
-
-
 class SessionState(LabelledEnum):
-    SCHEDULED = "scheduled"
-    IN_SESSION = "in_session"
-    ADJOURNED = "adjourned"
-
-    @classmethod
-    def _labels(cls):
-        return {
-            cls.SCHEDULED: _l("Scheduled"),
-            cls.IN_SESSION: _l("In session"),
-            cls.ADJOURNED: _l("Adjourned"),
-        }
+    SCHEDULED = "scheduled", _l("Scheduled")
+    IN_SESSION = "in_session", _l("In session")
+    ADJOURNED = "adjourned", _l("Adjourned")
 
 
 class PointKind(LabelledEnum):
-    AMENDMENTS = "amendments"
-    APPROVAL = "approval"
-    OTHER = "other"
-
-    @classmethod
-    def _labels(cls):
-        return {
-            cls.AMENDMENTS: _l("Amendments"),
-            cls.APPROVAL: _l("Approval of the plan"),
-            cls.OTHER: _l("Other business"),
-        }
+    AMENDMENTS = "amendments", _l("Amendments")
+    APPROVAL = "approval", _l("Approval of the plan")
+    OTHER = "other", _l("Other business")
 
 
 class PointState(LabelledEnum):
-    PENDING = "pending"
-    CURRENT = "current"
-    DONE = "done"
-
-    @classmethod
-    def _labels(cls):
-        return {
-            cls.PENDING: _l("Pending"),
-            cls.CURRENT: _l("On the floor"),
-            cls.DONE: _l("Done"),
-        }
+    PENDING = "pending", _l("Pending")
+    CURRENT = "current", _l("On the floor")
+    DONE = "done", _l("Done")
 
 
 class SpeakerSide(LabelledEnum):
-    POINT_OF_ORDER = "order"
-    FOR = "for"
-    AGAINST = "against"
+    """Points of order are heard first (see ``speakers.queue``)."""
 
-    @classmethod
-    def _labels(cls):
-        return {
-            cls.POINT_OF_ORDER: _l("Point of order"),
-            cls.FOR: _l("For"),
-            cls.AGAINST: _l("Against"),
-        }
+    POINT_OF_ORDER = "order", _l("Point of order")
+    FOR = "for", _l("For")
+    AGAINST = "against", _l("Against")
 
 
 class SpeakerState(LabelledEnum):
-    WAITING = "waiting"
-    SPEAKING = "speaking"
-    DONE = "done"
-    WITHDRAWN = "withdrawn"
-
-    @classmethod
-    def _labels(cls):
-        return {
-            cls.WAITING: _l("Waiting"),
-            cls.SPEAKING: _l("Speaking"),
-            cls.DONE: _l("Spoke"),
-            cls.WITHDRAWN: _l("Withdrawn"),
-        }
+    WAITING = "waiting", _l("Waiting")
+    SPEAKING = "speaking", _l("Speaking")
+    DONE = "done", _l("Spoke")
+    WITHDRAWN = "withdrawn", _l("Withdrawn")
 
 
 class EnumString(TypeDecorator):
@@ -129,7 +79,7 @@ class EnumString(TypeDecorator):
     impl = String
     cache_ok = True
 
-    def __init__(self, enum_class: type[enum.StrEnum], length: int = 12):
+    def __init__(self, enum_class: type[LabelledEnum], length: int = 12):
         super().__init__(length)
         self.enum_class = enum_class
 
