@@ -9,7 +9,7 @@ from .paths import PACKAGE_DIR, project_dir
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application from the environment (and ``overrides``, for tests)."""
-    from . import extensions, models  # noqa: F401 (every table on the metadata)
+    from . import extensions, labels, models  # noqa: F401 (every table on the metadata)
     from .config import load_settings
     from .errors import register_database_error_handler, register_error_handlers
     from .http import init_app as init_http
@@ -53,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_security_headers(app)
     init_http(app)  # after the security headers: its Cache-Control wins
     register_template_helpers(app)
+    labels.register_label_filter(app)
 
     from .cli import register_cli
 

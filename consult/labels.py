@@ -1,0 +1,60 @@
+"""Coded values (a status, a kind) shown in the reader's language.
+
+An enumeration that derives from ``LabelledEnum`` gives each member its
+translatable label next to its stored value::
+
+    class AmendmentStatus(LabelledEnum):
+        DRAFT = "draft", _l("Draft")
+
+and templates show any member with the one ``|label`` filter
+(``amendment.status|label``). A plain stored value (a string read from a form,
+a JSON column or an aggregate) is shown by naming its enumeration:
+``"draft"|label("AmendmentStatus")``.
+"""
+
+from enum import StrEnum
+
+from flask import Flask
+
+# Every labelled enumeration by its class name, so a template can name one.
+_KNOWN: dict[str, type["LabelledEnum"]] = {}
+
+
+class LabelledEnum(StrEnum):
+    """A ``StrEnum`` whose members are ``value, label`` pairs: the value is what
+    the database stores (the members compare equal to it), the label is what a
+    reader sees."""
+
+    def __new__(cls, value: str, label=None):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label if label is not None else value
+        return member
+
+    def __init_subclass__(cls, **options):
+        super().__init_subclass__(**options)
+        _KNOWN[cls.__name__] = cls
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """``(value, label)`` pairs, in the order of the enumeration (for forms)."""
+        return [(member.value, member.label) for member in cls]
+
+
+def known_enum(name: str) -> type[LabelledEnum] | None:
+    return _KNOWN.get(name)
+
+
+def label(value, enum: str | type[LabelledEnum] | None = None) -> str:
+    """The reader's word for ``value``: a member of a labelled enumeration, or a
+    value of the enumeration named by ``enum``. Anything else is shown as it is."""
+    if isinstance(value, LabelledEnum):
+        return str(value.label)
+    kind = _KNOWN.get(enum) if isinstance(enum, str) else enum
+    if kind is not None and value in kind._value2member_map_:
+        return str(kind(value).label)
+    return "" if value is None else str(value)
+
+
+def register_label_filter(app: Flask) -> None:
+    app.add_template_filter(label, "label")
