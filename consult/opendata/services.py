@@ -263,6 +263,28 @@ def participation_rows(consultation: Consultation) -> list[dict]:
     return [{"metric": m, "group": g, "value": v} for m, g, v in rows]
 
 
+def signed_minutes(consultation: Consultation) -> list[dict]:
+    """The signed minutes of the consultation's assembly sessions (never a draft),
+    each as published: the record, who signed it and when, and its links."""
+    from ..assembly import minutes
+
+    return [minutes.publication(session) for session in minutes.signed_sessions(consultation)]
+
+
+def minutes_json(consultation: Consultation) -> str:
+    document = {
+        "consultation": {
+            "id": consultation.id,
+            "title": consultation.title,
+            "forum": consultation.forum.slug,
+        },
+        "dataset": "assembly_minutes",
+        "generated_at": utcnow().isoformat(),
+        "minutes": signed_minutes(consultation),
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
 def dataset(user, consultation: Consultation, name: str) -> list[dict]:
     if name == "amendments":
         return amendment_rows(consultation)

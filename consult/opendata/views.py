@@ -19,6 +19,7 @@ def index(slug, consultation_id):
         forum=consultation.forum,
         plan=consultation.plan,
         datasets=services.DATASET_LABELS,
+        minutes=services.signed_minutes(consultation),
     )
 
 
@@ -38,6 +39,13 @@ def _download(body: str, mimetype: str, name: str) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.get(OPEN_DATA + "/assembly-minutes.json")
+def minutes_json(slug, consultation_id):
+    consultation = consultations.get_consultation(current_user, slug, consultation_id)
+    name = f"consultation-{consultation.id}-assembly-minutes.json"
+    return _download(services.minutes_json(consultation), "application/json", name)
 
 
 @bp.get(OPEN_DATA + "/<dataset>.csv")

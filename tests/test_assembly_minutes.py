@@ -1,0 +1,583 @@
+"""The minutes of an assembly session (issue 18): who was present and when,
+each point with its speakers, each vote with its rule, figures, outcome and the
+checksum of its ballots, the plan's final state; in es, en and pt as HTML, PDF
+and DOCX; signed off by the chair once the session is adjourned, read-only
+after that, and published with the consultation's open data."""
+
+import html
+import io
+import json
+import re
+import shutil
+import subprocess
+from datetime import timedelta
+from decimal import Decimal
+
+import docx
+import pytest
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+
+from consult.amendments import lifecycle, proposing
+from consult.assembly import minutes as services
+from consult.assembly import minutes_documents as documents
+from consult.assembly import minutes_text
+from consult.assembly.models import (
+    AgendaPoint,
+    AssemblySession,
+    Attendance,
+    PointKind,
+    SessionState,
+    SpeakerRequest,
+    SpeakerSide,
+    SpeakerState,
+)
+from consult.audit.models import AuditEvent
+from consult.consultations import services as consultations
+from consult.consultations.services import PhaseInput
+from consult.database import utcnow
+from consult.errors import Conflict, PermissionDenied
+from consult.plans import services as plans
+from consult.timezones import format_moment
+from consult.votes import services as votes
+from consult.votes.services import PollSettings
+from tests.factories import sign_in
+
+pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
+
+PLAN_TEXT = "Plan\n\n1. First item.\n\n2. Second item.\n"
+ZONE = "America/Bogota"
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture(autouse=True)
+def english(client, session):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with force_locale("en"):
+        yield
+
+
+# --- a session that happened ----------------------------------------------------------
+
+
+class World:
+    """A forum, its plan and consultation, and a session run through its agenda."""
+
+
+def _admitted(session, plan, facilitator, author, ref, text):
+    target = plans.find_node(plan.current_version, ref).key
+    amendment = proposing.propose(
+        author, plan, target=target, operation="replace", text=text, submit=True
+    )
+    lifecycle.decide(facilitator, amendment, "admitted")
+    session.commit()
+    return amendment
+
+
+def _delegate(make, forum, coalition, name, weight="1"):
+    membership = make.member(forum, coalition=coalition, name=name, locale="en")
+    membership.is_delegate = True
+    membership.vote_weight = Decimal(weight)
+    return membership
+
+
+def _poll(session, facilitator, plan, casts, **options):
+    settings = options.pop("settings", PollSettings())
+    now = utcnow()
+    poll = votes.create_poll(
+        facilitator,
+        plan,
+        scope="assembly",
+        opens_at=now,
+        closes_at=now + HOUR,
+        settings=settings,
+        **options,
+    )
+    votes.open_poll(facilitator, poll)
+    for person, choice in casts:
+        votes.cast(person, poll, choice)
+    session.commit()
+    votes.close_poll(facilitator, poll)
+    session.commit()
+    return poll
+
+
+@pytest.fixture
+def world(make, session):
+    w = World()
+    w.forum = forum = make.forum()
+    north, south = make.coalition(forum, "Norte"), make.coalition(forum, "Sur")
+    w.facilitator = make.member(forum, role="facilitator", name="Fa Cilitator", locale="en").user
+    w.chair = _delegate(make, forum, north, "Carla Chair").user
+    w.delegates = [
+        _delegate(make, forum, north, "Ana Norte").user,
+        _delegate(make, forum, north, "Bruno Norte").user,
+        _delegate(make, forum, south, "Celia Sur").user,
+        _delegate(make, forum, south, "Dario Sur").user,
+    ]
+    w.member = make.member(forum, name="Mere Member", locale="en").user
+    session.commit()
+    w.plan = plan = plans.import_plan(None, forum, PLAN_TEXT)
+    plan.open_for_input = True
+    session.commit()
+    d = w.delegates
+    w.e1 = _admitted(session, plan, w.facilitator, d[0], "1", "A better first item.")
+    w.e2 = _admitted(session, plan, w.facilitator, d[0], "2", "One way.")
+    w.e3 = _admitted(session, plan, w.facilitator, d[2], "2", "Another way.")
+    start = utcnow() - HOUR
+    w.consultation = consultations.create_consultation(
+        w.facilitator,
+        plan,
+        title="Consulta",
+        timezone=ZONE,
+        phases=[PhaseInput("assembly", start, start + 24 * HOUR)],
+    )
+    consultations.advance_due()
+    session.commit()
+    w.yes_no = _poll(
+        session,
+        w.facilitator,
+        plan,
+        [(d[0], "yes"), (d[1], "yes"), (d[2], "no"), (d[3], "abstain")],
+        subject="amendment",
+        amendment=w.e1,
+    )
+    target = plans.find_node(plan.current_version, "2").key
+    w.ranked = _poll(
+        session,
+        w.facilitator,
+        plan,
+        [(d[0], [w.e2.label, w.e3.label]), (d[1], [w.e2.label]), (d[2], [w.e3.label])],
+        subject="competing",
+        target_key=target,
+        settings=PollSettings(method="schulze"),
+    )
+    w.started = start.replace(second=0, microsecond=0)
+    w.session = _session(session, w)
+    return w
+
+
+def _session(session, w) -> AssemblySession:
+    t0 = w.started
+    meeting = AssemblySession(
+        forum_id=w.forum.id,
+        consultation_id=w.consultation.id,
+        plan_id=w.plan.id,
+        title="Asamblea final",
+        starts_at=t0,
+        place="Sala 3",
+        online_url="https://meet.example.org/asamblea",
+        chair_id=w.chair.id,
+        state=SessionState.IN_SESSION,
+        opened_at=t0 + MINUTE,
+    )
+    session.add(meeting)
+    session.flush()
+    first = AgendaPoint(
+        session_id=meeting.id,
+        position=1,
+        kind=PointKind.AMENDMENTS,
+        title="Amendment to item 1",
+        poll_id=w.yes_no.id,
+        amendments=[w.e1],
+    )
+    second = AgendaPoint(
+        session_id=meeting.id,
+        position=2,
+        kind=PointKind.AMENDMENTS,
+        title="Competing amendments to item 2",
+        poll_id=w.ranked.id,
+        amendments=[w.e2, w.e3],
+    )
+    session.add_all([first, second])
+    session.flush()
+    w.points = [first, second]
+    _roll_call(session, w, meeting)
+    _speakers(session, w, meeting, first)
+    session.commit()
+    return meeting
+
+
+def _roll_call(session, w, meeting) -> None:
+    t0, d = w.started, w.delegates
+    for person, arrived, left in (
+        (w.chair, 0, None),
+        (d[0], 2, None),
+        (d[1], 3, 50),
+        (d[2], 4, None),
+        (d[3], 5, None),
+    ):
+        session.add(
+            Attendance(
+                session_id=meeting.id,
+                user_id=person.id,
+                checked_in_at=t0 + arrived * MINUTE,
+                checked_out_at=t0 + left * MINUTE if left else None,
+            )
+        )
+
+
+def _speakers(session, w, meeting, point) -> None:
+    t0, d = w.started, w.delegates
+    speakers = [
+        (d[0], SpeakerSide.FOR, SpeakerState.DONE, 10, 125),
+        (d[2], SpeakerSide.AGAINST, SpeakerState.DONE, 13, 90),
+        (d[3], SpeakerSide.AGAINST, SpeakerState.WITHDRAWN, None, None),
+    ]
+    for person, side, state, called, seconds in speakers:
+        session.add(
+            SpeakerRequest(
+                session_id=meeting.id,
+                point_id=point.id,
+                user_id=person.id,
+                coalition_id=_coalition_id(w.forum, person),
+                side=side,
+                state=state,
+                called_at=t0 + called * MINUTE if called else None,
+                finished_at=t0 + called * MINUTE + timedelta(seconds=seconds) if called else None,
+                time_limit_seconds=180,
+            )
+        )
+
+
+def _coalition_id(forum, user):
+    from consult.forums.services import membership_of
+
+    return membership_of(user, forum).coalition_id
+
+
+def adjourn(session, meeting):
+    meeting.state = SessionState.ADJOURNED
+    meeting.adjourned_at = utcnow()
+    session.commit()
+
+
+def url(w, suffix="", **query):
+    base = f"/forums/{w.forum.slug}/assembly/{w.session.id}/minutes{suffix}"
+    if query:
+        base += "?" + "&".join(f"{key}={value}" for key, value in query.items())
+    return base
+
+
+def page_text(response) -> str:
+    page = response.get_data(as_text=True)
+    main = page[page.find("<main") : page.find("</main>")]
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main)))
+
+
+def token(client, path):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+# --- the record ---------------------------------------------------------------------------
+
+
+def test_the_minutes_list_the_present_with_their_times(world):
+    minutes = services.build_minutes(world.session)
+    people = {p["name"]: p for p in minutes["attendance"]}
+    assert set(people) == {"Carla Chair", "Ana Norte", "Bruno Norte", "Celia Sur", "Dario Sur"}
+    bruno = people["Bruno Norte"]
+    assert bruno["coalition"] == "Norte"
+    assert bruno["intervals"] == [
+        {
+            "in": (world.started + 3 * MINUTE).isoformat(),
+            "out": (world.started + 50 * MINUTE).isoformat(),
+        }
+    ]
+    assert people["Celia Sur"]["intervals"][0]["out"] is None
+    assert minutes["session"]["timezone"] == ZONE
+    assert minutes["session"]["chair"]["name"] == "Carla Chair"
+
+
+def test_the_minutes_list_each_point_with_those_who_spoke(world):
+    minutes = services.build_minutes(world.session)
+    first, second = minutes["points"]
+    assert first["title"] == "Amendment to item 1"
+    assert first["amendments"] == [world.e1.label]
+    assert [(s["name"], s["coalition"], s["side"], s["seconds"]) for s in first["speakers"]] == [
+        ("Ana Norte", "Norte", "for", 125),
+        ("Celia Sur", "Sur", "against", 90),
+    ]
+    assert first["speakers"][0]["started_at"] == (world.started + 10 * MINUTE).isoformat()
+    assert second["speakers"] == []
+
+
+def test_each_vote_has_the_polls_stored_figures_outcome_and_checksum(world):
+    minutes = services.build_minutes(world.session)
+    yes_no, ranked = (point["vote"] for point in minutes["points"])
+    stored = votes.stored_result(world.yes_no)
+    assert yes_no["checksum"] == world.yes_no.checksum == stored["checksum"]
+    assert yes_no["winner"] == stored["winner"] == "yes"
+    assert yes_no["quorum"]["met"] == stored["quorum"]["met"]
+    assert yes_no["turnout_weight"] == stored["turnout_weight"]
+    assert yes_no["voters"] == stored["ballots"] == 4
+    assert yes_no["rule"] == "simple" and yes_no["method"] == "yesno"
+    weights = {o["option"]: o["weight"] for o in yes_no["options"]}
+    assert weights == {k: stored["tally"][k] for k in ("yes", "no", "abstain")}
+    assert {o["option"]: o["ballots"] for o in yes_no["options"]} == {
+        "yes": 2,
+        "no": 1,
+        "abstain": 1,
+    }
+    assert yes_no["consequences"] == [
+        {"subject": "amendment", "name": world.e1.label, "outcome": "accepted", "version": None}
+    ]
+    stored = votes.stored_result(world.ranked)
+    assert ranked["checksum"] == world.ranked.checksum == stored["checksum"]
+    assert ranked["ranking"] == stored["tally"]["ranking"]
+    assert ranked["winner"] == stored["winner"] == world.e2.label
+    assert ranked["method"] == "schulze" and ranked["rule"] is None
+    # Totals per option only: never a ballot list, nor who voted what.
+    assert all(set(o) == {"option", "weight", "ballots"} for o in ranked["options"])
+    assert not {"ballot_list", "named_votes", "voters_list"} & set(ranked)
+    plan = minutes["plan"]
+    assert plan["version_number"] == world.plan.current_version.number
+    assert {a["label"]: a["status"] for a in plan["amendments"]} == {
+        world.e1.label: "accepted",
+        world.e2.label: "accepted",
+        world.e3.label: "rejected",
+    }
+
+
+def test_a_secret_weighted_vote_lists_no_ballots_per_option(session, world):
+    for person, weight in zip(world.delegates, ("1", "1", "2.5", "1"), strict=True):
+        from consult.forums.services import membership_of
+
+        membership_of(person, world.forum).vote_weight = Decimal(weight)
+    session.commit()
+    d = world.delegates
+    approval = _poll(
+        session,
+        world.facilitator,
+        world.plan,
+        [(d[0], "yes"), (d[1], "yes"), (d[2], "no"), (d[3], "yes")],
+        subject="plan",
+        settings=PollSettings(secret=True),
+    )
+    session.add(
+        AgendaPoint(
+            session_id=world.session.id,
+            position=3,
+            kind=PointKind.APPROVAL,
+            title="Approval of the plan",
+            poll_id=approval.id,
+        )
+    )
+    session.commit()
+    minutes = services.build_minutes(world.session)
+    vote = minutes["points"][2]["vote"]
+    assert vote["weighted"] and vote["secret"] and not vote["ballots_public"]
+    assert [o["ballots"] for o in vote["options"]] == [None, None, None]
+    assert {o["option"]: o["weight"] for o in vote["options"]}["no"] == "2.5"
+    assert vote["checksum"] == approval.checksum
+    assert minutes["plan"]["final"] is True
+    with force_locale("en"):
+        text = minutes_text.present(minutes)
+    table = text["points"][2]["vote"]["table"]
+    assert table["columns"] == ["Option", "Votes (weighted)"]
+
+
+# --- who may do what -----------------------------------------------------------------------
+
+
+def test_only_the_chair_signs_off_and_only_after_adjournment(session, world):
+    meeting = world.session
+    with pytest.raises(PermissionDenied):
+        services.sign_minutes(world.facilitator, meeting)
+    with pytest.raises(PermissionDenied, match="adjourned"):
+        services.sign_minutes(world.chair, meeting)
+    assert services.sign_minutes_refusal(world.delegates[0], meeting)
+    adjourn(session, meeting)
+    assert services.sign_minutes_refusal(world.facilitator, meeting)
+    assert services.sign_minutes_refusal(world.chair, meeting) is None
+    signed = services.sign_minutes(world.chair, meeting)
+    session.commit()
+    assert meeting.minutes_signed_by_id == world.chair.id
+    assert meeting.minutes_signed_at is not None
+    assert meeting.minutes_json == signed
+    event = session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "assembly.minutes_signed", AuditEvent.object_id == meeting.id
+        )
+    )
+    assert event.actor_id == world.chair.id
+    with pytest.raises(Conflict):
+        services.sign_minutes(world.chair, meeting)
+
+
+def test_the_draft_is_for_the_chair_and_facilitators_the_signed_minutes_for_members(
+    client, session, world
+):
+    sign_in(client, world.member)
+    assert client.get(url(world)).status_code == 403
+    assert client.get(url(world, ".pdf")).status_code == 403
+    client.post("/sign-out")
+    sign_in(client, world.facilitator)
+    response = client.get(url(world))
+    assert response.status_code == 200
+    assert "Draft: these minutes are not signed off yet." in page_text(response)
+    assert "Sign the minutes off" not in page_text(response)  # not the chair
+    adjourn(session, world.session)
+    services.sign_minutes(world.chair, world.session)
+    session.commit()
+    client.post("/sign-out")
+    sign_in(client, world.member)
+    response = client.get(url(world))
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Draft" not in text
+    assert "Signed off by Carla Chair" in text
+
+
+def test_the_chair_signs_off_through_the_page_and_regenerating_is_then_refused(
+    client, session, world
+):
+    adjourn(session, world.session)
+    sign_in(client, world.chair)
+    response = client.get(url(world))
+    assert "Sign the minutes off" in page_text(response)
+    page = response.get_data(as_text=True)
+    read = re.search(r'name="digest"[^>]*value="([0-9a-f]+)"', page).group(1)
+    response = client.post(
+        url(world, "/sign"), data={"csrf_token": token(client, url(world)), "digest": read}
+    )
+    assert response.status_code == 302
+    session.refresh(world.session)
+    frozen = json.dumps(world.session.minutes_json, sort_keys=True)
+    assert services.digest(world.session.minutes_json) == read
+    # Something happens after the sign-off: the minutes do not change.
+    session.add(
+        Attendance(session_id=world.session.id, user_id=world.member.id, checked_in_at=utcnow())
+    )
+    session.commit()
+    response = client.post(
+        url(world, "/regenerate"), data={"csrf_token": token(client, url(world))}
+    )
+    assert response.status_code == 409
+    assert "These minutes are signed: they can no longer be changed." in page_text(response)
+    session.refresh(world.session)
+    assert json.dumps(world.session.minutes_json, sort_keys=True) == frozen
+    assert "Mere Member" not in page_text(client.get(url(world)))
+    with pytest.raises(Conflict):
+        services.regenerate_minutes(world.chair, world.session)
+
+
+def test_signing_what_was_not_read_is_refused(client, session, world):
+    adjourn(session, world.session)
+    with pytest.raises(Conflict, match="changed since you read them"):
+        services.sign_minutes(world.chair, world.session, read_digest="0" * 64)
+    session.rollback()
+    assert world.session.minutes_signed_at is None
+
+
+def test_a_regenerated_draft_is_what_the_page_shows(client, session, world):
+    sign_in(client, world.facilitator)
+    response = client.post(
+        url(world, "/regenerate"), data={"csrf_token": token(client, url(world))}
+    )
+    assert response.status_code == 302
+    session.refresh(world.session)
+    assert world.session.minutes_json["points"][0]["title"] == "Amendment to item 1"
+    assert world.session.minutes_signed_at is None
+
+
+# --- in words, in three languages and three formats ------------------------------------------
+
+
+def test_the_page_tells_the_minutes_in_the_chosen_language(client, session, world):
+    sign_in(client, world.facilitator)
+    english = page_text(client.get(url(world)))
+    assert "Ana Norte" in english and "Celia Sur" in english
+    assert "Amendment to item 1" in english and "Competing amendments to item 2" in english
+    assert world.yes_no.checksum in english and world.ranked.checksum in english
+    assert f"Amendment {world.e1.label} is accepted." in english
+    assert "2:05" in english  # Ana spoke 2 min 5 s
+    starts = format_moment(world.session.starts_at, zone=ZONE, locale="en")
+    assert re.sub(r"\s+", " ", starts) in english and "Bogotá Time" in english
+    for lang in ("es", "pt"):
+        response = client.get(url(world, lang=lang))
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert f'<article class="minutes" lang="{lang}">' in page
+        with force_locale(lang):
+            heading = gettext("Agenda")
+        assert f"<h2>{heading}</h2>" in page
+        starts = format_moment(world.session.starts_at, zone=ZONE, locale=lang)
+        assert re.sub(r"\s+", " ", starts) in page_text(response)
+    assert "hora de Bogotá" in page_text(client.get(url(world, lang="es")))
+
+
+def _pdf_text(content: bytes, text: dict) -> str:
+    """The PDF's words: pdftotext or pypdf where the machine has them, else the
+    text WeasyPrint laid out for the same document."""
+    if shutil.which("pdftotext"):
+        done = subprocess.run(
+            ["pdftotext", "-", "-"], input=content, capture_output=True, check=True
+        )
+        return done.stdout.decode()
+    try:
+        import pypdf
+    except ImportError:
+        from weasyprint.formatting_structure.boxes import TextBox
+
+        words = []
+
+        def walk(box):
+            if isinstance(box, TextBox):
+                words.append(box.text)
+            for child in getattr(box, "children", ()):
+                walk(child)
+
+        for page in documents.pdf_document(text).pages:
+            walk(page._page_box)
+        return " ".join(words)
+    return " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_pdf_and_the_docx_contain_the_points(app, client, session, world):
+    sign_in(client, world.facilitator)
+    response = client.get(url(world, ".pdf", lang="es"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    assert "minutes-asamblea-final" in response.headers["Content-Disposition"]
+    with force_locale("es"):
+        text = minutes_text.present(services.build_minutes(world.session))
+    words = re.sub(r"\s+", " ", _pdf_text(response.data, text))
+    assert "Amendment to item 1" in words and "Competing amendments to item 2" in words
+    response = client.get(url(world, ".docx", lang="pt"))
+    assert response.status_code == 200
+    document = docx.Document(io.BytesIO(response.data))
+    paragraphs = "\n".join(p.text for p in document.paragraphs)
+    cells = "\n".join(c.text for t in document.tables for row in t.rows for c in row.cells)
+    assert "1. Amendment to item 1" in paragraphs
+    assert "2. Competing amendments to item 2" in paragraphs
+    assert world.yes_no.checksum in paragraphs
+    assert "Ana Norte" in cells and "Celia Sur" in cells
+    assert document.core_properties.language == "pt"
+
+
+# --- open data ------------------------------------------------------------------------------------
+
+
+def test_the_open_data_lists_signed_minutes_only(client, session, world):
+    sign_in(client, world.member)
+    base = f"/forums/{world.forum.slug}/consultations/{world.consultation.id}/open-data"
+    listed = json.loads(client.get(base + "/assembly-minutes.json").get_data(as_text=True))
+    assert listed["minutes"] == []
+    assert "Asamblea final" not in page_text(client.get(base + "/"))
+    adjourn(session, world.session)
+    services.sign_minutes(world.chair, world.session)
+    session.commit()
+    listed = json.loads(client.get(base + "/assembly-minutes.json").get_data(as_text=True))
+    [entry] = listed["minutes"]
+    assert entry["signed"] and entry["signed_by"] == "Carla Chair"
+    assert entry["minutes"]["points"][0]["vote"]["checksum"] == world.yes_no.checksum
+    assert entry["links"]["pdf"]["es"].endswith(url(world, ".pdf", lang="es"))
+    index = client.get(base + "/").get_data(as_text=True)
+    assert "Asamblea final" in index
+    assert url(world, ".docx", lang="en") in index
+    response = client.get(url(world, ".json"))
+    assert json.loads(response.get_data(as_text=True))["digest"] == entry["digest"]
