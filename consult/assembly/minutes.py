@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from ..audit.services import record
 from ..database import utcnow
-from ..errors import Conflict, NotFound, PermissionDenied
+from ..errors import Conflict
 from ..extensions import db
-from ..forums import services as forums
+from . import permissions, sessions
 from .minutes_record import build_minutes, digest
 from .models import AssemblySession, SessionState
+from .permissions import Forbidden, Refusal, enforce
 
 __all__ = [
     "MinutesActions",
@@ -51,6 +52,8 @@ def _name(user) -> str:
 
 
 # --- who may do what --------------------------------------------------------------------
+# Refusals follow ``permissions``: a ``Forbidden`` (403) for who the actor is, a
+# ``Refusal`` (409) for where the session or its minutes stand.
 
 
 def _is_chair(actor, session: AssemblySession) -> bool:
@@ -58,17 +61,19 @@ def _is_chair(actor, session: AssemblySession) -> bool:
 
 
 def draft_refusal(actor, session: AssemblySession) -> str | None:
-    """Why ``actor`` may not read the unsigned minutes: only the chair and those
-    who run the forum (its facilitators and administrators) read the draft."""
-    if _is_chair(actor, session) or forums.can_manage(actor, session.forum):
+    """Why ``actor`` may not read the unsigned minutes: only those who run the
+    session (its chair and the forum's facilitators) read the draft."""
+    if permissions.run_refusal(actor, session) is None:
         return None
-    return _("The minutes are not signed yet: only the chair and the facilitators can read them.")
+    return Forbidden(
+        _("The minutes are not signed yet: only the chair and the facilitators can read them.")
+    )
 
 
 def read_refusal(actor, session: AssemblySession) -> str | None:
     """Why ``actor`` may not read the minutes (signed: whoever reads the forum)."""
-    if not forums.can_view(actor, session.forum):
-        return _("You are not allowed to do this.")
+    if refusal := permissions.view_refusal(actor, session):
+        return refusal
     if session.minutes_signed:
         return None
     return draft_refusal(actor, session)
@@ -76,23 +81,24 @@ def read_refusal(actor, session: AssemblySession) -> str | None:
 
 def _signed_refusal(session: AssemblySession) -> str | None:
     if session.minutes_signed:
-        return _("These minutes are signed: they can no longer be changed.")
+        return Refusal(_("These minutes are signed: they can no longer be changed."))
     return None
 
 
 def regenerate_refusal(actor, session: AssemblySession) -> str | None:
-    return _signed_refusal(session) or draft_refusal(actor, session)
+    """Why ``actor`` may not draw the draft up again (signed minutes never change)."""
+    return draft_refusal(actor, session) or _signed_refusal(session)
 
 
 def sign_minutes_refusal(actor, session: AssemblySession) -> str | None:
     """Why ``actor`` may not sign the minutes off now: only the session's chair,
     once the session is adjourned, and only once."""
+    if not _is_chair(actor, session):
+        return Forbidden(_("Only the chair of the session can sign its minutes off."))
     if refusal := _signed_refusal(session):
         return refusal
-    if not _is_chair(actor, session):
-        return _("Only the chair of the session can sign its minutes off.")
-    if session.state != SessionState.ADJOURNED:
-        return _("The minutes can be signed off once the session is adjourned.")
+    if session.state is not SessionState.ADJOURNED:
+        return Refusal(_("The minutes can be signed off once the session is adjourned."))
     return None
 
 
@@ -112,7 +118,7 @@ def allowed(actor, session: AssemblySession) -> MinutesActions:
         read=read_refusal(actor, session) is None,
         regenerate=regenerate_refusal(actor, session) is None,
         sign=refusal is None,
-        sign_refusal=refusal,
+        sign_refusal=str(refusal) if refusal is not None else None,
     )
 
 
@@ -120,19 +126,14 @@ def allowed(actor, session: AssemblySession) -> MinutesActions:
 
 
 def get_session(actor, forum_slug: str, session_id) -> AssemblySession:
-    """The session, if ``actor`` may read its forum (404 otherwise)."""
-    forum = forums.get_forum_for(actor, forum_slug)
-    session = db.session.get(AssemblySession, session_id) if isinstance(session_id, int) else None
-    if session is None or session.forum_id != forum.id:
-        raise NotFound()
-    return session
+    """The session, if ``actor`` may read its forum (the same 404 otherwise)."""
+    return sessions.get_session(actor, forum_slug, session_id)
 
 
 def minutes_for(actor, session: AssemblySession) -> dict:
     """The minutes ``actor`` reads: the signed record, or the draft (the last
     regenerated one, else as it stands now)."""
-    if refusal := read_refusal(actor, session):
-        raise PermissionDenied(refusal)
+    enforce(read_refusal(actor, session))
     if session.minutes_json is not None:
         return session.minutes_json
     return build_minutes(session)
@@ -141,10 +142,7 @@ def minutes_for(actor, session: AssemblySession) -> dict:
 def regenerate_minutes(actor, session: AssemblySession) -> dict:
     """Build the draft again from what the database holds now; refused (409)
     once the minutes are signed."""
-    if refusal := _signed_refusal(session):
-        raise Conflict(refusal)
-    if refusal := draft_refusal(actor, session):
-        raise PermissionDenied(refusal)
+    enforce(regenerate_refusal(actor, session))
     session.minutes_json = build_minutes(session)
     return session.minutes_json
 
@@ -153,8 +151,7 @@ def sign_minutes(actor, session: AssemblySession, read_digest: str | None = None
     """The chair signs the minutes off: the draft they read (``read_digest``)
     is frozen, with who signed and when, and recorded in the audit log."""
     _lock(session)
-    if refusal := sign_minutes_refusal(actor, session):
-        raise (Conflict if session.minutes_signed else PermissionDenied)(refusal)
+    enforce(sign_minutes_refusal(actor, session))
     minutes = session.minutes_json if session.minutes_json is not None else build_minutes(session)
     if read_digest is not None and read_digest != digest(minutes):
         raise Conflict(_("The minutes changed since you read them: read them again, then sign."))

@@ -118,5 +118,3 @@ def _docx_point(document, point: dict) -> None:
             document.add_paragraph(_clean(sentence))
         if vote.get("checksum"):
             _docx_facts(document, [(vote["checksum_label"], vote["checksum"])])
-    if point["note"]:
-        document.add_paragraph(_clean(point["note"]))

@@ -178,7 +178,6 @@ def _points(session: AssemblySession, points: list[AgendaPoint]) -> list[dict]:
                 "state": str(point.state),
                 "started_at": _moment(point.started_at),
                 "ended_at": _moment(point.ended_at),
-                "outcome_note": point.outcome or "",
                 "speakers": speakers.get(point.id, []),
                 "vote": _vote_record(poll, shown.get(poll.id)) if poll is not None else None,
             }

@@ -144,7 +144,6 @@ def _point(point: dict, zone: str) -> dict:
         "amendments": ", ".join(point["amendments"]),
         "amendments_label": _("Amendments"),
         "description": point["description"],
-        "note": point["outcome_note"],
         "speakers_heading": _("Speakers"),
         "speakers": _table(
             [_("Name"), _("Coalition"), _("Side"), _("Started"), _("Duration")], speakers
