@@ -1,5 +1,8 @@
 """Fixtures: one app per database backend (SQLite, and PostgreSQL when reachable;
-required when CI=true), a schema created once, and a rollback after every test."""
+required when CI=true), a schema created once, and a rollback after every test;
+then the test kit every module shares: ``make`` (tests/factories.py), cheap
+password hashing, ``english``, ``count_statements``, a ``forum`` with its
+``facilitator`` and ``member``, a ``plan``, and ``redis_url``."""
 
 import os
 import tempfile
@@ -8,8 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from flask_babel import force_locale
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -145,23 +150,121 @@ def make(session):
     return factories.Factory(session)
 
 
+# --- cheap password hashing --------------------------------------------------------
+
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_CHEAP_DUMMY_HASH = _CHEAP_HASHER.hash("not a real password, only for timing")
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     """Argon2id at 1 MiB and one pass, so that users and sign-ins cost next to
-    nothing; tests of hashing itself ask for ``production_password_hashing``."""
-    from argon2 import PasswordHasher
-
+    nothing (the hash checked for an unknown email too); tests of hashing itself
+    ask for ``production_password_hashing``."""
     from consult.accounts import services as accounts
 
-    monkeypatch.setattr(
-        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+    monkeypatch.setattr(accounts, "_hasher", _CHEAP_HASHER)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", _CHEAP_DUMMY_HASH)
 
 
 @pytest.fixture
 def production_password_hashing(monkeypatch, cheap_password_hashing):
-    from argon2 import PasswordHasher
-
     from consult.accounts import services as accounts
 
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(**accounts.PASSWORD_HASH_PARAMETERS))
+    production = PasswordHasher(**accounts.PASSWORD_HASH_PARAMETERS)
+    monkeypatch.setattr(accounts, "_hasher", production)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", production.hash("not a real password"))
+
+
+# --- the language of pages and messages ---------------------------------------------
+
+
+@pytest.fixture
+def english(client, session):
+    """Pages (the test client's Accept-Language) and the services' messages in
+    English, the source language. A module asks for it with
+    ``pytestmark = pytest.mark.usefixtures("english")``."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with force_locale("en"):
+        yield
+
+
+# --- counting SQL statements --------------------------------------------------------
+
+
+@pytest.fixture
+def count_statements(app):
+    """``with count_statements() as seen:`` records the SQL of every statement the
+    app's engine runs in the block (``len(seen)`` is their number)."""
+
+    @contextmanager
+    def recording():
+        seen = []
+
+        def record(_connection, _cursor, statement, *_args):
+            seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return recording
+
+
+# --- a forum, its people and a plan -------------------------------------------------
+
+
+@pytest.fixture
+def forum(make):
+    """A private forum (a module overrides it for a public one)."""
+    return make.forum()
+
+
+@pytest.fixture
+def facilitator(make, forum):
+    """The forum's facilitator, who reads English."""
+    return make.facilitator(forum, locale="en")
+
+
+@pytest.fixture
+def member(make, forum):
+    """An ordinary member of the forum, who reads English."""
+    return make.member(forum, locale="en").user
+
+
+@pytest.fixture
+def plan_text():
+    """The text the ``plan`` fixture imports; a module overrides it to read another."""
+    from tests.factories import STRUCTURED
+
+    return STRUCTURED
+
+
+@pytest.fixture
+def plan(make, forum, plan_text):
+    """A plan of the forum imported from ``plan_text``, open for input."""
+    return make.plan(forum, plan_text)
+
+
+# --- Redis ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A Redis server for the tests that need a real one: TEST_REDIS_URL when it
+    answers, else an embedded server (outside CI)."""
+    from consult.redis_runtime import reachable, start_embedded
+
+    if reachable(REDIS_URL):
+        yield REDIS_URL
+        return
+    require_service(not IN_CI, f"Redis at {REDIS_URL}")
+    started = start_embedded(tmp_path_factory.mktemp("redis"))
+    require_service(started is not None, "Redis (no server reachable and none could be started)")
+    url, process = started
+    yield url
+    process.terminate()
