@@ -12,11 +12,8 @@ from consult.database import utcnow
 from consult.errors import TooManyAttempts
 from tests.factories import PASSWORD, link_in, outbox, sign_in
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (the source language)."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+# Messages are asserted in English (the source language).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def test_member_signs_in_and_out(client, make):

@@ -5,12 +5,10 @@ real iCalendar parser (icalendar)."""
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
 from consult.accounts.models import User
-from consult.consultations import services as consultations
 from consult.votes import services as votes
 from consult.votes.models import PollVoter
 from tests.factories import sign_in
@@ -37,40 +35,20 @@ START = datetime(2027, 10, 27, 13, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def facilitator(make, forum):
-    return make.member(forum, role="facilitator").user
-
-
-def consultation_in(session, forum, title="Consulta", text="Plan\n\n1. Punto.\n"):
-    from consult.plans import services as plans
-
-    plan = plans.import_plan(None, forum, text)
-    made = consultations.create_consultation(
-        None,
-        plan,
+def consultation_in(make, forum, title="Consulta", text="Plan\n\n1. Punto.\n"):
+    return make.consultation(
+        make.plan(forum, text, open_for_input=False),
+        [
+            ("amendments", START, START + 5 * DAY),
+            ("voting", START + 5 * DAY, START + 7 * DAY),
+        ],
         title=title,
         timezone="America/Bogota",
-        phases=[
-            consultations.PhaseInput("amendments", START, START + 5 * DAY),
-            consultations.PhaseInput("voting", START + 5 * DAY, START + 7 * DAY),
-        ],
     )
-    session.commit()
-    return made
 
 
-def another_plan(session, forum):
-    from consult.plans import services as plans
-
-    plan = plans.import_plan(None, forum, "Otro plan\n\n1. Punto.\n")
-    session.commit()
-    return plan
+def another_plan(make, forum):
+    return make.plan(forum, "Otro plan\n\n1. Punto.\n", open_for_input=False)
 
 
 def assembly_poll(session, facilitator, plan, title, opens_at):
@@ -108,7 +86,7 @@ def events(body: bytes) -> dict[str, dict]:
 def test_a_consultations_calendar_has_its_phases_and_votes_at_the_right_utc_instants(
     app, client, session, make, forum, facilitator
 ):
-    consultation = consultation_in(session, forum)
+    consultation = consultation_in(make, forum)
     delegate = make.member(forum)
     delegate.is_delegate = True
     session.commit()
@@ -144,7 +122,7 @@ def test_a_consultations_calendar_has_its_phases_and_votes_at_the_right_utc_inst
 
 
 def test_a_private_consultations_calendar_is_hidden_from_outsiders(client, session, make, forum):
-    consultation = consultation_in(session, forum)
+    consultation = consultation_in(make, forum)
     url = f"/forums/{forum.slug}/consultations/{consultation.id}/calendar.ics"
     assert client.get(url).status_code == 404
     sign_in(client, make.member(make.forum()).user)
@@ -166,8 +144,8 @@ def test_the_feed_holds_what_concerns_the_member_and_nothing_else(
     app, client, session, make, forum, facilitator
 ):
     other_forum = make.forum()
-    mine = consultation_in(session, forum, title="Mía")
-    consultation_in(session, other_forum, title="Ajena")
+    mine = consultation_in(make, forum, title="Mía")
+    consultation_in(make, other_forum, title="Ajena")
     delegate = make.member(forum, locale="pt")
     delegate.is_delegate = True
     member = delegate.user
@@ -176,18 +154,16 @@ def test_the_feed_holds_what_concerns_the_member_and_nothing_else(
     session.commit()
     to_come = assembly_poll(session, facilitator, mine.plan, "Para votar", START + 5 * DAY)
     # A vote that opened with its electorate frozen: the member in it, or not.
-    open_with_me = assembly_poll(
-        session, facilitator, another_plan(session, forum), "Abierta", START
-    )
+    open_with_me = assembly_poll(session, facilitator, another_plan(make, forum), "Abierta", START)
     open_without_me = assembly_poll(
-        session, facilitator, another_plan(session, forum), "Sin mí", START
+        session, facilitator, another_plan(make, forum), "Sin mí", START
     )
     for poll, voters in ((open_with_me, [member]), (open_without_me, [not_delegate])):
         poll.state, poll.opened_at = "open", START
         for voter in voters:
             session.add(PollVoter(poll_id=poll.id, user_id=voter.id))
     cancelled = assembly_poll(
-        session, facilitator, another_plan(session, forum), "Cancelada", START + DAY
+        session, facilitator, another_plan(make, forum), "Cancelada", START + DAY
     )
     cancelled.state = "cancelled"
     session.commit()
@@ -226,14 +202,15 @@ def test_the_feed_holds_what_concerns_the_member_and_nothing_else(
 
 
 def test_the_feed_address_is_secret_and_can_be_reset(client, session, make, forum):
-    consultation_in(session, forum)
+    consultation_in(make, forum)
     user = make.member(forum).user
     assert client.get(f"/calendar/{user.id}/anything.ics").status_code == 404  # none made yet
     path = make_feed(client, user)
     assert client.get("/" + path).status_code == 200
     user_id, key = path.removeprefix("calendar/").removesuffix(".ics").split("/")
     assert int(user_id) == user.id and len(key) >= 32
-    assert client.get(f"/calendar/{user.id}/{key[:-1]}x.ics").status_code == 404
+    wrong = key[:-1] + ("y" if key.endswith("x") else "x")  # one character off
+    assert client.get(f"/calendar/{user.id}/{wrong}.ics").status_code == 404
     other = make.member(forum).user
     assert client.get(f"/calendar/{other.id}/{key}.ics").status_code == 404  # not theirs
     new_path = make_feed(client, user)  # reset from the profile

@@ -26,7 +26,7 @@ from tests.conftest import (
     postgres_available,
     require_service,
 )
-from tests.factories import outbox
+from tests.factories import ONE_ITEM_PLAN, outbox
 
 # A Monday, 10:00 UTC; digests go out at 07:00 UTC (DIGEST_HOUR), weekly on Mondays.
 NOW = datetime(2031, 3, 3, 10, 0, tzinfo=UTC)
@@ -36,15 +36,8 @@ NEXT_MONDAY = datetime(2031, 3, 10, 7, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, "Plan de acción\n\n1. Primer punto.\n")
-    session.commit()
-    return plan
+def plan(make, forum):
+    return make.plan(forum, ONE_ITEM_PLAN, open_for_input=False)
 
 
 @pytest.fixture

@@ -4,17 +4,15 @@ consolidated draft's announcement, and each batch job that renders the emails.
 (Sending is one claim and one mark per message by design: a worker killed
 mid-batch must leave at most one email in doubt.)"""
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from consult.accounts.models import User
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
-from consult.extensions import db
 from consult.forums.models import Membership
 from consult.mail.models import OutboxEmail
 from consult.notifications import emails
@@ -25,20 +23,6 @@ from consult.plans import services as plans
 T0 = datetime(2027, 12, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 _numbers = count(1)
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
@@ -89,12 +73,14 @@ def consultation_of(forum, facilitator, session):
     return made
 
 
-def test_a_phase_change_costs_the_same_statements_for_3_or_1100_members(make, session, jobs):
+def test_a_phase_change_costs_the_same_statements_for_3_or_1100_members(
+    make, session, jobs, count_statements
+):
     def phase_change(members: int) -> int:
         forum, facilitator = forum_of(make, session, members)
         consultation = consultation_of(forum, facilitator, session)
         before = session.scalar(select(func.max(Notification.id)))
-        with statements() as seen:
+        with count_statements() as seen:
             consultations.advance(facilitator, consultation)  # closes one phase, opens the next
             session.commit()
         told = session.execute(
@@ -111,11 +97,11 @@ def test_a_phase_change_costs_the_same_statements_for_3_or_1100_members(make, se
     assert phase_change(3) == phase_change(1100)
 
 
-def test_notifying_a_selection_of_members_is_one_statement(make, session, jobs):
+def test_notifying_a_selection_of_members_is_one_statement(make, session, jobs, count_statements):
     forum, facilitator = forum_of(make, session, 40)
     plan = plans.import_plan(None, forum, "Plan\n\n1. Punto.\n")
     session.commit()
-    with statements() as seen:  # (the objects the commit expired are read first)
+    with count_statements() as seen:  # (the objects the commit expired are read first)
         forum_id, facilitator_id, plan_id = forum.id, facilitator.id, plan.id
         seen.clear()
         written = notify_many(
@@ -139,7 +125,9 @@ def test_notifying_a_selection_of_members_is_one_statement(make, session, jobs):
     assert sorted(id_ for batch in jobs for id_ in batch) == sorted(row.id for row in rows)
 
 
-def test_an_email_batch_costs_the_same_statements_for_3_or_400_members(make, session, jobs):
+def test_an_email_batch_costs_the_same_statements_for_3_or_400_members(
+    make, session, jobs, count_statements
+):
     def batch(members: int) -> int:
         forum, _facilitator = forum_of(make, session, members)
         plan = plans.import_plan(None, forum, "Plan\n\n1. Punto.\n")
@@ -154,7 +142,7 @@ def test_an_email_batch_costs_the_same_statements_for_3_or_400_members(make, ses
         )
         session.commit()
         ids = jobs.pop()
-        with statements() as seen:
+        with count_statements() as seen:
             assert len(emails.prepare_emails(ids)) == members
             session.commit()
         outbox = session.scalar(

@@ -27,7 +27,6 @@ from consult.plans.models import PlanExport
 from tests import test_consolidation as consolidation_tests
 from tests import test_plan_exports
 from tests.factories import Factory, sign_in
-from tests.test_mail_delivery import redis_url  # noqa: F401 (a fixture)
 from tests.test_plan_exports import PLAN_TEXT, export_url
 
 plan, big_is_small = test_plan_exports.plan, test_plan_exports.big_is_small  # fixtures
@@ -95,7 +94,7 @@ def test_an_export_whose_worker_is_alive_is_left_to_it(
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def worker_app(request, tmp_path, redis_url, monkeypatch):  # noqa: F811 (the fixture imported above)
+def worker_app(request, tmp_path, redis_url, monkeypatch):
     from tests.conftest import fresh_database, make_app
 
     Redis.from_url(redis_url).flushdb()

@@ -20,11 +20,9 @@ def big_is_small(app, monkeypatch):
 
 
 @pytest.fixture
-def plan(session, make):
-    forum = make.forum(public=True)
-    plan = plans.import_plan(None, forum, PLAN_TEXT)
-    session.commit()
-    return plan
+def plan(make):
+    """A three-item plan of a public forum (tests/test_job_leases.py reads it too)."""
+    return make.plan(make.forum(public=True), PLAN_TEXT, open_for_input=False)
 
 
 def export_url(plan, fmt):

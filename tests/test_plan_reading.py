@@ -38,12 +38,8 @@ Preámbulo del plan, que nadie cita por una referencia.
 """
 
 
-@pytest.fixture(autouse=True)
-def english(session, client):
-    """The interface in English (the reading language is chosen per page)."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with force_locale("en"):
-        yield
+# The interface in English (the reading language is chosen per page).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
@@ -111,16 +107,14 @@ def test_an_items_label_is_printed_once(client, session, forum):
 
 
 @pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, PLAN_TEXT)
-    session.commit()
-    return plan
+def plan(make, forum):
+    return make.plan(forum, PLAN_TEXT, open_for_input=False)
 
 
 @pytest.fixture
 def translated(session, make, forum, plan):
     """Section 1 and item 1.1 in Portuguese; the rest still in Spanish."""
-    translator = make.member(forum, role="facilitator", locale="en").user
+    translator = make.facilitator(forum, locale="en")
     version = plans.get_version(plan)
     entries = {}
     for ref, text in {

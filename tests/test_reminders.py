@@ -13,7 +13,6 @@ from consult.consultations.services import PHASE_LABELS, PhaseInput
 from consult.database import utcnow
 from consult.notifications.models import Notification
 from consult.notifications.views import describe
-from consult.plans import services as plans
 from consult.votes import services as votes
 from tests.test_polls import Y, admitted, new_poll, person
 
@@ -23,16 +22,8 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, "Plan\n\n1. Primer punto.\n\n2. Segundo punto.\n")
-    plan.open_for_input = True
-    session.commit()
-    return plan
+def plan_text():
+    return "Plan\n\n1. Primer punto.\n\n2. Segundo punto.\n"
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ import re
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
-from consult.accounts import services as accounts
 from consult.accounts.models import User
 from consult.extensions import db
 from consult.forums.models import Coalition, WorkingGroup
@@ -18,11 +16,6 @@ from tests.factories import PASSWORD, sign_in
 
 XSS = '"><svg onload=alert(1)>'
 XSS_ESCAPED = "&#34;&gt;&lt;svg onload=alert(1)&gt;"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 def html_lang(response) -> str:

@@ -18,11 +18,6 @@ from tests.factories import link_in, outbox
 
 
 @pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
 def member(make, forum):
     return make.member(forum, locale="pt").user
 
