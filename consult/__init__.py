@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from .api.pages import bp as api_pages_bp
     from .api.views import init_app as init_api
     from .assembly.minutes_views import bp as assembly_minutes_bp
+    from .assembly.views import bp as assembly_bp
     from .calendars.views import bp as calendars_bp
     from .comments.views import bp as comments_bp
     from .consolidation.views import bp as consolidation_bp
@@ -119,5 +120,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_log_bp)
     app.register_blueprint(plan_archive_bp)
     app.register_blueprint(calendars_bp)
+    app.register_blueprint(assembly_bp)
     app.register_blueprint(assembly_minutes_bp)
     app.register_blueprint(live_bp)

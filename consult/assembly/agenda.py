@@ -19,6 +19,7 @@ from .permissions import (
     edit_agenda_refusal,
     enforce,
     move_on_refusal,
+    remove_point_refusal,
     take_up_refusal,
 )
 
@@ -134,9 +135,7 @@ def add_point(
 def remove_point(actor, point: AgendaPoint) -> None:
     """Only a point not yet taken up and without a vote leaves the agenda."""
     session = point.session
-    enforce(edit_agenda_refusal(actor, session))
-    if point.state is not PointState.PENDING or point.poll_id is not None:
-        enforce(Refusal(_("Only a point not yet taken up can be removed.")))
+    enforce(remove_point_refusal(actor, point))
     ordered = [p for p in queries.points(session) if p.id != point.id]
     db.session.delete(point)
     _renumber(session, ordered)

@@ -25,6 +25,7 @@ from .models import (
     AgendaPoint,
     AssemblySession,
     PointKind,
+    PointState,
     SessionState,
     SpeakerRequest,
     SpeakerState,
@@ -118,6 +119,15 @@ def edit_agenda_refusal(actor, session: AssemblySession, seat: Seat | None = Non
     return run_refusal(actor, session, seat) or _adjourned(session)
 
 
+def remove_point_refusal(actor, point: AgendaPoint, seat: Seat | None = None) -> str | None:
+    """Only a point not yet taken up and without a vote leaves the agenda."""
+    if refusal := edit_agenda_refusal(actor, point.session, seat):
+        return refusal
+    if point.state is not PointState.PENDING or point.poll_id is not None:
+        return Refusal(_("Only a point not yet taken up can be removed."))
+    return None
+
+
 def start_refusal(actor, session: AssemblySession, seat: Seat | None = None) -> str | None:
     if refusal := run_refusal(actor, session, seat):
         return refusal
@@ -145,10 +155,12 @@ def move_on_refusal(
     return run_refusal(actor, session, seat) or _not_sitting(session) or _vote_running(point, poll)
 
 
-def take_up_refusal(actor, point: AgendaPoint, current=None, poll=None) -> str | None:
+def take_up_refusal(
+    actor, point: AgendaPoint, current=None, poll=None, seat: Seat | None = None
+) -> str | None:
     """Put one point on the floor, out of the agenda's order."""
     session = point.session
-    if refusal := move_on_refusal(actor, session, None, current, poll):
+    if refusal := move_on_refusal(actor, session, seat, current, poll):
         return refusal
     if point.id == session.current_point_id:
         return Refusal(_("This point is on the floor already."))

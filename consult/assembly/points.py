@@ -29,6 +29,13 @@ from .permissions import Refusal, close_vote_refusal, enforce, open_vote_refusal
 VOTE_WINDOW = timedelta(hours=6)
 
 
+def point_on_floor(session: AssemblySession) -> AgendaPoint:
+    point = queries.current_point(session)
+    if point is None:
+        enforce(Refusal(_("There is no point on the floor.")))
+    return point
+
+
 def poll_of(point: AgendaPoint | None) -> Poll | None:
     if point is None or point.poll_id is None:
         return None
