@@ -342,7 +342,8 @@ def test_the_draft_is_for_the_chair_and_facilitators_the_signed_minutes_for_memb
     sign_in(client, world.facilitator)
     response = client.get(url(world))
     assert response.status_code == 200
-    assert "Draft: these minutes are not signed off yet." in page_text(response)
+    assert "these minutes are not signed off yet." in page_text(response)
+    assert "Draft drawn up on" in page_text(response)
     assert "Sign the minutes off" not in page_text(response)  # not the chair
     adjourn(session, world)
     services.sign_minutes(world.chair, world.session)

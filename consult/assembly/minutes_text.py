@@ -70,7 +70,10 @@ def present(minutes: dict, *, signed_at=None, signed_by: str = "") -> dict:
             date=format_moment(signed_at, zone=zone),
         )
     else:
-        signature = _("Draft: these minutes are not signed off yet.")
+        signature = _(
+            "Draft drawn up on %(date)s: these minutes are not signed off yet.",
+            date=format_moment(_parse(minutes["generated_at"]), zone=zone),
+        )
     return {
         "lang": str(get_locale()),
         "draft": signed_at is None,
