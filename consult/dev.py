@@ -1,0 +1,209 @@
+"""``consult dev`` (``make run``): everything a newcomer needs, in one terminal.
+
+It migrates, loads the demo, starts Redis when none answers, a worker (or,
+without Redis, the scheduler) and the web server, waits until they are up and
+prints the demo sign-ins last. The children's logs go to ``instance/logs/``;
+the console shows only their warnings, errors and a line per email sent (the
+email itself is in ``instance/mail/``). Ctrl-C, SIGTERM or the web server
+ending by itself stops every process it started (consult/processes.py).
+"""
+
+import logging
+import os
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.error import URLError
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Worker
+
+from .demo.loader import DEMO_LOGINS, DEMO_PASSWORD, PEOPLE
+from .processes import Children, StopRequest
+from .redis_runtime import reachable, start_embedded
+
+CHILD_FLAG = "CONSULT_DEV_CHILD"
+READY_TIMEOUT = 60
+LANGUAGES = {"es": "Spanish", "en": "English", "pt": "Portuguese"}
+
+
+class _ConsoleFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.levelno < logging.WARNING:
+            return message
+        if record.exc_info:
+            message += "\n" + self.formatException(record.exc_info)
+        return f"{record.levelname} {record.name}: {message}"
+
+
+def _console_worthy(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.name.startswith("consult.mail")
+
+
+def configure_child_logging() -> None:
+    """In a process started by ``consult dev``: every record to stdout (its
+    log file), and to stderr (the console) the warnings, the errors and the
+    one-line summary of each email. Before create_app, whose basicConfig then
+    leaves this alone."""
+    full = logging.StreamHandler(sys.stdout)
+    full.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(_ConsoleFormatter())
+    console.addFilter(_console_worthy)
+    root = logging.getLogger()
+    root.addHandler(full)
+    root.addHandler(console)
+    root.setLevel(logging.INFO)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (our own http URL)
+            return response.status == 200
+    except (URLError, OSError):
+        return False
+
+
+def _worker_registered(redis_url: str) -> bool:
+    try:
+        connection = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        return Worker.count(connection=connection) > 0
+    except (RedisError, OSError, ValueError):
+        return False
+
+
+def _wait_until_ready(health_url: str, redis_url: str, children: Children, stop) -> bool:
+    """Until the web server answers and the worker listens (their startup
+    chatter done), a child ends, a stop is asked for or the time is up."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if stop or children.exited():
+            return False
+        if _answers(health_url) and (not redis_url or _worker_registered(redis_url)):
+            return True
+        stop.sleep(0.2)
+    click.echo(f"  (still starting after {READY_TIMEOUT} s: see instance/logs/)", err=True)
+    return True
+
+
+def _banner(url: str, mode: str, instance: Path) -> list[str]:
+    languages = {email: LANGUAGES[locale] for email, _n, locale, *_rest in PEOPLE}
+    lines = [
+        "",
+        f"  Consult is running at {url}",
+        f"  Background jobs: {mode}",
+        f"  Emails: one line each below, the messages in {_shown(instance / 'mail')}/",
+        f"  Logs: {_shown(instance / 'logs')}/    Stop: Ctrl-C",
+        f"  Demo sign-ins (password: {DEMO_PASSWORD}), each in the language shown:",
+    ]
+    for email, role in DEMO_LOGINS:
+        role = role.split(" (")[0]
+        lines.append(f"    {email:<32} {role:<12} {languages.get(email, '')}".rstrip())
+    return lines
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be said from here."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _log_file(instance: Path, name: str):
+    folder = instance / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return (folder / f"{name}.log").open("w", buffering=1, encoding="utf-8")
+
+
+@dataclass
+class DevRun:
+    """One ``consult dev``: its environment for the children and the children."""
+
+    instance: Path
+    env: dict
+    stop: StopRequest = field(default_factory=StopRequest)
+    children: Children = field(default_factory=Children)
+    mode: str = ""
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "consult", *args]
+
+    def choose_redis(self, configured: str) -> None:
+        """The configured Redis, else an embedded one, else none (jobs inline)."""
+        if configured and reachable(configured):
+            self.env["REDIS_URL"] = configured
+            self.mode = f"Redis at {configured}"
+            return
+        started = start_embedded(self.instance / "redis")
+        if started is None:
+            self.env.update(REDIS_URL="", JOBS_MODE="inline")
+            self.mode = "no Redis could be started: jobs run inline in the web process"
+            return
+        self.env["REDIS_URL"], process = started
+        self.children.adopt("redis", process)
+        self.mode = f"embedded Redis at {self.env['REDIS_URL']}"
+
+    def prepare(self) -> int | None:
+        """Migrate and load the demo (output in instance/logs/setup.log): 0 when
+        done, None when a stop was asked for, else the failed step's status."""
+        with _log_file(self.instance, "setup") as log:
+            for step in (["db", "upgrade"], ["demo"]):
+                status = self.children.run(
+                    step[0], self.command(*step), self.stop, env=self.env, stdout=log, stderr=log
+                )
+                if status:
+                    click.echo(f"`consult {' '.join(step)}` failed ({_shown(Path(log.name))}):")
+                    click.echo(Path(log.name).read_text(encoding="utf-8")[-3000:], err=True)
+                if status != 0:
+                    return status
+        return 0
+
+    def start(self, name: str, *args: str) -> None:
+        env = {**self.env, CHILD_FLAG: "1", "PYTHONUNBUFFERED": "1"}
+        log = _log_file(self.instance, name)
+        self.children.start(name, self.command(*args), env=env, stdout=log)
+
+    def serve(self, host: str, port: int) -> int:
+        """Start the worker (or the scheduler) and the web server, print the
+        banner once they are up, and run until a stop or a child's end."""
+        if self.env["REDIS_URL"]:
+            self.start("worker", "worker")
+        else:
+            self.start("scheduler", "scheduler")
+        self.start("web", "run", "--host", host, "--port", str(port), "--no-reload")
+        address = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+        health = f"http://{address}:{port}/healthz"
+        if _wait_until_ready(health, self.env["REDIS_URL"], self.children, self.stop):
+            click.echo("\n".join(_banner(f"http://{host}:{port}/", self.mode, self.instance)))
+        while not self.stop.sleep(0.5):
+            if ended := self.children.exited():
+                name, status = ended
+                click.echo(f"The {name} process ended ({status}): stopping Consult.", err=True)
+                return 1
+        return 0
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def dev_command(host, port):
+    """Migrate, load the demo, start Redis (if needed), a worker and the web server."""
+    env = {key: value for key, value in os.environ.items() if key != CHILD_FLAG}
+    run = DevRun(Path(current_app.config["INSTANCE_DIR"]), env)
+    try:
+        run.choose_redis(current_app.config["REDIS_URL"])
+        status = run.prepare()
+        if status == 0:
+            status = run.serve(host, port)
+    finally:
+        run.children.stop_all()
+    sys.exit(status or 0)
