@@ -1,7 +1,7 @@
 """The mail layer: outbox rows rendered in the recipient's language, and delivery.
 
-In development (MAIL_BACKEND=log) messages are written to the log and to
-``instance/mail/``; in production (MAIL_BACKEND=smtp) they go through MAIL_*.
+In development (MAIL_BACKEND=log) each message is written to ``instance/mail/``
+and summarised in one line of the log; in production (MAIL_BACKEND=smtp) they go through MAIL_*.
 """
 
 import logging
@@ -126,13 +126,11 @@ def _write_to_log(email: EmailMessage) -> None:
     folder = Path(current_app.config["INSTANCE_DIR"]) / "mail"
     folder.mkdir(parents=True, exist_ok=True)
     name = email["Message-ID"].strip("<>").split("@")[0] + ".eml"
-    (folder / name).write_bytes(bytes(email))
-    log.info(
-        "Email to %s: %s\n%s",
-        email["To"],
-        email["Subject"],
-        email.get_body(("plain",)).get_content(),
-    )
+    path = folder / name
+    path.write_bytes(bytes(email))
+    # One line: the message itself (its links too) is in the file.
+    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+    log.info("Email to %s: %s → %s", email["To"], email["Subject"], shown)
 
 
 class ConnectionLost(Exception):
