@@ -486,6 +486,21 @@ def test_the_pdf_and_the_docx_contain_the_points(app, client, session, world):
     assert document.core_properties.language == "pt"
 
 
+def test_signed_minutes_files_are_rendered_once(client, session, world, monkeypatch):
+    adjourn(session, world)
+    services.sign_minutes(world.chair, world.session)
+    session.commit()
+    calls = []
+    render = documents.pdf
+    monkeypatch.setattr(documents, "pdf", lambda text: calls.append(text) or render(text))
+    sign_in(client, world.member)
+    first = client.get(url(world, ".pdf", lang="pt"))
+    again = client.get(url(world, ".pdf", lang="pt"))
+    assert first.status_code == again.status_code == 200
+    assert first.data == again.data and first.data.startswith(b"%PDF")
+    assert len(calls) == 1 and calls[0]["lang"] == "pt"
+
+
 # --- open data ------------------------------------------------------------------------------------
 
 

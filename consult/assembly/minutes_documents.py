@@ -1,14 +1,23 @@
 """The minutes as files: a PDF (WeasyPrint) and a DOCX (python-docx) of the
-text :func:`.minutes_text.present` gives. Minutes are short (a few pages): the
-PDF is rendered in the request, unlike a plan's, which a job renders.
+text :func:`.minutes_text.present` gives.
+
+Minutes are short (a session of fifteen points is about eleven pages, laid out
+in a second or two), so a file is rendered in the request, not by a job like a
+plan's; a draft each time it is asked for (only the chair and the facilitators
+read it), signed minutes once per format and language, then kept.
 """
 
+import base64
 import io
 import logging
+from collections.abc import Callable
+from pathlib import Path
 
-from flask import render_template
+from flask import current_app, render_template
 
+from .. import pagecache
 from ..plans.documents import slug
+from . import minutes_text
 from .minutes_text import clean as _clean
 
 FORMATS = {
@@ -21,6 +30,42 @@ def filename(minutes: dict, fmt: str, lang: str) -> str:
     """A download name safe for Content-Disposition: ``title-12-es.pdf``."""
     session = minutes["session"]
     return f"minutes-{slug(session['title'])}-{session['id']}-{lang}.{fmt}"
+
+
+# Signed minutes never change: each (format, language) is rendered once and
+# kept with the page cache (base64 in its text column), under a key that also
+# names the code, templates and compiled translations that render it.
+BYTES = pagecache.Codec(
+    dump=lambda content: base64.b64encode(content).decode("ascii"),
+    load=base64.b64decode,
+    size=len,
+)
+_TEMPLATES = ("assembly/minutes_print.html", "assembly/minutes_body.html")
+
+
+def _revision(lang: str) -> str:
+    paths = [pagecache.template_path(name) for name in _TEMPLATES]
+    paths += [__file__, minutes_text.__file__]
+    for folder in current_app.config.get("BABEL_TRANSLATION_DIRECTORIES", "").split(";"):
+        compiled = Path(current_app.root_path, folder, lang, "LC_MESSAGES", "messages.mo")
+        if compiled.is_file():
+            paths.append(compiled)
+    return pagecache.source_revision(*paths)
+
+
+def document(session, fmt: str, lang: str, text: Callable[[], dict]) -> bytes:
+    """The file of the minutes in ``fmt`` and ``lang``: a draft's rendered each
+    time (it may change), signed minutes' rendered once and then kept."""
+
+    def build() -> bytes:
+        return pdf(text()) if fmt == "pdf" else docx(text())
+
+    if not session.minutes_signed:
+        return build()
+    key = pagecache.make_key(
+        "assembly-minutes", session.id, session.minutes_signed_at, fmt, lang, _revision(lang)
+    )
+    return pagecache.fetch(key, f"assembly-minutes:{session.id}:{fmt}:{lang}", build, BYTES)
 
 
 def pdf_document(text: dict):

@@ -93,9 +93,8 @@ def _download(body, mimetype: str, name: str, signed: bool) -> Response:
 def download(slug, session_id, fmt):
     session, minutes = _load(slug, session_id)
     lang = _language()
-    text = _text(session, minutes, lang)
     with force_locale(lang):
-        body = documents.pdf(text) if fmt == "pdf" else documents.docx(text)
+        body = documents.document(session, fmt, lang, lambda: _text(session, minutes, lang))
     name = documents.filename(minutes, fmt, lang)
     return _download(body, documents.FORMATS[fmt], name, session.minutes_signed)
 
