@@ -22,6 +22,7 @@ from consult.comments import services as comments
 from consult.consultations import services as consultations
 from consult.database import utcnow
 from consult.forums import groups as working_groups
+from consult.forums import memberships as forum_members
 from consult.forums import services as forums
 from consult.mail.models import OutboxEmail
 from consult.plans import services as plans
@@ -71,7 +72,7 @@ class Factory:
 
     def member(self, forum, user=None, *, role="member", coalition=None, groups=(), **user_options):
         user = user or self.user(**user_options)
-        membership = forums.add_member(None, forum, user, role=role, coalition=coalition)
+        membership = forum_members.add_member(None, forum, user, role=role, coalition=coalition)
         for group in groups:
             working_groups.add_group_member(None, group, user)
         self.session.commit()

@@ -16,6 +16,7 @@ from consult.amendments import services as amendments
 from consult.amendments.models import Amendment
 from consult.api import ratelimit, tokens
 from consult.api.models import ApiToken, RateWindow
+from consult.comments import moderation
 from consult.comments import services as comments
 from consult.comments.models import Comment
 from consult.extensions import db
@@ -204,7 +205,7 @@ def test_comments_through_the_api(client, session, make, forum, member, plan):
     )
     assert reply.status_code == 201 and reply.json["depth"] == 1
     facilitator = make.member(forum, role="facilitator").user
-    comments.hide_comment(facilitator, session.get(Comment, reply.json["id"]), "Off topic.")
+    moderation.hide_comment(facilitator, session.get(Comment, reply.json["id"]), "Off topic.")
     session.commit()
     query = f"?target_type=node&target_key={key}&plan_id={plan.id}"
     thread = client.get(url + query, headers=bearer(secret)).get_json()

@@ -13,12 +13,13 @@ from sqlalchemy import event, func, select
 import consult.comments.models  # noqa: F401 (the tables, for db.create_all)
 from consult.accounts import services as accounts
 from consult.audit.models import AuditEvent
-from consult.comments import services
+from consult.comments import moderation, queries, services, threads
 from consult.comments.models import Comment, CommentFlag, CommentRevision
 from consult.database import utcnow
 from consult.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from consult.extensions import db
-from consult.forums import services as forums
+from consult.forums import memberships as forum_members
+from consult.forums import permissions as forum_permissions
 from consult.notifications.models import Notification
 from consult.plans import services as plans
 from tests.factories import sign_in
@@ -275,7 +276,7 @@ def test_replies_nest_three_levels_and_deeper_replies_are_flattened(
     assert all(c.root_id == top.id for c in chain[1:])
     level_two = chain[2]
     assert chain[4].parent_id == level_two.id and chain[5].parent_id == level_two.id
-    page = services.thread(member, forum, plan, "node", key)
+    page = threads.thread(member, forum, plan, "node", key)
     [entry] = page.entries
     assert [r.comment.id for r in entry.replies] == [chain[1].id]
     assert [r.comment.id for r in entry.replies[0].replies[0].replies] == [
@@ -300,17 +301,17 @@ def test_alignment_counts_per_item_in_one_query(app, session, forum, plan, key, 
     hidden = comment(member, forum, plan, key, alignment="against")
     deleted = comment(member, forum, plan, key, alignment="neutral")
     comment(other, forum, plan, second, alignment="neutral")
-    services.hide_comment(None, hidden, "Off topic.")
+    moderation.hide_comment(None, hidden, "Off topic.")
     services.delete_comment(member, deleted)
     session.commit()
     assert plan.id  # loaded again after the commit, outside the count
     with count_statements(app) as counter:
-        result = services.counts(plan)
+        result = queries.counts(plan)
     assert counter["n"] == 1
     assert result[key] == {"total": 3, "in_favour": 2, "against": 1, "neutral": 0}
     assert result[second] == {"total": 1, "in_favour": 0, "against": 0, "neutral": 1}
-    assert services.counts_for("node", plan, key) == result[key]
-    assert services.counts_for("node", plan, "nothing") == services.EMPTY_COUNTS
+    assert queries.counts_for("node", plan, key) == result[key]
+    assert queries.counts_for("node", plan, "nothing") == queries.EMPTY_COUNTS
 
 
 # --- notifications -----------------------------------------------------------------------
@@ -445,9 +446,9 @@ def test_a_deleted_comment_leaves_a_tombstone_and_keeps_its_replies(
 def test_each_member_flags_a_comment_once(client, session, forum, plan, key, member, other, make):
     written = comment(member, forum, plan, key)
     session.commit()
-    services.flag_comment(other, written, "Insulting.")
+    moderation.flag_comment(other, written, "Insulting.")
     with pytest.raises(Conflict):
-        services.flag_comment(other, written, "Again.")
+        moderation.flag_comment(other, written, "Again.")
     third = make.member(forum, locale="en").user
     sign_in(client, third)
     assert client.post(f"{base(forum)}/{written.id}/flag", data={"reason": ""}).status_code == 302
@@ -456,14 +457,14 @@ def test_each_member_flags_a_comment_once(client, session, forum, plan, key, mem
     assert session.get(Comment, written.id).flag_count == 2
     assert session.scalar(select(func.count()).select_from(CommentFlag)) == 2
     with pytest.raises(InvalidInput):
-        services.flag_comment(member, written)  # not one's own
+        moderation.flag_comment(member, written)  # not one's own
 
 
 def test_the_database_refuses_a_second_flag(session, forum, plan, key, member, other):
     from sqlalchemy.exc import IntegrityError
 
     written = comment(member, forum, plan, key)
-    services.flag_comment(other, written)
+    moderation.flag_comment(other, written)
     session.commit()
     with pytest.raises(IntegrityError), session.begin_nested():
         session.add(CommentFlag(comment_id=written.id, user_id=other.id, reason=""))
@@ -475,14 +476,14 @@ def test_hiding_and_restoring_need_a_facilitator_and_a_reason(
     written = comment(member, forum, plan, key, "Rude words.")
     session.commit()
     with pytest.raises(PermissionDenied):
-        services.hide_comment(other, written, "I dislike it.")
+        moderation.hide_comment(other, written, "I dislike it.")
     sign_in(client, other)
     assert client.post(f"{base(forum)}/{written.id}/hide", data={"reason": "x"}).status_code == 403
     sign_in(client, facilitator)
     missing = client.post(f"{base(forum)}/{written.id}/hide", data={"reason": "  "})
     assert missing.status_code == 400
     with pytest.raises(InvalidInput):
-        services.hide_comment(facilitator, written, "")
+        moderation.hide_comment(facilitator, written, "")
     response = client.post(f"{base(forum)}/{written.id}/hide", data={"reason": "Insults."})
     assert response.status_code == 302
     session.expire_all()
@@ -517,7 +518,7 @@ def test_a_hidden_comment_is_invisible_to_members_and_shown_to_moderators(
 ):
     written = comment(member, forum, plan, key, "SECRET-TEXT of the comment.")
     services.edit_comment(member, written, "SECRET-TEXT, edited.")
-    services.hide_comment(facilitator, written, "Personal data.")
+    moderation.hide_comment(facilitator, written, "Personal data.")
     session.commit()
     for reader in (other, member):
         sign_in(client, reader)
@@ -535,7 +536,7 @@ def test_a_hidden_comment_is_invisible_to_members_and_shown_to_moderators(
 
 def test_hidden_and_deleted_comments_cannot_be_answered(session, forum, plan, key, member, other):
     hidden = comment(member, forum, plan, key)
-    services.hide_comment(None, hidden, "Spam.")
+    moderation.hide_comment(None, hidden, "Spam.")
     deleted = comment(member, forum, plan, key)
     services.delete_comment(member, deleted)
     for parent in (hidden, deleted):
@@ -555,7 +556,7 @@ def test_script_vectors_in_comments_never_reach_the_page(
     top = comment(member, forum, plan, key, f"Hello @[{XSS_NAME}]")
     comment(hostile, forum, plan, key, "[x](javascript:alert(1))", parent=top)
     hidden = comment(hostile, forum, plan, key, "<img src=x onerror=alert(2)>")
-    services.hide_comment(facilitator, hidden, '"><svg onload=alert(3)> <script>x</script>')
+    moderation.hide_comment(facilitator, hidden, '"><svg onload=alert(3)> <script>x</script>')
     session.commit()
     assert notifications(session, hostile, "mention")
     for reader in (member, facilitator, hostile):
@@ -726,7 +727,7 @@ def test_a_thread_page_costs_the_same_statements_for_20_or_2000_comments(
     large_key = plans.find_node(plan.current_version, "1.2").key
     _bulk_thread(session, forum, plan, small_key, other, top_level=5, replies_each=3)
     _bulk_thread(session, forum, plan, large_key, other, top_level=500, replies_each=3)
-    assert services.counts(plan)[large_key]["total"] == 2000
+    assert queries.counts(plan)[large_key]["total"] == 2000
     sign_in(client, member)
     counts = []
     for path in (thread_path(forum, plan, small_key), thread_path(forum, plan, large_key)):
@@ -736,9 +737,9 @@ def test_a_thread_page_costs_the_same_statements_for_20_or_2000_comments(
         counts.append(counter["n"])
     assert counts[0] == counts[1]
     html = main_html(response)
-    assert html.count('class="comment comment-depth-0') == services.DEFAULT_PER_PAGE
-    assert html.count('class="comment comment-depth-1') == 3 * services.DEFAULT_PER_PAGE
-    pages = -(-500 // services.DEFAULT_PER_PAGE)
+    assert html.count('class="comment comment-depth-0') == threads.DEFAULT_PER_PAGE
+    assert html.count('class="comment comment-depth-1') == 3 * threads.DEFAULT_PER_PAGE
+    pages = -(-500 // threads.DEFAULT_PER_PAGE)
     assert "Load more comments" in html and f"Page 1 of {pages}" in html
     last = main_html(client.get(thread_path(forum, plan, large_key, page=pages)))
     assert "Comment <strong>499</strong>" in last and "Load more comments" not in last
@@ -757,7 +758,7 @@ def test_a_comment_link_leads_to_the_page_that_shows_it(
     response = client.get(f"{base(forum)}/{reply.id}")
     assert response.status_code == 302
     location = response.headers["Location"]
-    last_page = -(-60 // services.DEFAULT_PER_PAGE)
+    last_page = -(-60 // threads.DEFAULT_PER_PAGE)
     assert last_page > 1
     assert f"page={last_page}" in location and location.endswith(f"#comment-{reply.id}")
     assert "Late reply." in main_html(client.get(location.split("#")[0]))
@@ -786,7 +787,7 @@ def test_thread_pages_have_no_inline_scripts_or_styles(client, session, forum, p
 def test_submitted_amendments_are_discussed_and_drafts_stay_private(
     client, session, forum, plan, key, member, other
 ):
-    amendments = pytest.importorskip("consult.amendments.services")
+    amendments = pytest.importorskip("consult.amendments.proposing")
     submitted = amendments.propose(
         member, plan, target=key, operation="replace", text="Otro texto.", submit=True
     )
@@ -802,8 +803,8 @@ def test_submitted_amendments_are_discussed_and_drafts_stay_private(
         alignment="in_favour",
     )
     session.commit()
-    assert services.counts_for("amendment", plan, str(submitted.id))["in_favour"] == 1
-    assert services.counts(plan) == {}  # amendments are not items
+    assert queries.counts_for("amendment", plan, str(submitted.id))["in_favour"] == 1
+    assert queries.counts(plan) == {}  # amendments are not items
     sign_in(client, member)
     path = f"{base(forum)}/thread?target_type=amendment&plan_id={plan.id}&target_key="
     assert "Agreed." in main_html(client.get(path + str(submitted.id)))
@@ -854,6 +855,6 @@ def test_a_thread_page_reads_the_readers_membership_once(
     assert sum("FROM memberships" in statement for statement in seen) == 1
     # Memberships are not remembered past the request: a reader removed from a
     # private forum is refused on the next one.
-    forums.remove_membership(None, forums.membership_of(member, forum))
+    forum_members.remove_membership(None, forum_permissions.membership_of(member, forum))
     session.commit()
     assert client.get(thread_path(forum, plan, key)).status_code == 404

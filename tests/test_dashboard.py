@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from sqlalchemy import event
 
 from consult.amendments import services as amendments
+from consult.comments import moderation
 from consult.comments import services as comments
 from consult.consultations import services as consultations
 from consult.consultations.dashboard import figures, figures_csv, safe_cell
@@ -145,12 +146,12 @@ def known(session, make, forum, facilitator):
     hidden = comment(m4, plan, "node", key(plan, "1.1"))
     hidden_only = comment(m8, plan, "node", key(plan, "1.2"))
     deleted_only = comment(deleter, plan, "node", key(plan, "1.3"))
-    comments.flag_comment(m3, reported, "Insulting.")
-    comments.flag_comment(m1, hidden, "Spam.")
+    moderation.flag_comment(m3, reported, "Insulting.")
+    moderation.flag_comment(m1, hidden, "Spam.")
     comments.delete_comment(m3, deleted)
     comments.delete_comment(deleter, deleted_only)
-    comments.hide_comment(facilitator, hidden, "Off topic.")
-    comments.hide_comment(facilitator, hidden_only, "Off topic.")
+    moderation.hide_comment(facilitator, hidden, "Off topic.")
+    moderation.hide_comment(facilitator, hidden_only, "Off topic.")
 
     amendments.support(m3, e1)
     amendments.support(m7, e1)
@@ -308,7 +309,7 @@ def populate(session, make, forum, facilitator, people: int):
         written = comment(member, plan, "amendment", str(proposed[n].id), body=f"Nota {n}.")
         comment(member, plan, "node", key(plan, refs[n % len(refs)]))
         amendments.support(member, proposed[(n + 1) % people])
-        comments.flag_comment(members[(n + 1) % people], written, "Revisar.")
+        moderation.flag_comment(members[(n + 1) % people], written, "Revisar.")
     for n, amendment in enumerate(proposed):
         if n % 3 == 1:
             amendments.decide(facilitator, amendment, "admitted")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from consult.accounts.models import User
 from consult.errors import Conflict, InvalidInput, PermissionDenied
-from consult.forums import services
+from consult.forums import groups, memberships, permissions, services
 from consult.forums.models import (
     Coalition,
     Forum,
@@ -150,9 +150,9 @@ def test_invited_person_activates_account_through_emailed_link(
     assert (user.display_name, user.locale) == ("Nova Pessoa", "en")
     assert user.has_password
     sign_in(visitor(app), NEW_EMAIL)
-    membership = services.membership_of(user, forum)
+    membership = permissions.membership_of(user, forum)
     assert membership.role == "member" and membership.coalition_id == coalition.id
-    assert {group.id for group in services.groups_of(user, forum)} == {health.id, water.id}
+    assert {group.id for group in groups.groups_of(user, forum)} == {health.id, water.id}
     invitation = session.scalar(select(Invitation).where(Invitation.user_id == user.id))
     assert invitation.accepted_at is not None
 
@@ -213,7 +213,7 @@ def test_inviting_an_existing_account_adds_the_membership_at_once(
     existing = make.user("known@example.org", locale="en")
     form = invite_form(email="Known@Example.org", locale="pt")
     assert client.post(invite_url(forum), data=form).status_code == 302
-    assert services.membership_of(existing, forum) is not None
+    assert permissions.membership_of(existing, forum) is not None
     assert count(session, Invitation, Invitation.user_id == existing.id) == 0
     [message] = outbox(session, "known@example.org")
     assert message.locale == "en"  # their own language, not the one chosen for new people
@@ -267,7 +267,7 @@ def test_facilitator_cannot_promote_a_member(client, session, make, forum, facil
     session.refresh(membership)
     assert membership.role == "member"
     with pytest.raises(PermissionDenied):
-        services.update_membership(
+        memberships.update_membership(
             facilitator, membership, role=role, coalition=None, is_delegate=False, vote_weight=1
         )
 
@@ -277,7 +277,7 @@ def test_facilitator_cannot_remove_another_facilitator(client, session, make, fo
     assert client.post(member_url(forum, other) + "/remove").status_code == 403
     assert session.get(Membership, other.id) is not None
     with pytest.raises(PermissionDenied):
-        services.remove_membership(facilitator, other)
+        memberships.remove_membership(facilitator, other)
 
 
 def test_forum_admin_can_appoint_facilitators_and_admins(client, session, make, forum, forum_admin):
@@ -287,24 +287,24 @@ def test_forum_admin_can_appoint_facilitators_and_admins(client, session, make, 
     session.refresh(membership)
     assert membership.role == "facilitator"
     assert client.post(invite_url(forum), data=invite_form(role="admin")).status_code == 302
-    assert services.membership_of(user_by_email(session, NEW_EMAIL), forum).role == "admin"
+    assert permissions.membership_of(user_by_email(session, NEW_EMAIL), forum).role == "admin"
 
 
 def test_last_admin_cannot_be_demoted_or_removed(client, session, make, forum, forum_admin):
-    mine = services.membership_of(forum_admin, forum)
+    mine = permissions.membership_of(forum_admin, forum)
     assert client.post(member_url(forum, mine), data=member_form("member")).status_code == 409
     assert client.post(member_url(forum, mine) + "/remove").status_code == 409
     session.refresh(mine)
     assert mine.role == "admin"
     step_down = {"role": "member", "coalition": None, "is_delegate": False, "vote_weight": 1}
     with pytest.raises(Conflict):
-        services.update_membership(None, mine, **step_down)
+        memberships.update_membership(None, mine, **step_down)
     session.rollback()
     with pytest.raises(Conflict):
-        services.remove_membership(None, mine)
+        memberships.remove_membership(None, mine)
     session.rollback()
     make.member(forum, role="admin")  # with a second administrator, stepping down is allowed
-    services.update_membership(None, mine, **step_down)
+    memberships.update_membership(None, mine, **step_down)
     assert mine.role == "member"
 
 
@@ -318,7 +318,7 @@ def test_removing_a_member_removes_their_group_memberships_in_that_forum(
     user = membership.user
     make.member(other_forum, user, groups=[other_group])
     assert client.post(member_url(forum, membership) + "/remove").status_code == 302
-    assert services.membership_of(user, forum) is None
+    assert permissions.membership_of(user, forum) is None
     in_group = WorkingGroupMember.working_group_id
     assert count(session, WorkingGroupMember, in_group == group.id) == 0
     assert count(session, WorkingGroupMember, in_group == other_group.id) == 1
@@ -339,7 +339,7 @@ def test_invalid_vote_weight_is_refused_and_nothing_changes(
     assert membership.vote_weight == Decimal(1)
     assert (membership.role, membership.is_delegate) == ("member", False)
     with pytest.raises(InvalidInput):
-        services.update_membership(
+        memberships.update_membership(
             None, membership, role="member", coalition=None, is_delegate=False, vote_weight=weight
         )
     session.rollback()
@@ -351,7 +351,7 @@ def test_invalid_vote_weight_is_refused_and_nothing_changes(
 def test_refused_vote_weight_leaves_the_membership_object_untouched(session, make, forum):
     membership = make.member(forum)
     with pytest.raises(InvalidInput):
-        services.update_membership(
+        memberships.update_membership(
             None, membership, role="observer", coalition=None, is_delegate=True, vote_weight="abc"
         )
     assert (membership.role, membership.is_delegate) == ("member", False)
@@ -394,7 +394,7 @@ def test_duplicate_non_ascii_names_are_refused_case_insensitively(make, forum):
     with pytest.raises(Conflict):
         services.save_coalition(None, forum, "EDUCACIÓN ÑANDÚ", None)
     with pytest.raises(Conflict):
-        services.save_group(None, forum, "GÉNERO")
+        groups.save_group(None, forum, "GÉNERO")
 
 
 def test_working_groups_are_created_renamed_and_refuse_duplicates(
@@ -406,7 +406,7 @@ def test_working_groups_are_created_renamed_and_refuse_duplicates(
     assert created.headers["Location"].endswith(f"{url}/educacion")
     form = {"name": "Educación y cultura", "description": "Eje 2"}
     assert client.post(f"{url}/educacion", data=form).status_code == 302
-    group = services.get_group(forum, "educacion")
+    group = groups.get_group(forum, "educacion")
     assert (group.name, group.description) == ("Educación y cultura", "Eje 2")
     duplicate = client.post(url, data={"name": "EDUCACIóN Y CULTURA", "description": ""})
     assert duplicate.status_code == 409
@@ -445,7 +445,7 @@ def test_member_of_another_forum_cannot_join_a_group(client, session, make, foru
     assert response.status_code == 400
     assert "No member of this forum uses this email address." in response.get_data(as_text=True)
     with pytest.raises(InvalidInput):
-        services.add_group_member(None, group, outsider.user)
+        groups.add_group_member(None, group, outsider.user)
     session.rollback()
     assert count(session, WorkingGroupMember) == 0
 
@@ -476,5 +476,5 @@ def test_whoever_creates_a_forum_administers_it(client, session, make):
     )
     assert response.status_code == 302
     forum = services.get_forum_for(creator, "red-nueva")
-    assert services.membership_of(creator, forum).role == "admin"
-    assert services.can_administer(creator, forum)
+    assert permissions.membership_of(creator, forum).role == "admin"
+    assert permissions.can_administer(creator, forum)

@@ -13,6 +13,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from consult.extensions import db
+from consult.forums import invitations as forum_invitations
 from consult.forums import services as forums
 from consult.jobs import QUEUES
 from consult.mail.models import OutboxEmail
@@ -99,7 +100,7 @@ def run_worker(app):
 
 def invite_someone(email_address="invitee@example.org", locale="pt"):
     forum, _created = forums.ensure_forum("red", "Red de coaliciones")
-    forums.invite(None, forum, email=email_address, display_name="Invitee", locale=locale)
+    forum_invitations.invite(None, forum, email=email_address, display_name="Invitee", locale=locale)
     db.session.commit()
 
 

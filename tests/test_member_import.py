@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from consult.accounts.models import User
 from consult.errors import PermissionDenied
 from consult.forums import member_import, services
+from consult.forums.groups import groups_of
 from consult.forums.models import Coalition, Invitation, Membership
+from consult.forums.permissions import membership_of
 from tests.factories import link_in, outbox, sign_in
 
 HEADER = "name,email,coalition,country,language,groups\n"
@@ -104,10 +106,10 @@ def test_bad_row_does_not_abort_good_rows(session, make, forum, run_import):
     assert (ana.display_name, ana.country, ana.locale) == ("Ana Gómez", "CO", "es")
     assert (bruno.country, bruno.locale) == ("BR", "pt")
     red_sur = services.find_coalition(forum, "Red Sur")
-    assert services.membership_of(ana, forum).coalition_id == red_sur.id
-    assert services.membership_of(bruno, forum).coalition_id == red_sur.id
-    assert [group.id for group in services.groups_of(ana, forum)] == [health.id]
-    assert services.groups_of(bruno, forum) == []
+    assert membership_of(ana, forum).coalition_id == red_sur.id
+    assert membership_of(bruno, forum).coalition_id == red_sur.id
+    assert [group.id for group in groups_of(ana, forum)] == [health.id]
+    assert groups_of(bruno, forum) == []
     for user in (ana, bruno):
         [message] = outbox(session, user.email)
         assert message.locale == user.locale
@@ -125,7 +127,7 @@ def test_group_named_like_another_groups_slug_is_the_named_group(session, make, 
     assert (accented.slug, plain.slug) == ("genero", "genero-2")
     report = run_import("name,email,groups\nUno,uno@example.org,Genero\n")
     assert report.imported == 1
-    assert services.groups_of(user_by_email(session, "uno@example.org"), forum) == [plain]
+    assert groups_of(user_by_email(session, "uno@example.org"), forum) == [plain]
 
 
 def test_overlong_name_neither_aborts_the_import_nor_overflows(session, run_import):
@@ -199,8 +201,8 @@ def test_spanish_and_portuguese_headers(session, make, forum, run_import, header
     assert countries == {"carla": "BR", "diego": "CO", "eva": "CO", "fabio": "DE", "gloria": "US"}
     carla = user_by_email(session, "carla@example.org")
     assert carla.locale == "pt"
-    assert services.membership_of(carla, forum).coalition.name == "Rede Norte"
-    assert services.groups_of(carla, forum) == [water]
+    assert membership_of(carla, forum).coalition.name == "Rede Norte"
+    assert groups_of(carla, forum) == [water]
     assert user_by_email(session, "diego@example.org").locale == "en"
 
 
@@ -259,7 +261,7 @@ def test_existing_coalition_is_reused(session, make, forum, run_import):
     report = run_import("name,email,coalition\nUno,uno@example.org,RED SUR\n")
     assert report.imported == 1 and report.new_coalitions == []
     assert (
-        services.membership_of(user_by_email(session, "uno@example.org"), forum).coalition_id
+        membership_of(user_by_email(session, "uno@example.org"), forum).coalition_id
         == existing.id
     )
 
@@ -268,7 +270,7 @@ def test_existing_account_is_added_not_invited(session, make, forum, run_import)
     existing = make.user("known@example.org", locale="en")
     report = run_import("name,email\nSomeone Else,Known@Example.org\n")
     assert report.imported == 1 and "Existing account" in report.rows[0].message
-    assert services.membership_of(existing, forum) is not None
+    assert membership_of(existing, forum) is not None
     assert count(session, Invitation, Invitation.user_id == existing.id) == 0
     [message] = outbox(session, "known@example.org")
     assert "/invitations/" not in message.body_text
@@ -291,7 +293,7 @@ def test_import_route_shows_the_report(client, session, forum, facilitator):
     html = response.get_data(as_text=True)
     assert "1 imported, 1 rejected." in html
     assert "<td>3</td>" in html and "not a valid email" in html
-    assert services.membership_of(user_by_email(session, "ana@example.org"), forum) is not None
+    assert membership_of(user_by_email(session, "ana@example.org"), forum) is not None
 
 
 def test_import_route_refuses_a_file_without_the_required_columns(

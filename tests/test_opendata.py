@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 
 from consult.accounts import services as accounts
 from consult.amendments import services as amendments
+from consult.comments import moderation
 from consult.comments import services as comments
 from consult.consultations import services as consultations
 from consult.plans import services as plans
@@ -58,7 +59,7 @@ def world(session, make):
 
     shown, hidden, deleted = comment("Visible."), comment("Oculto."), comment("Borrado.")
     session.commit()
-    comments.hide_comment(facilitator, hidden, "Off topic.")
+    moderation.hide_comment(facilitator, hidden, "Off topic.")
     comments.delete_comment(author, deleted)
     now = datetime.now(UTC)
     poll = votes.create_poll(

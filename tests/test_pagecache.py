@@ -14,6 +14,7 @@ from sqlalchemy import event, func, select, update
 from consult import pagecache
 from consult.accounts import services as accounts
 from consult.amendments import services as amendments
+from consult.comments import moderation
 from consult.comments import services as comments
 from consult.extensions import db
 from consult.plan_translations import services as translations
@@ -485,7 +486,7 @@ def test_a_moderators_view_of_a_hidden_comment_never_reaches_a_member(
     written = comments.post_comment(
         author, plan.forum, plan=plan, target_type="node", target_key=key, body="SECRET-TEXT."
     )
-    comments.hide_comment(facilitator, written, "Personal data.")
+    moderation.hide_comment(facilitator, written, "Personal data.")
     session.commit()
     query = {"target_type": "node", "plan_id": plan.id, "target_key": key}
     pages = {}

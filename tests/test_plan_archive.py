@@ -9,7 +9,7 @@ from consult.amendments import services as amendments
 from consult.audit.models import AuditEvent
 from consult.comments import services as comments
 from consult.errors import Conflict, PermissionDenied
-from consult.forums import services as forums
+from consult.forums import permissions as forum_permissions
 from consult.plan_translations import services as translations
 from consult.plans import services as plans
 from consult.votes import services as votes
@@ -135,7 +135,7 @@ def test_a_plan_taken_out_of_the_archive_can_change_again(app, session, setting)
 
 def test_a_plan_with_a_vote_to_come_is_not_archived(app, session, setting):
     forum, facilitator, member, plan, _key, _amendment = setting
-    forums.membership_of(member, forum).is_delegate = True  # the assembly votes
+    forum_permissions.membership_of(member, forum).is_delegate = True  # the assembly votes
     start = datetime(2030, 1, 1, tzinfo=UTC)
     votes.create_poll(
         facilitator,

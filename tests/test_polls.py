@@ -19,7 +19,9 @@ from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
 from consult.database import utcnow
 from consult.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from consult.forums import services as forums
+from consult.forums import groups as forum_groups
+from consult.forums import memberships as forum_members
+from consult.forums import permissions as forum_permissions
 from consult.notifications.models import Notification
 from consult.plans import services as plans
 from consult.votes import services
@@ -396,7 +398,7 @@ def test_the_electorate_is_frozen_when_the_poll_opens(
             services.cast(outsider, poll, Y)
 
     latecomer = person(make, forum, groups=[group])
-    forums.remove_group_member(facilitator, group, leaves.id)
+    forum_groups.remove_group_member(facilitator, group, leaves.id)
     session.commit()
     with pytest.raises(PermissionDenied):
         services.cast(latecomer, poll, Y)
@@ -417,17 +419,17 @@ def test_a_delegates_weight_is_the_one_frozen_at_opening(
     poll = opened(facilitator, plan, amendment=amendment, scope="assembly")
     assert (poll.electorate_size, poll.electorate_weight) == (2, Decimal(2 + 1))
 
-    forums.update_membership(
+    forum_members.update_membership(
         facilitator,
-        forums.membership_of(heavy, forum),
+        forum_permissions.membership_of(heavy, forum),
         role="member",
         coalition=None,
         is_delegate=True,
         vote_weight="10",
     )
-    forums.update_membership(
+    forum_members.update_membership(
         facilitator,
-        forums.membership_of(light, forum),
+        forum_permissions.membership_of(light, forum),
         role="member",
         coalition=None,
         is_delegate=False,

@@ -17,6 +17,8 @@ from consult.amendments import services as amendments
 from consult.database import utcnow
 from consult.errors import Conflict, ServiceError
 from consult.extensions import db
+from consult.forums import groups as forum_groups
+from consult.forums import memberships as forum_members
 from consult.forums import services as forums
 from consult.plans import services as plans
 from consult.votes import services
@@ -63,15 +65,15 @@ def open_poll_for(app, voter_count: int) -> tuple[int, list[int]]:
     accepted = PasswordHasher().hash(PASSWORD)
     with app.app_context():
         forum = forums.create_forum(None, "concurrency", "Concurrency")
-        group = forums.save_group(None, forum, "Group")
+        group = forum_groups.save_group(None, forum, "Group")
         facilitator = accounts.create_user("facilitator@example.org", "Facilitator", PASSWORD)
-        forums.add_member(None, forum, facilitator, role="facilitator")
+        forum_members.add_member(None, forum, facilitator, role="facilitator")
         voter_ids = []
         for number in range(voter_count):
             user = accounts.create_user(f"voter{number}@example.org", f"Voter {number}")
             user.password_hash = accepted  # as if the invitation was accepted
-            forums.add_member(None, forum, user)
-            forums.add_group_member(None, group, user)
+            forum_members.add_member(None, forum, user)
+            forum_groups.add_group_member(None, group, user)
             voter_ids.append(user.id)
         plan = plans.import_plan(None, forum, "Plan\n\n1. First item.\n\n2. Second item.\n")
         plan.open_for_input = True

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, text
 
 from consult.accounts import services as accounts
 from consult.amendments import services as amendments
+from consult.comments import moderation
 from consult.comments import services as comments
 from consult.plans import services as plans
 from consult.search import index
@@ -183,12 +184,12 @@ def test_hidden_and_deleted_comments_are_not_found(make, session, forum, member,
         member, forum, plan=plan, target_type="node", target_key=key, body="Murciélago borrado."
     )
     session.commit()
-    comments.hide_comment(facilitator, hidden, "Off topic.")
+    moderation.hide_comment(facilitator, hidden, "Off topic.")
     comments.delete_comment(member, deleted)
     session.commit()
     for reader in (member, facilitator):
         assert found(reader, "murcielago") == {("comment", kept.id)}
-    comments.restore_comment(facilitator, hidden)
+    moderation.restore_comment(facilitator, hidden)
     session.commit()
     assert found(member, "murcielago") == {("comment", kept.id), ("comment", hidden.id)}
 

@@ -15,6 +15,7 @@ from consult.amendments import services as amendments
 from consult.amendments.models import Amendment
 from consult.consultations.services import PhaseInput, create_consultation
 from consult.database import utcnow
+from consult.forums import groups as forum_groups
 from consult.forums import services as forums
 from consult.forums.models import Membership
 from consult.plans import services as plans
@@ -48,7 +49,7 @@ def hostile_forum(make, session):
     delegate = make.member(forum, locale="en", name=XSS)
     delegate.is_delegate = True
     author = delegate.user
-    forums.save_group(None, forum, XSS, description=CORPUS)
+    forum_groups.save_group(None, forum, XSS, description=CORPUS)
     forums.save_coalition(None, forum, XSS, "CO")
     plan = plans.import_plan(facilitator, forum, PLAN_TEXT + "3. " + XSS + "\n")
     plan.open_for_input = True
@@ -85,7 +86,7 @@ def hostile_forum(make, session):
         "facilitator": facilitator,
         "pages": [
             f"/forums/{slug}/",
-            f"/forums/{slug}/groups/{forums.list_groups(forum)[0][0].slug}",
+            f"/forums/{slug}/groups/{forum_groups.list_groups(forum)[0][0].slug}",
             f"/forums/{slug}/manage/coalitions",
             f"/forums/{slug}/plans/{plan.id}/",
             f"/forums/{slug}/plans/{plan.id}/items/{key}/",

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from consult.accounts import services, throttle
 from consult.accounts.models import AuthAttempt, User
 from consult.database import utcnow
-from consult.forums import services as forums
+from consult.forums import invitations as forum_invitations
 from tests.factories import PASSWORD, link_in, outbox, sign_in
 
 ATTACKER = "198.51.100.66"
@@ -210,7 +210,7 @@ def test_spent_account_budget_does_not_stop_an_emailed_reset_link(app, session, 
 def test_spent_account_budget_does_not_stop_an_invitation_link(app, session, make):
     forum = make.forum()
     facilitator = make.member(forum, role="facilitator").user
-    forums.invite(facilitator, forum, email="new.delegate@example.org", display_name="Nueva")
+    forum_invitations.invite(facilitator, forum, email="new.delegate@example.org", display_name="Nueva")
     session.commit()
     link = link_in(outbox(session, "new.delegate@example.org")[0], "/invitations/")
     spend_account_budget(app, session, "new.delegate@example.org")

@@ -388,11 +388,11 @@ def test_an_invitation_gives_its_last_day_in_the_forums_zone(
 ):
     """Any email with a ``user`` (here an invitation) is dated in that person's
     zone: the forum's, for someone who has not chosen one yet."""
-    from consult.forums import services as forums
+    from consult.forums import invitations as forum_invitations
 
     # 03:00 UTC on 26 November: 14 days later is 10 December, still the 9th in Bogotá.
     monkeypatch.setattr(forums, "utcnow", lambda: datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
-    forums.invite(None, forum, email="nueva@example.org", display_name="Nueva", locale="es")
+    forum_invitations.invite(None, forum, email="nueva@example.org", display_name="Nueva", locale="es")
     session.commit()
     (message,) = outbox(session, "nueva@example.org")
     assert "9 de diciembre de 2026" in message.body_text

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..errors import InvalidInput
 from ..extensions import db
-from ..forums import services as forums
+from ..forums import permissions as forum_permissions
 from ..plans import services as plans
 from .forms import ReasonForm
 
@@ -20,7 +20,7 @@ def _change(slug, plan_id, change, done_message):
     """A refusal (no reason given, already archived, not allowed) is answered
     by the error page with its message and status; nothing is changed."""
     plan = plans.plan_for(current_user, slug, plan_id)
-    forums.require_manage(current_user, plan.forum)
+    forum_permissions.require_manage(current_user, plan.forum)
     form = ReasonForm()
     if not form.validate_on_submit():
         raise InvalidInput(_("Please give a reason: it is kept in the audit log."))

@@ -21,6 +21,7 @@ from ..consolidation.models import Consolidation
 from ..consultations.dashboard import safe_cell
 from ..consultations.models import Consultation, Phase
 from ..extensions import db
+from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..forums.models import Coalition, Forum, Invitation, Membership, WorkingGroup
 from ..plans.models import Plan, PlanVersion
@@ -142,20 +143,20 @@ def _statement(forum: Forum, filters: AuditFilters, zone: str):
 
 def events_page(actor, forum: Forum, filters: AuditFilters, zone: str, *, page: int = 1):
     """One page (a Flask-SQLAlchemy Pagination) of the forum's events, newest first."""
-    forums.require_manage(actor, forum)
+    forum_permissions.require_manage(actor, forum)
     return db.paginate(
         _statement(forum, filters, zone), page=page, per_page=PER_PAGE, error_out=False
     )
 
 
 def events_for_export(actor, forum: Forum, filters: AuditFilters, zone: str) -> list[AuditEvent]:
-    forums.require_manage(actor, forum)
+    forum_permissions.require_manage(actor, forum)
     return list(db.session.scalars(_statement(forum, filters, zone).limit(MAX_EXPORT_ROWS)))
 
 
 def actor_choices(actor, forum: Forum) -> list[User]:
     """Everyone who appears as the author of an event of this forum."""
-    forums.require_manage(actor, forum)
+    forum_permissions.require_manage(actor, forum)
     acting = select(AuditEvent.actor_id).where(AuditEvent.forum_id == forum.id).distinct()
     return list(
         db.session.scalars(select(User).where(User.id.in_(acting)).order_by(User.display_name))

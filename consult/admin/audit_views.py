@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import InvalidInput
+from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..timezones import reader_zone
 from . import audit_log
@@ -57,7 +58,7 @@ def _page_arg() -> int:
 @login_required
 def page(slug):
     forum = forums.get_forum_for(current_user, slug)
-    forums.require_manage(current_user, forum)
+    forum_permissions.require_manage(current_user, forum)
     number = _page_arg()
     form, filters = _filters(forum)
     if filters is None:
@@ -81,7 +82,7 @@ def page(slug):
 @login_required
 def export(slug):
     forum = forums.get_forum_for(current_user, slug)
-    forums.require_manage(current_user, forum)
+    forum_permissions.require_manage(current_user, forum)
     _form, filters = _filters(forum)
     if filters is None:
         raise InvalidInput(" ".join(str(e) for errors in _form.errors.values() for e in errors))

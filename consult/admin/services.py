@@ -17,7 +17,7 @@ from ..audit.models import AuditEvent
 from ..audit.services import record
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
-from ..forums import services as forums
+from ..forums import invitations as forum_invitations
 from ..forums.models import Forum, Membership
 from ..inputs import clean_text
 
@@ -160,5 +160,5 @@ def resend_invitation(actor, user: User, forum_id) -> Forum:
     membership = next((m for m in user.memberships if m.forum_id == forum_id), None)
     if membership is None:
         raise NotFound()
-    forums.send_invitation(actor, membership.forum, user)
+    forum_invitations.send_invitation(actor, membership.forum, user)
     return membership.forum

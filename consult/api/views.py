@@ -15,9 +15,12 @@ from werkzeug.routing import IntegerConverter
 from ..amendments import services as amendments
 from ..amendments.models import OPERATIONS, STATUSES
 from ..comments import services as comments
+from ..comments import threads as comment_threads
 from ..comments.models import ALIGNMENTS, TARGET_TYPES
+from ..comments.targets import get_comment
 from ..config import LOCALES
 from ..extensions import csrf, db
+from ..forums import groups as forum_groups
 from ..forums import services as forums
 from ..notifications import services as notifications
 from ..plans import services as plans
@@ -302,7 +305,7 @@ def forum_detail(slug):
     data = serializers.forum(forum)
     data["working_groups"] = [
         {"id": group.id, "slug": group.slug, "name": group.name, "members": count}
-        for group, count in forums.list_groups(forum)
+        for group, count in forum_groups.list_groups(forum)
     ]
     return jsonify(data)
 
@@ -472,7 +475,7 @@ def _comment_list(forum):
         raise _bad(_("Say which discussion: “target_type” and “target_key”."))
     plan = _comment_plan(forum, _int_query("plan_id", maximum=2**31 - 1))
     page, per_page = _pages()
-    thread = comments.thread(
+    thread = comment_threads.thread(
         actor(), forum, plan, target_type, target_key[:40], page=page, per_page=per_page
     )
     items = [serializers.comment_entry(entry) for entry in thread.entries]
@@ -494,7 +497,7 @@ def _comment_create(forum):
     if alignment not in ALIGNMENTS:
         raise _bad(_("Choose in favour, against or neutral."))
     parent_id = _id_field(body, "parent_id")
-    parent = comments.get_comment(forum, parent_id) if parent_id is not None else None
+    parent = get_comment(forum, parent_id) if parent_id is not None else None
     comment = comments.post_comment(
         user,
         forum,

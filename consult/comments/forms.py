@@ -3,8 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from .models import MAX_BODY_LENGTH, MAX_REASON_LENGTH
-from .services import ALIGNMENT_LABELS, MAX_FLAG_REASON_LENGTH
+from .models import MAX_BODY_LENGTH, MAX_REASON_LENGTH, Alignment
+from .moderation import MAX_FLAG_REASON_LENGTH
 
 
 def no_nul(form, field) -> None:
@@ -47,8 +47,8 @@ class CommentForm(FlaskForm):
     )
     alignment = RadioField(
         _l("Your position"),
-        choices=lambda: list(ALIGNMENT_LABELS.items()),
-        default="neutral",
+        choices=lambda: [(alignment.value, alignment.label) for alignment in Alignment],
+        default=Alignment.NEUTRAL.value,
         validators=[DataRequired(message=_l("Choose in favour, against or neutral."))],
     )
     next = HiddenField()

@@ -1,5 +1,7 @@
+import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -8,7 +10,48 @@ from ..config import LOCALES
 from ..database import Base, UTCDateTime, check_in, created_at, intpk
 
 TARGET_TYPES = ("node", "amendment", "consultation")
-ALIGNMENTS = ("in_favour", "against", "neutral")
+
+
+class Alignment(enum.StrEnum):
+    """The position a comment takes on its target."""
+
+    IN_FAVOUR = "in_favour"
+    AGAINST = "against"
+    NEUTRAL = "neutral"
+
+    @property
+    def label(self) -> str:
+        return str(_ALIGNMENT_LABELS[self])
+
+
+_ALIGNMENT_LABELS = {
+    "in_favour": _l("In favour"),
+    "against": _l("Against"),
+    "neutral": _l("Neutral"),
+}
+
+
+class CommentState(enum.StrEnum):
+    """How a comment stands for its readers (not stored: from its columns)."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+    DELETED = "deleted"
+
+    @property
+    def is_visible(self) -> bool:
+        return self is CommentState.VISIBLE
+
+    @property
+    def is_hidden(self) -> bool:
+        return self is CommentState.HIDDEN
+
+    @property
+    def is_deleted(self) -> bool:
+        return self is CommentState.DELETED
+
+
+ALIGNMENTS = tuple(Alignment)
 # Replies nest this many levels below a top-level comment (depth 0); a reply to
 # a comment at the deepest level becomes its sibling (see services.post_comment).
 MAX_DEPTH = 3
@@ -92,6 +135,12 @@ class Comment(Base):
     @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
+
+    @property
+    def state(self) -> CommentState:
+        if self.is_deleted:
+            return CommentState.DELETED
+        return CommentState.HIDDEN if self.is_hidden else CommentState.VISIBLE
 
 
 class CommentRevision(Base):

@@ -4,34 +4,28 @@ A refused or invalid submission shows the thread again with what was typed
 still in its form (and the 4xx status); nothing a member wrote is lost.
 """
 
-import hashlib
-import secrets
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from werkzeug.routing import BuildError
 
-from .. import pagecache
 from ..database import read_only
-from ..errors import NotFound, ServiceError
+from ..errors import NotFound, PermissionDenied, ServiceError
 from ..extensions import db
-from ..forums import services as forums
+from ..forums.permissions import manage_refusal, require
+from ..forums.services import get_forum_for
+from ..pagination import page_arg
 from ..plans import services as plans
-from ..timezones import reader_zone
 from ..urls import safe_next
-from . import services
+from . import cards, moderation, services, threads
 from .forms import (
     CommentForm,
     DeleteCommentForm,
@@ -41,18 +35,13 @@ from .forms import (
     RestoreCommentForm,
 )
 from .models import TARGET_TYPES
+from .permissions import delete_refusal, edit_refusal, flag_refusal, write_refusal
+from .targets import TARGET_KEY_RE, comment_for, get_comment, is_author, resolve_target
 
 bp = Blueprint("comments", __name__, url_prefix="/forums/<slug>/comments")
 
 
 # --- request arguments -----------------------------------------------------------
-
-
-def _page_arg(name: str = "page") -> int:
-    value = request.args.get(name, "1")
-    if not (value.isascii() and value.isdigit()) or len(value) > 6:
-        abort(400)
-    return max(int(value), 1)
 
 
 def _id_value(value) -> int | None:
@@ -73,7 +62,7 @@ def _target_args(values, strict: bool = True) -> tuple[str, int | None, str] | N
     well_formed = (
         target_type in TARGET_TYPES
         and (plan_id == "" or (plan_id.isascii() and plan_id.isdigit() and len(plan_id) <= 9))
-        and services.TARGET_KEY_RE.match(target_key) is not None
+        and TARGET_KEY_RE.match(target_key) is not None
     )
     if not well_formed:
         if strict:
@@ -141,7 +130,7 @@ def _render_thread(
     and errors: ``{"action": "comment" | "reply" | "edit" | …, "id": comment id,
     "form": form}``."""
     if thread is None:
-        thread = services.thread(
+        thread = threads.thread(
             current_user, target.forum, target.plan, target.type, target.key, page=page
         )
     return render_template(
@@ -156,8 +145,8 @@ def _render_thread(
 
 
 def _comment_in_forum(slug, comment_id):
-    forum = forums.get_forum_for(current_user, slug)
-    comment, target = services.comment_for(current_user, forum, comment_id)
+    forum = get_forum_for(current_user, slug)
+    comment, target = comment_for(current_user, forum, comment_id)
     return forum, comment, target
 
 
@@ -167,10 +156,10 @@ def _comment_in_forum(slug, comment_id):
 @bp.get("/thread")
 @read_only
 def thread(slug):
-    forum = forums.get_forum_for(current_user, slug)
+    forum = get_forum_for(current_user, slug)
     target_type, plan_id, target_key = _target_args(request.args)
-    page = _page_arg()
-    data = services.thread(
+    page = page_arg()
+    data = threads.thread(
         current_user, forum, _plan(forum, plan_id), target_type, target_key, page=page
     )
     if request.args.get("fragment") == "1":
@@ -184,82 +173,37 @@ def thread(slug):
 def permalink(slug, comment_id):
     """Where a notification points: the thread page that shows this comment."""
     _forum, comment, target = _comment_in_forum(slug, comment_id)
-    page = services.page_of(comment)
+    page = threads.page_of(comment)
     return redirect(thread_url(target, page, anchor=f"comment-{comment.id}"))
 
 
 # --- writing ----------------------------------------------------------------------
 
 
-CARD_TEMPLATE = "comments/_card.html"
-
-
-@bp.app_template_global()
-def comment_card(entry) -> Markup:
-    """The reader-independent part of a comment's card (author, times,
-    position, text, earlier versions), kept in this process's memory under
-    everything it shows: a 2,000-comment thread renders only what differs
-    per reader (what they may do) on each view."""
-    c = entry.comment
-    history = [
-        (r.revision.id, r.revision.edited_at, _digest(r.revision.body)) for r in entry.history
-    ]
-    key = pagecache.make_key(
-        "comment-card",
-        pagecache.source_revision(pagecache.template_path(CARD_TEMPLATE)),
-        str(get_locale()),
-        reader_zone(),
-        c.id,
-        c.created_at,
-        c.edited_at,
-        entry.state,
-        entry.show_body,
-        c.alignment,
-        c.language,
-        c.author.display_name if c.author else None,
-        _digest(c.body) if entry.show_body else None,
-        [c.hidden_at, c.hidden_reason, c.hidden_by.display_name if c.hidden_by else None]
-        if entry.state == "hidden" and entry.show_body
-        else None,
-        history,
-    )
-    macro = current_app.jinja_env.get_template(CARD_TEMPLATE).module.card
-    return Markup(pagecache.in_memory(key, lambda: str(macro(entry))))  # noqa: S704
-
-
-def _digest(text: str | None) -> str:
-    return hashlib.sha1((text or "").encode(), usedforsecurity=False).hexdigest()
-
-
-@bp.app_template_global()
-def new_form_token() -> str:
-    """A one-time token for a form that creates something (see post_comment)."""
-    return secrets.token_urlsafe(24)
+bp.add_app_template_global(cards.comment_card)
+bp.add_app_template_global(cards.new_form_token)
 
 
 @bp.post("/")
 @login_required
 def create(slug):
-    forum = forums.get_forum_for(current_user, slug)
+    forum = get_forum_for(current_user, slug)
     form = CommentForm()
-    try:
-        services.require_participant(current_user, forum)
-    except ServiceError:
-        if _target_args(request.form, strict=False) is None:
-            raise
-        # The member may no longer write here (e.g. just made an observer): the
-        # thread again, with the refusal and their text to copy.
+    if write_refusal(current_user, forum) is not None and _target_args(request.form, False) is None:
+        require(write_refusal(current_user, forum))
+    # Otherwise a member who may no longer write here (e.g. just made an
+    # observer) gets the thread again, with the refusal and their text to copy.
     target_type, plan_id, target_key = _target_args(request.form)
     plan = _plan(forum, plan_id)
-    target = services.resolve_target(current_user, forum, plan, target_type, target_key)
+    target = resolve_target(current_user, forum, plan, target_type, target_key)
     parent_id = _id_value(request.form.get("parent_id"))
-    parent = services.get_comment(forum, parent_id) if parent_id is not None else None
+    parent = get_comment(forum, parent_id) if parent_id is not None else None
     active = {
         "action": "reply" if parent is not None else "comment",
         "id": parent.id if parent is not None else None,
         "form": form,
     }
-    page = services.page_of(parent) if parent is not None else 1
+    page = threads.page_of(parent) if parent is not None else 1
     if not form.validate_on_submit():
         return _render_thread(target, page=page, status=400, next_url=form.next.data, active=active)
     try:
@@ -304,7 +248,7 @@ def _act(slug, comment_id, form_class, action_name, check, perform, success_mess
     if not form.validate_on_submit():
         return _render_thread(
             target,
-            page=services.page_of(comment),
+            page=threads.page_of(comment),
             status=400,
             next_url=form.next.data,
             active=active,
@@ -318,7 +262,7 @@ def _act(slug, comment_id, form_class, action_name, check, perform, success_mess
         flash(error.message, "error")
         return _render_thread(
             target,
-            page=services.page_of(comment),
+            page=threads.page_of(comment),
             status=error.status,
             next_url=form.next.data,
             active=active,
@@ -328,16 +272,24 @@ def _act(slug, comment_id, form_class, action_name, check, perform, success_mess
     return _back(form.next.data, target, comment)
 
 
-def _author_only(message):
-    return lambda forum, comment: services.require_author(current_user, comment, message)
+# Who may try each action at all (403 before the form is read); the state
+# of the comment is checked by the service, which asks the same predicate.
+def _author_only(refusal):
+    def check(forum, comment):
+        if not is_author(current_user, comment):
+            require(refusal(current_user, comment))
+
+    return check
 
 
 def _members_only(forum, comment):
-    services.require_member(current_user, forum)
+    refusal = flag_refusal(current_user, comment, forum)
+    if refusal is not None and type(refusal).error is PermissionDenied:
+        require(refusal)
 
 
 def _moderators_only(forum, comment):
-    forums.require_manage(current_user, forum)
+    require(manage_refusal(current_user, forum))
 
 
 @bp.post("/<int:comment_id>/edit")
@@ -348,7 +300,7 @@ def edit(slug, comment_id):
         comment_id,
         EditCommentForm,
         "edit",
-        _author_only(_("Only its author can edit a comment.")),
+        _author_only(lambda actor, comment: edit_refusal(actor, comment, None)),
         lambda comment, form: services.edit_comment(current_user, comment, form.body.data),
         _("Your comment has been changed."),
     )
@@ -362,7 +314,7 @@ def delete(slug, comment_id):
         comment_id,
         DeleteCommentForm,
         "delete",
-        _author_only(_("Only its author can delete a comment.")),
+        _author_only(delete_refusal),
         lambda comment, form: services.delete_comment(current_user, comment),
         _("Your comment has been deleted."),
     )
@@ -377,7 +329,9 @@ def flag(slug, comment_id):
         FlagCommentForm,
         "flag",
         _members_only,
-        lambda comment, form: services.flag_comment(current_user, comment, form.reason.data or ""),
+        lambda comment, form: moderation.flag_comment(
+            current_user, comment, form.reason.data or ""
+        ),
         _("Thank you. The moderators have been told about this comment."),
     )
 
@@ -391,7 +345,7 @@ def hide(slug, comment_id):
         HideCommentForm,
         "hide",
         _moderators_only,
-        lambda comment, form: services.hide_comment(current_user, comment, form.reason.data),
+        lambda comment, form: moderation.hide_comment(current_user, comment, form.reason.data),
         _("The comment has been hidden."),
     )
 
@@ -405,7 +359,7 @@ def restore(slug, comment_id):
         RestoreCommentForm,
         "restore",
         _moderators_only,
-        lambda comment, form: services.restore_comment(
+        lambda comment, form: moderation.restore_comment(
             current_user, comment, form.reason.data or ""
         ),
         _("The comment is shown again."),

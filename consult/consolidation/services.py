@@ -26,7 +26,7 @@ from ..audit.services import record
 from ..database import utcnow
 from ..errors import Conflict, NotFound, ServiceError
 from ..extensions import db
-from ..forums import services as forums
+from ..forums import permissions as forum_permissions
 from ..forums.models import Membership
 from ..leases import LeasedWork
 from ..notifications.services import notify_many
@@ -119,7 +119,7 @@ def request(actor, plan: Plan, *, by_command: bool = False) -> tuple[Consolidati
     from the command line, where there is no signed-in facilitator.
     """
     if not by_command:
-        forums.require_manage(actor, plan.forum)
+        forum_permissions.require_manage(actor, plan.forum)
     if plan.status in ("approved", "archived"):
         raise Conflict(_("This plan is approved or archived; its text can no longer change."))
     consolidation = Consolidation(

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from ..diffing import diff_html
 from ..errors import ServiceError
 from ..extensions import db
-from ..forums import services as forums
+from ..forums import permissions as forum_permissions
 from ..plans import services as plans
 from . import services
 
@@ -39,7 +39,7 @@ def _index_page(plan, status: int = 200):
         plan=plan,
         pending=services.pending_amendments(plan),
         consolidations=services.recent(plan),
-        can_manage=forums.can_manage(current_user, plan.forum),
+        can_manage=forum_permissions.can_manage(current_user, plan.forum),
     ), status
 
 
@@ -83,7 +83,7 @@ def show(slug, plan_id, consolidation_id):
         conflicts=report.get("conflicts", []),
         carried_over=report.get("carried_over", []),
         revise=report.get("revise", []),
-        can_manage=forums.can_manage(current_user, plan.forum),
+        can_manage=forum_permissions.can_manage(current_user, plan.forum),
     )
 
 

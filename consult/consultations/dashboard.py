@@ -23,8 +23,8 @@ from ..amendments.models import STATUSES, Amendment, AmendmentSupport
 from ..amendments.services import section_assignments
 from ..comments.models import Comment
 from ..extensions import db
+from ..forums.groups import list_groups
 from ..forums.models import Coalition, Membership
-from ..forums.services import list_groups
 from ..i18n import country_name
 from ..plans.models import PlanNode
 from .models import Consultation, Phase

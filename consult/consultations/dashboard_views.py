@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, render_template
 from flask_login import current_user, login_required
 
-from ..forums import services as forums
+from ..forums import permissions as forum_permissions
 from . import services
 from .dashboard import figures, figures_csv
 
@@ -16,7 +16,7 @@ def _consultation(slug, consultation_id):
     """The consultation for its facilitators: 404 for those who cannot see the
     forum, 403 for its other members."""
     consultation = services.get_consultation(current_user, slug, consultation_id)
-    forums.require_manage(current_user, consultation.forum)
+    forum_permissions.require_manage(current_user, consultation.forum)
     return consultation
 
 

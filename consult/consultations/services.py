@@ -16,6 +16,7 @@ from ..audit.services import record
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
+from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..forums.models import Forum, Membership
 from ..notifications.services import notify_many
@@ -197,7 +198,7 @@ def create_consultation(
     timezone: str = "UTC",
     phases: list[PhaseInput],
 ) -> Consultation:
-    forums.require_manage(actor, plan.forum)
+    forum_permissions.require_manage(actor, plan.forum)
     if refusal := archived_refusal(plan):
         raise Conflict(refusal)
     if consultation_of(plan) is not None:
@@ -240,7 +241,7 @@ def create_consultation(
 def extend_phase(actor, phase: Phase, new_end: datetime) -> None:
     """Give the current (or a coming) phase more time; recorded in the audit log."""
     consultation = phase.consultation
-    forums.require_manage(actor, consultation.forum)
+    forum_permissions.require_manage(actor, consultation.forum)
     if phase.state == "closed":
         raise Conflict(_("This phase is over; it can no longer be extended."))
     if new_end.tzinfo is None or new_end <= phase.starts_at or new_end <= utcnow():
@@ -284,7 +285,7 @@ def _extend_polls(phase: Phase, old_end: datetime, new_end: datetime) -> None:
 
 def advance(actor, consultation: Consultation, now: datetime | None = None) -> Phase | None:
     """Close the open phase now and open the next one now (a facilitator's hand)."""
-    forums.require_manage(actor, consultation.forum)
+    forum_permissions.require_manage(actor, consultation.forum)
     now = now or utcnow()
     current = open_phase(consultation)
     pending = [p for p in consultation.phases if p.state == "pending"]

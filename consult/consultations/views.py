@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ServiceError
 from ..extensions import db
-from ..forums import services as forums
+from ..forums import permissions as forum_permissions
 from ..plans import services as plans
 from ..timezones import forum_zone
 from . import services
@@ -42,7 +42,7 @@ def _phase_inputs(form: ConsultationForm) -> list[services.PhaseInput]:
 @login_required
 def create(slug, plan_id):
     plan = plans.plan_for(current_user, slug, plan_id)
-    forums.require_manage(current_user, plan.forum)
+    forum_permissions.require_manage(current_user, plan.forum)
     existing = services.consultation_of(plan)
     if existing is not None:
         return redirect(url_for("consultations.show", slug=slug, consultation_id=existing.id))
@@ -96,7 +96,7 @@ def show(slug, consultation_id):
         current=current,
         progress=services.progress(consultation.plan),
         my_sections=services.my_sections(current_user, consultation.plan),
-        can_manage=forums.can_manage(current_user, consultation.forum),
+        can_manage=forum_permissions.can_manage(current_user, consultation.forum),
         extend_form=ExtendForm(),
     )
 
@@ -105,7 +105,7 @@ def show(slug, consultation_id):
 @login_required
 def advance(slug, consultation_id):
     consultation = services.get_consultation(current_user, slug, consultation_id)
-    forums.require_manage(current_user, consultation.forum)
+    forum_permissions.require_manage(current_user, consultation.forum)
     try:
         opened = services.advance(current_user, consultation)
     except ServiceError as error:
@@ -124,7 +124,7 @@ def advance(slug, consultation_id):
 @login_required
 def extend(slug, consultation_id, phase_id):
     consultation = services.get_consultation(current_user, slug, consultation_id)
-    forums.require_manage(current_user, consultation.forum)
+    forum_permissions.require_manage(current_user, consultation.forum)
     phase = next((p for p in consultation.phases if p.id == phase_id), None)
     if phase is None:
         abort(404)

@@ -10,6 +10,8 @@ from ..accounts.services import create_user
 from ..amendments import services as amendments
 from ..comments import services as comments
 from ..database import utcnow
+from ..forums import groups as forum_groups
+from ..forums import memberships as forum_members
 from ..forums import services as forums
 from ..forums.models import Forum
 from ..plan_translations import services as translations
@@ -72,20 +74,20 @@ def load_demo() -> bool:
         is_public=True,
     )
     coalitions = [forums.save_coalition(None, forum, name, country) for name, country in COALITIONS]
-    groups = [forums.save_group(None, forum, name, description) for name, description in GROUPS]
+    groups = [forum_groups.save_group(None, forum, name, description) for name, description in GROUPS]
     people = {}
     for email, name, locale, country, role, coalition, group_indexes in PEOPLE:
         user = create_user(
             email, name, DEMO_PASSWORD, locale=locale, country=country, is_admin=role == "admin"
         )
-        membership = forums.add_member(
+        membership = forum_members.add_member(
             None, forum, user, role=role, coalition=coalitions[coalition]
         )
         membership.is_delegate = role in ("member", "facilitator")
         membership.is_translator = email.startswith("membro@")
         people[email.split("@")[0]] = user
         for index in group_indexes:
-            forums.add_group_member(
+            forum_groups.add_group_member(
                 None, groups[index], user, role="facilitator" if role == "facilitator" else "member"
             )
     plan = import_plan(

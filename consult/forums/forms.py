@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from ..accounts.forms import NewPasswordMixin, language_choices
 from ..i18n import country_choices
-from .services import GROUP_ROLE_LABELS, ROLE_LABELS
+from .models import GroupRole, Role
 
 
 def _countries():
@@ -54,11 +54,13 @@ class GroupMemberForm(FlaskForm):
         validators=[DataRequired(), Email(), Length(max=254)],
         description=_l("Members of the forum can join its working groups."),
     )
-    role = SelectField(_l("Role in the group"), choices=lambda: list(GROUP_ROLE_LABELS.items()))
+    role = SelectField(
+        _l("Role in the group"), choices=lambda: [(role.value, role.label) for role in GroupRole]
+    )
 
 
 def _role_choices():
-    return list(ROLE_LABELS.items())
+    return [(role.value, role.label) for role in Role]
 
 
 class InviteForm(FlaskForm):

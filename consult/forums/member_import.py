@@ -12,7 +12,10 @@ from ..extensions import db
 from ..i18n import country_choices
 from ..uploads import ImportReport, RowResult, decode_text, read_csv
 from . import services
+from .groups import list_groups
+from .invitations import invite
 from .models import Forum, WorkingGroup
+from .permissions import membership_of, require_manage
 
 COLUMNS = ("name", "email", "coalition", "country", "language", "groups")
 REQUIRED = ("name", "email")
@@ -65,6 +68,18 @@ def _resolve_country(value: str) -> str | None:
     raise RowError(_("Unknown country “%(value)s”.", value=value))
 
 
+def _row_groups(row: dict, groups: dict[str, WorkingGroup]) -> list[WorkingGroup]:
+    wanted = []
+    for label in filter(
+        None, (part.strip() for part in (row.get("groups") or "").replace("|", ";").split(";"))
+    ):
+        group = groups.get(label.casefold())
+        if group is None:
+            raise RowError(_("Unknown working group “%(value)s”.", value=label))
+        wanted.append(group)
+    return wanted
+
+
 def _import_row(
     actor, forum: Forum, row: dict, groups: dict[str, WorkingGroup], report: ImportReport
 ) -> str:
@@ -86,14 +101,7 @@ def _import_row(
         raise RowError(
             _("Unknown language “%(value)s” (use es, en or pt).", value=row.get("language"))
         )
-    wanted_groups = []
-    for label in filter(
-        None, (part.strip() for part in (row.get("groups") or "").replace("|", ";").split(";"))
-    ):
-        group = groups.get(label.casefold())
-        if group is None:
-            raise RowError(_("Unknown working group “%(value)s”.", value=label))
-        wanted_groups.append(group)
+    wanted_groups = _row_groups(row, groups)
     coalition = None
     if coalition_name := accounts.clean_text(row.get("coalition")):
         coalition = services.find_coalition(forum, coalition_name)
@@ -101,9 +109,9 @@ def _import_row(
             coalition = services.save_coalition(actor, forum, coalition_name, country)
             report.new_coalitions.append(coalition.name)
     user = accounts.find_user_by_email(email)
-    if user is not None and services.membership_of(user, forum) is not None:
+    if user is not None and membership_of(user, forum) is not None:
         raise RowError(_("%(email)s is already a member of this forum.", email=email))
-    services.invite(
+    invite(
         actor,
         forum,
         email=email,
@@ -118,7 +126,7 @@ def _import_row(
 
 def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
     """Import members from CSV bytes. The caller commits."""
-    services.require_manage(actor, forum)
+    require_manage(actor, forum)
     report = ImportReport()
     if len(data) > MAX_BYTES:
         report.error = _("The file is too large (at most 2 MB).")
@@ -137,7 +145,7 @@ def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
             missing=", ".join(missing),
         )
         return report
-    listed = [group for group, _count in services.list_groups(forum)]
+    listed = [group for group, _count in list_groups(forum)]
     # Names win over slugs: group "Genero" is never mistaken for the slug of "Género".
     groups = {group.slug: group for group in listed}
     groups.update({group.name.casefold(): group for group in listed})

@@ -1,6 +1,9 @@
+import enum
+import re
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -16,9 +19,54 @@ from ..accounts.models import User
 from ..config import LOCALES
 from ..database import Base, UTCDateTime, check_in, created_at, intpk, str200
 
-ROLES = ("member", "facilitator", "admin", "observer")
-MANAGING_ROLES = ("facilitator", "admin")
-GROUP_ROLES = ("member", "facilitator")
+# The short names of forums and working groups, as they appear in URLs.
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def is_slug(value) -> bool:
+    """Shaped like a slug (checked before querying: PostgreSQL rejects NUL bytes)."""
+    return isinstance(value, str) and len(value) <= 60 and SLUG_RE.match(value) is not None
+
+
+class Role(enum.StrEnum):
+    """A member's role in a forum (the stored values; the label is what people read)."""
+
+    MEMBER = "member"
+    FACILITATOR = "facilitator"
+    ADMIN = "admin"
+    OBSERVER = "observer"
+
+    @property
+    def label(self) -> str:
+        return str(_ROLE_LABELS[self])
+
+    @property
+    def manages(self) -> bool:
+        """Facilitators and administrators run the forum."""
+        return self in (Role.FACILITATOR, Role.ADMIN)
+
+
+class GroupRole(enum.StrEnum):
+    """A member's role in a working group."""
+
+    MEMBER = "member"
+    FACILITATOR = "facilitator"
+
+    @property
+    def label(self) -> str:
+        return str(_ROLE_LABELS[self])
+
+
+_ROLE_LABELS = {
+    "member": _l("Member"),
+    "facilitator": _l("Facilitator"),
+    "admin": _l("Administrator"),
+    "observer": _l("Observer"),
+}
+
+ROLES = tuple(Role)
+MANAGING_ROLES = (Role.FACILITATOR, Role.ADMIN)
+GROUP_ROLES = tuple(GroupRole)
 
 
 class Forum(Base):
@@ -70,7 +118,7 @@ class Membership(Base):
     id: Mapped[intpk]
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(20), default="member")
+    role: Mapped[str] = mapped_column(String(20), default=Role.MEMBER.value)
     coalition_id: Mapped[int | None] = mapped_column(
         ForeignKey("coalitions.id", ondelete="SET NULL"), index=True
     )
@@ -87,6 +135,10 @@ class Membership(Base):
     @property
     def can_manage(self) -> bool:
         return self.role in MANAGING_ROLES
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
 
 
 class WorkingGroup(Base):
@@ -122,6 +174,14 @@ class WorkingGroupMember(Base):
 
     working_group: Mapped[WorkingGroup] = relationship()
     user: Mapped[User] = relationship()
+
+    @property
+    def role_enum(self) -> GroupRole:
+        return GroupRole(self.role)
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.role == GroupRole.FACILITATOR
 
 
 class Invitation(Base):

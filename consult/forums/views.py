@@ -6,35 +6,27 @@ from ..accounts.services import clean_text, offer_browser_zone
 from ..accounts.views import flash_offered_zone, sign_in_user
 from ..errors import ServiceError
 from ..extensions import db
+from ..pagination import page_arg
 from ..uploads import flash_report
-from . import member_import, services
+from . import groups as working_groups
+from . import invitations, manage_views, member_import, memberships, services
 from .forms import (
     AcceptInvitationForm,
-    CoalitionForm,
     ForumForm,
     ForumSettingsForm,
-    GroupForm,
-    GroupMemberForm,
     InviteForm,
     MemberImportForm,
     MembershipForm,
 )
+from .manage_views import managed_forum
+from .models import GROUP_ROLES, ROLES, GroupRole, Role
+from .permissions import allowed_in, membership_of
 
 bp = Blueprint("forums", __name__)
 
 
-def _page_arg(name: str = "page") -> int:
-    value = request.args.get(name, "1")
-    if not (value.isascii() and value.isdigit()) or len(value) > 6:
-        abort(400)
-    return max(int(value), 1)
-
-
-def _managed_forum(slug: str):
-    """Load → check access: 404 for those who may not see the forum, 403 for non-managers."""
-    forum = services.get_forum_for(current_user, slug)
-    services.require_manage(current_user, forum)
-    return forum
+for _rule, _endpoint, _methods in manage_views.ROUTES:
+    bp.add_url_rule(_rule, _endpoint, getattr(manage_views, _endpoint), methods=_methods)
 
 
 def _coalition_choices(forum):
@@ -42,11 +34,11 @@ def _coalition_choices(forum):
 
 
 def _group_choices(forum):
-    return [(group.id, group.name) for group, _count in services.list_groups(forum)]
+    return [(group.id, group.name) for group, _count in working_groups.list_groups(forum)]
 
 
 def _selected_groups(forum, ids):
-    groups = {group.id: group for group, _count in services.list_groups(forum)}
+    groups = {group.id: group for group, _count in working_groups.list_groups(forum)}
     return [groups[i] for i in ids if i in groups]
 
 
@@ -83,30 +75,28 @@ def create_forum():
 @bp.get("/forums/<slug>/")
 def forum(slug):
     forum = services.get_forum_for(current_user, slug)
-    membership = services.membership_of(current_user, forum)
+    membership = membership_of(current_user, forum)
     return render_template(
         "forums/forum.html",
         forum=forum,
         membership=membership,
         coalitions=services.list_coalitions(forum),
-        groups=services.list_groups(forum),
-        my_groups=services.groups_of(current_user, forum) if membership else [],
-        can_manage=services.can_manage(current_user, forum, membership),
+        groups=working_groups.list_groups(forum),
+        my_groups=working_groups.groups_of(current_user, forum) if membership else [],
+        allowed=allowed_in(current_user, forum, membership),
     )
 
 
 @bp.get("/forums/<slug>/groups/<group_slug>")
 def group(slug, group_slug):
     forum = services.get_forum_for(current_user, slug)
-    group = services.get_group(forum, group_slug)
-    membership = services.membership_of(current_user, forum)
-    # Who takes part is shown to the forum's members, not to the public.
-    show_members = membership is not None or services.can_manage(current_user, forum)
+    group = working_groups.get_group(forum, group_slug)
+    allowed = allowed_in(current_user, forum)
     return render_template(
         "forums/group.html",
         forum=forum,
         group=group,
-        members=services.group_members(group) if show_members else None,
+        members=working_groups.group_members(group) if allowed.see_group_members else None,
     )
 
 
@@ -116,11 +106,11 @@ def group(slug, group_slug):
 @bp.route("/forums/<slug>/manage/", methods=["GET", "POST"])
 @login_required
 def manage(slug):
-    forum = _managed_forum(slug)
-    can_administer = services.can_administer(current_user, forum)
+    forum = managed_forum(slug)
+    allowed = allowed_in(current_user, forum)
     form = ForumSettingsForm(obj=forum)
     if request.method == "POST":
-        if not can_administer:
+        if not allowed.administer:
             abort(403)
         if form.validate_on_submit():
             try:
@@ -139,32 +129,32 @@ def manage(slug):
                 db.session.commit()
                 flash(_("The forum's settings have been saved."), "success")
                 return redirect(url_for("forums.manage", slug=slug))
-    members = services.list_members(forum, per_page=1)
+    members = memberships.list_members(forum, per_page=1)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "forums/manage.html",
         forum=forum,
         form=form,
-        can_administer=can_administer,
+        allowed=allowed,
         member_count=members.total,
         coalitions=services.list_coalitions(forum),
-        groups=services.list_groups(forum),
+        groups=working_groups.list_groups(forum),
     ), status
 
 
 @bp.get("/forums/<slug>/manage/members")
 @login_required
 def members(slug):
-    forum = _managed_forum(slug)
+    forum = managed_forum(slug)
     query = clean_text(request.args.get("q", ""))[:100]
-    page = services.list_members(forum, page=_page_arg(), query=query)
+    page = memberships.list_members(forum, page=page_arg(), query=query)
     return render_template("forums/members.html", forum=forum, page=page, query=query)
 
 
 @bp.route("/forums/<slug>/manage/members/invite", methods=["GET", "POST"])
 @login_required
 def invite(slug):
-    forum = _managed_forum(slug)
+    forum = managed_forum(slug)
     form = InviteForm()
     if request.method == "GET":
         form.locale.data = forum.default_locale
@@ -177,7 +167,7 @@ def invite(slug):
             else None
         )
         try:
-            services.invite(
+            invitations.invite(
                 current_user,
                 forum,
                 email=form.email.data,
@@ -202,14 +192,14 @@ def invite(slug):
 @bp.route("/forums/<slug>/manage/members/<int:membership_id>", methods=["GET", "POST"])
 @login_required
 def edit_member(slug, membership_id):
-    forum = _managed_forum(slug)
-    membership = services.get_membership(forum, membership_id)
+    forum = managed_forum(slug)
+    membership = memberships.get_membership(forum, membership_id)
     form = MembershipForm(obj=membership)
     form.coalition_id.choices = _coalition_choices(forum)
     form.group_ids.choices = _group_choices(forum)
     if request.method == "GET":
         form.coalition_id.data = membership.coalition_id or 0
-        form.group_ids.data = [g.id for g in services.groups_of(membership.user, forum)]
+        form.group_ids.data = [g.id for g in working_groups.groups_of(membership.user, forum)]
     if form.validate_on_submit():
         coalition = (
             services.get_coalition(forum, form.coalition_id.data)
@@ -217,7 +207,7 @@ def edit_member(slug, membership_id):
             else None
         )
         try:
-            services.update_membership(
+            memberships.update_membership(
                 current_user,
                 membership,
                 role=form.role.data,
@@ -226,7 +216,7 @@ def edit_member(slug, membership_id):
                 vote_weight=form.vote_weight.data if form.vote_weight.data is not None else 1,
                 is_translator=form.is_translator.data,
             )
-            services.set_member_groups(
+            memberships.set_member_groups(
                 current_user, membership, _selected_groups(forum, form.group_ids.data)
             )
         except ServiceError as error:
@@ -247,10 +237,10 @@ def edit_member(slug, membership_id):
 @bp.post("/forums/<slug>/manage/members/<int:membership_id>/remove")
 @login_required
 def remove_member(slug, membership_id):
-    forum = _managed_forum(slug)
-    membership = services.get_membership(forum, membership_id)
+    forum = managed_forum(slug)
+    membership = memberships.get_membership(forum, membership_id)
     name = membership.user.display_name
-    services.remove_membership(current_user, membership)
+    memberships.remove_membership(current_user, membership)
     db.session.commit()
     flash(_("%(name)s is no longer a member of the forum.", name=name), "success")
     return redirect(url_for("forums.members", slug=slug))
@@ -259,9 +249,9 @@ def remove_member(slug, membership_id):
 @bp.post("/forums/<slug>/manage/members/<int:membership_id>/resend")
 @login_required
 def resend_invitation(slug, membership_id):
-    forum = _managed_forum(slug)
-    membership = services.get_membership(forum, membership_id)
-    services.send_invitation(current_user, forum, membership.user)
+    forum = managed_forum(slug)
+    membership = memberships.get_membership(forum, membership_id)
+    invitations.send_invitation(current_user, forum, membership.user)
     db.session.commit()
     flash(_("The invitation has been sent again."), "success")
     return redirect(url_for("forums.members", slug=slug))
@@ -270,7 +260,7 @@ def resend_invitation(slug, membership_id):
 @bp.route("/forums/<slug>/manage/members/import", methods=["GET", "POST"])
 @login_required
 def import_members(slug):
-    forum = _managed_forum(slug)
+    forum = managed_forum(slug)
     form = MemberImportForm()
     report = None
     if form.validate_on_submit():
@@ -287,133 +277,12 @@ def import_members(slug):
     ), status
 
 
-@bp.route("/forums/<slug>/manage/coalitions", methods=["GET", "POST"])
-@bp.route("/forums/<slug>/manage/coalitions/<int:coalition_id>", methods=["GET", "POST"])
-@login_required
-def coalitions(slug, coalition_id=None):
-    forum = _managed_forum(slug)
-    coalition = services.get_coalition(forum, coalition_id) if coalition_id else None
-    form = CoalitionForm(obj=coalition)
-    if request.method == "GET" and coalition is not None:
-        form.country.data = coalition.country or ""
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.save_coalition(
-                current_user, forum, form.name.data, form.country.data, coalition
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            status = error.status
-        else:
-            db.session.commit()
-            flash(_("The coalition has been saved."), "success")
-            return redirect(url_for("forums.coalitions", slug=slug))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "forums/coalitions.html",
-        forum=forum,
-        form=form,
-        coalition=coalition,
-        coalitions=services.list_coalitions(forum),
-    ), status
-
-
-@bp.route("/forums/<slug>/manage/groups", methods=["GET", "POST"])
-@login_required
-def groups(slug):
-    forum = _managed_forum(slug)
-    form = GroupForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            group = services.save_group(current_user, forum, form.name.data, form.description.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            status = error.status
-        else:
-            db.session.commit()
-            flash(_("The working group has been created."), "success")
-            return redirect(url_for("forums.edit_group", slug=slug, group_slug=group.slug))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "forums/groups.html", forum=forum, form=form, groups=services.list_groups(forum)
-    ), status
-
-
-def _group_page(forum, group, form, member_form, status):
-    return render_template(
-        "forums/edit_group.html",
-        forum=forum,
-        group=group,
-        form=form,
-        member_form=member_form,
-        members=services.group_members(group),
-    ), status
-
-
-@bp.route("/forums/<slug>/manage/groups/<group_slug>", methods=["GET", "POST"])
-@login_required
-def edit_group(slug, group_slug):
-    forum = _managed_forum(slug)
-    group = services.get_group(forum, group_slug)
-    form = GroupForm(obj=group)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.save_group(current_user, forum, form.name.data, form.description.data, group)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            status = error.status
-        else:
-            db.session.commit()
-            flash(_("The working group has been saved."), "success")
-            return redirect(url_for("forums.edit_group", slug=slug, group_slug=group.slug))
-    elif request.method == "POST":
-        status = 400
-    return _group_page(forum, group, form, GroupMemberForm(prefix="m"), status)
-
-
-@bp.post("/forums/<slug>/manage/groups/<group_slug>/members")
-@login_required
-def add_group_member(slug, group_slug):
-    forum = _managed_forum(slug)
-    group = services.get_group(forum, group_slug)
-    member_form = GroupMemberForm(prefix="m")
-    if member_form.validate_on_submit():
-        membership = services.membership_by_email(forum, member_form.email.data)
-        if membership is None:
-            member_form.email.errors.append(_("No member of this forum uses this email address."))
-        else:
-            services.add_group_member(current_user, group, membership.user, member_form.role.data)
-            db.session.commit()
-            flash(_("%(name)s has joined the group.", name=membership.user.display_name), "success")
-            return redirect(url_for("forums.edit_group", slug=slug, group_slug=group_slug))
-    return _group_page(forum, group, GroupForm(obj=group), member_form, 400)
-
-
-@bp.post("/forums/<slug>/manage/groups/<group_slug>/members/<int:user_id>/remove")
-@login_required
-def remove_group_member(slug, group_slug, user_id):
-    forum = _managed_forum(slug)
-    group = services.get_group(forum, group_slug)
-    services.remove_group_member(current_user, group, user_id)
-    db.session.commit()
-    flash(_("The member has left the group."), "success")
-    return redirect(url_for("forums.edit_group", slug=slug, group_slug=group_slug))
-
-
 # --- invitations ------------------------------------------------------------
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept_invitation(token):
-    invitation = services.invitation_for_token(token)
+    invitation = invitations.invitation_for_token(token)
     if invitation is None:
         return render_template("forums/invitation_invalid.html"), 404
     form = AcceptInvitationForm()
@@ -422,7 +291,7 @@ def accept_invitation(token):
         form.locale.data = invitation.user.locale
     if form.validate_on_submit():
         try:
-            user = services.accept_invitation(
+            user = invitations.accept_invitation(
                 token,
                 display_name=form.display_name.data,
                 password=form.password.data,
@@ -446,9 +315,9 @@ def accept_invitation(token):
 
 @bp.app_template_global()
 def role_label(role: str) -> str:
-    return str(services.ROLE_LABELS.get(role, role))
+    return Role(role).label if role in ROLES else role
 
 
 @bp.app_template_global()
 def group_role_label(role: str) -> str:
-    return str(services.GROUP_ROLE_LABELS.get(role, role))
+    return GroupRole(role).label if role in GROUP_ROLES else role

@@ -25,7 +25,7 @@ from ..config import LOCALES
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db
-from ..forums import services as forums
+from ..forums import permissions as forum_permissions
 from ..forums.models import Forum
 from ..i18n import LANGUAGE_NAMES
 from ..plans import services as plans
@@ -40,8 +40,8 @@ MAX_TEXT = 20_000
 
 def can_translate(user, forum: Forum) -> bool:
     """Members with the translator role, and facilitators."""
-    membership = forums.membership_of(user, forum)
-    return forums.can_manage(user, forum) or bool(membership and membership.is_translator)
+    membership = forum_permissions.membership_of(user, forum)
+    return forum_permissions.can_manage(user, forum) or bool(membership and membership.is_translator)
 
 
 def require_translate(user, forum: Forum) -> None:

@@ -92,7 +92,7 @@ JSON = pagecache.Codec(dump=_dump, load=_load, size=lambda value: 40 * len(value
 
 def _count(plan) -> dict[str, dict[str, int]]:
     from ..amendments.services import counts_by_target
-    from ..comments.services import counts as comment_counts
+    from ..comments.queries import counts as comment_counts
 
     activity: dict[str, dict[str, int]] = {}
     for key, count in counts_by_target(plan).items():

@@ -15,6 +15,7 @@ from ..config import LOCALES
 from ..diffing import diff_html
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
+from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..forums.models import Forum
 from ..inputs import clean_text
@@ -228,7 +229,7 @@ def import_plan(
     actor, forum: Forum, text: str, *, title: str = "", language: str = "es", filename: str = ""
 ) -> Plan:
     """A new plan from a document's text; its first version is the import."""
-    forums.require_manage(actor, forum)
+    forum_permissions.require_manage(actor, forum)
     if language not in LOCALES:
         raise InvalidInput(_("Unknown language."))
     title = clean_text(title, multiline=False)
@@ -290,7 +291,7 @@ def _match_keys(parsed: importer.ParsedPlan, old_nodes: list[PlanNode]) -> dict[
 
 def replace_text(actor, plan: Plan, base: PlanVersion, text: str, note: str = "") -> PlanVersion:
     """A new version from the whole document edited as text (keys kept where possible)."""
-    forums.require_manage(actor, plan.forum)
+    forum_permissions.require_manage(actor, plan.forum)
     _require_editable(plan)
     parsed = preview(text, base.title)
     keys = _match_keys(parsed, version_nodes(base))
@@ -310,7 +311,7 @@ def edit_node(
     actor, plan: Plan, base: PlanVersion, key: str, new_text: str, note: str = ""
 ) -> PlanVersion:
     """A new version in which one node's text is replaced."""
-    forums.require_manage(actor, plan.forum)
+    forum_permissions.require_manage(actor, plan.forum)
     _require_editable(plan)
     new_text = importer.clean_inline(importer.normalise(new_text or "").replace("\n", " "))
     if not new_text:
@@ -390,7 +391,7 @@ def require_not_archived(plan: Plan) -> None:
 def archive_plan(actor, plan: Plan, reason: str) -> None:
     """Make the plan read-only instead of deleting it: its pages, versions,
     amendments and comments stay where they were, and no one can change them."""
-    forums.require_manage(actor, plan.forum)
+    forum_permissions.require_manage(actor, plan.forum)
     reason = _checked_archive_reason(reason)
     require_not_archived(plan)
     if _pending_polls(plan):
@@ -422,7 +423,7 @@ def restore_plan(actor, plan: Plan, reason: str) -> None:
     amendments and comments stays closed until a facilitator opens it)."""
     from ..consultations.models import Consultation
 
-    forums.require_manage(actor, plan.forum)
+    forum_permissions.require_manage(actor, plan.forum)
     reason = _checked_archive_reason(reason)
     if plan.status != "archived":
         raise Conflict(_("This plan is not archived."))

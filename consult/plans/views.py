@@ -22,6 +22,7 @@ from ..consultations.services import consultation_of
 from ..database import read_only
 from ..errors import Conflict, InvalidInput, ServiceError
 from ..extensions import db
+from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..uploads import check_size, decode_text
 from . import activity, exports, rendering, services
@@ -56,7 +57,7 @@ def index(slug):
         "plans/index.html",
         forum=forum,
         plans=services.list_plans(forum),
-        can_manage=forums.can_manage(current_user, forum),
+        can_manage=forum_permissions.can_manage(current_user, forum),
     )
 
 
@@ -82,7 +83,7 @@ def _uploaded_text(form: ImportForm) -> str | None:
 @login_required
 def import_plan(slug):
     forum = forums.get_forum_for(current_user, slug)
-    forums.require_manage(current_user, forum)
+    forum_permissions.require_manage(current_user, forum)
     form = ImportForm()
     if request.method == "GET":
         form.language.data = forum.default_locale
@@ -128,7 +129,7 @@ def show(slug, plan_id, number=None):
     text = rendering.render_plan_text(plan, version, reading, stamps)
     counts, counts_key = activity.counts_and_key(plan)
     is_current = version.id == plan.current_version_id
-    can_manage = forums.can_manage(current_user, plan.forum)
+    can_manage = forum_permissions.can_manage(current_user, plan.forum)
     archived = services.archived_refusal(plan)
     # Offered exactly when the editing services would accept it.
     may_edit = can_manage and is_current and services.edit_refusal(plan) is None
@@ -269,7 +270,7 @@ def export_state_label(state: str) -> str:
 @login_required
 def edit_node(slug, plan_id, key):
     plan = services.plan_for(current_user, slug, plan_id)
-    forums.require_manage(current_user, plan.forum)
+    forum_permissions.require_manage(current_user, plan.forum)
     current = services.get_version(plan)
     node = services.find_node(current, key)
     form = NodeEditForm()
@@ -305,7 +306,7 @@ def edit_node(slug, plan_id, key):
 @login_required
 def edit_document(slug, plan_id):
     plan = services.plan_for(current_user, slug, plan_id)
-    forums.require_manage(current_user, plan.forum)
+    forum_permissions.require_manage(current_user, plan.forum)
     current = services.get_version(plan)
     form = DocumentEditForm()
     if request.method == "GET":

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..amendments.services import STATUS_LABELS
 from ..extensions import db
+from ..forums import groups as forum_groups
 from ..forums import services as forums
 from ..plans import services as plans
 from . import index, services
@@ -56,7 +57,7 @@ def index_page():
         forum=forum,
         forum_choices=forums.forums_visible_to(current_user),
         plan_choices=plans.list_plans(forum) if forum else [],
-        group_choices=[group for group, _count in forums.list_groups(forum)] if forum else [],
+        group_choices=[group for group, _count in forum_groups.list_groups(forum)] if forum else [],
         kind_labels=services.KIND_LABELS,
         status_labels=STATUS_LABELS,
         searched=bool(services.parse_query(query)),

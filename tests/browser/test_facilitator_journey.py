@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from consult.amendments.models import Amendment
 from consult.extensions import db
+from consult.forums import groups as forum_groups
 from consult.forums import services as forums
 from consult.plans import services as plans
 from consult.plans.models import Plan
@@ -30,12 +31,12 @@ def test_a_facilitator_runs_a_consultation_a_group_vote_and_a_consolidated_draft
     with journey.app_context():
         place, forum, plan, facilitator = w.forum_with_plan("rede-fac", "pt")
         facilitator.locale = "pt"
-        group = forums.save_group(None, forum, "Energia")
+        group = forum_groups.save_group(None, forum, "Energia")
         coalition = forums.save_coalition(None, forum, "Coalizão Brasileira", "BR")
         voters = []
         for name in ("Ana Souza", "Bruno Lima", "Carla Dias"):
             voter = w.person(forum, name=name, locale="pt", country="BR", coalition=coalition)
-            forums.add_group_member(None, group, voter)
+            forum_groups.add_group_member(None, group, voter)
             voters.append(voter)
         texts = {
             "to_vote": (place.items[0], "Promover a cooperação regional em energias limpas."),

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from consult.amendments.models import Amendment, AmendmentSupport
 from consult.comments.models import Comment
 from consult.extensions import db
-from consult.forums import services as forums
+from consult.forums import invitations as forum_invitations
 
 from . import world as w
 
@@ -26,7 +26,7 @@ def test_an_invited_member_signs_up_amends_supports_and_replies_in_spanish(journ
         )
         talk = w.comment(colleague, forum, plan, place.items[2], "¿Qué instituciones incluye?")
         email = "nueva.miembro@journeys.example"
-        forums.invite(facilitator, forum, email=email, display_name="", locale="es")
+        forum_invitations.invite(facilitator, forum, email=email, display_name="", locale="es")
         db.session.commit()
         place.ids.update(other=other.id, talk=talk.id)
         invitation = w.invitation_path(email)

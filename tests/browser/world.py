@@ -12,6 +12,7 @@ from consult.accounts import services as accounts
 from consult.amendments import services as amendments
 from consult.comments import services as comments
 from consult.extensions import db
+from consult.forums import memberships as forum_members
 from consult.forums import services as forums
 from consult.mail.models import OutboxEmail
 from consult.plans import services as plans
@@ -47,7 +48,7 @@ def person(
     n = next(_numbers)
     email = f"{re.sub(r'[^a-z]+', '.', name.lower())}.{n}@journeys.example"
     user = accounts.create_user(email, name, PASSWORD, locale=locale, country=country)
-    membership = forums.add_member(None, forum, user, role=role, coalition=coalition)
+    membership = forum_members.add_member(None, forum, user, role=role, coalition=coalition)
     if delegate:
         membership.is_delegate = True
         membership.vote_weight = 1
