@@ -22,9 +22,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import Queue, Worker
+from rq.worker import WorkerStatus
 
 from .demo.loader import DEMO_LOGINS, DEMO_PASSWORD, PEOPLE
+from .jobs import QUEUES
 from .processes import Children, StopRequest
 from .redis_runtime import reachable, start_embedded
 
@@ -71,24 +73,36 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _worker_registered(redis_url: str) -> bool:
+def _worker_idle(redis_url: str) -> bool:
+    """A worker listens and has sent what the demo queued (its emails' lines
+    come before the banner, not after)."""
     try:
         connection = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
-        return Worker.count(connection=connection) > 0
+        workers = Worker.all(connection=connection)
+        queues = [Queue(name, connection=connection) for name in QUEUES]
+        return (
+            bool(workers)
+            and all(worker.get_state() != WorkerStatus.BUSY for worker in workers)
+            and not any(queue.count or queue.started_job_registry.count for queue in queues)
+        )
     except (RedisError, OSError, ValueError):
         return False
 
 
 def _wait_until_ready(health_url: str, redis_url: str, children: Children, stop) -> bool:
-    """Until the web server answers and the worker listens (their startup
-    chatter done), a child ends, a stop is asked for or the time is up."""
+    """Until the web server answers and the worker listens, idle twice in a
+    row (their startup chatter done), a child ends, a stop is asked for or
+    the time is up."""
     deadline = time.monotonic() + READY_TIMEOUT
+    settled = 0
     while time.monotonic() < deadline:
         if stop or children.exited():
             return False
-        if _answers(health_url) and (not redis_url or _worker_registered(redis_url)):
+        ready = _answers(health_url) and (not redis_url or _worker_idle(redis_url))
+        settled = settled + 1 if ready else 0
+        if settled == 2:
             return True
-        stop.sleep(0.2)
+        stop.sleep(0.3)
     click.echo(f"  (still starting after {READY_TIMEOUT} s: see instance/logs/)", err=True)
     return True
 
