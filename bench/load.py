@@ -39,7 +39,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, static_dir: Path, workers: int = 2):
+def gunicorn(
+    database_url: str, static_dir: Path, workers: int = 2, app: str = "wsgi:app", env=None
+):
     port = free_port()
     instance = tempfile.mkdtemp(prefix="consult-bench-server-")
     env = {
@@ -51,6 +53,7 @@ def gunicorn(database_url: str, static_dir: Path, workers: int = 2):
         "MAIL_BACKEND": "log",
         "REDIS_URL": "",
         "BENCH_STATIC_DIR": str(static_dir),
+        **(env or {}),
     }
     log = Path(instance) / "gunicorn.log"
     with log.open("w") as output:
@@ -68,7 +71,7 @@ def gunicorn(database_url: str, static_dir: Path, workers: int = 2):
                 "warning",
                 "--pythonpath",
                 str(HERE),
-                "wsgi:app",
+                app,
             ],
             cwd=ROOT,
             env=env,

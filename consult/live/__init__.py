@@ -14,6 +14,7 @@ Redis the log is kept in this process's memory: right for ``consult dev``
 """
 
 import logging
+import threading
 from collections.abc import Callable
 
 from flask import current_app, has_app_context
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 _PENDING = "consult_live_after_commit"
 _CHANNELS: dict[str, Callable] = {}
+# Set when this process stops (gunicorn_conf's worker hook): every stream ends
+# within a second, and its browser reconnects to a worker that stays.
+STOPPING = threading.Event()
 
 
 def register_channel(prefix: str, authorize: Callable[[object, str], bool]) -> None:
@@ -107,4 +111,4 @@ def _drop_rolled_back(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-__all__ = ["last_id", "parse_id", "publish", "register_channel", "store"]
+__all__ = ["STOPPING", "last_id", "parse_id", "publish", "register_channel", "store"]

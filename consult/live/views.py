@@ -19,15 +19,17 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from redis.exceptions import RedisError
 
+from ..database import read_only
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from . import authorizer, parse_id, store
+from . import STOPPING, authorizer, parse_id, store
 from .store import PAGE
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 
+WAIT_SLICE = 1.0  # seconds
 READY = "live-ready"  # reserved kinds: the stream's own messages
 KINDS = "live-kinds"
 
@@ -74,6 +76,7 @@ def message(event: dict, kind: str | None = None) -> str:
 
 
 @bp.get("/<channel>/events")
+@read_only
 def events(channel: str):
     _authorize(channel)
     settings = _settings()
@@ -108,15 +111,30 @@ def stream(log_, doorbell, channel: str, last_id: str, settings: dict):
                     yield message({"data": {"kinds": sorted(announced)}}, KINDS)
                 yield message(event)
                 last_id = event["id"]
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if not (yield from _wait(doorbell, deadline, settings["heartbeat"])):
                 return
-            if not doorbell.wait(min(settings["heartbeat"], remaining)):
-                yield ": keep-alive\n\n"
     except (RedisError, OSError) as error:
         log.info("Live stream of %s ends (%s); the browser reconnects", channel, error)
     finally:
         doorbell.close()
+
+
+def _wait(doorbell, deadline: float, heartbeat: float):
+    """Wait for the doorbell, sending a comment every ``heartbeat`` seconds;
+    True when it rang, False when the stream is to end (its time is up, or the
+    worker stops). Waits in slices, so that a stopping worker's streams end
+    within a second."""
+    quiet = 0.0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or STOPPING.is_set():
+            return False
+        if doorbell.wait(min(WAIT_SLICE, remaining)):
+            return True
+        quiet += min(WAIT_SLICE, remaining)
+        if quiet >= heartbeat:
+            yield ": keep-alive\n\n"
+            quiet = 0.0
 
 
 def _after(log_, channel: str, last_id: str):
@@ -129,6 +147,7 @@ def _after(log_, channel: str, last_id: str):
 
 
 @bp.get("/<channel>/since")
+@read_only
 def since(channel: str):
     _authorize(channel)
     last_id = _requested_id()
