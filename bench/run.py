@@ -712,6 +712,39 @@ def part_assembly(bench: Bench) -> Result:
     )
 
 
+def part_live(bench: Bench) -> Result:
+    """The live layer (bench/live.py): 300 delegates' event streams open while
+    the chair acts, then while their 300 ballots are cast; the server's memory."""
+    import live
+
+    with bench.own_database("live") as url:
+        result = live.run(url, workers=4)
+    n, idle, busy = result["streams_open"], result["idle"], result["during_ballots"]
+    memory, votes = result["memory_with_streams"], result["vote_burst"]
+    before = result["memory_before_streams"]
+    return Result(
+        [
+            Measure("streams open", n, "streams"),
+            Measure("chair's action to a stream: p50", idle["p50_ms"], "ms"),
+            Measure("chair's action to a stream: p95", idle["p95_ms"], "ms"),
+            Measure("chair's action to a stream: max", idle["max_ms"], "ms"),
+            Measure("during 300 ballots: p50", busy["p50_ms"], "ms"),
+            Measure("during 300 ballots: p95", busy["p95_ms"], "ms"),
+            Measure("during 300 ballots: max", busy["max_ms"], "ms"),
+            Measure("events missed", idle["missed"] + busy["missed"], "events"),
+            Measure("ballots: p95", votes["p95_ms"], "ms"),
+            Measure("ballots: unexpected answers", votes["unexpected_answers"], "answers"),
+            Measure("workers' RSS with the streams", memory.get("workers_mb"), "MB"),
+            Measure(
+                "workers' RSS for the streams",
+                round(memory.get("workers_mb", 0) - before.get("workers_mb", 0), 1),
+                "MB",
+            ),
+        ],
+        [f"{result['server']}; streams read by one asyncio loop, ballots by another process."],
+    )
+
+
 @dataclass(frozen=True)
 class Part:
     name: str
@@ -729,6 +762,7 @@ PARTS = [
     Part("fanout", part_fanout, title="Fan-out of one event to 10,000 members"),
     Part("load", part_load, title="Large forum under load (gunicorn)"),
     Part("assembly", part_assembly, title="The assembly: sign-ins and ballots at once"),
+    Part("live", part_live, title="The assembly live: 300 streams, the chair's actions"),
 ]
 
 
