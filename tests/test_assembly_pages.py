@@ -250,4 +250,6 @@ def test_live_fragments_cost_the_same_whatever_the_room(
     grow(make, session, world, assembly, 6)
     with count_statements() as many:
         page(reader, path)
-    assert len(many) == len(few), "\n".join(s[:150].replace("\n", " ") for s in many + ["-----"] + few)
+    assert len(many) == len(few), "\n".join(
+        s[:150].replace("\n", " ") for s in many + ["-----"] + few
+    )

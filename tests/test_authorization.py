@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from consult.accounts import services as accounts
 from consult.amendments import services as amendments
+from consult.assembly import queries as assembly_queries
+from consult.assembly import sessions as assembly_sessions
 from consult.comments import services as comments
 from consult.consolidation import services as consolidation
 from consult.consultations import services as consultations
@@ -40,6 +42,9 @@ TO_AMENDMENT = (302, "/forums/{slug}/amendments/{amendment_id}")
 TO_ITEM = (302, "/forums/{slug}/plans/{plan_id}/items/{key}/")
 TO_CONSULTATION = (302, "/forums/{slug}/consultations/{consultation_id}")
 TO_POLL = (302, "/forums/{slug}/polls/{poll_id}")
+TO_SESSION = (302, "/forums/{slug}/assembly/{session_id}")
+ASSEMBLY = "/forums/<slug>/assembly/<int:session_id>"
+SESSIONS = "/forums/<slug>/consultations/<int:consultation_id>/assembly"
 
 
 def everyone(expected, **exceptions):
@@ -56,9 +61,45 @@ def managers_only(allowed=200):
     return everyone(403, anonymous=LOGIN, outsider=404, **managers)
 
 
+def summoned_delegates_only():
+    """Checking in, speaking, proxies: the delegates an assembly session summons."""
+    return everyone(403, anonymous=LOGIN, outsider=404)
+
+
 # One row per rule of app.url_map (except static): the answer to GET, or to a
 # POST with an empty form for POST-only rules. A status, or (302, Location path).
 MATRIX = {
+    # The assembly in session: the world's session is called, not open, and
+    # chaired by the facilitator; no role here is a delegate it summons.
+    SESSIONS: private_forum_page(),
+    SESSIONS + "/new": managers_only(),
+    ASSEMBLY: private_forum_page(),
+    ASSEMBLY + "/console": managers_only(),
+    ASSEMBLY + "/console/live": managers_only(),
+    ASSEMBLY + "/projector": private_forum_page(),
+    ASSEMBLY + "/projector/live": private_forum_page(),
+    ASSEMBLY + "/phone": private_forum_page(),
+    ASSEMBLY + "/phone/live": private_forum_page(),
+    ASSEMBLY + "/points": managers_only(TO_SESSION),
+    ASSEMBLY + "/points/<int:point_id>/move": managers_only(TO_SESSION),
+    ASSEMBLY + "/points/<int:point_id>/remove": managers_only(TO_SESSION),
+    ASSEMBLY + "/points/<int:point_id>/take-up": managers_only(TO_SESSION),
+    ASSEMBLY + "/start": managers_only(TO_SESSION),
+    ASSEMBLY + "/adjourn": managers_only(TO_SESSION),
+    ASSEMBLY + "/speaking-rules": managers_only(TO_SESSION),
+    ASSEMBLY + "/move-on": managers_only(TO_SESSION),
+    ASSEMBLY + "/vote/open": managers_only(TO_SESSION),
+    ASSEMBLY + "/vote/close": managers_only(TO_SESSION),
+    ASSEMBLY + "/speakers/next": managers_only(TO_SESSION),
+    ASSEMBLY + "/speakers/finish": managers_only(TO_SESSION),
+    ASSEMBLY + "/speakers/time": managers_only(TO_SESSION),
+    ASSEMBLY + "/presence/mark": managers_only(TO_SESSION),
+    ASSEMBLY + "/check-in": summoned_delegates_only(),
+    ASSEMBLY + "/check-out": summoned_delegates_only(),
+    ASSEMBLY + "/speakers/ask": summoned_delegates_only(),
+    ASSEMBLY + "/speakers/<int:request_id>/withdraw": summoned_delegates_only(),
+    ASSEMBLY + "/proxy": summoned_delegates_only(),
+    ASSEMBLY + "/proxy/revoke": summoned_delegates_only(),
     "/": everyone(200),
     "/healthz": everyone(200),
     "/healthz/ready": everyone(200),
@@ -391,6 +432,15 @@ def world(make):
         phases=[consultations.PhaseInput("amendments", start, start + timedelta(days=30))],
     )
     values["consultation_id"], values["phase_id"] = consultation.id, consultation.phases[0].id
+    assembly = assembly_sessions.create_session(
+        None,
+        consultation,
+        assembly_sessions.SessionInput(
+            title="Session", starts_at=start, chair_id=users["facilitator"].id
+        ),
+    )
+    values["session_id"], values["request_id"] = assembly.id, 1  # no such request
+    values["point_id"] = assembly_queries.points(assembly)[0].id
     values["consolidation_id"] = consolidation.request(None, plan, by_command=True)[0].id
     values["export_id"] = exports.request_export(plan, plan.current_version, "odt", "es").id
     delegate = make.member(forum)

@@ -13,6 +13,7 @@ from ..extensions import db
 from . import events, sessions
 from .forms import ActionForm
 from .models import AssemblySession
+from .permissions import enforce
 
 bp = Blueprint("assembly", __name__)
 
@@ -48,16 +49,21 @@ def act(
     action: Callable[[AssemblySession, ActionForm], object],
     message: str | None = None,
     form_class: type[ActionForm] = ActionForm,
+    guard: Callable[[AssemblySession], str | None] | None = None,
 ):
-    """Load (404), check the form (400), act (403/409 from the service), commit,
-    go back. Refused because of who the actor is: the error page (403); because
-    of where things stand or what was typed: the message, back on the page."""
+    """Load (404), ask ``guard`` (the action's rule, when its form has fields
+    to check: so a stranger to the action is refused before the form is read),
+    check the form, act, commit, go back. Refused because of who the actor is:
+    the error page (403); because of where things stand or what was typed: the
+    message, back on the page."""
     session = load(slug, session_id)
     form = form_class()
-    if not form.validate_on_submit():
-        errors = [error for field_errors in form.errors.values() for error in field_errors]
-        raise InvalidInput(" ".join(str(e) for e in errors) or None)
     try:
+        if guard is not None:
+            enforce(guard(session))
+        if not form.validate_on_submit():
+            errors = [str(error) for errors in form.errors.values() for error in errors]
+            raise InvalidInput(" ".join(errors) or None)
         action(session, form)
     except ServiceError as error:
         db.session.rollback()

@@ -125,6 +125,7 @@ def time_limit(slug, session_id):
         session_id,
         lambda session, form: speakers.set_time_limit(current_user, session, form.seconds.data),
         form_class=TimeLimitForm,
+        guard=lambda session: permissions.time_limit_refusal(current_user, session),
     )
 
 
@@ -138,4 +139,10 @@ def mark_presence(slug, session_id):
         )
         presence.mark(current_user, session, user_id, form.present.data == "1")
 
-    return act(slug, session_id, mark, form_class=MarkForm)
+    return act(
+        slug,
+        session_id,
+        mark,
+        form_class=MarkForm,
+        guard=lambda session: permissions.mark_presence_refusal(current_user, session),
+    )

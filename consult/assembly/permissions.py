@@ -226,6 +226,12 @@ def check_out_refusal(actor, session: AssemblySession, seat: Seat | None = None)
     return None
 
 
+def proxy_refusal(actor, session: AssemblySession, seat: Seat | None = None) -> str | None:
+    """Handing one's vote on the point (or taking it back): the delegates
+    summoned; the vote's own rules (``votes.grant_proxy``) decide the rest."""
+    return _summoned(seat or seat_of(actor, session))
+
+
 def mark_presence_refusal(actor, session: AssemblySession, seat: Seat | None = None) -> str | None:
     """The chair marks a delegate present or absent (the roll call)."""
     return run_refusal(actor, session, seat) or _adjourned(session)

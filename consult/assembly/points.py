@@ -23,7 +23,13 @@ from ..votes import tally
 from ..votes.models import STATUS_QUO, Poll
 from . import events, queries
 from .models import AgendaPoint, AssemblySession, PointKind
-from .permissions import Refusal, close_vote_refusal, enforce, open_vote_refusal
+from .permissions import (
+    Refusal,
+    close_vote_refusal,
+    enforce,
+    open_vote_refusal,
+    proxy_refusal,
+)
 
 # A vote on the floor is closed by the chair; this is only its latest closing time.
 VOTE_WINDOW = timedelta(hours=6)
@@ -192,10 +198,12 @@ def _running_poll(point: AgendaPoint) -> Poll:
 
 def hand_proxy(actor, point: AgendaPoint, holder_id) -> None:
     """Hand one's vote on the point to another delegate (``votes.grant_proxy``)."""
+    enforce(proxy_refusal(actor, point.session))
     votes.grant_proxy(actor, _running_poll(point), holder_id)
     events.publish(point.session, "vote", point=point.id)
 
 
 def take_proxy_back(actor, point: AgendaPoint) -> None:
+    enforce(proxy_refusal(actor, point.session))
     votes.revoke_proxy(actor, _running_poll(point))
     events.publish(point.session, "vote", point=point.id)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..database import read_only, utcnow
-from . import pages, points, presence, speakers
+from . import pages, permissions, points, presence, speakers
 from .blueprint import SESSION, act, bp, live_region, load
 from .forms import ActionForm, ProxyForm, SpeakForm
 
@@ -114,6 +114,7 @@ def ask_to_speak(slug, session_id):
         lambda session, form: speakers.ask(current_user, session, form.side.data),
         _("You are on the list of speakers."),
         SpeakForm,
+        guard=lambda session: permissions.speak_refusal(current_user, session),
     )
 
 
@@ -141,6 +142,7 @@ def hand_proxy(slug, session_id):
         ),
         _("Your vote on this point is carried by the delegate you chose."),
         ProxyForm,
+        guard=lambda session: permissions.proxy_refusal(current_user, session),
     )
 
 
@@ -152,4 +154,5 @@ def take_proxy_back(slug, session_id):
         session_id,
         lambda session, form: points.take_proxy_back(current_user, points.point_on_floor(session)),
         _("You have taken your vote back."),
+        guard=lambda session: permissions.proxy_refusal(current_user, session),
     )

@@ -165,6 +165,7 @@ def show(slug, session_id):
 @login_required
 def add_point(slug, session_id):
     session = load(slug, session_id)
+    permissions.enforce(permissions.edit_agenda_refusal(current_user, session))
     form = PointForm()
     form.after.choices = []
     if not form.validate_on_submit():
@@ -250,4 +251,11 @@ def speaking_rules(slug, session_id):
             form.coalition_cap_seconds.data,
         )
 
-    return act(slug, session_id, update, _("The speaking times are saved."), SpeakingRulesForm)
+    return act(
+        slug,
+        session_id,
+        update,
+        _("The speaking times are saved."),
+        SpeakingRulesForm,
+        guard=lambda session: permissions.edit_agenda_refusal(current_user, session),
+    )
