@@ -17,6 +17,7 @@ from ..forums.models import Forum
 from ..plan_translations import services as translations
 from ..plans.services import import_plan, version_nodes
 from ..votes import services as votes
+from .assembly import add_assembly_session
 
 SAMPLE_PLAN = Path(__file__).with_name("bogota-2007-coaliciones-diversidad-cultural.es.txt")
 
@@ -100,6 +101,7 @@ def load_demo() -> bool:
     )
     _open_consultation(plan, groups, people)
     _translate_a_little(plan, people["membro"])
+    add_assembly_session(plan, people)
     return True
 
 
