@@ -56,6 +56,10 @@ WARNINGS = {
         "Line %(line)d was read as a section heading (a short line before a list)."
     ),
     "page_number": _l("Line %(line)d looks like a page number; remove it if it is one."),
+    "continuation": _l(
+        "Line %(line)d stands between items %(previous)s and %(next)s: it may be the end of "
+        "item %(previous)s, cut off by a page break."
+    ),
     "no_title": _l("No title line was found; the title given with the import is used."),
     "bullet_without_parent": _l("Line %(line)d: a sub-bullet without a bullet above it."),
 }
@@ -66,6 +70,8 @@ class ImportWarning:
     line: int
     code: str
     params: dict = field(default_factory=dict)
+    # A repair the preview offers for this place (see FIXES), or "".
+    fix: str = ""
 
     @property
     def message(self) -> str:
@@ -82,6 +88,18 @@ class ParsedNode:
     children: list["ParsedNode"] = field(default_factory=list)
     ref: str = ""
     key: str = ""
+
+    @property
+    def cited_ref(self) -> str:
+        """The reference people cite (sections and items); other nodes are cited
+        by their lines, so their internal reference is not shown."""
+        return self.ref if self.kind in ("section", "item") else ""
+
+    @property
+    def repairs(self) -> tuple[str, ...]:
+        """The repairs the preview offers on this node (see ``apply_fix``): a
+        paragraph may continue the block above, or be a heading read as text."""
+        return ("join", "heading") if self.kind == "paragraph" else ()
 
 
 @dataclass
@@ -348,6 +366,7 @@ def parse(text: str, fallback_title: str | None = None) -> ParsedPlan:
         title = fallback_title
     _headings_by_shape(blocks, warnings)
     roots = _build_tree(blocks, warnings)
+    _flag_continuations(roots, warnings)
     plan = ParsedPlan(title=title, nodes=roots, warnings=sorted(warnings, key=lambda w: w.line))
     assign_refs(plan, warnings)
     plan.warnings = sorted(warnings, key=lambda w: w.line)
@@ -419,6 +438,25 @@ def _build_tree(blocks: list[Line], warnings: list[ImportWarning]) -> list[Parse
     return roots + closings + footnotes
 
 
+def _flag_continuations(nodes: list[ParsedNode], warnings: list[ImportWarning]) -> None:
+    """A paragraph between item n and item n+1 of one list is most often the end
+    of item n, cut off by a page break where the next page began with a capital
+    letter; it is kept as read, flagged, and the preview offers to join it."""
+    for index, node in enumerate(nodes):
+        _flag_continuations(node.children, warnings)
+        if node.kind != "paragraph" or index == 0 or index + 1 >= len(nodes):
+            continue
+        before, after = nodes[index - 1], nodes[index + 1]
+        if (
+            before.kind == after.kind == "item"
+            and before.number.isdigit()
+            and after.number.isdigit()
+            and int(after.number) == int(before.number) + 1
+        ):
+            params = {"previous": before.number, "next": after.number}
+            warnings.append(ImportWarning(node.line, "continuation", params, fix="join"))
+
+
 def _letter(index: int) -> str:
     return chr(ord("A") + index) if index < 26 else str(index + 1)
 
@@ -481,3 +519,55 @@ def assign_refs(plan: ParsedPlan, warnings: list[ImportWarning]) -> None:
             visit(node.children, node.ref)
 
     visit(plan.nodes, "")
+
+
+# --- repairs the preview offers ----------------------------------------------
+
+FIXES = {
+    "join": _l("Join to the text above"),
+    "heading": _l("Read as a section heading"),
+}
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a source as the warnings number them (from 1)."""
+    return normalise(text).split("\n")
+
+
+def apply_fix(text: str, fix: str, line: int) -> str:
+    """The source with one repair made at ``line`` (numbered as in the
+    warnings), so that the facilitator never edits the text by hand:
+
+    - ``join``: the block starting at that line continues the block above
+      (the blank lines between them go);
+    - ``heading``: that line becomes a section heading (a Markdown heading at
+      the level of the document's own Markdown sections, if it has any).
+
+    Every word stays where it was. Raises ValueError for an unknown repair or a
+    line that has no text."""
+    lines = source_lines(text)
+    if fix not in FIXES or not 1 <= line <= len(lines) or not lines[line - 1].strip():
+        raise ValueError(f"no {fix!r} repair at line {line}")
+    index = line - 1
+    if fix == "join":
+        start = index
+        while start > 0 and not lines[start - 1].strip():
+            start -= 1
+        if start == 0:
+            raise ValueError(f"nothing above line {line} to join it to")
+        del lines[start:index]
+    else:
+        lines[index] = f"{_section_marker(lines)} {lines[index].strip()}"
+    return "\n".join(lines)
+
+
+def _section_marker(lines: list[str]) -> str:
+    """The Markdown heading marker of the document's sections: the shallowest
+    level it uses apart from a ``#`` title on its first line, else ``##`` (a
+    section under the title)."""
+    levels = [
+        len(match.group(1))
+        for number, raw in enumerate(lines)
+        if (match := MD_HEADING.match(raw.strip())) and not (number == 0 and match.group(1) == "#")
+    ]
+    return "#" * min(levels, default=2)

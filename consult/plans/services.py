@@ -219,6 +219,18 @@ def write_version(
 # --- import -----------------------------------------------------------------
 
 
+def repair_source(text: str, fix: str) -> str:
+    """The source with one of the preview's repairs made (``"join:16"``: see
+    ``importer.apply_fix``)."""
+    kind, _sep, line = (fix or "").partition(":")
+    try:
+        return importer.apply_fix(text, kind, int(line) if line.isdigit() else 0)
+    except ValueError:
+        raise InvalidInput(
+            _("That repair no longer fits the text (it has changed): preview it again.")
+        ) from None
+
+
 def preview(text: str, title: str | None = None) -> importer.ParsedPlan:
     if not (text or "").strip():
         raise InvalidInput(_("The document is empty."))

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..uploads import check_size, decode_text
-from . import activity, exports, rendering, services
+from . import activity, exports, importer, rendering, services
 from .forms import DocumentEditForm, ImportForm, NodeEditForm
 from .markdown import to_markdown
 
@@ -94,7 +94,9 @@ def import_plan(slug):
             uploaded = _uploaded_text(form)
             if uploaded is not None:
                 form.text.data = uploaded
-            if request.form.get("action") == "save":
+            if fix := request.form.get("fix"):
+                form.text.data = services.repair_source(form.text.data or "", fix)
+            elif request.form.get("action") == "save":
                 plan = services.import_plan(
                     current_user,
                     forum,
@@ -113,7 +115,14 @@ def import_plan(slug):
             status = error.status
     else:
         status = 400
-    return render_template("plans/import.html", forum=forum, form=form, parsed=parsed), status
+    return render_template(
+        "plans/import.html",
+        forum=forum,
+        form=form,
+        parsed=parsed,
+        source_lines=importer.source_lines(form.text.data or "") if parsed else [],
+        repair_labels=importer.FIXES,
+    ), status
 
 
 @bp.get("/<int:plan_id>/")

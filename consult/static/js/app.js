@@ -32,7 +32,9 @@ document.addEventListener("submit", (event) => {
     const saved = JSON.parse(window.localStorage.getItem(key) || "null");
     if (saved) {
       fields.forEach((field) => {
-        if (saved[field.name] !== undefined && saved[field.name] !== field.value && field.dataset.restored === undefined) {
+        // Only into an empty field: text the server sent back (a preview, a
+        // refused form) is newer than this browser's copy and is kept.
+        if (saved[field.name] && !field.value && field.dataset.restored === undefined) {
           field.value = saved[field.name];
           field.dataset.restored = "1";
         }

@@ -1,0 +1,77 @@
+"""A facilitator imports plans from files in the browser (issue 14): choose a
+file, preview, repair a paragraph cut off by a page break with one click, and
+save; on a laptop and on a phone, in Portuguese."""
+
+from io import BytesIO
+
+import docx
+
+from consult.extensions import db
+from consult.forums import services as forums
+
+from . import world as w
+
+CUT_ITEM = """PLANO DE AÇÃO
+
+SEÇÃO UM
+
+1. Realizar reuniões periódicas da rede.
+2. Promover a participação dos
+
+Estados membros da CELAC nos contatos regionais.
+
+3. Fortalecer as redes.
+"""
+SIDEWAYS_JS = "document.documentElement.scrollWidth > window.innerWidth"
+
+
+def docx_file() -> bytes:
+    document = docx.Document()
+    document.add_paragraph("PLANO DE TRABALHO")
+    document.add_paragraph("1. Primeiro ponto do plano.")
+    document.add_paragraph("2. Segundo ponto do plano.")
+    data = BytesIO()
+    document.save(data)
+    return data.getvalue()
+
+
+def test_a_facilitator_imports_a_text_file_and_a_docx_repairing_a_cut_item(journey, tmp_path):
+    journey.name = "import-pt"
+    with journey.app_context():
+        slug = f"importar-{next(w._numbers)}"
+        forum = forums.create_forum(None, slug, "Rede de importação", default_locale="pt")
+        facilitator = w.person(forum, "facilitator", name="Facilitadora Lia", locale="pt")
+        db.session.commit()
+        email = facilitator.email
+    text_file = tmp_path / "plano.txt"
+    text_file.write_text(CUT_ITEM)
+    word_file = tmp_path / "plano.docx"
+    word_file.write_bytes(docx_file())
+
+    person = journey.person("pt", "facilitator")
+    page = person.page
+    person.sign_in(email, w.PASSWORD)
+    for width, source in ((1280, text_file), (390, word_file)):
+        page.set_viewport_size({"width": width, "height": 900})
+        person.go(f"/forums/{slug}/plans/import", f"import-{width}")
+        page.set_input_files("input[name='file']", str(source))
+        person.click("button[name='action'][value='preview']", f"preview-{width}")
+        assert not page.evaluate(SIDEWAYS_JS), f"sideways at {width} px"
+        # The text box now holds the file's text: saving sends it.
+        assert "ponto" in page.locator("textarea[name='text']").input_value() or (
+            "Estados membros" in page.locator("textarea[name='text']").input_value()
+        )
+        if source is text_file:
+            warning = page.locator(".warnings li", has_text="2 e 3")
+            warning.locator("a").click()  # points at the visible source line
+            assert page.locator("#source-8").inner_text().startswith("Estados membros")
+            person.click(".warnings li:has-text('2 e 3') button[name='fix']", f"repaired-{width}")
+            assert page.locator(".warnings li", has_text="2 e 3").count() == 0
+            assert "dos\nEstados" in page.locator("textarea[name='text']").input_value()
+        person.click("button[name='action'][value='save']", f"saved-{width}")
+        assert "/plans/" in page.url and "/import" not in page.url
+        body = page.locator("main").inner_text()
+        if source is text_file:
+            assert "Promover a participação dos Estados membros da CELAC" in body
+        else:
+            assert "Segundo ponto do plano." in body
