@@ -5,12 +5,10 @@ import os
 
 from flask.cli import FlaskGroup
 
-from .background import run_scheduler_once  # noqa: F401 (where tests and scripts find it)
-
 
 def main() -> None:
     from . import create_app
-    from .dev import CHILD_FLAG, configure_child_logging
+    from .dev_logging import CHILD_FLAG, configure_child_logging
 
     if os.environ.get(CHILD_FLAG):
         configure_child_logging()
@@ -47,3 +45,13 @@ def register_cli(app) -> None:
         polls_group,
     ):
         app.cli.add_command(command)
+
+
+def __getattr__(name: str):
+    """``consult.cli.run_scheduler_once``, where scripts and tests knew it, now in
+    consult/background.py (imported late: main() runs before the app exists)."""
+    if name == "run_scheduler_once":
+        from .background import run_scheduler_once
+
+        return run_scheduler_once
+    raise AttributeError(name)

@@ -8,7 +8,6 @@ email itself is in ``instance/mail/``). Ctrl-C, SIGTERM or the web server
 ending by itself stops every process it started (consult/processes.py).
 """
 
-import logging
 import os
 import sys
 import time
@@ -26,43 +25,13 @@ from rq import Queue, Worker
 from rq.worker import WorkerStatus
 
 from .demo.loader import DEMO_LOGINS, DEMO_PASSWORD, PEOPLE
+from .dev_logging import CHILD_FLAG
 from .jobs import QUEUES
 from .processes import Children, StopRequest
 from .redis_runtime import reachable, start_embedded
 
-CHILD_FLAG = "CONSULT_DEV_CHILD"
 READY_TIMEOUT = 60
 LANGUAGES = {"es": "Spanish", "en": "English", "pt": "Portuguese"}
-
-
-class _ConsoleFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        if record.levelno < logging.WARNING:
-            return message
-        if record.exc_info:
-            message += "\n" + self.formatException(record.exc_info)
-        return f"{record.levelname} {record.name}: {message}"
-
-
-def _console_worthy(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.WARNING or record.name.startswith("consult.mail")
-
-
-def configure_child_logging() -> None:
-    """In a process started by ``consult dev``: every record to stdout (its
-    log file), and to stderr (the console) the warnings, the errors and the
-    one-line summary of each email. Before create_app, whose basicConfig then
-    leaves this alone."""
-    full = logging.StreamHandler(sys.stdout)
-    full.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(_ConsoleFormatter())
-    console.addFilter(_console_worthy)
-    root = logging.getLogger()
-    root.addHandler(full)
-    root.addHandler(console)
-    root.setLevel(logging.INFO)
 
 
 def _answers(url: str) -> bool:
