@@ -251,5 +251,34 @@ def test_live_fragments_cost_the_same_whatever_the_room(
     with count_statements() as many:
         page(reader, path)
     assert len(many) == len(few), "\n".join(
-        s[:150].replace("\n", " ") for s in many + ["-----"] + few
+        s[:150].replace("\n", " ") for s in [*many, "-----", *few]
     )
+
+
+# --- live -------------------------------------------------------------------------------
+
+
+def events_after(app, channel, last_id):
+    from consult import live
+
+    with app.app_context():
+        return [event["kind"] for event in live.store().after(channel, last_id)]
+
+
+def test_each_action_publishes_one_event_once_committed(app, make, session, world):
+    from consult import live
+
+    assembly = started(session, world)
+    channel = f"assembly:{assembly.id}"
+    with app.app_context():
+        start = live.last_id(channel)
+    delegate = client_of(app, world.delegates[0])
+    post(delegate, url(assembly, "/check-in"), {"back": "phone"})
+    post(delegate, url(assembly, "/speakers/ask"), {"side": "for", "back": "phone"})
+    post(delegate, url(assembly, "/move-on"), {"back": "console"}, status=403)
+    chair = client_of(app, world.chair)
+    post(chair, url(assembly, "/speakers/next"), {"back": "console"})
+    post(chair, url(assembly, "/move-on"), {"back": "console"})
+    post(chair, url(assembly, "/move-on"), {"back": "console"})  # refused: the agenda is done
+    assert events_after(app, channel, start) == ["presence", "speakers", "speakers", "point"]
+    assert page(delegate, url(assembly, "/phone/live")).count("No point is on the floor.") == 1
