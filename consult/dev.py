@@ -19,13 +19,15 @@ from urllib.error import URLError
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_migrate import upgrade
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.worker import WorkerStatus
 
-from .demo.loader import DEMO_LOGINS, DEMO_PASSWORD, PEOPLE
+from .demo.loader import DEMO_LOGINS, DEMO_PASSWORD, PEOPLE, load_demo
 from .dev_logging import CHILD_FLAG
+from .extensions import db
 from .jobs import QUEUES
 from .processes import Children, StopRequest
 from .redis_runtime import reachable, start_embedded
@@ -134,20 +136,19 @@ class DevRun:
         self.children.adopt("redis", process)
         self.mode = f"embedded Redis at {self.env['REDIS_URL']}"
 
-    def prepare(self) -> int | None:
-        """Migrate and load the demo (output in instance/logs/setup.log): 0 when
-        done, None when a stop was asked for, else the failed step's status."""
-        with _log_file(self.instance, "setup") as log:
-            for step in (["db", "upgrade"], ["demo"]):
-                status = self.children.run(
-                    step[0], self.command(*step), self.stop, env=self.env, stdout=log, stderr=log
-                )
-                if status:
-                    click.echo(f"`consult {' '.join(step)}` failed ({_shown(Path(log.name))}):")
-                    click.echo(Path(log.name).read_text(encoding="utf-8")[-3000:], err=True)
-                if status != 0:
-                    return status
-        return 0
+    def prepare(self, app) -> None:
+        """Migrate and load the demo here (the app is loaded already: two
+        interpreters' start saved), jobs going to the Redis chosen for the
+        children, or inline without one."""
+        app.config["REDIS_URL"] = self.env["REDIS_URL"]
+        app.config["JOBS_MODE"] = self.env.get("JOBS_MODE") or (
+            "rq" if self.env["REDIS_URL"] else "inline"
+        )
+        app.extensions.pop("consult_redis", None)  # a connection to the old URL
+        upgrade()
+        load_demo()
+        db.session.commit()
+        db.session.remove()
 
     def start(self, name: str, *args: str) -> None:
         env = {**self.env, CHILD_FLAG: "1", "PYTHONUNBUFFERED": "1"}
@@ -181,12 +182,14 @@ class DevRun:
 def dev_command(host, port):
     """Migrate, load the demo, start Redis (if needed), a worker and the web server."""
     env = {key: value for key, value in os.environ.items() if key != CHILD_FLAG}
-    run = DevRun(Path(current_app.config["INSTANCE_DIR"]), env)
+    app = current_app._get_current_object()
+    run = DevRun(Path(app.config["INSTANCE_DIR"]), env)
+    status = 0
     try:
-        run.choose_redis(current_app.config["REDIS_URL"])
-        status = run.prepare()
-        if status == 0:
+        run.choose_redis(app.config["REDIS_URL"])
+        run.prepare(app)
+        if not run.stop:
             status = run.serve(host, port)
     finally:
         run.children.stop_all()
-    sys.exit(status or 0)
+    sys.exit(status)

@@ -106,16 +106,6 @@ class Children:
                 return name, process.returncode
         return None
 
-    def run(self, name: str, argv: list[str], stop: StopRequest, **options) -> int | None:
-        """Run a command to its end; None when a stop was asked for first."""
-        process = self.start(name, argv, **options)
-        while process.poll() is None:
-            if stop.sleep(0.1):
-                self.stop_all()
-                return None
-        self.running.remove((name, process))
-        return process.returncode
-
     def stop_all(self) -> None:
         while self.running:
             _name, process = self.running.pop()
