@@ -56,7 +56,8 @@
       credentials: "same-origin",
       headers: { Accept: "text/html", "X-Requested-With": "fetch" },
     })
-      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      // Redirected (signed out): keep what is shown rather than a sign-in form.
+      .then((response) => (response.ok && !response.redirected ? response.text() : Promise.reject(response.status)))
       .then((html) => swap(region, html))
       .catch(() => {}) // the next event, or poll, tries again
       .finally(() => {
@@ -113,6 +114,7 @@
       return;
     }
     const source = new EventSource(withId(entry.eventsUrl, entry.lastId));
+    entry.source = source;
     const kinds = new Set();
     const onEvent = (event) => {
       if (event.lastEventId) entry.lastId = event.lastEventId;
@@ -161,6 +163,16 @@
     });
   });
   channels.forEach(connect);
+  // A phone back from sleep: its stream may have been closed meanwhile.
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) return;
+    channels.forEach((entry) => {
+      if (entry.source && entry.source.readyState === EventSource.CLOSED && !entry.polling) {
+        connect(entry);
+      }
+      changed(entry);
+    });
+  });
 
   function tickCountdowns() {
     document.querySelectorAll("time[data-countdown-until]").forEach((element) => {
