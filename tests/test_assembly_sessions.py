@@ -456,3 +456,16 @@ def test_only_the_chair_or_facilitators_run_the_votes(make, session, world):
     )
     with pytest.raises(Conflict):
         points.open_vote(world.chair, other)  # not on the floor
+
+
+def test_the_chair_notes_the_outcome_of_a_report_not_of_a_vote(make, session, world):
+    assembly = call_session(world)
+    report = agenda.add_point(world.chair, assembly, "Report of the secretariat")
+    agenda.note_outcome(world.chair, report, "The report is received.")
+    session.commit()
+    assert report.outcome == "The report is received."
+    approval = queries.points(assembly)[0]
+    with pytest.raises(Conflict):
+        agenda.note_outcome(world.chair, approval, "Approved by acclamation.")
+    with pytest.raises(PermissionDenied):
+        agenda.note_outcome(world.delegates[0], report, "Mine.")

@@ -84,6 +84,7 @@ MATRIX = {
     ASSEMBLY + "/points/<int:point_id>/move": managers_only(TO_SESSION),
     ASSEMBLY + "/points/<int:point_id>/remove": managers_only(TO_SESSION),
     ASSEMBLY + "/points/<int:point_id>/take-up": managers_only(TO_SESSION),
+    ASSEMBLY + "/points/<int:point_id>/outcome": managers_only(TO_SESSION),
     ASSEMBLY + "/start": managers_only(TO_SESSION),
     ASSEMBLY + "/adjourn": managers_only(TO_SESSION),
     ASSEMBLY + "/speaking-rules": managers_only(TO_SESSION),

@@ -19,6 +19,7 @@ from .permissions import (
     edit_agenda_refusal,
     enforce,
     move_on_refusal,
+    outcome_refusal,
     remove_point_refusal,
     take_up_refusal,
 )
@@ -141,6 +142,15 @@ def remove_point(actor, point: AgendaPoint) -> None:
     _renumber(session, ordered)
     record("assembly.point_removed", session, actor=actor, forum=session.forum, title=point.title)
     events.publish(session, "agenda")
+
+
+def note_outcome(actor, point: AgendaPoint, text: str) -> None:
+    """What a report or any other business concluded, in the chair's words."""
+    session = point.session
+    enforce(outcome_refusal(actor, point))
+    point.outcome = clean_text(text)[:2000]
+    record("assembly.outcome_noted", session, actor=actor, forum=session.forum, point=point.id)
+    events.publish(session, "agenda", point=point.id)
 
 
 def move_point(actor, point: AgendaPoint, step: int) -> None:

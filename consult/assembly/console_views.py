@@ -8,7 +8,7 @@ from ..database import read_only, utcnow
 from ..errors import NotFound
 from . import agenda, pages, permissions, points, presence, queries, speakers
 from .blueprint import SESSION, act, bp, live_region, load
-from .forms import ActionForm, MarkForm, TimeLimitForm
+from .forms import ActionForm, MarkForm, OutcomeForm, TimeLimitForm
 
 
 def _console_context(session) -> dict:
@@ -35,6 +35,11 @@ def _console_context(session) -> dict:
         "now": utcnow(),
         "action_form": ActionForm(formdata=None, back="console"),
         "time_form": TimeLimitForm(formdata=None, back="console"),
+        "outcome_form": OutcomeForm(
+            formdata=None, back="console", text=current.point.outcome if current.point else ""
+        ),
+        "may_note_outcome": current.point is not None
+        and permissions.outcome_refusal(current_user, current.point, allowed.seat) is None,
     }
 
 
@@ -81,6 +86,25 @@ def take_up(slug, session_id, point_id):
         agenda.take_up(current_user, point)
 
     return act(slug, session_id, take)
+
+
+@bp.post(SESSION + "/points/<int:point_id>/outcome")
+@login_required
+def note_outcome(slug, session_id, point_id):
+    def note(session, form):
+        point = queries.get_point(session, point_id)
+        if point is None:
+            raise NotFound()
+        agenda.note_outcome(current_user, point, form.text.data or "")
+
+    return act(
+        slug,
+        session_id,
+        note,
+        _("The outcome is noted."),
+        OutcomeForm,
+        guard=lambda session: permissions.edit_agenda_refusal(current_user, session),
+    )
 
 
 @bp.post(SESSION + "/vote/open")

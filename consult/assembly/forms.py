@@ -118,3 +118,7 @@ class SpeakingRulesForm(ActionForm):
 
 class ProxyForm(ActionForm):
     holder = SelectField(_l("Give my vote to"), coerce=_optional_int, validate_choice=False)
+
+
+class OutcomeForm(ActionForm):
+    text = TextAreaField(_l("What the point concluded"), validators=[Optional(), Length(max=2000)])

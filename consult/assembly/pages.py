@@ -22,10 +22,13 @@ from .points import poll_of
 
 @dataclass(frozen=True)
 class Change:
-    """One amendment of the point as the room reads it: its word diff."""
+    """One amendment of the point as the room reads it: the word diff of a
+    replacement, the text a deletion removes, or the text an insertion adds."""
 
     amendment: Amendment
-    diff: Markup | None
+    diff: Markup | None = None
+    removed: str = ""
+    added: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,15 +100,15 @@ def _node(session: AssemblySession, point: AgendaPoint | None) -> PlanNode | Non
 def _changes(point: AgendaPoint | None) -> list[Change]:
     if point is None:
         return []
-    return [
-        Change(
-            amendment,
-            diff_html(amendment.original_text, amendment.proposed_text)
-            if amendment.operation == "replace"
-            else None,
-        )
-        for amendment in point.amendments
-    ]
+    return [_change(amendment) for amendment in point.amendments]
+
+
+def _change(amendment: Amendment) -> Change:
+    if amendment.operation == "replace":
+        return Change(amendment, diff=diff_html(amendment.original_text, amendment.proposed_text))
+    if amendment.operation == "delete":
+        return Change(amendment, removed=amendment.original_text)
+    return Change(amendment, added=amendment.proposed_text)
 
 
 def option_label(poll: Poll, option: str) -> str:

@@ -128,6 +128,16 @@ def remove_point_refusal(actor, point: AgendaPoint, seat: Seat | None = None) ->
     return None
 
 
+def outcome_refusal(actor, point: AgendaPoint, seat: Seat | None = None) -> str | None:
+    """The chair notes what a point that is not voted on concluded (a voted
+    point's outcome is its vote's)."""
+    if refusal := edit_agenda_refusal(actor, point.session, seat):
+        return refusal
+    if point.kind is not PointKind.OTHER:
+        return Refusal(_("The outcome of this point is its vote's."))
+    return None
+
+
 def start_refusal(actor, session: AssemblySession, seat: Seat | None = None) -> str | None:
     if refusal := run_refusal(actor, session, seat):
         return refusal
