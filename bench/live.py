@@ -62,7 +62,11 @@ def bench_app():
         db.session.commit()  # …and the event goes at its commit
         return "", 204
 
-    app.add_url_rule("/bench-live/<key>/act", "bench_live_act", act, methods=["POST"])
+    # At a session's address, as the chair's actions are (see gunicorn_conf's
+    # priority_requests).
+    app.add_url_rule(
+        "/forums/bench/assembly/1/bench-live/<key>", "bench_live_act", act, methods=["POST"]
+    )
     return app
 
 
@@ -173,7 +177,7 @@ async def _act(base: str, key: str, seq: int) -> float:
     clicked = time.perf_counter()
     body = urlencode({"seq": seq})
     status, *_ = await loop.run_in_executor(
-        None, request, base, "POST", f"/bench-live/{key}/act", body
+        None, request, base, "POST", f"/forums/bench/assembly/1/bench-live/{key}", body
     )
     if status != 204:
         raise RuntimeError(f"the chair's action answered {status}")

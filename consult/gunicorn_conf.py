@@ -79,6 +79,12 @@ def post_fork(server, worker):
 # many as the sync workers did. More threads do not make SQLite write faster
 # and queue them on its lock (see consult/live/serving.py).
 request_concurrency = int(os.environ.get("CONSULT_REQUEST_CONCURRENCY", "1"))
+# …except the assembly's actions (the chair's console, a delegate's check-in or
+# request to speak: POSTs under a session), which have a lane of their own per
+# worker: a click that moves the meeting on does not wait behind its ballots.
+priority_requests = os.environ.get(
+    "CONSULT_PRIORITY_REQUESTS", r"^POST /forums/[^/]+/assembly/\d+/"
+)
 
 
 def post_worker_init(worker):
@@ -92,7 +98,7 @@ def post_worker_init(worker):
     from .live import STOPPING
     from .live.serving import OrdinaryRequests
 
-    worker.wsgi = OrdinaryRequests(worker.wsgi, request_concurrency)
+    worker.wsgi = OrdinaryRequests(worker.wsgi, request_concurrency, priority_requests)
 
     handler = signal.getsignal(signal.SIGTERM)
 

@@ -99,3 +99,26 @@ def test_streams_pass_while_ordinary_requests_take_turns():
         thread.join()
     assert most[0] > 1  # streams do not wait for a slot
     assert answers == [[b"ok"]] * 12
+
+
+def test_the_chairs_actions_do_not_wait_behind_the_ballots():
+    release = threading.Event()
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"].endswith("/vote"):
+            release.wait(5)  # a long ballot holds the ordinary slot
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    lanes = OrdinaryRequests(app, 1, r"^POST /forums/[^/]+/assembly/\d+/")
+    vote = {"REQUEST_METHOD": "POST", "PATH_INFO": "/forums/red/polls/1/vote"}
+    ballot = threading.Thread(target=lambda: list(lanes(vote, lambda *_: None)))
+    ballot.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    chair = {"REQUEST_METHOD": "POST", "PATH_INFO": "/forums/red/assembly/3/vote/close"}
+    body = lanes(chair, lambda *_: None)
+    assert list(body) == [b"ok"] and time.monotonic() - started < 1
+    body.close()
+    release.set()
+    ballot.join()
