@@ -282,3 +282,24 @@ def test_each_action_publishes_one_event_once_committed(app, make, session, worl
     post(chair, url(assembly, "/move-on"), {"back": "console"})  # refused: the agenda is done
     assert events_after(app, channel, start) == ["presence", "speakers", "speakers", "point"]
     assert page(delegate, url(assembly, "/phone/live")).count("No point is on the floor.") == 1
+
+
+def test_anyone_follows_a_public_forums_session(app, client, make, session):
+    from consult.assembly import sessions as assembly_sessions
+
+    forum = make.forum(public=True)
+    facilitator = make.facilitator(forum, locale="en")
+    make.delegate(forum, locale="en")
+    plan = make.plan(forum, sessions_tests.PLAN)
+    consultation = make.consultation(plan)
+    assembly = assembly_sessions.create_session(
+        facilitator,
+        consultation,
+        assembly_sessions.SessionInput(title="Open session", starts_at=utcnow()),
+    )
+    session.commit()
+    for tail in ("", "/projector", "/projector/live", "/phone", "/phone/live"):
+        shown = page(client, url(assembly, tail))
+        assert "Check in" not in shown and "Open the session" not in shown
+    assert client.get(url(assembly, "/console")).status_code == 302  # to the sign-in page
+    assert client.post(url(assembly, "/check-in")).status_code == 302
