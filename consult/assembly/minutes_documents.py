@@ -143,9 +143,7 @@ def _docx_table(document, table: dict) -> None:
 
 def _docx_point(document, point: dict) -> None:
     document.add_heading(_clean(point["heading"]), level=2)
-    document.add_paragraph(_clean(point["kind"]))
-    if point["amendments"]:
-        _docx_facts(document, [(point["amendments_label"], point["amendments"])])
+    document.add_paragraph(_clean(point["about"]))
     if point["description"]:
         document.add_paragraph(_clean(point["description"]))
     document.add_heading(_clean(point["speakers_heading"]), level=3)

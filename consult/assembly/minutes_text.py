@@ -101,7 +101,7 @@ def _session_facts(session: dict, zone: str) -> list[tuple[str, str]]:
         facts.append((_("Opened"), _when(session["opened_at"], zone)))
     if session["adjourned_at"]:
         facts.append((_("Adjourned"), _when(session["adjourned_at"], zone)))
-    facts.append((_("Time zone"), _("Times are given in %(zone)s.", zone=zone_label(zone))))
+    facts.append((_("Time zone"), zone_label(zone)))
     return facts
 
 
@@ -143,9 +143,12 @@ def _point(point: dict, zone: str) -> dict:
     ]
     return {
         "heading": f"{point['number']}. {point['title']}",
-        "kind": str(kind),
-        "amendments": ", ".join(point["amendments"]),
-        "amendments_label": _("Amendments"),
+        # What the point is about: its amendments, else its kind.
+        "about": (
+            _("Amendments: %(labels)s", labels=", ".join(point["amendments"]))
+            if point["amendments"]
+            else str(kind)
+        ),
         "description": point["description"],
         "speakers_heading": _("Speakers"),
         "speakers": _table(

@@ -89,7 +89,8 @@ def _download(body, mimetype: str, name: str, signed: bool) -> Response:
     )
 
 
-@bp.get(MINUTES + ".<any(pdf, docx):fmt>")
+@bp.get(MINUTES + ".pdf", defaults={"fmt": "pdf"})
+@bp.get(MINUTES + ".docx", defaults={"fmt": "docx"})
 def download(slug, session_id, fmt):
     session, minutes = _load(slug, session_id)
     lang = _language()
