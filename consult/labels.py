@@ -12,7 +12,7 @@ a JSON column or an aggregate) is shown by naming its enumeration:
 ``"draft"|label("AmendmentStatus")``.
 """
 
-from enum import StrEnum
+from enum import EnumType, StrEnum
 
 from flask import Flask
 
@@ -20,7 +20,14 @@ from flask import Flask
 _KNOWN: dict[str, type["LabelledEnum"]] = {}
 
 
-class LabelledEnum(StrEnum):
+class _LabelledEnumType(EnumType):
+    def __contains__(cls, value) -> bool:
+        """``"draft" in AmendmentStatus`` asks about the stored values (as Python
+        3.12 does), instead of raising on a plain string (3.11)."""
+        return isinstance(value, cls) or value in cls._value2member_map_
+
+
+class LabelledEnum(StrEnum, metaclass=_LabelledEnumType):
     """A ``StrEnum`` whose members are ``value, label`` pairs: the value is what
     the database stores (the members compare equal to it), the label is what a
     reader sees."""

@@ -12,7 +12,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from consult.accounts import services as accounts
-from consult.amendments import services as amendments
+from consult.amendments import proposing, supports
 from consult.amendments.models import Amendment
 from consult.api import ratelimit, tokens
 from consult.api.models import ApiToken, RateWindow
@@ -177,7 +177,7 @@ def test_extra_fields_are_ignored_and_bad_ones_refused(client, session, member, 
 def test_supporting_follows_the_same_rules_as_the_web(client, session, make, forum, plan):
     author, supporter = make.member(forum).user, make.member(forum).user
     observer = make.member(forum, role="observer").user
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author, plan, target=key_of(plan, "1.1"), operation="replace", text="Otro.", submit=True
     )
     session.commit()
@@ -244,7 +244,7 @@ def test_public_forums_are_readable_without_a_token(client, make):
 
 
 def test_drafts_are_listed_for_their_authors_only(client, session, make, forum, member, plan):
-    amendments.propose(member, plan, target=key_of(plan, "1.1"), operation="delete")
+    proposing.propose(member, plan, target=key_of(plan, "1.1"), operation="delete")
     session.commit()
     url = f"/api/v1/forums/{forum.slug}/plans/{plan.id}/amendments"
     mine = client.get(url, headers=bearer(token_for(session, member))).get_json()
@@ -302,7 +302,7 @@ def test_lists_come_in_pages_and_refuse_bad_numbers(client, session, member, pla
 def test_amendments_filter_by_status_and_item(client, session, make, forum, plan):
     author = make.member(forum).user
     for ref in ("1.1", "1.2"):
-        amendments.propose(
+        proposing.propose(
             author, plan, target=key_of(plan, ref), operation="replace", text="X.", submit=True
         )
     session.commit()
@@ -320,11 +320,11 @@ def test_search_and_notifications(client, session, make, forum, member, plan):
     found = client.get("/api/v1/search?q=participacion", headers=bearer(secret)).get_json()
     assert found["total"] == 1 and "<mark>" in found["items"][0]["snippet_html"]
     other = make.member(forum).user
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         member, plan, target=key_of(plan, "1.1"), operation="delete", submit=True
     )
     session.commit()
-    amendments.support(other, amendment)
+    supports.support(other, amendment)
     session.commit()
     listed = client.get("/api/v1/notifications", headers=bearer(secret)).get_json()
     assert listed["unread"] == 1 and listed["items"][0]["kind"] == "amendment_supported"

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from consult.accounts import services as accounts
-from consult.amendments import services as amendments
+from consult.amendments import proposing
 from consult.api import tokens
 from consult.comments import services as comments
 from consult.extensions import db
@@ -61,7 +61,7 @@ def api_world(app, session, make, monkeypatch):
     plan = plans.import_plan(None, forum, SPANISH, language="es")
     plan.open_for_input = True
     key = plans.find_node(plan.current_version, "1.1").key
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author, plan, target=key, operation="replace", text="Otro texto.", submit=True
     )
     comment = comments.post_comment(

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from consult.accounts import services as accounts
-from consult.amendments import services as amendments
+from consult.amendments import proposing
 from consult.assembly import queries as assembly_queries
 from consult.assembly import sessions as assembly_sessions
 from consult.comments import services as comments
@@ -413,7 +413,7 @@ def world(make):
     values["plan_id"], values["key"] = plan.id, plans.version_nodes(plan.current_version)[0].key
     plan.open_for_input = True  # only while the amendment and the comment are written
     author = make.member(forum).user
-    values["amendment_id"] = amendments.propose(
+    values["amendment_id"] = proposing.propose(
         author, plan, target=values["key"], operation="replace", text="Another text.", submit=True
     ).id
     values["comment_id"] = comments.post_comment(

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, proposing
 from consult.amendments.models import Amendment, AmendmentEvent
 from consult.audit.models import AuditEvent
 from consult.inputs import (
@@ -279,11 +279,11 @@ def test_a_decision_reason_is_stored_clean_everywhere(make, session):
     plan = plans.import_plan(facilitator, forum, PLAN_TEXT)
     plan.open_for_input = True
     session.flush()
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author, plan, target=key_of(plan, "item"), operation="replace", text="Otro texto."
     )
-    amendments.submit_amendment(author, amendment)
-    amendments.decide(facilitator, amendment, "rejected", reason=DIRTY)
+    lifecycle.submit_amendment(author, amendment)
+    lifecycle.decide(facilitator, amendment, "rejected", reason=DIRTY)
     session.flush()
 
     stored = []

@@ -23,7 +23,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from consult.accounts import services as accounts
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, proposing
 from consult.consultations import services as consultations
 from consult.database import utcnow
 from consult.errors import InvalidInput
@@ -405,10 +405,10 @@ def test_a_ranked_weighted_vote_publishes_first_preferences_only(
     people = delegates(make, session, forum, ["1", "1", "2.5"])
     key = plans.version_nodes(plan.current_version)[1].key
     for text in ("One way.", "Another way."):
-        amendment = amendments.propose(
+        amendment = proposing.propose(
             member, plan, target=key, operation="replace", text=text, submit=True
         )
-        amendments.decide(facilitator, amendment, "admitted")
+        lifecycle.decide(facilitator, amendment, "admitted")
     session.commit()
     now = utcnow()
     poll = votes.create_poll(

@@ -15,7 +15,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from consult.amendments import services as amendments
+from consult.amendments import compromises, lifecycle, proposing
 from consult.amendments.models import Amendment, AmendmentEvent
 from consult.consolidation import merge, services
 from consult.consolidation.models import Consolidation
@@ -79,7 +79,7 @@ def node(plan, ref):
 
 
 def accepted(plan, author, facilitator, ref, text=None, operation="replace"):
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author,
         plan,
         target=node(plan, ref).key if ref else None,
@@ -87,8 +87,8 @@ def accepted(plan, author, facilitator, ref, text=None, operation="replace"):
         text=text or "",
         submit=True,
     )
-    amendments.decide(facilitator, amendment, "admitted")
-    amendments.decide(facilitator, amendment, "accepted")
+    lifecycle.decide(facilitator, amendment, "admitted")
+    lifecycle.decide(facilitator, amendment, "accepted")
     return amendment
 
 
@@ -307,13 +307,13 @@ def test_overlapping_amendments_stop_their_item_until_a_compromise_settles_it(
     assert node(plan, "1.1").text == text  # the base text is kept there
     assert session.get(Amendment, elsewhere.id).applied_version_id == done.version_id
 
-    compromise = amendments.create_compromise(
+    compromise = compromises.create_compromise(
         facilitator,
         plan,
         [session.get(Amendment, one.id), session.get(Amendment, two.id)],
         text=text.replace("todos los", "los"),
     )
-    amendments.decide(facilitator, compromise, "accepted")
+    lifecycle.decide(facilitator, compromise, "accepted")
     again = consolidate(session, facilitator, plan)
     assert (again.applied_count, again.conflict_count) == (1, 0)
     assert node(plan, "1.1").text == text.replace("todos los", "los")
@@ -381,7 +381,7 @@ def test_open_amendments_are_carried_over_or_handed_back(session, make, forum, p
     other = make.member(forum, locale="en").user
     text = node(plan, "1.1").text
     accepted(plan, author, facilitator, "1.1", text.replace("Promover", "Impulsar"))
-    apart = amendments.propose(
+    apart = proposing.propose(
         other,
         plan,
         target=node(plan, "1.1").key,
@@ -389,7 +389,7 @@ def test_open_amendments_are_carried_over_or_handed_back(session, make, forum, p
         text=text.replace("de la región", "del continente"),
         submit=True,
     )
-    clash = amendments.propose(
+    clash = proposing.propose(
         other,
         plan,
         target=node(plan, "1.1").key,
@@ -415,7 +415,7 @@ def test_open_amendments_are_carried_over_or_handed_back(session, make, forum, p
     # The log keeps the text before the carry-over (in the forum's language).
     assert any(text.replace("de la región", "del continente") in reason for reason in events)
 
-    amendments.revise(other, clash, text=new_text.replace("Impulsar", "Fomentar"), justification="")
+    proposing.revise(other, clash, text=new_text.replace("Impulsar", "Fomentar"), justification="")
     assert clash.status == "submitted" and clash.original_text == new_text
     assert clash.base_version_id == done.version_id
 
@@ -550,7 +550,7 @@ def test_open_amendments_on_untouched_words_point_at_the_new_version_and_its_ref
     other = make.member(forum, locale="en").user
     second = node(plan, "1.2")
     accepted(plan, author, facilitator, "1.1", operation="delete")  # 1.2 becomes 1.1
-    waiting = amendments.propose(
+    waiting = proposing.propose(
         other,
         plan,
         target=second.key,
@@ -575,7 +575,7 @@ def test_an_amendment_edited_while_the_draft_is_built_fails_the_job_instead_of_b
 ):
     other = make.member(forum, locale="en").user
     accepted(plan, author, facilitator, "1.1", node(plan, "1.1").text + " Ya.")
-    waiting = amendments.propose(
+    waiting = proposing.propose(
         other,
         plan,
         target=node(plan, "1.2").key,
@@ -622,7 +622,7 @@ def test_carrying_over_costs_the_same_statements_for_2_or_12_open_amendments(
         text = node(plan, "1.1").text
         accepted(plan, author, facilitator, "1.1", text.replace("Promover", "Impulsar"))
         for i in range(open_count):
-            amendments.propose(
+            proposing.propose(
                 other,
                 plan,
                 target=node(plan, "1.1").key,

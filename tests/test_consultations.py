@@ -9,7 +9,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from consult.amendments import services as amendments
+from consult.amendments import proposing, supports
 from consult.audit.models import AuditEvent
 from consult.comments import services as comments
 from consult.consultations import services
@@ -74,7 +74,7 @@ def states(consultation):
 
 
 def propose(actor, plan, **options):
-    return amendments.propose(
+    return proposing.propose(
         actor,
         plan,
         target=plans.find_node(plan.current_version, "1.1").key,
@@ -149,7 +149,7 @@ def test_supports_follow_the_phase(session, make, forum, plan, member, consultat
     amendment = propose(member, plan, submit=True)
     services.advance_due(T0 + 31 * DAY)
     with pytest.raises(Conflict, match="Supports closed on"):
-        amendments.support(make.member(forum).user, amendment)
+        supports.support(make.member(forum).user, amendment)
 
 
 def test_facilitator_advances_by_hand_and_it_is_audited(session, facilitator, consultation):
@@ -240,7 +240,7 @@ def test_public_page_shows_the_calendar_and_what_members_can_do(
 
 
 def test_members_see_their_groups_sections_first(client, session, make, forum, plan, consultation):
-    from consult.amendments.services import assign_section
+    from consult.amendments.plan_settings import assign_section
 
     group = make.group(forum, "Energía")
     in_group = make.member(forum, groups=[group], locale="en").user

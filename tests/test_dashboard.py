@@ -12,7 +12,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import event
 
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, plan_settings, proposing, supports
 from consult.comments import moderation
 from consult.comments import services as comments
 from consult.consultations import services as consultations
@@ -77,7 +77,7 @@ def key(plan, ref):
 
 
 def propose(actor, plan, ref, text="Un texto nuevo para este punto."):
-    return amendments.propose(
+    return proposing.propose(
         actor, plan, target=key(plan, ref), operation="replace", text=text, submit=True
     )
 
@@ -113,8 +113,8 @@ def known(session, make, forum, facilitator):
     reported comment still shown."""
     plan = open_plan(session, forum)
     energia, cultura = make.group(forum, "Energía"), make.group(forum, "Cultura")
-    amendments.assign_section(None, plan, key(plan, "1"), energia.id)
-    amendments.assign_section(None, plan, key(plan, "2.A"), cultura.id)
+    plan_settings.assign_section(None, plan, key(plan, "1"), energia.id)
+    plan_settings.assign_section(None, plan, key(plan, "2.A"), cultura.id)
     andina = make.coalition(forum, "Coalición Andina", "CO")
     sur = make.coalition(forum, "Red Sur", "AR")
     evil = make.coalition(forum, EVIL, "CO")
@@ -135,7 +135,7 @@ def known(session, make, forum, facilitator):
     e3 = propose(m2, plan, "2.A.2.2.1")  # deep under 2.A: Cultura
     e4 = propose(m3, plan, "2.B.1")
     e5 = propose(m4, plan, "2.B.3")
-    amendments.propose(drafter, plan, target=key(plan, "2.B.1"), operation="delete")
+    proposing.propose(drafter, plan, target=key(plan, "2.B.1"), operation="delete")
     session.commit()
 
     comment(m5, plan, "node", key(plan, "1.p1"))  # Energía
@@ -153,14 +153,14 @@ def known(session, make, forum, facilitator):
     moderation.hide_comment(facilitator, hidden, "Off topic.")
     moderation.hide_comment(facilitator, hidden_only, "Off topic.")
 
-    amendments.support(m3, e1)
-    amendments.support(m7, e1)
-    amendments.decide(facilitator, e2, "admitted")
-    amendments.support(m4, e2)
-    amendments.decide(facilitator, e3, "admitted")
-    amendments.decide(facilitator, e3, "accepted")
-    amendments.decide(facilitator, e4, "rejected")
-    amendments.withdraw(m4, e5)
+    supports.support(m3, e1)
+    supports.support(m7, e1)
+    lifecycle.decide(facilitator, e2, "admitted")
+    supports.support(m4, e2)
+    lifecycle.decide(facilitator, e3, "admitted")
+    lifecycle.decide(facilitator, e3, "accepted")
+    lifecycle.decide(facilitator, e4, "rejected")
+    lifecycle.withdraw(m4, e5)
     session.commit()
 
     consultation = start_consultation(session, plan)
@@ -296,7 +296,7 @@ def populate(session, make, forum, facilitator, people: int):
     """``people`` members in a few coalitions, each proposing, supporting and commenting."""
     plan = open_plan(session, forum)
     group = make.group(forum, "Energía")
-    amendments.assign_section(None, plan, key(plan, "1"), group.id)
+    plan_settings.assign_section(None, plan, key(plan, "1"), group.id)
     coalitions = [make.coalition(forum, f"Coalición {n}", ("CO", "AR")[n % 2]) for n in range(3)]
     refs = ["1.1", "1.2", "2.A.1", "2.B.1", "2.B.3"]
     proposed, members = [], []
@@ -308,13 +308,13 @@ def populate(session, make, forum, facilitator, people: int):
     for n, member in enumerate(members):
         written = comment(member, plan, "amendment", str(proposed[n].id), body=f"Nota {n}.")
         comment(member, plan, "node", key(plan, refs[n % len(refs)]))
-        amendments.support(member, proposed[(n + 1) % people])
+        supports.support(member, proposed[(n + 1) % people])
         moderation.flag_comment(members[(n + 1) % people], written, "Revisar.")
     for n, amendment in enumerate(proposed):
         if n % 3 == 1:
-            amendments.decide(facilitator, amendment, "admitted")
+            lifecycle.decide(facilitator, amendment, "admitted")
         elif n % 3 == 2:
-            amendments.decide(facilitator, amendment, "rejected")
+            lifecycle.decide(facilitator, amendment, "rejected")
     session.commit()
     return start_consultation(session, plan)
 

@@ -96,17 +96,17 @@ def test_every_notification_email_carries_a_one_click_unsubscribe_link(session, 
 
 
 def test_the_email_follows_a_real_event_with_the_actors_name(session, make, forum):
-    from consult.amendments import services as amendments
+    from consult.amendments import lifecycle, proposing
 
     plan = plans.import_plan(None, forum, "Plan\n\n1. Primer punto.\n")
     plan.open_for_input = True
     author = make.member(forum, locale="en").user
     facilitator = make.member(forum, role="facilitator", name="Lucía").user
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author, plan, target="1", operation="replace", text="Otro texto.", submit=True
     )
     session.commit()
-    amendments.decide(facilitator, amendment, "rejected", "Fuera de plazo.")
+    lifecycle.decide(facilitator, amendment, "rejected", "Fuera de plazo.")
     session.commit()
     [message] = outbox(session, author.email)
     assert message.subject == "Lucía changed the status of your amendment E1: Rejected."

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, proposing
 from consult.plans import services as plans
 from tests.factories import sign_in
 
@@ -23,7 +23,7 @@ def setting(session, make):
     plan.open_for_input = True
     author = make.member(forum, locale="en").user
     facilitator = make.member(forum, role="facilitator", name="Lucía").user
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author, plan, target="1.1", operation="replace", text="Otro texto.", submit=True
     )
     session.commit()
@@ -32,7 +32,7 @@ def setting(session, make):
 
 def test_author_sees_the_decision_with_a_link_and_an_unread_count(client, session, setting):
     forum, author, facilitator, amendment = setting
-    amendments.decide(facilitator, amendment, "rejected", "Fuera de plazo.")
+    lifecycle.decide(facilitator, amendment, "rejected", "Fuera de plazo.")
     session.commit()
     sign_in(client, author)
     home = client.get("/").get_data(as_text=True)
@@ -46,7 +46,7 @@ def test_author_sees_the_decision_with_a_link_and_an_unread_count(client, sessio
 
 def test_notifications_are_private_to_their_recipient(client, session, make, setting):
     forum, _author, facilitator, amendment = setting
-    amendments.decide(facilitator, amendment, "rejected")
+    lifecycle.decide(facilitator, amendment, "rejected")
     session.commit()
     sign_in(client, make.member(forum, locale="en").user)
     assert "your amendment E1" not in client.get("/notifications/").get_data(as_text=True)
@@ -58,7 +58,7 @@ def test_nobody_is_notified_of_their_own_action(session, setting):
     from consult.notifications.models import Notification
 
     _forum, author, _facilitator, amendment = setting
-    amendments.withdraw(author, amendment)
+    lifecycle.withdraw(author, amendment)
     session.commit()
     assert (
         session.scalar(

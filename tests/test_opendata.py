@@ -12,7 +12,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from consult.accounts import services as accounts
-from consult.amendments import services as amendments
+from consult.amendments import proposing, supports
 from consult.comments import moderation
 from consult.comments import services as comments
 from consult.consultations import services as consultations
@@ -44,13 +44,13 @@ def world(session, make):
     plan = plans.import_plan(None, forum, SPANISH, language="es")
     plan.open_for_input = True
     key = plans.find_node(plan.current_version, "1.1").key
-    submitted = amendments.propose(
+    submitted = proposing.propose(
         author, plan, target=key, operation="replace", text=FORMULA, submit=True
     )
-    draft = amendments.propose(author, plan, target=key, operation="replace", text="Borrador.")
+    draft = proposing.propose(author, plan, target=key, operation="replace", text="Borrador.")
     session.commit()
     for supporter in supporters:
-        amendments.support(supporter, submitted)
+        supports.support(supporter, submitted)
 
     def comment(body):
         return comments.post_comment(

@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, update
 
 from consult import pagecache
 from consult.accounts import services as accounts
-from consult.amendments import services as amendments
+from consult.amendments import proposing
 from consult.comments import moderation
 from consult.comments import services as comments
 from consult.extensions import db
@@ -126,7 +126,7 @@ def test_a_new_amendment_and_comment_show_at_once_on_a_cached_page(client, sessi
     key = plans.find_node(plan.current_version, "1.1").key
     sign_in(client, member)
     assert activity_of(page_of(client, plan), "1.1") == "0 amendments · 0 comments"
-    amendments.propose(
+    proposing.propose(
         member, plan, target=key, operation="replace", text="Un texto nuevo.", submit=True
     )
     session.commit()
@@ -420,11 +420,11 @@ def test_the_author_filter_matches_names_in_the_database_not_a_list_of_every_aut
 ):
     key = plans.find_node(plan.current_version, "1.1").key
     url = f"/forums/{plan.forum.slug}/plans/{plan.id}/amendments/"
-    first = amendments.propose(
+    first = proposing.propose(
         member, plan, target=key, operation="replace", text="Uno.", submit=True
     )
     other = make.member(plan.forum, locale="en", name="Bruno Costa").user
-    second = amendments.propose(
+    second = proposing.propose(
         other, plan, target=key, operation="replace", text="Dos.", submit=True
     )
     session.commit()
@@ -469,7 +469,7 @@ def test_the_author_filter_matches_names_in_the_database_not_a_list_of_every_aut
         client.get(url, query_string={"by": "a"})
     for index in range(28):
         writer = make.member(plan.forum, locale="en", name=f"Autora {index}").user
-        amendments.propose(
+        proposing.propose(
             writer, plan, target=key, operation="replace", text=f"Texto {index}.", submit=True
         )
     session.commit()

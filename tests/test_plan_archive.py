@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, plan_settings, proposing, supports
 from consult.audit.models import AuditEvent
 from consult.comments import services as comments
 from consult.errors import Conflict, PermissionDenied
@@ -26,7 +26,7 @@ def setting(session, make):
     plan = plans.import_plan(None, forum, TEXT)
     plan.open_for_input = True
     key = plans.version_nodes(plan.current_version)[1].key
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         member, plan, target=key, operation="replace", text="Otro texto.", submit=True
     )
     session.commit()
@@ -64,15 +64,15 @@ def test_an_archived_plan_refuses_every_write_and_stays_readable(app, session, s
 
     base = plan.current_version
     refusals = {
-        "amend (member)": lambda: amendments.propose(
+        "amend (member)": lambda: proposing.propose(
             member, plan, target=key, operation="replace", text="Nuevo."
         ),
-        "amend (facilitator)": lambda: amendments.propose(
+        "amend (facilitator)": lambda: proposing.propose(
             facilitator, plan, target=key, operation="replace", text="Nuevo."
         ),
-        "support": lambda: amendments.support(facilitator, amendment),
-        "decide": lambda: amendments.decide(facilitator, amendment, "accepted", "Bien."),
-        "withdraw": lambda: amendments.withdraw(member, amendment),
+        "support": lambda: supports.support(facilitator, amendment),
+        "decide": lambda: lifecycle.decide(facilitator, amendment, "accepted", "Bien."),
+        "withdraw": lambda: lifecycle.withdraw(member, amendment),
         "comment": lambda: comments.post_comment(
             member, forum, plan=plan, target_type="node", target_key=key, body="Hola."
         ),
@@ -80,7 +80,7 @@ def test_an_archived_plan_refuses_every_write_and_stays_readable(app, session, s
             facilitator, forum, plan=plan, target_type="node", target_key=key, body="Hola."
         ),
         "edit": lambda: plans.edit_node(facilitator, plan, base, key, "Texto cambiado."),
-        "settings": lambda: amendments.update_settings(
+        "settings": lambda: plan_settings.update_settings(
             facilitator, plan, open_for_input=True, threshold=0, threshold_kind="members"
         ),
         "translate": lambda: translations.save(

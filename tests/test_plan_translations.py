@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, proposing
 from consult.consolidation import services as consolidation
 from consult.database import utcnow
 from consult.errors import Conflict, InvalidInput, PermissionDenied
@@ -135,7 +135,7 @@ def test_a_consolidated_change_makes_translations_outdated_with_the_diff(
     translate(translator, plan, "pt", **{"1_1": "Promover a ratificação da Convenção."})
     author = make.member(forum).user
     plan.open_for_input = True
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author,
         plan,
         target=node(plan, "1.1").key,
@@ -143,8 +143,8 @@ def test_a_consolidated_change_makes_translations_outdated_with_the_diff(
         text="Promover la ratificación de la Convención en cada país.",
         submit=True,
     )
-    amendments.decide(facilitator, amendment, "admitted")
-    amendments.decide(facilitator, amendment, "accepted")
+    lifecycle.decide(facilitator, amendment, "admitted")
+    lifecycle.decide(facilitator, amendment, "accepted")
     consolidation.request(facilitator, plan)
     session.commit()
     session.expire_all()
@@ -343,7 +343,7 @@ def test_the_po_download_is_a_po_file(client, plan):
 def test_an_amendment_carries_translations_of_its_text(client, session, make, forum, plan):
     author = make.member(forum, locale="en").user
     plan.open_for_input = True
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author,
         plan,
         target=node(plan, "1.1").key,
@@ -365,7 +365,7 @@ def test_an_amendment_carries_translations_of_its_text(client, session, make, fo
     other = make.member(forum).user
     with pytest.raises(PermissionDenied):
         services.translate_amendment(other, amendment, "en", "Push ratification.")
-    deletion = amendments.propose(
+    deletion = proposing.propose(
         author, plan, target=node(plan, "1.2").key, operation="delete", submit=True
     )
     with pytest.raises(Conflict):

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from flask_babel import force_locale
 from sqlalchemy import Integer, String, func, select, update
 
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, proposing, queries
 from consult.audit.models import AuditEvent
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
@@ -113,7 +113,7 @@ def key(plan, ref):
 
 
 def admitted(plan, author, facilitator, ref="1", text=None):
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author,
         plan,
         target=key(plan, ref),
@@ -121,7 +121,7 @@ def admitted(plan, author, facilitator, ref="1", text=None):
         text=text or f"A better item {ref}, take {utcnow().timestamp()}.",
         submit=True,
     )
-    amendments.decide(facilitator, amendment, "admitted")
+    lifecycle.decide(facilitator, amendment, "admitted")
     return amendment
 
 
@@ -189,7 +189,7 @@ def notifications(session, user, kind):
 
 
 def transitions(amendment):
-    return [(event.from_status, event.to_status) for event in amendments.history(amendment)]
+    return [(event.from_status, event.to_status) for event in queries.history(amendment)]
 
 
 # --- a yes/no vote on an amendment, from opening to the decision -------------------------
@@ -915,7 +915,7 @@ def test_a_ranked_poll_needs_two_free_admitted_amendments_on_the_item(
     person(make, forum, groups=[group])
     first = admitted(plan, author, facilitator)
     admitted(plan, author, facilitator, ref="2")  # another item
-    amendments.propose(author, plan, target=key(plan, "1"), operation="delete", submit=True)
+    proposing.propose(author, plan, target=key(plan, "1"), operation="delete", submit=True)
     ranked = {"subject": "competing", "target_key": key(plan, "1"), "group": group}
     with pytest.raises(Conflict, match="at least two admitted"):
         new_poll(facilitator, plan, method="schulze", **ranked)
@@ -1127,7 +1127,7 @@ def test_only_admitted_amendments_of_the_plan_are_put_to_a_vote(
     session, make, forum, plan, group, facilitator, author
 ):
     person(make, forum, groups=[group])
-    submitted = amendments.propose(
+    submitted = proposing.propose(
         author, plan, target=key(plan, "1"), operation="delete", submit=True
     )
     with pytest.raises(Conflict, match="admitted"):
@@ -1214,10 +1214,10 @@ def test_facilitators_cannot_decide_by_hand_an_amendment_whose_vote_runs(
     person(make, forum, groups=[group])
     poll = opened(facilitator, plan, amendment=amendment, group=group)
     with pytest.raises(Conflict, match="vote that has not closed"):
-        amendments.decide(facilitator, amendment, "accepted")
+        lifecycle.decide(facilitator, amendment, "accepted")
     services.cancel_poll(facilitator, poll)
     assert amendment.status == "admitted"
-    amendments.decide(facilitator, amendment, "accepted")
+    lifecycle.decide(facilitator, amendment, "accepted")
     assert amendment.status == "accepted"
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from consult.accounts import services as accounts
 from consult.accounts.models import User
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, proposing
 from consult.database import utcnow
 from consult.errors import Conflict, ServiceError
 from consult.extensions import db
@@ -77,7 +77,7 @@ def open_poll_for(app, voter_count: int) -> tuple[int, list[int]]:
             voter_ids.append(user.id)
         plan = plans.import_plan(None, forum, "Plan\n\n1. First item.\n\n2. Second item.\n")
         plan.open_for_input = True
-        amendment = amendments.propose(
+        amendment = proposing.propose(
             facilitator,
             plan,
             target=plans.find_node(plan.current_version, "1").key,
@@ -85,7 +85,7 @@ def open_poll_for(app, voter_count: int) -> tuple[int, list[int]]:
             text="A better first item.",
             submit=True,
         )
-        amendments.decide(facilitator, amendment, "admitted")
+        lifecycle.decide(facilitator, amendment, "admitted")
         now = utcnow()
         poll = services.create_poll(
             facilitator,

@@ -13,7 +13,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, proposing
 from consult.database import utcnow
 from consult.plans import services as plans
 from consult.votes import services
@@ -64,10 +64,10 @@ def first_key(plan):
 
 
 def admitted(session, plan, facilitator, author, text="A better text.", key=None):
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author, plan, target=key or first_key(plan), operation="replace", text=text, submit=True
     )
-    amendments.decide(facilitator, amendment, "admitted")
+    lifecycle.decide(facilitator, amendment, "admitted")
     session.commit()
     return amendment
 

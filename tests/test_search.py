@@ -11,7 +11,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import delete, func, select, text
 
 from consult.accounts import services as accounts
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, plan_settings, proposing
 from consult.comments import moderation
 from consult.comments import services as comments
 from consult.plans import services as plans
@@ -160,13 +160,13 @@ def test_anonymous_visitors_find_public_forums_content_only(client, make):
 
 def test_drafts_are_found_by_their_authors_only(make, session, forum, member, plan):
     other = make.member(forum).user
-    draft = amendments.propose(
+    draft = proposing.propose(
         member, plan, target=key_of(plan, "1.1"), operation="replace", text="Texto borrador único."
     )
     session.commit()
     assert found(member, "borrador único") == {("amendment", draft.id)}
     assert found(other, "borrador único") == set()
-    amendments.submit_amendment(member, draft)
+    lifecycle.submit_amendment(member, draft)
     session.commit()
     assert found(other, "borrador único") == {("amendment", draft.id)}
 
@@ -201,8 +201,8 @@ def test_filters_by_kind_plan_working_group_and_status(make, session, forum, mem
     facilitator = make.member(forum, role="facilitator").user
     group = make.group(forum, "Energía")
     section = plans.find_node(plan.current_version, "1")
-    amendments.assign_section(None, plan, section.key, group.id)
-    amendment = amendments.propose(
+    plan_settings.assign_section(None, plan, section.key, group.id)
+    amendment = proposing.propose(
         facilitator,
         plan,
         target=key_of(plan, "1.1"),

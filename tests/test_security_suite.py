@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from consult.accounts import services as accounts
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, proposing
 from consult.amendments.models import Amendment
 from consult.consultations.services import PhaseInput, create_consultation
 from consult.database import utcnow
@@ -55,13 +55,13 @@ def hostile_forum(make, session):
     plan.open_for_input = True
     session.flush()
     key = next(n.key for n in plans.version_nodes(plan.current_version) if n.kind == "item")
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author, plan, target=key, operation="replace", text=CORPUS, justification=CORPUS
     )
-    amendments.submit_amendment(author, amendment)
-    amendments.decide(facilitator, amendment, "admitted", reason=XSS)
-    waiting = amendments.propose(author, plan, target=key, operation="delete", justification=XSS)
-    amendments.submit_amendment(author, waiting)  # for the triage page
+    lifecycle.submit_amendment(author, amendment)
+    lifecycle.decide(facilitator, amendment, "admitted", reason=XSS)
+    waiting = proposing.propose(author, plan, target=key, operation="delete", justification=XSS)
+    lifecycle.submit_amendment(author, waiting)  # for the triage page
     now = utcnow()
     consultation = create_consultation(
         facilitator,

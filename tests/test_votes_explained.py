@@ -17,7 +17,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, plan_settings, proposing
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
 from consult.database import utcnow
@@ -77,10 +77,10 @@ def item_key(plan, ref="1"):
 
 
 def admitted(session, plan, facilitator, author, ref="1", text="A better text."):
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         author, plan, target=item_key(plan, ref), operation="replace", text=text, submit=True
     )
-    amendments.decide(facilitator, amendment, "admitted")
+    lifecycle.decide(facilitator, amendment, "admitted")
     session.commit()
     return amendment
 
@@ -682,7 +682,9 @@ def test_the_form_preselects_the_group_in_charge_of_the_section(
     make.group(forum, "Alpha")  # listed first, not in charge
     energy = make.group(forum, "Energía")
     author = make.member(forum, groups=[energy], locale="en").user
-    amendments.assign_section(None, plan, plans.find_node(plan.current_version, "1").key, energy.id)
+    plan_settings.assign_section(
+        None, plan, plans.find_node(plan.current_version, "1").key, energy.id
+    )
     session.commit()
     amendment = admitted(session, plan, facilitator, author, ref="1.1")
     sign_in(client, facilitator)

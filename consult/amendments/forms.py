@@ -8,14 +8,13 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from ..i18n import LANGUAGE_NAMES
 from ..inputs import BoundedIntegerField
-from .services import MAX_TEXT, OPERATION_LABELS, THRESHOLD_LABELS
+from .models import AmendmentOperation, SupportThresholdKind
+from .proposing import MAX_TEXT
 
 
 class AmendmentForm(FlaskForm):
     form_token = HiddenField(default=lambda: secrets.token_urlsafe(24))
-    operation = SelectField(
-        _l("What do you propose?"), choices=lambda: list(OPERATION_LABELS.items())
-    )
+    operation = SelectField(_l("What do you propose?"), choices=AmendmentOperation.choices)
     text = TextAreaField(
         _l("Proposed text"),
         validators=[Optional(), Length(max=MAX_TEXT)],
@@ -83,9 +82,7 @@ class PlanSettingsForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=10000)],
         default=0,
     )
-    support_threshold_kind = SelectField(
-        _l("Counted in"), choices=lambda: list(THRESHOLD_LABELS.items())
-    )
+    support_threshold_kind = SelectField(_l("Counted in"), choices=SupportThresholdKind.choices)
 
 
 class TranslationForm(FlaskForm):

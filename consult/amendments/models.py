@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -10,29 +11,99 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.types import TypeDecorator
 
 from ..accounts.models import User
 from ..config import LOCALES
 from ..database import Base, UTCDateTime, check_in, created_at, intpk
 from ..forums.models import Coalition
+from ..labels import LabelledEnum
 from ..plans.models import Plan, PlanVersion
 
-OPERATIONS = ("replace", "delete", "insert_after", "new_section")
-STATUSES = (
-    "draft",
-    "submitted",
-    "admitted",
-    "accepted",
-    "rejected",
-    "withdrawn",
-    "merged",
-    "voting",
-    "revise",
-)
+
+class AmendmentStatus(LabelledEnum):
+    """Where an amendment stands. The values are what the database stores; who
+    may move an amendment from one to another is in ``permissions``."""
+
+    DRAFT = "draft", _l("Draft")
+    SUBMITTED = "submitted", _l("Submitted")
+    ADMITTED = "admitted", _l("Admitted")
+    ACCEPTED = "accepted", _l("Accepted")
+    REJECTED = "rejected", _l("Rejected")
+    WITHDRAWN = "withdrawn", _l("Withdrawn")
+    MERGED = "merged", _l("Merged into a compromise")
+    VOTING = "voting", _l("Put to a vote")
+    REVISE = "revise", _l("To be revised by the author")
+
+    @property
+    def is_draft(self) -> bool:
+        """Seen by its author only."""
+        return self is AmendmentStatus.DRAFT
+
+    @property
+    def is_open(self) -> bool:
+        """Submitted and not decided yet."""
+        return self.value in OPEN_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        """Decided: nothing more happens to it."""
+        return self.value in FINAL_STATUSES
+
+    @property
+    def awaits_revision(self) -> bool:
+        """A consolidated draft changed its words: its author is to revise it."""
+        return self is AmendmentStatus.REVISE
+
+
+class AmendmentOperation(LabelledEnum):
+    """What an amendment does to its target."""
+
+    REPLACE = "replace", _l("Replace the text")
+    DELETE = "delete", _l("Delete")
+    INSERT_AFTER = "insert_after", _l("Insert a new item after")
+    NEW_SECTION = "new_section", _l("Add a new section after")
+
+
+class SupportThresholdKind(LabelledEnum):
+    """How a plan counts the supports an amendment needs before it is admitted."""
+
+    MEMBERS = "members", _l("members")
+    COALITIONS = "coalitions", _l("different coalitions")
+    COUNTRIES = "countries", _l("different countries")
+
+
+class SponsorStatus(LabelledEnum):
+    INVITED = "invited", _l("invited")
+    ACCEPTED = "accepted", _l("accepted")
+
+
+OPERATIONS = tuple(member.value for member in AmendmentOperation)
+STATUSES = tuple(member.value for member in AmendmentStatus)
+# Each status's label by its stored value, for code that holds plain values.
+STATUS_LABELS = {member.value: member.label for member in AmendmentStatus}
 OPEN_STATUSES = ("submitted", "admitted", "voting")
 FINAL_STATUSES = ("accepted", "rejected", "withdrawn", "merged")
 ORIGINS = ("web", "import")
+
+
+class LabelledEnumString(TypeDecorator):
+    """A ``String`` column whose values are read back as members of a labelled
+    enumeration (the stored strings do not change)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[LabelledEnum], length: int):
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum(value)
 
 
 class Amendment(Base):
@@ -68,7 +139,9 @@ class Amendment(Base):
     proposed_text: Mapped[str] = mapped_column(Text, default="")
     justification: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(5), default="es")
-    status: Mapped[str] = mapped_column(String(12), default="draft")
+    status: Mapped[AmendmentStatus] = mapped_column(
+        LabelledEnumString(AmendmentStatus, 12), default=AmendmentStatus.DRAFT
+    )
     origin: Mapped[str] = mapped_column(String(8), default="web")
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
@@ -120,7 +193,16 @@ class Amendment(Base):
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self.status.is_open
+
+    def is_by(self, user) -> bool:
+        """Whether ``user`` (signed in) wrote it."""
+        return bool(getattr(user, "is_authenticated", False)) and self.author_id == user.id
+
+    @validates("status")
+    def _status_member(self, _key, value) -> AmendmentStatus:
+        """Set from a plain string too (an import, a form): always a member."""
+        return AmendmentStatus(value)
 
 
 class AmendmentSupport(Base):
@@ -164,6 +246,11 @@ class AmendmentSponsor(Base):
 
     user: Mapped[User] = relationship()
 
+    @property
+    def is_invited(self) -> bool:
+        """Invited and not accepted yet."""
+        return self.status == SponsorStatus.INVITED
+
 
 class AmendmentEvent(Base):
     """One step of an amendment's history: who moved it from what to what, and why."""
@@ -176,11 +263,15 @@ class AmendmentEvent(Base):
     )
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     from_status: Mapped[str] = mapped_column(String(12), default="")
-    to_status: Mapped[str] = mapped_column(String(12))
+    to_status: Mapped[AmendmentStatus] = mapped_column(LabelledEnumString(AmendmentStatus, 12))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[created_at]
 
     actor: Mapped[User | None] = relationship()
+
+    @validates("to_status")
+    def _status_member(self, _key, value) -> AmendmentStatus:
+        return AmendmentStatus(value)
 
 
 class AmendmentTranslation(Base):

@@ -13,8 +13,9 @@ from ..forums import services as forums
 from ..plans import services as plans
 from ..plans.models import Plan
 from ..uploads import ImportReport, RowResult, decode_text, read_csv
-from . import services
+from .lifecycle import record_event
 from .models import OPERATIONS, Amendment
+from .proposing import clean_proposal, insert_numbered
 
 COLUMNS = ("target", "operation", "text", "justification", "author", "coalition", "status")
 REQUIRED = ("target", "operation", "text")
@@ -55,7 +56,7 @@ def _import_row(actor, plan: Plan, nodes: dict, row: dict, report: ImportReport)
     node = nodes.get(target)
     if node is None and (target or operation != "new_section"):
         raise RowError(_("There is no item %(ref)s in this version.", ref=target or "—"))
-    text = services.clean_proposal(row.get("text"))
+    text = clean_proposal(row.get("text"))
     if operation != "delete" and not text:
         raise RowError(_("The text is missing."))
     status = clean_text(row.get("status")).lower() or "submitted"
@@ -83,7 +84,7 @@ def _import_row(actor, plan: Plan, nodes: dict, row: dict, report: ImportReport)
         operation=operation,
         original_text=node.text if node else "",
         proposed_text="" if operation == "delete" else text,
-        justification=services.clean_proposal(row.get("justification")),
+        justification=clean_proposal(row.get("justification")),
         language=plan.language,
         status=status,
         origin="import",
@@ -91,11 +92,11 @@ def _import_row(actor, plan: Plan, nodes: dict, row: dict, report: ImportReport)
         author_name=author_name,
         coalition_id=coalition.id if coalition else None,
     )
-    services.insert_numbered(amendment)
+    insert_numbered(amendment)
     amendment.submitted_at = amendment.created_at
     if status in ("accepted", "rejected"):
         amendment.decided_at = amendment.created_at
-    services.record_event(amendment, actor, "", status, _("Imported from a file."))
+    record_event(amendment, actor, "", status, _("Imported from a file."))
     return amendment.label
 
 

@@ -10,7 +10,7 @@ is in the language of the request.
 from flask_babel import lazy_gettext as _l
 
 from ..amendments.models import OPERATIONS, STATUSES
-from ..amendments.services import SORTS
+from ..amendments.queries import SORTS
 from ..comments.models import ALIGNMENTS, TARGET_TYPES
 from ..config import LOCALES
 from ..search.models import KINDS

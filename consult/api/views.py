@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 from werkzeug.routing import IntegerConverter
 
-from ..amendments import services as amendments
+from ..amendments import proposing, queries, supports
 from ..amendments.models import OPERATIONS, STATUSES
 from ..comments import services as comments
 from ..comments import threads as comment_threads
@@ -389,13 +389,13 @@ def _amendment_list(plan):
     if target is not None:
         version = plans.get_version(plan)
         target_keys = [plans.find_node(version, target[:60]).key]
-    result = amendments.list_amendments(
+    result = queries.list_amendments(
         actor(),
         plan,
         status=_choice_query("status", STATUSES),
         target_keys=target_keys,
         author_id=_int_query("author", maximum=2**31 - 1),
-        sort=_choice_query("sort", amendments.SORTS) or "newest",
+        sort=_choice_query("sort", queries.SORTS) or "newest",
         page=page,
         per_page=per_page,
     )
@@ -404,12 +404,12 @@ def _amendment_list(plan):
 
 
 def _amendment_data(amendment) -> dict:
-    return serializers.amendment(amendment, amendments.support_tally(amendment)["members"])
+    return serializers.amendment(amendment, queries.support_tally(amendment)["members"])
 
 
 @bp.get(FORUM + "/amendments/<id:amendment_id>")
 def amendment_detail(slug, amendment_id):
-    return jsonify(_amendment_data(amendments.get_amendment(actor(), slug, amendment_id)))
+    return jsonify(_amendment_data(queries.get_amendment(actor(), slug, amendment_id)))
 
 
 def _amendment_create(plan):
@@ -421,7 +421,7 @@ def _amendment_create(plan):
     language = _text_field(body, "language") or None
     if language is not None and language not in LOCALES:
         raise _bad(_("Unknown language."))
-    amendment = amendments.propose(
+    amendment = proposing.propose(
         user,
         plan,
         target=_text_field(body, "target")[:60] or None,
@@ -445,9 +445,9 @@ def _amendment_create(plan):
 
 @bp.post(FORUM + "/amendments/<id:amendment_id>/support")
 def amendment_support(slug, amendment_id):
-    amendment = amendments.get_amendment(actor(), slug, amendment_id)
+    amendment = queries.get_amendment(actor(), slug, amendment_id)
     user = require_write()
-    amendments.support(user, amendment)
+    supports.support(user, amendment)
     db.session.commit()
     return jsonify(_amendment_data(amendment))
 

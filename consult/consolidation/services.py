@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..amendments import services as amendments
+from ..amendments import rebasing
 from ..amendments.models import OPEN_STATUSES, Amendment
 from ..audit.services import record
 from ..database import utcnow
@@ -349,7 +349,7 @@ def _carry_over_open_amendments(
     for amendment in open_amendments:
         node = nodes_by_key.get(amendment.target_key) if amendment.target_key else None
         if amendment.target_key and amendment.target_key not in by_key:
-            amendments.ask_for_revision(
+            rebasing.ask_for_revision(
                 amendment,
                 _(
                     "Version %(number)d no longer has the item this amendment changes.",
@@ -369,7 +369,7 @@ def _carry_over_open_amendments(
         else:
             proposed = merge.carry_over(amendment.original_text, amendment.proposed_text, node.text)
         if proposed is None:
-            amendments.ask_for_revision(
+            rebasing.ask_for_revision(
                 amendment,
                 _(
                     "Version %(number)d changed the words this amendment changes.",
@@ -380,7 +380,7 @@ def _carry_over_open_amendments(
         else:
             carried.append(amendment)
             to_carry.append((amendment, node, proposed))
-    amendments.carry_over_many(version, to_carry)
+    rebasing.carry_over_many(version, to_carry)
     _move_unchanged(version, moved)
     return carried, revise
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from ..accounts.models import User
 from ..amendments.models import STATUSES, Amendment, AmendmentSupport
-from ..amendments.services import section_assignments
+from ..amendments.plan_settings import section_assignments
 from ..comments.models import Comment
 from ..extensions import db
 from ..forums.groups import list_groups
@@ -116,7 +116,7 @@ class DashboardFigures:
     # Rows of (label, value) for the charts and their tables.
     @property
     def status_rows(self) -> list[tuple[str, int]]:
-        from ..amendments.services import STATUS_LABELS
+        from ..amendments.models import STATUS_LABELS
 
         return [(str(STATUS_LABELS[status]), n) for status, n in self.statuses.items()]
 

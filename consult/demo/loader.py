@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..accounts.services import create_user
-from ..amendments import services as amendments
+from ..amendments import lifecycle, plan_settings, proposing, supports
 from ..comments import services as comments
 from ..database import utcnow
 from ..forums import groups as forum_groups
@@ -110,9 +110,9 @@ def _open_consultation(plan, groups, people) -> None:
     plan.open_for_input = True
     nodes = {node.ref: node for node in version_nodes(plan.current_version)}
     for ref, group in (("1", groups[0]), ("2", groups[1])):
-        amendments.assign_section(None, plan, nodes[ref].key, group.id)
+        plan_settings.assign_section(None, plan, nodes[ref].key, group.id)
     mateo, beatriz, kevin = people["miembro"], people["membro"], people["member"]
-    first = amendments.propose(
+    first = proposing.propose(
         mateo,
         plan,
         target=nodes["1.1"].key,
@@ -121,9 +121,9 @@ def _open_consultation(plan, groups, people) -> None:
         justification="Las directrices operativas orientan la aplicación de la Convención.",
         submit=True,
     )
-    amendments.support(beatriz, first)
+    supports.support(beatriz, first)
     _open_group_vote(plan, groups[0], people["facilitadora"], first)
-    amendments.propose(
+    proposing.propose(
         beatriz,
         plan,
         target=nodes["2.5"].key,
@@ -146,7 +146,7 @@ def _open_consultation(plan, groups, people) -> None:
 
 def _open_group_vote(plan, group, facilitator, amendment) -> None:
     """The first group puts the supported amendment to a two-week secret vote."""
-    amendments.decide(facilitator, amendment, "admitted")
+    lifecycle.decide(facilitator, amendment, "admitted")
     now = utcnow()
     poll = votes.create_poll(
         facilitator,

@@ -40,7 +40,7 @@ MESSAGES = {
 def describe(notification) -> str:
     """The notification in one sentence, in the current language (an email job
     calls it under the recipient's ``force_locale``)."""
-    from ..amendments.services import STATUS_LABELS
+    from ..amendments.models import STATUS_LABELS
     from ..consultations.services import PHASE_LABELS
 
     data = dict(notification.data or {})

@@ -436,7 +436,7 @@ def amendment_translations(amendment: Amendment) -> dict[str, AmendmentTranslati
 
 
 def can_translate_amendment(user, amendment: Amendment) -> bool:
-    from ..amendments.services import is_author
+    from ..amendments.permissions import is_author
 
     return is_author(user, amendment) or can_translate(user, amendment.plan.forum)
 

@@ -91,7 +91,7 @@ JSON = pagecache.Codec(dump=_dump, load=_load, size=lambda value: 40 * len(value
 
 
 def _count(plan) -> dict[str, dict[str, int]]:
-    from ..amendments.services import counts_by_target
+    from ..amendments.queries import counts_by_target
     from ..comments.queries import counts as comment_counts
 
     activity: dict[str, dict[str, int]] = {}

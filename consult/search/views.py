@@ -4,7 +4,7 @@ import click
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from ..amendments.services import STATUS_LABELS
+from ..amendments.models import STATUS_LABELS
 from ..extensions import db
 from ..forums import groups as forum_groups
 from ..forums import services as forums

@@ -2,7 +2,7 @@
 a member's name runs no script (no alert, no page error) on the pages that
 show them."""
 
-from consult.amendments import services as amendments
+from consult.amendments import lifecycle, proposing
 from consult.extensions import db
 from tests.test_richtext import XSS_PAYLOADS
 
@@ -20,10 +20,10 @@ def test_the_xss_corpus_runs_no_script_in_the_browser(journey):
         for payload in XSS_PAYLOADS:
             w.comment(hostile, forum, plan, key, payload)
         corpus = "\n".join(XSS_PAYLOADS)
-        amendment = amendments.propose(
+        amendment = proposing.propose(
             hostile, plan, target=key, operation="replace", text=corpus, justification=corpus
         )
-        amendments.submit_amendment(hostile, amendment)
+        lifecycle.submit_amendment(hostile, amendment)
         reader = w.person(forum, name="Careful Reader", locale="en")
         db.session.commit()
         place.ids["amendment"] = amendment.id

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from consult.accounts import services as accounts
-from consult.amendments import services as amendments
+from consult.amendments import plan_settings, proposing
 from consult.comments import services as comments
 from consult.extensions import db
 from consult.forums import memberships as forum_members
@@ -63,7 +63,7 @@ def forum_with_plan(prefix: str, locale: str, *, open_for_input: bool = True):
     plan = plans.import_plan(facilitator, forum, PLAN_TEXT)
     db.session.flush()
     if open_for_input:
-        amendments.update_settings(
+        plan_settings.update_settings(
             facilitator, plan, open_for_input=True, threshold=0, threshold_kind="members"
         )
     items = [n.key for n in plans.version_nodes(plan.current_version) if n.kind == "item"]
@@ -73,7 +73,7 @@ def forum_with_plan(prefix: str, locale: str, *, open_for_input: bool = True):
 
 
 def amendment(actor, plan, key: str, text: str, *, submit=True, justification=""):
-    return amendments.propose(
+    return proposing.propose(
         actor,
         plan,
         target=key,
