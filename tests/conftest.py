@@ -143,6 +143,16 @@ def client(app, session):
     return app.test_client()
 
 
+@pytest.fixture(autouse=True)
+def cold_page_cache():
+    """Each test starts with this process's page cache empty, as a new process
+    would: its rows were rolled back, and ids are reused after a rollback (and
+    from one database to the other), so a kept copy could belong to another test."""
+    from consult import pagecache
+
+    pagecache.clear_memory()
+
+
 @pytest.fixture
 def make(session):
     from tests import factories

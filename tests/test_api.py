@@ -4,10 +4,8 @@ limits, CSRF for browser sessions, idempotent writes."""
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
@@ -17,7 +15,6 @@ from consult.amendments.models import Amendment
 from consult.api import ratelimit, tokens
 from consult.api.models import ApiToken, RateWindow
 from consult.comments import moderation
-from consult.comments import services as comments
 from consult.comments.models import Comment
 from consult.extensions import db
 from consult.plans import services as plans
@@ -25,30 +22,8 @@ from consult.votes import services as votes
 from tests.conftest import make_app
 from tests.factories import sign_in
 
-SPANISH = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
-
-
-@pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def member(make, forum):
-    return make.member(forum, locale="en").user
-
-
-@pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, SPANISH, language="es")
-    plan.open_for_input = True
-    session.commit()
-    return plan
+# ``forum``, its ``member`` (who reads English) and the structured ``plan``, open
+# for input, are the shared fixtures of tests/conftest.py.
 
 
 def token_for(session, user, scope="write") -> str:

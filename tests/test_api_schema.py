@@ -10,11 +10,9 @@ that the answers are not all 404s.
 """
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import schemathesis
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -24,7 +22,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from consult.accounts import services as accounts
 from consult.amendments import proposing
 from consult.api import tokens
 from consult.comments import services as comments
@@ -33,7 +30,6 @@ from consult.plans import services as plans
 from consult.votes import services as votes
 from tests.conftest import make_app
 
-SPANISH = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -42,11 +38,6 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES = 25
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture
@@ -58,8 +49,7 @@ def api_world(app, session, make, monkeypatch):
     member = make.member(forum).user
     author = make.member(forum).user
     facilitator = make.member(forum, role="facilitator").user
-    plan = plans.import_plan(None, forum, SPANISH, language="es")
-    plan.open_for_input = True
+    plan = make.plan(forum)
     key = plans.find_node(plan.current_version, "1.1").key
     amendment = proposing.propose(
         author, plan, target=key, operation="replace", text="Otro texto.", submit=True

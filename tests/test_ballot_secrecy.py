@@ -18,11 +18,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from argon2 import PasswordHasher
-from flask_babel import force_locale
 from sqlalchemy import select
 
-from consult.accounts import services as accounts
 from consult.amendments import lifecycle, proposing
 from consult.consultations import services as consultations
 from consult.database import utcnow
@@ -32,53 +29,23 @@ from consult.notifications.models import Notification
 from consult.plans import services as plans
 from consult.votes import services as votes
 from consult.votes.services import MIN_BALLOTS_PER_WEIGHT, PollSettings
-from tests.factories import sign_in
+from tests.factories import SHORT_PLAN, sign_in
 
-PLAN_TEXT = "Plan\n\n1. First item.\n\n2. Second item.\n"
 SINGLED_OUT = "2.5"
 
 
-@pytest.fixture(autouse=True)
-def english_and_cheap_passwords(client, session, monkeypatch):
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with force_locale("en"):
-        yield
+# The forum, its facilitator, an ordinary ``member`` (not a delegate) and the
+# plan (SHORT_PLAN, open for input) are the shared fixtures of tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def facilitator(make, forum):
-    return make.member(forum, role="facilitator", locale="en").user
-
-
-@pytest.fixture
-def member(make, forum):
-    """An ordinary member of the forum, not a delegate."""
-    return make.member(forum, locale="en").user
-
-
-@pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, PLAN_TEXT)
-    plan.open_for_input = True
-    session.commit()
-    return plan
+def plan_text():
+    return SHORT_PLAN
 
 
 def delegates(make, session, forum, weights):
-    people = []
-    for weight in weights:
-        membership = make.member(forum, locale="en")
-        membership.is_delegate = True
-        membership.vote_weight = Decimal(weight)
-        people.append(membership.user)
-    session.commit()
-    return people
+    return [make.delegate(forum, weight, locale="en") for weight in weights]
 
 
 def assembly_vote(session, facilitator, plan, voters, choices, **settings):

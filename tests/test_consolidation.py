@@ -7,7 +7,6 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from flask_babel import force_locale
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from redis import Redis
@@ -27,7 +26,6 @@ from consult.notifications.models import Notification
 from consult.plans import services as plans
 from consult.plans.models import Plan, PlanVersion
 from tests.factories import Factory, sign_in
-from tests.test_mail_delivery import redis_url  # noqa: F401 (a fixture)
 
 PLAN_TEXT = """Plan de acción
 
@@ -45,20 +43,7 @@ PLAN_TEXT = """Plan de acción
 """
 
 
-@pytest.fixture(autouse=True)
-def english(session):
-    with force_locale("en"):
-        yield
-
-
-@pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def facilitator(make, forum):
-    return make.member(forum, role="facilitator", locale="en").user
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
@@ -67,11 +52,8 @@ def author(make, forum):
 
 
 @pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, PLAN_TEXT)
-    plan.open_for_input = True
-    session.commit()
-    return plan
+def plan_text():
+    return PLAN_TEXT
 
 
 def node(plan, ref):
@@ -456,7 +438,7 @@ def test_the_command_prints_the_summary_last(app, session, plan, facilitator, au
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def worker_app(request, tmp_path, redis_url):  # noqa: F811 (the fixture imported above)
+def worker_app(request, tmp_path, redis_url):
     from tests.conftest import fresh_database, make_app
 
     Redis.from_url(redis_url).flushdb()
@@ -607,10 +589,9 @@ def test_an_amendment_edited_while_the_draft_is_built_fails_the_job_instead_of_b
 
 
 def test_carrying_over_costs_the_same_statements_for_2_or_12_open_amendments(
-    app, session, make, forum, facilitator, author, monkeypatch
+    session, make, forum, facilitator, author, monkeypatch, count_statements
 ):
     from consult.notifications import emails
-    from tests.test_plans import count_statements
 
     other = make.member(forum, locale="en").user
     monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: True)  # run below
@@ -632,9 +613,9 @@ def test_carrying_over_costs_the_same_statements_for_2_or_12_open_amendments(
             )
         consolidation, _ = services.request(facilitator, plan)
         session.commit()
-        with count_statements(app) as counter:
+        with count_statements() as seen:
             done = services.run(consolidation.id)
         assert done.rebased_count == open_count and done.revise_count == 0
-        return counter["n"]
+        return len(seen)
 
     assert statements(2) == statements(12)

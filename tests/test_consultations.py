@@ -3,10 +3,8 @@ clock), exactly once; what members may do follows the phase; facilitators
 advance and extend by hand."""
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from consult.amendments import proposing, supports
@@ -17,38 +15,19 @@ from consult.consultations.services import PhaseInput
 from consult.errors import Conflict, InvalidInput, PermissionDenied
 from consult.notifications.models import Notification
 from consult.plans import services as plans
-from tests.factories import sign_in
+from tests.factories import STRUCTURED, sign_in
 
-STRUCTURED = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
 T0 = datetime(2027, 12, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def english(client, session):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def plan(session, forum):
-    return plans.import_plan(None, forum, STRUCTURED)
-
-
-@pytest.fixture
-def member(make, forum):
-    return make.member(forum, locale="en").user
-
-
-@pytest.fixture
-def facilitator(make, forum):
-    return make.member(forum, role="facilitator", locale="en").user
+def plan(make, forum):
+    """Not open for input: what members may do follows the consultation's phases."""
+    return make.plan(forum, STRUCTURED, open_for_input=False)
 
 
 @pytest.fixture

@@ -31,16 +31,6 @@ def coalition_names(session, forum):
 
 
 @pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def facilitator(make, forum):
-    return make.member(forum, role="facilitator", locale="en").user
-
-
-@pytest.fixture
 def run_import(session, forum, facilitator):
     """Import ``text`` (or bytes) as the facilitator, committed like the route does."""
 
@@ -261,8 +251,7 @@ def test_existing_coalition_is_reused(session, make, forum, run_import):
     report = run_import("name,email,coalition\nUno,uno@example.org,RED SUR\n")
     assert report.imported == 1 and report.new_coalitions == []
     assert (
-        membership_of(user_by_email(session, "uno@example.org"), forum).coalition_id
-        == existing.id
+        membership_of(user_by_email(session, "uno@example.org"), forum).coalition_id == existing.id
     )
 
 

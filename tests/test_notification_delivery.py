@@ -29,25 +29,11 @@ from consult.notifications import emails
 from consult.notifications.models import Notification
 from consult.notifications.services import notify_many
 from consult.plans import services as plans
-from consult.redis_runtime import reachable, start_embedded
-from tests.conftest import IN_CI, REDIS_URL, fresh_database, make_app, require_service
+from tests.conftest import fresh_database, make_app
 from tests.factories import Factory, sign_in
 from tests.test_mail_delivery import _free_port
 
 BATCH = 50
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    if reachable(REDIS_URL):
-        yield REDIS_URL
-        return
-    require_service(not IN_CI, f"Redis at {REDIS_URL}")
-    started = start_embedded(tmp_path_factory.mktemp("redis"))
-    require_service(started is not None, "Redis (no server reachable and none could be started)")
-    url, process = started
-    yield url
-    process.terminate()
 
 
 class Server:

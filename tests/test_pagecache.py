@@ -4,49 +4,23 @@ version and language and kept, the per-reader parts are overlays; validators
 
 import gzip
 import re
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from consult import pagecache
 from consult.accounts import services as accounts
 from consult.amendments import proposing
 from consult.comments import moderation
 from consult.comments import services as comments
-from consult.extensions import db
+from consult.comments import threads as comment_threads
 from consult.plan_translations import services as translations
 from consult.plans import services as plans
 from consult.plans.activity import ActivityStamp
 from consult.plans.models import PlanNode
 from tests.factories import sign_in
 
-STRUCTURED = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
-
-
-@pytest.fixture(autouse=True)
-def english(client):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-@pytest.fixture
-def forum(make):
-    return make.forum()
-
-
-@pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, STRUCTURED, language="es")
-    plan.open_for_input = True
-    session.commit()
-    return plan
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
@@ -82,22 +56,6 @@ def text_of(html: str) -> str:
 
 def fragments(session) -> int:
     return session.scalar(select(func.count()).select_from(pagecache.PageFragment))
-
-
-@contextmanager
-def count_statements(app):
-    counter = {"n": 0}
-
-    def count(*_args, **_kwargs):
-        counter["n"] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield counter
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # --- the rendered text is kept and reused ---------------------------------------------
@@ -223,7 +181,7 @@ def test_readers_of_other_roles_and_languages_never_get_each_others_page(
 
 
 def test_the_plan_page_costs_the_same_statements_for_more_items_and_activity(
-    app, client, make, session, forum, member
+    client, make, session, forum, member, count_statements
 ):
     from tests.test_plans import synthetic_plan
 
@@ -244,9 +202,9 @@ def test_the_plan_page_costs_the_same_statements_for_more_items_and_activity(
     counts = []
     for plan in (small, large):
         page_of(client, plan)  # builds the text
-        with count_statements(app) as counter:
+        with count_statements() as seen:
             page_of(client, plan)
-        counts.append(counter["n"])
+        counts.append(len(seen))
     assert counts[0] == counts[1]
 
 
@@ -342,9 +300,9 @@ def test_a_comment_is_rendered_once_and_an_edit_shows_at_once(
     )
     session.commit()
     rendered = []
-    original = comments.render_markdown
+    original = comment_threads.render_markdown
     monkeypatch.setattr(
-        comments, "render_markdown", lambda text: rendered.append(text) or original(text)
+        comment_threads, "render_markdown", lambda text: rendered.append(text) or original(text)
     )
     sign_in(client, member)
     url = f"/forums/{plan.forum.slug}/comments/thread"
@@ -416,7 +374,7 @@ def test_each_comment_has_its_own_reply_and_report_forms(client, session, plan, 
 
 
 def test_the_author_filter_matches_names_in_the_database_not_a_list_of_every_author(
-    app, client, session, plan, member, make
+    client, session, plan, member, make, count_statements
 ):
     key = plans.find_node(plan.current_version, "1.1").key
     url = f"/forums/{plan.forum.slug}/plans/{plan.id}/amendments/"
@@ -465,7 +423,7 @@ def test_the_author_filter_matches_names_in_the_database_not_a_list_of_every_aut
         as_text=True
     )
     # The same statements whether the plan has two authors or thirty.
-    with count_statements(app) as few:
+    with count_statements() as few:
         client.get(url, query_string={"by": "a"})
     for index in range(28):
         writer = make.member(plan.forum, locale="en", name=f"Autora {index}").user
@@ -473,9 +431,9 @@ def test_the_author_filter_matches_names_in_the_database_not_a_list_of_every_aut
             writer, plan, target=key, operation="replace", text=f"Texto {index}.", submit=True
         )
     session.commit()
-    with count_statements(app) as many:
+    with count_statements() as many:
         client.get(url, query_string={"by": "a"})
-    assert few["n"] == many["n"]
+    assert len(few) == len(many)
 
 
 def test_a_moderators_view_of_a_hidden_comment_never_reaches_a_member(

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from babel.messages.pofile import read_po, write_po
-from flask_babel import force_locale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -37,20 +36,12 @@ PLAN_TEXT = """Plan de acción
 """
 
 
-@pytest.fixture(autouse=True)
-def english(session):
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
 def forum(make):
     return make.forum(public=True)
-
-
-@pytest.fixture
-def facilitator(make, forum):
-    return make.member(forum, role="facilitator", locale="en").user
 
 
 @pytest.fixture
@@ -62,10 +53,8 @@ def translator(make, forum, session):
 
 
 @pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, PLAN_TEXT)
-    session.commit()
-    return plan
+def plan(make, forum):
+    return make.plan(forum, PLAN_TEXT, open_for_input=False)
 
 
 def node(plan, ref):

@@ -5,12 +5,10 @@ write, the page's escaping and its constant number of statements."""
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from click.testing import CliRunner
 from flask_login import AnonymousUserMixin
 from sqlalchemy import delete, func, select, text
 
-from consult.accounts import services as accounts
 from consult.amendments import lifecycle, plan_settings, proposing
 from consult.comments import moderation
 from consult.comments import services as comments
@@ -19,47 +17,23 @@ from consult.search import index
 from consult.search.models import SearchDocument
 from consult.search.services import SearchFilters, highlight, parse_query, search
 from tests.factories import sign_in
-from tests.test_plans import count_statements
 
 DATA = Path(__file__).parent / "data"
-SPANISH = (DATA / "plan-estructurado.es.txt").read_text()
 PORTUGUESE = (DATA / "plano-de-acao.pt.txt").read_text()
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
-
-
-@pytest.fixture(autouse=True)
-def english(client):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-@pytest.fixture
-def forum(make):
-    return make.forum()
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
 def member(make, forum):
+    """A member who reads Spanish."""
     return make.member(forum).user
 
 
 @pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, SPANISH, language="es")
-    plan.open_for_input = True
-    session.commit()
-    return plan
-
-
-@pytest.fixture
-def plano(session, forum):
-    plan = plans.import_plan(None, forum, PORTUGUESE, language="pt")
-    plan.open_for_input = True
-    session.commit()
-    return plan
+def plano(make, forum):
+    return make.plan(forum, PORTUGUESE, language="pt")
 
 
 def texts(page) -> list[str]:
@@ -303,7 +277,7 @@ def test_the_search_page_refuses_bad_filters_and_hides_private_forums(client, ma
 
 
 def test_the_search_page_costs_the_same_statements_for_more_results(
-    app, client, session, forum, member
+    client, session, forum, member, count_statements
 ):
     sign_in(client, member)
     counts = []
@@ -311,10 +285,10 @@ def test_the_search_page_costs_the_same_statements_for_more_results(
         lines = ["Plan", ""] + [f"{n}. Tejido cultural {size}-{n}." for n in range(1, size + 1)]
         plans.import_plan(None, forum, "\n".join(lines))
         session.commit()
-        with count_statements(app) as counter:
+        with count_statements() as seen:
             response = client.get(f"/search?q=tejido&forum={forum.slug}")
         assert response.status_code == 200
-        counts.append(counter["n"])
+        counts.append(len(seen))
     assert counts[0] == counts[1]
 
 

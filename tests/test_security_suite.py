@@ -7,10 +7,8 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from consult.accounts import services as accounts
 from consult.amendments import lifecycle, proposing
 from consult.amendments.models import Amendment
 from consult.consultations.services import PhaseInput, create_consultation
@@ -28,11 +26,6 @@ XSS = '"><svg onload=alert(1)>'
 XSS_ESCAPED = "&#34;&gt;&lt;svg onload=alert(1)&gt;"
 CORPUS = "\n".join(XSS_PAYLOADS)
 PLAN_TEXT = "PLAN DE PRUEBA\n\nSECCIÓN UNO\n\n1. Primer punto.\n2. Segundo punto.\n"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 def main_html(response) -> str:

@@ -13,12 +13,10 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from consult.accounts.models import User
-from consult.consultations import services as consultations
 from consult.extensions import db
 from consult.notifications import emails
 from consult.notifications.services import notify
-from consult.plans import services as plans
-from tests.factories import PASSWORD, outbox, sign_in
+from tests.factories import ONE_ITEM_PLAN, PASSWORD, outbox, sign_in
 
 NNBSP = "\u202f"  # CLDR's narrow no-break space before AM/PM in English
 # Madrid's clocks go back from 03:00 CEST to 02:00 CET at 01:00 UTC on this day.
@@ -61,23 +59,18 @@ def forum(make):
 
 
 @pytest.fixture
-def plan(session, forum):
-    plan = plans.import_plan(None, forum, "Plan de acción\n\n1. Primer punto.\n")
-    session.commit()
-    return plan
+def plan(make, forum):
+    return make.plan(forum, ONE_ITEM_PLAN, open_for_input=False)
 
 
 @pytest.fixture
-def consultation(session, plan):
-    made = consultations.create_consultation(
-        None,
+def consultation(make, plan):
+    return make.consultation(
         plan,
+        [("amendments", BEFORE_CHANGE, AFTER_CHANGE)],
         title="Consulta regional",
         timezone="America/Bogota",
-        phases=[consultations.PhaseInput("amendments", BEFORE_CHANGE, AFTER_CHANGE)],
     )
-    session.commit()
-    return made
 
 
 def calendar_section(page: str) -> str:
@@ -391,8 +384,12 @@ def test_an_invitation_gives_its_last_day_in_the_forums_zone(
     from consult.forums import invitations as forum_invitations
 
     # 03:00 UTC on 26 November: 14 days later is 10 December, still the 9th in Bogotá.
-    monkeypatch.setattr(forums, "utcnow", lambda: datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
-    forum_invitations.invite(None, forum, email="nueva@example.org", display_name="Nueva", locale="es")
+    monkeypatch.setattr(
+        forum_invitations, "utcnow", lambda: datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+    )
+    forum_invitations.invite(
+        None, forum, email="nueva@example.org", display_name="Nueva", locale="es"
+    )
     session.commit()
     (message,) = outbox(session, "nueva@example.org")
     assert "9 de diciembre de 2026" in message.body_text
