@@ -43,6 +43,7 @@ TO_ITEM = (302, "/forums/{slug}/plans/{plan_id}/items/{key}/")
 TO_CONSULTATION = (302, "/forums/{slug}/consultations/{consultation_id}")
 TO_POLL = (302, "/forums/{slug}/polls/{poll_id}")
 TO_SESSION = (302, "/forums/{slug}/assembly/{session_id}")
+TO_MINUTES = (302, "/forums/{slug}/assembly/{session_id}/minutes")
 ASSEMBLY = "/forums/<slug>/assembly/<int:session_id>"
 SESSIONS = "/forums/<slug>/consultations/<int:consultation_id>/assembly"
 
@@ -64,6 +65,16 @@ def managers_only(allowed=200):
 def summoned_delegates_only():
     """Checking in, speaking, proxies: the delegates an assembly session summons."""
     return everyone(403, anonymous=LOGIN, outsider=404)
+
+
+def draft_minutes():
+    """Unsigned minutes: those who run the session read them (a private forum
+    hides them from visitors like any of its pages; no sign-in asked first, since
+    a public forum's signed minutes are for everyone)."""
+    return {**managers_only(), "anonymous": 404}
+
+
+DRAFT_MINUTES = draft_minutes()
 
 
 # One row per rule of app.url_map (except static): the answer to GET, or to a
@@ -101,6 +112,17 @@ MATRIX = {
     ASSEMBLY + "/speakers/<int:request_id>/withdraw": summoned_delegates_only(),
     ASSEMBLY + "/proxy": summoned_delegates_only(),
     ASSEMBLY + "/proxy/revoke": summoned_delegates_only(),
+    # Its minutes: a draft for those who run the session; only its chair (the
+    # facilitator) signs them, once it is adjourned (by the /adjourn row, whose
+    # blueprint comes first in the url_map).
+    ASSEMBLY + "/minutes": DRAFT_MINUTES,
+    ASSEMBLY + "/minutes.pdf": DRAFT_MINUTES,
+    ASSEMBLY + "/minutes.docx": DRAFT_MINUTES,
+    ASSEMBLY + "/minutes.json": DRAFT_MINUTES,
+    ASSEMBLY + "/minutes/regenerate": managers_only(TO_MINUTES),
+    ASSEMBLY + "/minutes/sign": everyone(
+        403, anonymous=LOGIN, outsider=404, facilitator=TO_MINUTES
+    ),
     "/": everyone(200),
     "/healthz": everyone(200),
     "/healthz/ready": everyone(200),
@@ -312,6 +334,9 @@ MATRIX = {
     "/api/v1/search": everyone(400),
     # Open data of a consultation (whoever may read the forum)
     "/forums/<slug>/consultations/<int:consultation_id>/open-data/": private_forum_page(),
+    "/forums/<slug>/consultations/<int:consultation_id>/open-data/assembly-minutes.json": (
+        private_forum_page()
+    ),
     "/forums/<slug>/consultations/<int:consultation_id>/open-data/<dataset>.csv": (
         private_forum_page()
     ),
