@@ -1,13 +1,18 @@
 """Per role, what the forum's pages offer is exactly what the forum services
 accept (both ask forums.permissions)."""
 
+import re
+
 import pytest
 
+from consult.accounts.models import User
 from consult.errors import ServiceError
 from consult.forums import groups, memberships, services
+from consult.forums.models import ROLES
 from tests.factories import sign_in
 
-ROLES = ["outsider", "observer", "member", "facilitator", "forum_admin", "platform_admin"]
+ROLES_OF_PEOPLE = ["outsider", "observer", "member", "facilitator", "forum_admin", "platform_admin"]
+ROLE_VALUES = [str(role) for role in ROLES]
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +60,7 @@ def _settings(actor, forum):
     )
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_OF_PEOPLE)
 def test_forum_pages_offer_what_the_services_allow(client, session, world, role):
     forum, group, people = world
     actor = people[role]
@@ -85,3 +90,65 @@ def test_member_roles_follow_the_appointing_rule(session, world, role, may_appoi
         people[role], member, role="facilitator", coalition=None, is_delegate=False, vote_weight=1
     )
     assert accepted(session, appoint) == may_appoint
+
+
+def role_options(html: str) -> set[str]:
+    select = re.search(r'<select[^>]*name="role".*?</select>', html, re.S).group(0)
+    return set(re.findall(r'<option[^>]*value="([a-z]+)"', select))
+
+
+MANAGERS = ["facilitator", "forum_admin", "platform_admin"]
+
+
+@pytest.mark.parametrize("role", MANAGERS)
+def test_invitation_page_offers_the_roles_the_service_gives(client, session, world, role):
+    forum, _group, people = world
+    actor = people[role]
+    sign_in(client, actor)
+    html = client.get(f"/forums/{forum.slug}/manage/members/invite").get_data(as_text=True)
+    newcomer = User(email="someone@example.org", display_name="Someone", locale="en")
+    session.add(newcomer)
+    session.flush()
+    given = {
+        value
+        for value in ROLE_VALUES
+        if accepted(
+            session, lambda value=value: memberships.add_member(actor, forum, newcomer, role=value)
+        )
+    }
+    assert role_options(html) == given
+
+
+@pytest.mark.parametrize("role", MANAGERS)
+@pytest.mark.parametrize("whose", ["member", "facilitator", "forum_admin"])
+def test_member_page_offers_the_roles_and_removal_the_service_allows(
+    client, session, world, role, whose
+):
+    forum, _group, people = world
+    actor = people[role]
+    sign_in(client, actor)
+    membership = memberships.membership_by_email(forum, people[whose].email)
+    html = client.get(f"/forums/{forum.slug}/manage/members/{membership.id}").get_data(as_text=True)
+    given = {
+        value
+        for value in ROLE_VALUES
+        if accepted(
+            session,
+            lambda value=value: memberships.update_membership(
+                actor,
+                memberships.membership_by_email(forum, people[whose].email),
+                role=value,
+                coalition=None,
+                is_delegate=False,
+                vote_weight=1,
+            ),
+        )
+    }
+    assert role_options(html) == given
+    removable = accepted(
+        session,
+        lambda: memberships.remove_membership(
+            actor, memberships.membership_by_email(forum, people[whose].email)
+        ),
+    )
+    assert (f"/manage/members/{membership.id}/remove" in html) == removable

@@ -19,8 +19,14 @@ from .forms import (
     MembershipForm,
 )
 from .manage_views import managed_forum
-from .models import GROUP_ROLES, ROLES, GroupRole, Role
-from .permissions import allowed_in, membership_of
+from .models import ROLES, Role
+from .permissions import (
+    allowed_in,
+    appoint_refusal,
+    membership_of,
+    removal_refusal,
+    role_change_refusal,
+)
 
 bp = Blueprint("forums", __name__)
 
@@ -181,11 +187,17 @@ def invite(slug):
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
-            return render_template("forums/invite.html", forum=forum, form=form), error.status
+            return _invite_page(forum, form, error.status)
         db.session.commit()
         flash(_("%(email)s has been invited.", email=form.email.data), "success")
         return redirect(url_for("forums.members", slug=slug))
-    status = 400 if request.method == "POST" else 200
+    return _invite_page(forum, form, 400 if request.method == "POST" else 200)
+
+
+def _invite_page(forum, form, status):
+    """The invitation form, offering only the roles this manager may give."""
+    roles = [role for role in Role if appoint_refusal(current_user, forum, role) is None]
+    form.role.choices = [(role.value, role.label) for role in roles]
     return render_template("forums/invite.html", forum=forum, form=form), status
 
 
@@ -222,15 +234,23 @@ def edit_member(slug, membership_id):
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
-            return render_template(
-                "forums/member.html", forum=forum, membership=membership, form=form
-            ), error.status
+            return _member_page(forum, membership, form, error.status)
         db.session.commit()
         flash(_("The membership has been saved."), "success")
         return redirect(url_for("forums.members", slug=slug))
-    status = 400 if request.method == "POST" else 200
+    return _member_page(forum, membership, form, 400 if request.method == "POST" else 200)
+
+
+def _member_page(forum, membership, form, status):
+    """A member's page, offering only the roles (and the removal) the rules allow."""
+    roles = [role for role in Role if role_change_refusal(current_user, membership, role) is None]
+    form.role.choices = [(role.value, role.label) for role in roles]
     return render_template(
-        "forums/member.html", forum=forum, membership=membership, form=form
+        "forums/member.html",
+        forum=forum,
+        membership=membership,
+        form=form,
+        may_remove=removal_refusal(current_user, membership) is None,
     ), status
 
 
@@ -315,9 +335,6 @@ def accept_invitation(token):
 
 @bp.app_template_global()
 def role_label(role: str) -> str:
+    """For the admin pages, which show roles by value (forum pages ask
+    ``membership.role_enum.label``)."""
     return Role(role).label if role in ROLES else role
-
-
-@bp.app_template_global()
-def group_role_label(role: str) -> str:
-    return GroupRole(role).label if role in GROUP_ROLES else role
