@@ -39,19 +39,15 @@ from consult.timezones import format_moment
 from consult.votes import services as votes
 from tests.factories import sign_in
 
-pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
+pytestmark = [
+    pytest.mark.usefixtures("english"),
+    pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning"),
+]
 
 PLAN_TEXT = "Plan\n\n1. First item.\n\n2. Second item.\n"
 ZONE = "America/Bogota"
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture(autouse=True)
-def english(client, session):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with force_locale("en"):
-        yield
 
 
 # --- a session that happened, through the assembly's services -------------------------
