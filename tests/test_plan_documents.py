@@ -17,7 +17,7 @@ from odf.opendocument import load as load_odf
 from weasyprint.formatting_structure.boxes import TextBox
 
 from consult.plans import documents, services
-from consult.plans.layout import display_text, number_lines
+from consult.plans.layout import cited_ref, display_text, number_lines
 from consult.plans.models import Plan, PlanNode, PlanVersion
 
 # WeasyPrint asks for the system's HarfBuzz-Subset library, and works without it.
@@ -227,10 +227,14 @@ def test_html_is_a_complete_document_with_every_node(app, sample):
     for entry in numbered:
         node = entry.node
         element = elements[f"ref-{node.ref}"]
-        # The visible reference comes first, then the text with its line numbers.
-        reference = next(child for child in element.iter() if child.get("class") == "ref")
-        assert reference.text == node.ref
-        assert reference.get("href") == f"#ref-{node.ref}"
+        # The reference people cite comes first (sections and items only: the
+        # other paragraphs' keys stay in the anchors), then the numbered lines.
+        references = [child for child in element.iter() if child.get("class") == "ref"]
+        if cited_ref(node):
+            assert [r.text for r in references] == [node.ref]
+            assert references[0].get("href") == f"#ref-{node.ref}"
+        else:
+            assert references == []
         assert html_lines(element) == entry.lines
         for _number, line in entry.lines:
             assert str(escape(line)) in html
@@ -436,16 +440,20 @@ def test_docx_has_headings_paragraphs_lists_and_footnotes(app, sample):
     assert expected["version"] in section.header.paragraphs[0].text
     assert expected["date"] in "\n".join(p.text for p in section.footer.paragraphs)
 
+    def printed(node) -> str:
+        return f"{cited_ref(node)} {display_text(node)}".strip()
+
     for node in nodes:
-        text = f"{node.ref} {display_text(node)}"
-        assert text in by_text, text
-        paragraph = by_text[text][1]
-        assert paragraph.runs[0].text == node.ref
-        assert paragraph.runs[0].bold
+        assert printed(node) in by_text, printed(node)
+        paragraph = by_text[printed(node)][1]
+        if cited_ref(node):
+            assert paragraph.runs[0].text.strip() == node.ref
+            assert paragraph.runs[0].bold
+        else:
+            assert not paragraph.runs[0].bold  # no key printed in its place
 
     def style_of(ref):
-        node = next(n for n in nodes if n.ref == ref)
-        return by_text[f"{ref} {display_text(node)}"][0]
+        return by_text[printed(next(n for n in nodes if n.ref == ref))][0]
 
     assert style_of("1") == "Heading 1"
     assert style_of("2.A") == "Heading 2"
@@ -458,7 +466,11 @@ def test_docx_has_headings_paragraphs_lists_and_footnotes(app, sample):
 
     # Footnotes last, under their heading.
     heading = paragraphs.index(("Heading 1", expected["footnotes"]))
-    assert [text.split(" ", 1)[0] for _style, text in paragraphs[heading + 1 :]] == ["fn1", "fn2"]
+    footnotes = [n for n in nodes if n.kind == "footnote"]
+    assert [text for _style, text in paragraphs[heading + 1 :]] == [
+        display_text(n) for n in footnotes
+    ]
+    assert not any(re.match(r"(fn\d|[\d.]*[pb]\d+ )", text) for _style, text in paragraphs)
 
 
 # --- ODT ------------------------------------------------------------------------
@@ -480,7 +492,7 @@ def test_odt_has_headings_paragraphs_and_footnotes(app, sample):
     assert any(expected["version"] in text and expected["date"] in text for text in paragraphs)
     for node in nodes:
         marker = "• " if node.kind == "bullet" else ""
-        assert f"{node.ref} {marker}{display_text(node)}" in texts
+        assert f"{cited_ref(node)} {marker}{display_text(node)}".strip() in texts
     assert headings["1 I. ENERGÍA"] == 1
     assert headings["2.A TEMAS GLOBALES"] == 2
     assert headings[expected["footnotes"]] == 1
@@ -489,10 +501,7 @@ def test_odt_has_headings_paragraphs_and_footnotes(app, sample):
         for span in document.getElementsByType(odf_text.Span)
         if span.getAttribute("stylename") == "Reference"
     ]
-    assert references == [node.ref for node in nodes if node.kind != "footnote"] + [
-        "fn1",
-        "fn2",
-    ]
+    assert [r.strip() for r in references] == [cited_ref(n) for n in nodes if cited_ref(n)]
     assert document.getElementsByType(odf_text.PageNumber)
 
 

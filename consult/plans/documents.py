@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from ..config import DEFAULT_LOCALE
-from .layout import LINE_LENGTH, NumberedNode, display_text, number_lines
+from .layout import LINE_LENGTH, NumberedNode, cited_ref, display_text, number_lines
 
 FORMATS = {
     "html": "text/html",
@@ -95,6 +95,13 @@ class _Block:
 
     @property
     def ref(self) -> str:
+        """The reference printed (sections and items, as on the page); other
+        paragraphs are cited by their lines."""
+        return _clean(cited_ref(self.node))
+
+    @property
+    def anchor_ref(self) -> str:
+        """The node's own reference, printed nowhere, kept in the anchors."""
         return _clean(self.node.ref or "")
 
     @property
@@ -236,11 +243,13 @@ def _node_html(block: _Block, tag: str, anchor: str, hidden: str, link: bool = T
     ``hidden`` is the "Line" word for screen readers, shown before every number;
     ``link`` makes the reference a link to the node (the PDF has no use for it)."""
     parts = [f'<{tag} class="node {block.kind}" id="{anchor}">']
-    ref = (
-        f'<a class="ref" href="#{anchor}">{escape(block.ref)}</a>'
-        if link
-        else f'<span class="ref">{escape(block.ref)}</span>'
-    )
+    ref = ""
+    if block.ref:
+        ref = (
+            f'<a class="ref" href="#{anchor}">{escape(block.ref)}</a>'
+            if link
+            else f'<span class="ref">{escape(block.ref)}</span>'
+        )
     for index, line in enumerate(block.lines):
         parts.append(f'<span class="line"><span class="ln">{hidden}{line.number}</span>')
         if index == 0:
@@ -289,7 +298,7 @@ def _body_html(export: _Export, used: set[str], hidden: str, link: bool = True) 
             out.append(f"</{top_list}>")
             top_list = None
 
-        anchor = _anchor(block.ref, used)
+        anchor = _anchor(block.anchor_ref, used)
         if is_list:
             out.append("<li>" + _node_html(block, "p", anchor, hidden, link))
             frames.append([node.key, None])
@@ -341,7 +350,7 @@ def _html_document(export: _Export) -> str:
         out.append('<section class="footnotes" role="doc-endnotes" aria-labelledby="footnotes">')
         out.append(f'<h2 id="footnotes"{label_lang}>{escape(export.footnotes_label)}</h2>')
         for block in export.footnotes:
-            out.append(_node_html(block, "p", _anchor(block.ref, used), hidden))
+            out.append(_node_html(block, "p", _anchor(block.anchor_ref, used), hidden))
         out.append("</section>")
     out += ["</article>", "</main>", "</body>", "</html>", ""]
     return "\n".join(out)
@@ -384,7 +393,7 @@ def _print_html(export: _Export) -> str:
         out.append('<section class="footnotes">')
         out.append(f"<h2{label_lang}>{escape(export.footnotes_label)}</h2>")
         for block in export.footnotes:
-            out.append(_node_html(block, "p", _anchor(block.ref, used), "", link=False))
+            out.append(_node_html(block, "p", _anchor(block.anchor_ref, used), "", link=False))
         out.append("</section>")
     out += ["</article>", "</body>", "</html>", ""]
     return "\n".join(out)
@@ -538,8 +547,11 @@ def _docx(export: _Export) -> bytes:
         result = paragraph(style)
         if indent:
             result.paragraph_format.left_indent = Cm(0.75 * indent)
-        runs = [result.add_run(block.ref), result.add_run(" " + block.text)]
-        runs[0].bold = True
+        runs = []
+        if block.ref:
+            runs.append(result.add_run(block.ref + " "))
+            runs[0].bold = True
+        runs.append(result.add_run(block.text))
         if size is not None:
             for run in runs:
                 run.font.size = size
@@ -692,9 +704,10 @@ def _odt(export: _Export) -> bytes:
     document.masterstyles.addElement(master)
 
     def write(block: _Block, element) -> None:
-        element.addElement(Span(stylename=bold, text=block.ref))
+        if block.ref:
+            element.addElement(Span(stylename=bold, text=block.ref + " "))
         marker = "• " if block.kind == "bullet" else ""
-        teletype.addTextToElement(element, f" {marker}{block.text}")
+        teletype.addTextToElement(element, f"{marker}{block.text}")
         document.text.addElement(element)
 
     document.text.addElement(P(stylename=title_style, text=export.title))
