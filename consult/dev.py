@@ -8,6 +8,7 @@ email itself is in ``instance/mail/``). Ctrl-C, SIGTERM or the web server
 ending by itself stops every process it started (consult/processes.py).
 """
 
+import contextlib
 import os
 import sys
 import time
@@ -25,6 +26,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.worker import WorkerStatus
 
+from .background import run_scheduler_once
 from .demo.loader import DEMO_LOGINS, DEMO_PASSWORD, PEOPLE, load_demo
 from .dev_logging import CHILD_FLAG
 from .extensions import db
@@ -84,7 +86,7 @@ def _banner(url: str, mode: str, instance: Path) -> list[str]:
         "",
         f"  Consult is running at {url}",
         f"  Background jobs: {mode}",
-        f"  Emails: one line each below, the messages in {_shown(instance / 'mail')}/",
+        f"  Emails: a line each on this console, the messages in {_shown(instance / 'mail')}/",
         f"  Logs: {_shown(instance / 'logs')}/    Stop: Ctrl-C",
         f"  Demo sign-ins (password: {DEMO_PASSWORD}), each in the language shown:",
     ]
@@ -145,10 +147,15 @@ class DevRun:
             "rq" if self.env["REDIS_URL"] else "inline"
         )
         app.extensions.pop("consult_redis", None)  # a connection to the old URL
-        upgrade()
+        # Alembic's logging (set up by migrations/env.py) writes to the stderr of
+        # the moment: the setup log, kept open as long as this process runs.
+        with contextlib.redirect_stderr(_log_file(self.instance, "setup")):
+            upgrade()
         load_demo()
         db.session.commit()
-        db.session.remove()
+        # What is due now (the demo's phase opening, its emails) is queued before
+        # the worker starts, so that it is done before the banner, not after.
+        run_scheduler_once()
 
     def start(self, name: str, *args: str) -> None:
         env = {**self.env, CHILD_FLAG: "1", "PYTHONUNBUFFERED": "1"}
