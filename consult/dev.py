@@ -31,7 +31,7 @@ from .demo.loader import DEMO_LOGINS, DEMO_PASSWORD, PEOPLE, load_demo
 from .dev_logging import CHILD_FLAG
 from .extensions import db
 from .jobs import QUEUES
-from .processes import Children, StopRequest
+from .processes import Children, StopRequest, stop_with_parent
 from .redis_runtime import reachable, start_embedded
 
 READY_TIMEOUT = 60
@@ -191,6 +191,7 @@ def dev_command(host, port):
     env = {key: value for key, value in os.environ.items() if key != CHILD_FLAG}
     app = current_app._get_current_object()
     run = DevRun(Path(app.config["INSTANCE_DIR"]), env)
+    stop_with_parent()  # once run.stop handles SIGTERM
     status = 0
     try:
         run.choose_redis(app.config["REDIS_URL"])

@@ -3,7 +3,9 @@
 Each child gets a session (and so a process group) of its own: a Ctrl-C in the
 terminal reaches only the parent, which stops the children in order, each with
 its whole group (an RQ worker's scheduler process, for example). On Linux a
-child also receives SIGTERM if the parent dies without stopping it (kill -9).
+child also receives SIGTERM if the parent dies without stopping it (kill -9),
+and the parent itself (``consult dev``) when what started it ends (``make``,
+killed).
 """
 
 import contextlib
@@ -20,9 +22,17 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover (runs in the child, before exec)
+def _die_with_parent() -> None:
+    """SIGTERM to this process when its parent ends (Linux; elsewhere nothing)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def stop_with_parent() -> None:
+    """Ask for SIGTERM when the parent process ends: GNU make, killed, does
+    not pass the signal on to ``make run``'s command, which would keep running."""
+    if sys.platform.startswith("linux"):
+        _die_with_parent()
 
 
 def spawn(argv: list[str], **options) -> subprocess.Popen:

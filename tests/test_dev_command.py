@@ -112,8 +112,19 @@ def instance(tmp_path_factory):
     return tmp_path_factory.mktemp("dev-instance")
 
 
-def started(instance) -> tuple[DevRun, set[int]]:
+@pytest.fixture
+def runs():
+    """Each `consult dev` a test starts, stopped (SIGTERM) if the test failed first."""
+    started_runs: list[DevRun] = []
+    yield started_runs
+    for run in started_runs:
+        if run.process.poll() is None:
+            run.stop(signal.SIGTERM)
+
+
+def started(instance, runs) -> tuple[DevRun, set[int]]:
     run = DevRun(instance)
+    runs.append(run)
     run.wait_for_banner()
     time.sleep(1)  # anything printed after the banner would show now
     children = descendants(run.process.pid)
@@ -129,8 +140,8 @@ def assert_banner_last(lines: list[str]):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
-def test_dev_stops_everything_it_started(instance, sig):
-    run, children = started(instance)
+def test_dev_stops_everything_it_started(instance, runs, sig):
+    run, children = started(instance, runs)
     assert_banner_last(list(run.lines))
 
     status = run.stop(sig)
@@ -150,8 +161,8 @@ def _redis_answers(instance: Path) -> bool:
     return True
 
 
-def test_dev_stops_when_the_web_server_ends(instance):
-    run, children = started(instance)
+def test_dev_stops_when_the_web_server_ends(instance, runs):
+    run, children = started(instance, runs)
     web = next(pid for pid in children if "run" in Path(f"/proc/{pid}/cmdline").read_text())
     os.kill(web, signal.SIGKILL)
 
