@@ -26,7 +26,8 @@ from consult.forums import memberships as forum_members
 from consult.forums import services as forums
 from consult.mail.models import OutboxEmail
 from consult.plans import services as plans
-from consult.votes import services as votes
+from consult.votes import lifecycle as votes_lifecycle
+from consult.votes import setup as votes_setup
 
 PASSWORD = "correct horse battery staple"
 DATA = Path(__file__).parent / "data"
@@ -105,11 +106,20 @@ class Factory:
     # --- plans and their versions -------------------------------------------------------
 
     def plan(
-        self, forum, text=STRUCTURED, *, open_for_input=True, language="es", title="", filename=""
+        self,
+        forum,
+        text=STRUCTURED,
+        *,
+        open_for_input=True,
+        language="es",
+        title="",
+        filename="",
+        actor=None,
     ):
-        """A plan imported from ``text`` (version 1); open for input unless told."""
+        """A plan imported from ``text`` (version 1), by ``actor`` (a facilitator)
+        or the system; open for input unless told."""
         plan = plans.import_plan(
-            None, forum, text, title=title, language=language, filename=filename
+            actor, forum, text, title=title, language=language, filename=filename
         )
         plan.open_for_input = open_for_input
         self.session.commit()
@@ -203,19 +213,19 @@ class Factory:
         else by the assembly), otherwise the assembly's vote on the plan. Open for an
         hour unless told; ``settings`` are ``PollSettings`` fields."""
         now = utcnow()
-        poll = votes.create_poll(
+        poll = votes_setup.create_poll(
             facilitator,
             plan,
             subject=subject or ("amendment" if amendment is not None else "plan"),
             scope="group" if group is not None else "assembly",
             opens_at=opens_at or now,
             closes_at=closes_at or now + HOUR,
-            settings=votes.PollSettings(**settings),
+            settings=votes_setup.PollSettings(**settings),
             amendment=amendment,
             group=group,
         )
         if opened:
-            votes.open_poll(facilitator, poll)
+            votes_lifecycle.open_poll(facilitator, poll)
         self.session.commit()
         return poll
 

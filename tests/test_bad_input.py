@@ -35,10 +35,8 @@ HUGE = str(10**20)
 @pytest.fixture
 def facilitated(client, make, session):
     forum = make.forum()
-    facilitator = make.member(forum, role="facilitator", locale="en").user
-    plan = plans.import_plan(facilitator, forum, PLAN_TEXT)
-    plan.open_for_input = True
-    session.commit()
+    facilitator = make.facilitator(forum, locale="en")
+    plan = make.plan(forum, PLAN_TEXT, actor=facilitator)
     sign_in(client, facilitator)
     return forum, plan, facilitator
 

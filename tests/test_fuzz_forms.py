@@ -109,11 +109,9 @@ class FormFinder(HTMLParser):
 @pytest.fixture
 def site(client, make, session):
     forum = make.forum()
-    facilitator = make.member(forum, role="facilitator", locale="en").user
+    facilitator = make.facilitator(forum, locale="en")
     group = make.group(forum)
-    plan = plans.import_plan(facilitator, forum, PLAN_TEXT)
-    plan.open_for_input = True
-    session.commit()
+    plan = make.plan(forum, PLAN_TEXT, actor=facilitator)
     nodes = plans.version_nodes(plan.current_version)
     item = next(n.key for n in nodes if n.kind == "item")
     sign_in(client, facilitator)
