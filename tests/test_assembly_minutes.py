@@ -36,7 +36,8 @@ from consult.errors import Conflict, PermissionDenied
 from consult.forums.services import membership_of
 from consult.plans import services as plans
 from consult.timezones import format_moment
-from consult.votes import services as votes
+from consult.votes import casting as votes_casting
+from consult.votes import queries as votes_queries
 from tests.factories import sign_in
 
 pytestmark = [
@@ -169,7 +170,7 @@ def _vote(session, w, point, casts):
     poll = points.open_vote(w.chair, point)
     session.commit()
     for choice, person in casts:
-        votes.cast(person, poll, choice)
+        votes_casting.cast(person, poll, choice)
     session.commit()
     points.close_vote(w.chair, point)
     session.commit()
@@ -242,7 +243,7 @@ def test_the_minutes_list_each_point_with_those_who_spoke(world):
 def test_each_vote_has_the_polls_stored_figures_outcome_and_checksum(world):
     minutes = services.build_minutes(world.session)
     yes_no, ranked = (point["vote"] for point in minutes["points"][:2])
-    stored = votes.stored_result(world.yes_no)
+    stored = votes_queries.stored_result(world.yes_no)
     assert yes_no["checksum"] == world.yes_no.checksum == stored["checksum"]
     assert yes_no["winner"] == stored["winner"] == "yes"
     assert yes_no["quorum"]["met"] == stored["quorum"]["met"]
@@ -259,7 +260,7 @@ def test_each_vote_has_the_polls_stored_figures_outcome_and_checksum(world):
     assert yes_no["consequences"] == [
         {"subject": "amendment", "name": world.e1.label, "outcome": "accepted", "version": None}
     ]
-    stored = votes.stored_result(world.ranked)
+    stored = votes_queries.stored_result(world.ranked)
     assert ranked["checksum"] == world.ranked.checksum == stored["checksum"]
     assert ranked["ranking"] == stored["tally"]["ranking"]
     assert ranked["winner"] == stored["winner"] == world.e2.label
@@ -392,6 +393,15 @@ def test_signing_what_was_not_read_is_refused(client, session, world):
         services.sign_minutes(world.chair, world.session, read_digest="0" * 64)
     session.rollback()
     assert world.session.minutes_signed_at is None
+
+
+def test_a_draft_drawn_up_before_adjournment_is_not_what_is_signed(session, world):
+    services.regenerate_minutes(world.facilitator, world.session)
+    session.commit()
+    assert world.session.minutes_json["session"]["adjourned_at"] is None
+    adjourn(session, world)
+    signed = services.sign_minutes(world.chair, world.session)
+    assert signed["session"]["adjourned_at"] == world.session.adjourned_at.isoformat()
 
 
 def test_a_regenerated_draft_is_what_the_page_shows(client, session, world):

@@ -134,9 +134,20 @@ def minutes_for(actor, session: AssemblySession) -> dict:
     """The minutes ``actor`` reads: the signed record, or the draft (the last
     regenerated one, else as it stands now)."""
     enforce(read_refusal(actor, session))
-    if session.minutes_json is not None:
-        return session.minutes_json
-    return build_minutes(session)
+    return _current(session)
+
+
+def _current(session: AssemblySession) -> dict:
+    """The signed record; else the draft last drawn up, unless the session was
+    adjourned after it (then it is drawn up anew: a draft of a session still
+    running must not be what is signed)."""
+    stored = session.minutes_json
+    if stored is None:
+        return build_minutes(session)
+    if session.minutes_signed or session.adjourned_at is None:
+        return stored
+    drawn_up = datetime.fromisoformat(stored["generated_at"])
+    return stored if drawn_up >= session.adjourned_at else build_minutes(session)
 
 
 def regenerate_minutes(actor, session: AssemblySession) -> dict:
@@ -152,7 +163,7 @@ def sign_minutes(actor, session: AssemblySession, read_digest: str | None = None
     is frozen, with who signed and when, and recorded in the audit log."""
     _lock(session)
     enforce(sign_minutes_refusal(actor, session))
-    minutes = session.minutes_json if session.minutes_json is not None else build_minutes(session)
+    minutes = _current(session)
     if read_digest is not None and read_digest != digest(minutes):
         raise Conflict(_("The minutes changed since you read them: read them again, then sign."))
     now = utcnow()

@@ -20,7 +20,7 @@ from ..timezones import format_moment, zone_label
 from ..votes import explanation
 from ..votes.forms import METHOD_LABELS, RULE_LABELS
 from ..votes.models import STATUS_QUO
-from ..votes.services import CHOICE_LABELS
+from ..votes.queries import CHOICE_LABELS
 from .models import PointKind, SpeakerSide
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -126,7 +126,7 @@ def _attendance_table(people: list[dict], zone: str) -> dict:
         ]
         for person in people
     ]
-    return _table([_("Name"), _("Coalition"), _("Vote weight"), _("Present")], rows)
+    return _table([_("Name"), _("Coalition"), _("Vote weight"), _("Times")], rows)
 
 
 def _point(point: dict, zone: str) -> dict:
