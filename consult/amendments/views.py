@@ -68,7 +68,7 @@ def item(slug, plan_id, key):
     translation = plan_translations.reading_texts(plan, version, [node], reading).get(node.key)
     # Its lines, numbered as on the plan page (the nodes up to it are enough).
     index = next(i for i, n in enumerate(ordered) if n.key == node.key)
-    lines = layout.number_lines(ordered[: index + 1])[-1]
+    lines = layout.number_lines(ordered[: index + 1], layout.line_length(plan.forum))[-1]
     listed = queries.list_amendments(current_user, plan, target_keys=[node.key], per_page=100)
     return render_template(
         "amendments/item.html",

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from ..accounts.forms import NewPasswordMixin, language_choices
 from ..i18n import country_choices
-from .models import GroupRole, Role
+from .models import LINE_LENGTHS, GroupRole, Role
 
 
 def _countries():
@@ -34,8 +34,21 @@ class ForumForm(FlaskForm):
     is_public = BooleanField(_l("Anyone may read this forum's public pages"))
 
 
+def _line_lengths():
+    return [(n, _l("%(count)d characters", count=n)) for n in LINE_LENGTHS]
+
+
 class ForumSettingsForm(ForumForm):
     slug = None
+    line_length = SelectField(
+        _l("Length of the plans' numbered lines"),
+        choices=_line_lengths,
+        coerce=int,
+        description=_l(
+            "Lines are numbered at this length on the page, in every download and in "
+            "amendments' line references. Changing it renumbers the lines of every plan."
+        ),
+    )
 
 
 class CoalitionForm(FlaskForm):

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Integer,
     Numeric,
     String,
     Text,
@@ -69,11 +70,20 @@ MANAGING_ROLES = (Role.FACILITATOR, Role.ADMIN)
 GROUP_ROLES = tuple(GroupRole)
 
 
+# Characters per numbered line that a forum may choose for its plans; the
+# plan page sizes its text column for each (app.css, .ll-N).
+LINE_LENGTHS = (60, 66, 72, 80, 90, 100)
+DEFAULT_LINE_LENGTH = 80
+
+
 class Forum(Base):
     """A network of coalitions that runs consultations (the tenant)."""
 
     __tablename__ = "forums"
-    __table_args__ = (CheckConstraint(check_in("default_locale", LOCALES), name="default_locale"),)
+    __table_args__ = (
+        CheckConstraint(check_in("default_locale", LOCALES), name="default_locale"),
+        CheckConstraint("line_length BETWEEN 40 AND 120", name="line_length"),
+    )
 
     id: Mapped[intpk]
     slug: Mapped[str] = mapped_column(String(60), unique=True)
@@ -82,6 +92,8 @@ class Forum(Base):
     default_locale: Mapped[str] = mapped_column(String(5), default="es")
     # Public forums can be read by anyone; private ones only by their members.
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Characters per numbered line of its plans (consult/plans/layout.py).
+    line_length: Mapped[int] = mapped_column(Integer, default=80, server_default="80")
     created_at: Mapped[created_at]
 
     coalitions: Mapped[list["Coalition"]] = relationship(

@@ -17,7 +17,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from .groups import list_groups
 from .memberships import add_member, membership_by_email
-from .models import SLUG_RE, Coalition, Forum, Membership, is_slug
+from .models import LINE_LENGTHS, SLUG_RE, Coalition, Forum, Membership, is_slug
 from .permissions import (
     can_manage,
     can_view,
@@ -109,9 +109,19 @@ def ensure_forum(slug: str, name: str) -> tuple[Forum, bool]:
 
 
 def update_forum(
-    actor, forum: Forum, *, name: str, description: str, default_locale: str, is_public: bool
+    actor,
+    forum: Forum,
+    *,
+    name: str,
+    description: str,
+    default_locale: str,
+    is_public: bool,
+    line_length: int | None = None,
 ) -> None:
+    """Save the forum's settings; ``line_length`` None keeps the one it has."""
     require(settings_refusal(actor, forum))
+    if line_length is not None and line_length not in LINE_LENGTHS:
+        raise InvalidInput(_("Choose one of the line lengths offered."))
     name = accounts.clean_text(name)
     if not name:
         raise InvalidInput(_("Please give the forum a name."))
@@ -119,6 +129,8 @@ def update_forum(
         raise InvalidInput(_("Unknown language."))
     forum.name, forum.description = name[:200], accounts.clean_text(description)
     forum.default_locale, forum.is_public = default_locale, is_public
+    if line_length is not None:
+        forum.line_length = line_length
     record("forum.updated", forum, actor=actor, forum=forum)
 
 

@@ -127,6 +127,7 @@ def manage(slug):
                     description=form.description.data,
                     default_locale=form.default_locale.data,
                     is_public=form.is_public.data,
+                    line_length=form.line_length.data,
                 )
             except ServiceError as error:
                 db.session.rollback()

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from ..config import DEFAULT_LOCALE
-from .layout import LINE_LENGTH, NumberedNode, cited_ref, display_text, number_lines
+from .layout import NumberedNode, cited_ref, display_text, line_length, number_lines
 
 FORMATS = {
     "html": "text/html",
@@ -64,11 +64,11 @@ def export_filename(plan, version, fmt: str) -> str:
     return f"{slug(plan.title)}-v{int(version.number)}.{fmt}"
 
 
-def printed_lines(nodes) -> int:
+def printed_lines(nodes, width: int = 80) -> int:
     """About how many numbered lines the document has (what a PDF's cost
     follows), without wrapping the text: each node's characters over the
     line length, rounded up."""
-    return sum(len(display_text(node)) // LINE_LENGTH + 1 for node in nodes)
+    return sum(len(display_text(node)) // width + 1 for node in nodes)
 
 
 # --- what every format shows ----------------------------------------------------
@@ -124,7 +124,7 @@ class _Export:
         nodes = list(nodes)
         section_levels, list_levels = _levels(nodes)
         body, footnotes = [], []
-        for numbered in number_lines(nodes):
+        for numbered in number_lines(nodes, line_length(plan.forum)):
             node = numbered.node
             block = _Block(
                 node,

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..database import utcnow
 from ..extensions import db
 from ..leases import LeasedWork
+from .layout import line_length
 from .models import Plan, PlanExport, PlanVersion
 
 JOB_FORMATS = ("pdf", "docx", "odt")
@@ -71,11 +72,13 @@ def request_export(
     exists, or a new job. A failed one, one whose file went missing, a
     translated one older than the latest translation, or one whose worker
     died, is made again."""
+    width = line_length(plan.forum)
     query = select(PlanExport).where(
         PlanExport.version_id == version.id,
         PlanExport.fmt == fmt,
         PlanExport.locale == locale,
         PlanExport.content_language == content_language,
+        PlanExport.line_length == width,
     )
     export = db.session.scalar(query)
     if export is None:
@@ -85,6 +88,7 @@ def request_export(
             fmt=fmt,
             locale=locale,
             content_language=content_language,
+            line_length=width,
         )
         try:
             with db.session.begin_nested():

@@ -6,7 +6,15 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-LINE_LENGTH = 80
+from ..forums.models import DEFAULT_LINE_LENGTH, LINE_LENGTHS
+
+LINE_LENGTH = DEFAULT_LINE_LENGTH
+
+
+def line_length(forum) -> int:
+    """The length of the numbered lines of ``forum``'s plans."""
+    chosen = getattr(forum, "line_length", None)
+    return chosen if chosen in LINE_LENGTHS else LINE_LENGTH
 
 
 @dataclass

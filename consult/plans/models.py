@@ -147,7 +147,14 @@ class PlanExport(Base):
 
     __tablename__ = "plan_exports"
     __table_args__ = (
-        UniqueConstraint("version_id", "fmt", "locale", "content_language"),
+        UniqueConstraint(
+            "version_id",
+            "fmt",
+            "locale",
+            "content_language",
+            "line_length",
+            name="uq_plan_exports_rendering",
+        ),
         CheckConstraint(check_in("state", EXPORT_STATES), name="state"),
     )
 
@@ -159,6 +166,8 @@ class PlanExport(Base):
     # The language of the plan's text: "" for the original, else translations
     # where current and the original, marked, elsewhere.
     content_language: Mapped[str] = mapped_column(String(5), default="")
+    # The forum's line length when it was made: another length, another file.
+    line_length: Mapped[int] = mapped_column(Integer, default=80, server_default="80")
     state: Mapped[str] = mapped_column(String(10), default="queued")
     stored_name: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)

@@ -111,6 +111,7 @@ def text_key(
         reading,
         locale,
         stamp,
+        layout.line_length(plan.forum),
     )
     return key, f"plan-text:{version.id}:{reading}:{locale}"
 
@@ -133,7 +134,8 @@ def _build(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
     from . import services
 
     nodes = services.version_nodes(version)
-    numbered = layout.number_lines(nodes)
+    width = layout.line_length(plan.forum)
+    numbered = layout.number_lines(nodes, width)
     html = render_template(
         TEMPLATE,
         plan=plan,
@@ -144,7 +146,7 @@ def _build(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
         outline=services.outline(nodes),
         numbered=numbered,
         cited_ref=layout.cited_ref,
-        line_length=layout.LINE_LENGTH,
+        line_length=width,
         interface=str(get_locale()),
         slot=Markup(SLOT),  # noqa: S704 (a constant)
     )

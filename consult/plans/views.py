@@ -25,7 +25,7 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..uploads import check_size, decode_text
-from . import activity, exports, importer, rendering, services
+from . import activity, exports, importer, layout, rendering, services
 from .forms import DocumentEditForm, ImportForm, NodeEditForm
 from .markdown import to_markdown
 
@@ -212,7 +212,7 @@ def export(slug, plan_id, fmt):
     if fmt == "md":
         text = to_markdown(version.title, nodes)
         return _download(text.encode(), "text/markdown; charset=utf-8", filename)
-    lines = printed_lines(nodes) if fmt == "pdf" else 0
+    lines = printed_lines(nodes, layout.line_length(plan.forum)) if fmt == "pdf" else 0
     if exports.needs_job(fmt, version, len(nodes), lines):
         export = exports.request_export(plan, version, fmt, str(get_locale()), content_language)
         db.session.commit()
