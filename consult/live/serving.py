@@ -16,6 +16,7 @@ ballots it closes.
 
 import re
 import threading
+from collections import deque
 
 STREAM = re.compile(r"^/live/[^/]+/events$")
 
@@ -25,11 +26,11 @@ class OrdinaryRequests:
 
     def __init__(self, app, limit: int, priority: str = "", priority_limit: int = 1):
         self.app = app
-        self.slots = threading.BoundedSemaphore(max(1, limit))
+        self.slots = FairSlots(limit)
         self.priority = re.compile(priority) if priority else None
-        self.priority_slots = threading.BoundedSemaphore(max(1, priority_limit))
+        self.priority_slots = FairSlots(priority_limit)
 
-    def _lane(self, environ) -> threading.BoundedSemaphore | None:
+    def _lane(self, environ) -> "FairSlots | None":
         path = environ.get("PATH_INFO", "")
         if STREAM.match(path):
             return None
@@ -48,6 +49,34 @@ class OrdinaryRequests:
             lane.release()
             raise
         return _Releasing(body, lane.release)
+
+
+class FairSlots:
+    """A semaphore that serves its waiters in their order of arrival (a sync
+    worker's listen queue does; threading.Semaphore lets a newcomer overtake,
+    and in a burst of 300 sign-ins some waited past the clients' timeout)."""
+
+    def __init__(self, slots: int):
+        self.free = max(1, slots)
+        self.lock = threading.Lock()
+        self.waiting: deque = deque()
+
+    def acquire(self) -> None:
+        with self.lock:
+            if self.free and not self.waiting:
+                self.free -= 1
+                return
+            gate = threading.Lock()
+            gate.acquire()
+            self.waiting.append(gate)
+        gate.acquire()  # opened by release(), which hands its slot over
+
+    def release(self) -> None:
+        with self.lock:
+            if self.waiting:
+                self.waiting.popleft().release()
+            else:
+                self.free += 1
 
 
 class _Releasing:
