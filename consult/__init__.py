@@ -54,6 +54,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_http(app)  # after the security headers: its Cache-Control wins
     register_template_helpers(app)
     labels.register_label_filter(app)
+    from .open_now.banner import init_app as init_open_now
+
+    init_open_now(app)
 
     from .cli import register_cli
 

@@ -1,0 +1,110 @@
+"""The slim banner on every page of a plan under consultation (plan, item,
+amendment, thread, vote): the current phase, until when (in the reader's
+zone), what this reader may do now, and why not when not. It asks the same
+predicates the services enforce, so it never offers what they would refuse."""
+
+from dataclasses import dataclass, field
+
+from babel.lists import format_list
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..amendments.permissions import amend_refusal, phase_refusal
+from ..comments.permissions import write_refusal
+from ..consultations.models import Consultation
+from ..consultations.services import (
+    ACTION_LABELS,
+    PHASE_LABELS,
+    closed_reason,
+    consultation_of,
+    open_phase,
+)
+from ..plans.models import Plan
+from ..timezones import format_moment
+
+# What a member does on a plan's pages, in the order the banner lists them.
+ACTIONS = ("amend", "support", "comment", "vote")
+_NOT_READ = object()
+
+
+@dataclass(frozen=True)
+class PhaseBanner:
+    consultation: Consultation | None
+    # The text is final: approved by the assembly; nothing to amend.
+    final: bool = False
+    phase: str | None = None
+    ends: str | None = None
+    may: list[str] = field(default_factory=list)  # "propose amendments", "comment on the plan"…
+    # Why not, for what the phase would allow but this reader may not do, or
+    # when what is closed opens again.
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def may_text(self) -> str:
+        """What the reader may do, as a list in their language ("a, b y c")."""
+        return format_list(self.may, locale=get_locale()) if self.may else ""
+
+
+def phase_banner(
+    actor, plan: Plan, *, consultation=_NOT_READ, target_key: str | None = None, nodes=None
+) -> PhaseBanner | None:
+    """The banner of ``plan``'s pages for ``actor`` (None: a plan that is not
+    under consultation and not final shows none). ``target_key`` and
+    ``nodes`` (key → node) narrow "propose amendments" to one item's section."""
+    if consultation is _NOT_READ:
+        consultation = consultation_of(plan)
+    version = plan.current_version
+    if plan.status == "approved" or (version is not None and version.is_final):
+        return PhaseBanner(consultation, final=True)
+    if consultation is None:
+        return None
+    phase = open_phase(consultation)
+    if not getattr(actor, "is_authenticated", False):
+        reasons = [_("Sign in as a member of the forum to take part.")]
+        return PhaseBanner(
+            consultation, phase=_phase_name(phase), ends=_ends(phase), reasons=reasons
+        )
+    may, reasons = [], []
+    for action in ACTIONS:
+        refusal = _refusal(actor, plan, action, target_key, nodes or {})
+        if refusal is None:
+            may.append(str(ACTION_LABELS[action]))
+        elif str(refusal) not in reasons and (phase is None or phase.allows(action)):
+            reasons.append(str(refusal))
+    if phase is None:
+        upcoming = [closed_reason(plan, action) for action in ACTIONS]
+        reasons = list(dict.fromkeys(r for r in upcoming if r))[:2]
+    return PhaseBanner(
+        consultation, phase=_phase_name(phase), ends=_ends(phase), may=may, reasons=reasons
+    )
+
+
+def _refusal(actor, plan: Plan, action: str, target_key, nodes) -> str | None:
+    if action == "amend":
+        return amend_refusal(actor, plan, target_key, nodes)
+    if action == "comment":
+        return write_refusal(actor, plan.forum) or closed_reason(plan, "comment")
+    if action == "support":
+        if write_refusal(actor, plan.forum) is not None:
+            return _("Only members of the forum can support amendments.")
+        return phase_refusal(actor, plan, "support")
+    return closed_reason(plan, "vote")
+
+
+def _phase_name(phase) -> str | None:
+    if phase is None:
+        return None
+    return phase.title or str(PHASE_LABELS.get(phase.kind, phase.kind))
+
+
+def _ends(phase) -> str | None:
+    return None if phase is None else format_moment(phase.ends_at)
+
+
+def init_app(app) -> None:
+    """Pages include ``open_now/_banner.html``, which asks this for the reader."""
+    from flask_login import current_user
+
+    app.jinja_env.globals["phase_banner_for"] = lambda plan, **options: phase_banner(
+        current_user, plan, **options
+    )
