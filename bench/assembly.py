@@ -50,7 +50,8 @@ def seed(database_url: str, delegates: int) -> dict:
     from consult.forums import services as forums
     from consult.forums.models import Membership
     from consult.plans import services as plans
-    from consult.votes import services as votes
+    from consult.votes import lifecycle as votes_lifecycle
+    from consult.votes import setup as votes_setup
 
     app = create_app(
         {
@@ -98,16 +99,16 @@ def seed(database_url: str, delegates: int) -> dict:
         )
         plan = plans.import_plan(chair, forum, PLAN_TEXT)
         now = utcnow()
-        poll = votes.create_poll(
+        poll = votes_setup.create_poll(
             chair,
             plan,
             subject="plan",
             scope="assembly",
             opens_at=now,
             closes_at=now + timedelta(days=1),
-            settings=votes.PollSettings(title="Aprobación del plan"),
+            settings=votes_setup.PollSettings(title="Aprobación del plan"),
         )
-        votes.open_poll(chair, poll)
+        votes_lifecycle.open_poll(chair, poll)
         db.session.commit()
         seeded = {"emails": emails, "poll_path": f"/forums/{forum.slug}/polls/{poll.id}"}
         seeded["poll_id"] = poll.id

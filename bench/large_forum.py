@@ -61,7 +61,8 @@ def generate(app, synthetic_plan) -> LargeForum:
     from consult.forums import services as forums
     from consult.forums.models import Coalition, Membership, WorkingGroupMember
     from consult.plans import services as plans
-    from consult.votes import services as votes
+    from consult.votes import lifecycle as votes_lifecycle
+    from consult.votes import setup as votes_setup
     from consult.votes.models import Ballot, Participation, Poll, PollVoter
 
     seconds = {}
@@ -311,7 +312,7 @@ def generate(app, synthetic_plan) -> LargeForum:
             .where(Amendment.plan_id == plan.id, Amendment.status == "admitted")
             .order_by(Amendment.id)
         )
-        poll = votes.create_poll(
+        poll = votes_setup.create_poll(
             facilitator,
             plan,
             subject="amendment",
@@ -320,9 +321,9 @@ def generate(app, synthetic_plan) -> LargeForum:
             amendment=subject,
             opens_at=now,
             closes_at=now + timedelta(days=7),
-            settings=votes.PollSettings(title="Votación abierta de referencia"),
+            settings=votes_setup.PollSettings(title="Votación abierta de referencia"),
         )
-        votes.open_poll(facilitator, poll)
+        votes_lifecycle.open_poll(facilitator, poll)
         db.session.commit()
         electorate = db.session.scalars(
             select(User.email)

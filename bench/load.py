@@ -172,12 +172,12 @@ def server_side_work(app, large) -> dict:
     from consult.accounts.models import User
     from consult.consultations import services as consultations
     from consult.extensions import db
-    from consult.votes import services as votes
+    from consult.votes import integrity as votes_integrity
     from consult.votes.models import Poll
 
     with app.app_context():
         poll = db.session.get(Poll, large.closed_poll_id)
-        tally = timed(lambda: votes.compute_result(poll))
+        tally = timed(lambda: votes_integrity.compute_result(poll))
         facilitator = db.session.scalar(db.select(User).where(User.email == large.facilitator))
         consultation = consultations.get_consultation(
             facilitator, large.slug, large.consultation_id

@@ -16,7 +16,7 @@ from .extensions import db
 from .jobs import QUEUES, redis_connection
 from .mail.services import relay_pending, relay_stalled
 from .notifications.emails import relay_unemailed, send_due_digests
-from .votes.services import advance_polls, remind_closing_polls
+from .votes.scheduling import advance_polls, remind_closing_polls
 
 SCHEDULER_INTERVAL = 30
 

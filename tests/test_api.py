@@ -18,7 +18,9 @@ from consult.comments import moderation
 from consult.comments.models import Comment
 from consult.extensions import db
 from consult.plans import services as plans
-from consult.votes import services as votes
+from consult.votes import casting as votes_casting
+from consult.votes import lifecycle as votes_lifecycle
+from consult.votes import setup as votes_setup
 from tests.conftest import make_app
 from tests.factories import sign_in
 
@@ -232,7 +234,7 @@ def test_poll_results_only_when_public_and_never_voters(client, session, make, f
     delegate = make.member(forum)
     delegate.is_delegate = True
     now = datetime.now(UTC)
-    poll = votes.create_poll(
+    poll = votes_setup.create_poll(
         facilitator,
         plan,
         subject="plan",
@@ -240,16 +242,16 @@ def test_poll_results_only_when_public_and_never_voters(client, session, make, f
         opens_at=now - timedelta(minutes=1),
         closes_at=now + timedelta(days=1),
     )
-    votes.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     session.commit()
-    votes.cast(delegate.user, poll, "yes")
+    votes_casting.cast(delegate.user, poll, "yes")
     session.commit()
     url = f"/api/v1/forums/{forum.slug}/polls/{poll.id}"
     secret = token_for(session, delegate.user)
     running = client.get(url, headers=bearer(secret)).get_json()
     assert running["secret"] and running["state"] == "open"
     assert (running["results_visible"], running["results"]) == (False, None)
-    votes.close_poll(facilitator, poll)
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     closed = client.get(url, headers=bearer(secret))
     text = closed.get_data(as_text=True)

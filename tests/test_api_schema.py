@@ -27,7 +27,7 @@ from consult.api import tokens
 from consult.comments import services as comments
 from consult.extensions import db
 from consult.plans import services as plans
-from consult.votes import services as votes
+from consult.votes import setup as votes_setup
 from tests.conftest import make_app
 
 CHECKS = [
@@ -59,7 +59,7 @@ def api_world(app, session, make, monkeypatch):
     )
     make.member(forum).is_delegate = True
     now = datetime.now(UTC)
-    poll = votes.create_poll(
+    poll = votes_setup.create_poll(
         facilitator,
         plan,
         subject="plan",

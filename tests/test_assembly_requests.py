@@ -16,7 +16,8 @@ from consult.accounts.models import AuthAttempt
 from consult.database import utcnow
 from consult.extensions import db
 from consult.plans import services as plans
-from consult.votes import services
+from consult.votes import casting as votes_casting
+from consult.votes import lifecycle, setup
 from consult.votes.models import Ballot, Participation
 from tests.factories import sign_in
 
@@ -43,16 +44,16 @@ def assembly_vote(session, make, *, public=False):
         membership.is_delegate = True
     delegates = [membership.user for membership in memberships]
     plan = plans.import_plan(None, forum, PLAN_TEXT)
-    poll = services.create_poll(
+    poll = setup.create_poll(
         chair,
         plan,
         subject="plan",
         scope="assembly",
         opens_at=utcnow(),
         closes_at=utcnow() + timedelta(days=1),
-        settings=services.PollSettings(title="Final approval"),
+        settings=setup.PollSettings(title="Final approval"),
     )
-    services.open_poll(chair, poll)
+    lifecycle.open_poll(chair, poll)
     session.commit()
     return forum, poll, delegates
 
@@ -102,7 +103,7 @@ def test_a_ballot_costs_a_few_statements_and_its_receipt_shows_the_vote(app, cli
     code = re.search(r'receipt-code"><strong>([A-Z0-9-]+)<', page).group(1)
     assert len(sent) <= VOTE_STATEMENTS, sent
     assert counted(session, poll) == (1, 1)
-    assert services.check_receipt(poll, code) == "no"
+    assert votes_casting.check_receipt(poll, code) == "no"
     # A second ballot from the same delegate is refused and changes nothing.
     again = client.post(path, data={"choice": "yes"})
     assert again.status_code == 409

@@ -23,7 +23,8 @@ from consult.assembly.models import (
 from consult.audit.models import AuditEvent
 from consult.database import utcnow
 from consult.errors import Conflict, PermissionDenied
-from consult.votes import services as votes
+from consult.votes import casting as votes_casting
+from consult.votes import queries as votes_queries
 from consult.votes.models import PollVoter
 from tests.factories import DAY, HOUR
 
@@ -347,10 +348,10 @@ def test_a_ranked_vote_between_competing_amendments(make, session, world):
     assert {c.amendment_id for c in poll.candidates if c.amendment_id} == {one.id, other.id}
     assert point.poll_id == poll.id
     chair, ana, bruno, carla = [world.chair, *world.delegates]
-    votes.cast(chair, poll, [one.label, other.label])
-    votes.cast(ana, poll, [one.label])
-    votes.cast(bruno, poll, [one.label, "current"])
-    votes.cast(carla, poll, [other.label])
+    votes_casting.cast(chair, poll, [one.label, other.label])
+    votes_casting.cast(ana, poll, [one.label])
+    votes_casting.cast(bruno, poll, [one.label, "current"])
+    votes_casting.cast(carla, poll, [other.label])
     session.commit()
     with pytest.raises(Conflict):
         agenda.move_on(world.chair, assembly)  # the vote is open
@@ -381,8 +382,8 @@ def test_a_yes_no_vote_with_a_quorum_of_delegates_present(make, session, world):
     assert present == {world.delegates[0].id}
     presence.check_in(world.delegates[1], assembly)  # weight 2 more: 3 of 5 present
     session.commit()
-    votes.cast(world.delegates[0], poll, "yes")
-    votes.cast(world.delegates[1], poll, "yes")
+    votes_casting.cast(world.delegates[0], poll, "yes")
+    votes_casting.cast(world.delegates[1], poll, "yes")
     points.close_vote(world.chair, point)
     session.commit()
     assert poll.quorum_met is True and poll.winner == "yes"
@@ -398,7 +399,7 @@ def test_without_quorum_of_present_nothing_is_decided(make, session, world):
     point = queries.current_point(assembly)
     presence.check_in(world.delegates[0], assembly)
     poll = points.open_vote(world.chair, point)
-    votes.cast(world.delegates[0], poll, "yes")
+    votes_casting.cast(world.delegates[0], poll, "yes")
     points.close_vote(world.chair, point)
     session.commit()
     assert poll.quorum_met is False and poll.winner is None
@@ -413,7 +414,7 @@ def test_the_final_approval_of_the_plan(make, session, world):
     assert point.kind is PointKind.APPROVAL
     poll = points.open_vote(world.chair, point)
     for voter in [world.chair, *world.delegates]:
-        votes.cast(voter, poll, "yes")
+        votes_casting.cast(voter, poll, "yes")
     points.close_vote(world.chair, point)
     session.commit()
     assert poll.subject == "plan" and poll.winner == "yes"
@@ -431,10 +432,10 @@ def test_a_delegate_who_leaves_hands_a_proxy(make, session, world):
     presence.check_out(ana, assembly)
     points.hand_proxy(ana, point, bruno.id)
     session.commit()
-    votes.cast(bruno, poll, "no", on_behalf_of=ana.id)
-    votes.cast(bruno, poll, "no")
+    votes_casting.cast(bruno, poll, "no", on_behalf_of=ana.id)
+    votes_casting.cast(bruno, poll, "no")
     session.commit()
-    assert votes.turnout(poll)["voters"] == 2
+    assert votes_queries.turnout(poll)["voters"] == 2
 
 
 def test_only_the_chair_or_facilitators_run_the_votes(make, session, world):

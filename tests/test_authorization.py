@@ -21,7 +21,7 @@ from consult.extensions import db
 from consult.forums.models import Forum
 from consult.plans import exports
 from consult.plans import services as plans
-from consult.votes import services as votes
+from consult.votes import setup as votes_setup
 from tests.factories import sign_in
 
 ROLES = (
@@ -474,7 +474,7 @@ def world(make):
     # A plan without a consultation: its vote opens whenever a facilitator opens
     # it (the consultation above, still to come, would keep a vote of its plan waiting).
     voted_plan = plans.import_plan(None, forum, "Plan\n\n1. First item.\n")
-    values["poll_id"] = votes.create_poll(
+    values["poll_id"] = votes_setup.create_poll(
         users["facilitator"],
         voted_plan,
         subject="plan",

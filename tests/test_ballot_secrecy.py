@@ -27,8 +27,10 @@ from consult.errors import InvalidInput
 from consult.forums.models import Membership
 from consult.notifications.models import Notification
 from consult.plans import services as plans
-from consult.votes import services as votes
-from consult.votes.services import MIN_BALLOTS_PER_WEIGHT, PollSettings
+from consult.votes import casting, integrity, queries, setup
+from consult.votes import lifecycle as votes_lifecycle
+from consult.votes.disclosure import MIN_BALLOTS_PER_WEIGHT
+from consult.votes.setup import PollSettings
 from tests.factories import SHORT_PLAN, sign_in
 
 SINGLED_OUT = "2.5"
@@ -51,7 +53,7 @@ def delegates(make, session, forum, weights):
 def assembly_vote(session, facilitator, plan, voters, choices, **settings):
     """A closed yes/no vote of the assembly on the plan, decided by these ballots."""
     now = utcnow()
-    poll = votes.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="plan",
@@ -60,12 +62,12 @@ def assembly_vote(session, facilitator, plan, voters, choices, **settings):
         closes_at=now + timedelta(hours=1),
         settings=PollSettings(**settings),
     )
-    votes.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     session.commit()
     for voter, choice in zip(voters, choices, strict=True):
-        votes.cast(voter, poll, choice)
+        casting.cast(voter, poll, choice)
     session.commit()
-    votes.close_poll(facilitator, poll)
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     return poll
 
@@ -259,7 +261,7 @@ def test_the_ballots_of_an_open_vote_cannot_be_downloaded(
 ):
     people = delegates(make, session, forum, ["1", "2"])
     now = utcnow()
-    poll = votes.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="plan",
@@ -267,8 +269,8 @@ def test_the_ballots_of_an_open_vote_cannot_be_downloaded(
         opens_at=now,
         closes_at=now + timedelta(hours=1),
     )
-    votes.open_poll(facilitator, poll)
-    votes.cast(people[1], poll, "no")
+    votes_lifecycle.open_poll(facilitator, poll)
+    casting.cast(people[1], poll, "no")
     session.commit()
     sign_in(client, facilitator)
     assert client.get(poll_url(poll, "/ballots.json")).status_code == 409
@@ -378,7 +380,7 @@ def test_a_ranked_weighted_vote_publishes_first_preferences_only(
         lifecycle.decide(facilitator, amendment, "admitted")
     session.commit()
     now = utcnow()
-    poll = votes.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="competing",
@@ -388,13 +390,13 @@ def test_a_ranked_weighted_vote_publishes_first_preferences_only(
         closes_at=now + timedelta(hours=1),
         settings=PollSettings(method="schulze"),
     )
-    votes.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     first, second = (candidate.name for candidate in poll.candidates[:2])
-    votes.cast(people[0], poll, [first, second])
-    votes.cast(people[1], poll, [first])
-    votes.cast(people[2], poll, [second, "current", first])
+    casting.cast(people[0], poll, [first, second])
+    casting.cast(people[1], poll, [first])
+    casting.cast(people[2], poll, [second, "current", first])
     session.commit()
-    votes.close_poll(facilitator, poll)
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     sign_in(client, member)
     document = json.loads(get(client, poll_url(poll, "/results.json")))
@@ -429,9 +431,9 @@ def test_a_secret_weighted_vote_cannot_show_its_count_while_it_runs(
         "closes_at": now + timedelta(hours=1),
     }
     with pytest.raises(InvalidInput, match="cannot show its count while it runs"):
-        votes.create_poll(facilitator, plan, settings=PollSettings(hide_results=False), **options)
+        setup.create_poll(facilitator, plan, settings=PollSettings(hide_results=False), **options)
     session.rollback()
-    named = votes.create_poll(
+    named = setup.create_poll(
         facilitator, plan, settings=PollSettings(hide_results=False, secret=False), **options
     )
     assert named.hide_results is False  # a named vote publishes every ballot anyway
@@ -442,7 +444,7 @@ def test_weights_that_change_before_opening_hide_the_running_count(
 ):
     people = delegates(make, session, forum, ["1", "1"])
     now = utcnow()
-    poll = votes.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="plan",
@@ -459,9 +461,9 @@ def test_weights_that_change_before_opening_hide_the_running_count(
     )
     membership.vote_weight = Decimal("2.5")
     session.commit()
-    votes.open_poll(facilitator, poll)
-    votes.cast(people[1], poll, "no")
+    votes_lifecycle.open_poll(facilitator, poll)
+    casting.cast(people[1], poll, "no")
     session.commit()
     assert poll.hide_results is True
-    assert votes.live_result(poll) is None
-    assert not votes.results_visible(people[0], poll)
+    assert integrity.live_result(poll) is None
+    assert not queries.results_visible(people[0], poll)

@@ -9,7 +9,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from consult.accounts.models import User
-from consult.votes import services as votes
+from consult.votes import setup as votes_setup
 from consult.votes.models import PollVoter
 from tests.factories import sign_in
 
@@ -53,7 +53,7 @@ def another_plan(make, forum):
 
 def assembly_poll(session, facilitator, plan, title, opens_at):
     """A vote on approving ``plan`` (one at a time per plan: the forum needs a delegate)."""
-    poll = votes.create_poll(
+    poll = votes_setup.create_poll(
         facilitator,
         plan,
         subject="plan",

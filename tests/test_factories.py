@@ -9,7 +9,7 @@ from consult.accounts.models import User
 from consult.consultations import services as consultations
 from consult.extensions import db
 from consult.plans import services as plans
-from consult.votes import services as votes
+from consult.votes import casting as votes_casting
 from tests.factories import SHORT_PLAN, STRUCTURED
 
 ROLLBACK_PROBE = "rollback-probe@example.org"
@@ -94,7 +94,7 @@ def test_polls_on_the_plan_and_on_an_amendment(make, forum, facilitator, member)
         "group",
         "draft",
     )
-    votes.cast(delegate, on_plan, "yes")
+    votes_casting.cast(delegate, on_plan, "yes")
 
 
 def test_a_thread_of_replies(make, forum, facilitator, member, plan):

@@ -15,7 +15,9 @@ from consult.comments import moderation
 from consult.comments import services as comments
 from consult.consultations import services as consultations
 from consult.plans import services as plans
-from consult.votes import services as votes
+from consult.votes import casting as votes_casting
+from consult.votes import lifecycle as votes_lifecycle
+from consult.votes import setup as votes_setup
 from tests.factories import sign_in
 
 SPANISH = (Path(__file__).parent / "data" / "plan-estructurado.es.txt").read_text()
@@ -55,7 +57,7 @@ def world(session, make):
     moderation.hide_comment(facilitator, hidden, "Off topic.")
     comments.delete_comment(author, deleted)
     now = datetime.now(UTC)
-    poll = votes.create_poll(
+    poll = votes_setup.create_poll(
         facilitator,
         plan,
         subject="plan",
@@ -63,11 +65,11 @@ def world(session, make):
         opens_at=now - timedelta(minutes=1),
         closes_at=now + timedelta(days=1),
     )
-    votes.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     session.commit()
-    votes.cast(delegates[0].user, poll, "yes")
+    votes_casting.cast(delegates[0].user, poll, "yes")
     session.commit()
-    votes.close_poll(facilitator, poll)
+    votes_lifecycle.close_poll(facilitator, poll)
     plan = session.get(type(plan), plan.id)
     start = datetime(2030, 1, 1, tzinfo=UTC)
     consultation = consultations.create_consultation(

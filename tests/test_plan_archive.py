@@ -12,7 +12,7 @@ from consult.errors import Conflict, PermissionDenied
 from consult.forums import permissions as forum_permissions
 from consult.plan_translations import services as translations
 from consult.plans import services as plans
-from consult.votes import services as votes
+from consult.votes import setup as votes_setup
 from tests.factories import sign_in
 
 TEXT = "Plan de acción\n\n1. Primer punto.\n\n2. Segundo punto.\n"
@@ -137,7 +137,7 @@ def test_a_plan_with_a_vote_to_come_is_not_archived(app, session, setting):
     forum, facilitator, member, plan, _key, _amendment = setting
     forum_permissions.membership_of(member, forum).is_delegate = True  # the assembly votes
     start = datetime(2030, 1, 1, tzinfo=UTC)
-    votes.create_poll(
+    votes_setup.create_poll(
         facilitator,
         plan,
         subject="plan",

@@ -19,7 +19,7 @@ from consult.database import utcnow
 from consult.errors import Conflict, InvalidInput, PermissionDenied
 from consult.plan_translations import services
 from consult.plans import services as plans
-from consult.votes import services as votes
+from consult.votes import setup as votes_setup
 from tests.factories import sign_in
 
 PLAN_TEXT = """Plan de acción
@@ -367,7 +367,7 @@ def test_the_approval_vote_shows_how_complete_each_translation_is(
     translate(translator, plan, "pt", **{"1_1": "Um."})
     delegate = make.member(forum)
     delegate.is_delegate = True
-    poll = votes.create_poll(
+    poll = votes_setup.create_poll(
         facilitator,
         plan,
         subject="plan",

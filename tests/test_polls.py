@@ -24,7 +24,10 @@ from consult.forums import memberships as forum_members
 from consult.forums import permissions as forum_permissions
 from consult.notifications.models import Notification
 from consult.plans import services as plans
-from consult.votes import services
+from consult.votes import casting, integrity, scheduling, setup
+from consult.votes import lifecycle as votes_lifecycle
+from consult.votes import proxies as votes_proxies
+from consult.votes import queries as votes_queries
 from consult.votes.models import (
     Ballot,
     NamedVote,
@@ -33,7 +36,7 @@ from consult.votes.models import (
     PollProxy,
     PollVoter,
 )
-from consult.votes.services import PollSettings
+from consult.votes.setup import PollSettings
 from tests.factories import PASSWORD
 
 PLAN_TEXT = "Plan\n\n1. First item.\n\n2. Second item.\n"
@@ -140,7 +143,7 @@ def new_poll(
     **settings,
 ):
     now = utcnow()
-    return services.create_poll(
+    return setup.create_poll(
         facilitator,
         plan,
         subject=subject,
@@ -157,19 +160,19 @@ def new_poll(
 
 def opened(facilitator, plan, **options):
     poll = new_poll(facilitator, plan, **options)
-    assert services.open_poll(facilitator, poll) is True
+    assert votes_lifecycle.open_poll(facilitator, poll) is True
     return poll
 
 
 def vote_all(poll, voters, choices):
     return [
-        services.cast(voter, poll, choice) for voter, choice in zip(voters, choices, strict=True)
+        casting.cast(voter, poll, choice) for voter, choice in zip(voters, choices, strict=True)
     ]
 
 
 def close(session, facilitator, poll):
     """Close the poll, then read everything back from the database."""
-    assert services.close_poll(facilitator, poll) is True
+    assert votes_lifecycle.close_poll(facilitator, poll) is True
     session.commit()
     session.expire_all()
 
@@ -207,29 +210,29 @@ def test_a_group_vote_decides_an_amendment(
     poll = new_poll(facilitator, plan, amendment=amendment, group=group)
     assert (poll.state, amendment.status) == ("draft", "admitted")
     with pytest.raises(Conflict, match="not opened yet"):
-        services.cast(voters[0], poll, "yes")
+        casting.cast(voters[0], poll, "yes")
 
-    assert services.open_poll(facilitator, poll) is True
+    assert votes_lifecycle.open_poll(facilitator, poll) is True
     assert (poll.state, poll.electorate_size, poll.electorate_weight) == ("open", 3, Decimal(3))
-    assert {voter.user_id for voter in services.electorate(poll)} == {v.id for v in voters}
+    assert {voter.user_id for voter in votes_queries.electorate(poll)} == {v.id for v in voters}
     assert amendment.status == "voting"
-    assert services.open_poll(facilitator, poll) is False  # it opens once
+    assert votes_lifecycle.open_poll(facilitator, poll) is False  # it opens once
     assert all(notifications(session, voter, "poll_opened") for voter in voters)
 
     codes = vote_all(poll, voters, choices)
     assert all(RECEIPT.fullmatch(code) for code in codes) and len(set(codes)) == 3
-    assert [services.check_receipt(poll, code) for code in codes] == list(choices)
+    assert [casting.check_receipt(poll, code) for code in codes] == list(choices)
     # The code works however the voter types it.
-    assert services.check_receipt(poll, codes[0].lower().replace("-", " ")) == choices[0]
-    assert services.turnout(poll)["voters"] == 3
+    assert casting.check_receipt(poll, codes[0].lower().replace("-", " ")) == choices[0]
+    assert votes_queries.turnout(poll)["voters"] == 3
     session.commit()
 
     close(session, facilitator, poll)
     assert poll.state == "closed" and poll.closed_at is not None
     assert (poll.winner, poll.quorum_met, poll.ballot_count) == (winner, True, 3)
     assert poll.turnout_weight == 3
-    assert poll.checksum == services.checksum(services.canonical_ballots(poll))
-    result = services.stored_result(poll)
+    assert poll.checksum == integrity.checksum(integrity.canonical_ballots(poll))
+    result = votes_queries.stored_result(poll)
     assert result["winner"] == winner and result["ballots"] == 3
     assert (result["tally"]["yes"], result["tally"]["no"]) == (
         str(choices.count("yes")),
@@ -240,13 +243,13 @@ def test_a_group_vote_decides_an_amendment(
     told = [n.data["status"] for n in notifications(session, author, "amendment_status")]
     assert told[-2:] == ["voting", decision]
     assert all(notifications(session, voter, "poll_result") for voter in voters)
-    assert services.verify(poll)["ok"] is True
+    assert integrity.verify(poll)["ok"] is True
     # Closed once: neither the scheduler nor a facilitator can count it again.
-    assert services.close_poll(None, poll) is False
+    assert votes_lifecycle.close_poll(None, poll) is False
     with pytest.raises(Conflict):
-        services.close_poll(facilitator, poll)
+        votes_lifecycle.close_poll(facilitator, poll)
     with pytest.raises(Conflict, match="closed"):
-        services.cast(voters[0], poll, "yes", receipt=codes[0])
+        casting.cast(voters[0], poll, "yes", receipt=codes[0])
 
 
 # --- majority rules ------------------------------------------------------------------------
@@ -295,7 +298,7 @@ def test_majority_rules(
     close(session, facilitator, poll)
     assert poll.winner == winner
     assert amendment.status == ("accepted" if winner == Y else "rejected")
-    assert services.verify(poll)["ok"] is True
+    assert integrity.verify(poll)["ok"] is True
 
 
 # --- quorums -------------------------------------------------------------------------------
@@ -320,14 +323,14 @@ def test_a_vote_without_quorum_decides_nothing(
     )
     vote_all(poll, voters[: len(choices)], choices)
     close(session, facilitator, poll)
-    quorum = services.stored_result(poll)["quorum"]
+    quorum = votes_queries.stored_result(poll)["quorum"]
     assert (quorum["required"], quorum["measured"], quorum["met"]) == (
         required,
         str(len(choices)),
         met,
     )
     assert poll.quorum_met is met
-    assert services.verify(poll)["ok"] is True
+    assert integrity.verify(poll)["ok"] is True
     if met:
         assert (poll.winner, amendment.status) == (Y, "accepted")
         return
@@ -355,7 +358,7 @@ def test_a_quorum_of_delegates_present_counts_the_roll_call(
         quorum_value=Decimal("0.5"),
     )
     with pytest.raises(Conflict, match="roll call"):
-        services.set_presence(facilitator, draft, {delegates[0].id})
+        votes_proxies.set_presence(facilitator, draft, {delegates[0].id})
     poll = opened(
         facilitator,
         plan,
@@ -366,15 +369,18 @@ def test_a_quorum_of_delegates_present_counts_the_roll_call(
         quorum_value=Decimal("0.5"),
     )
     with pytest.raises(PermissionDenied):
-        services.set_presence(delegates[0], poll, {d.id for d in delegates})
+        votes_proxies.set_presence(delegates[0], poll, {d.id for d in delegates})
     vote_all(poll, delegates, [Y, Y, Y, Y])  # everyone votes, few are in the room
     # A second roll call replaces the first.
-    assert services.set_presence(facilitator, poll, {d.id for d in delegates}) == 4
-    assert services.set_presence(facilitator, poll, {d.id for d in delegates[:present]}) == present
-    assert services.turnout(poll)["present_weight"] == present
+    assert votes_proxies.set_presence(facilitator, poll, {d.id for d in delegates}) == 4
+    assert (
+        votes_proxies.set_presence(facilitator, poll, {d.id for d in delegates[:present]})
+        == present
+    )
+    assert votes_queries.turnout(poll)["present_weight"] == present
     close(session, facilitator, poll)
     assert poll.quorum_met is met
-    assert services.stored_result(poll)["quorum"]["measured"] == str(present)
+    assert votes_queries.stored_result(poll)["quorum"]["measured"] == str(present)
     assert poll.winner == (Y if met else None)
     assert amendment.status == ("accepted" if met else "admitted")
 
@@ -391,20 +397,20 @@ def test_the_electorate_is_frozen_when_the_poll_opens(
     amendment = admitted(plan, author, facilitator)
     poll = opened(facilitator, plan, amendment=amendment, group=group)
     assert (poll.electorate_size, poll.electorate_weight) == (2, Decimal(2))
-    assert {voter.user_id for voter in services.electorate(poll)} == {stays.id, leaves.id}
+    assert {voter.user_id for voter in votes_queries.electorate(poll)} == {stays.id, leaves.id}
     for outsider in (observer, invited):
-        assert not services.voter_status(outsider, poll).may_vote
+        assert not votes_queries.voter_status(outsider, poll).may_vote
         with pytest.raises(PermissionDenied):
-            services.cast(outsider, poll, Y)
+            casting.cast(outsider, poll, Y)
 
     latecomer = person(make, forum, groups=[group])
     forum_groups.remove_group_member(facilitator, group, leaves.id)
     session.commit()
     with pytest.raises(PermissionDenied):
-        services.cast(latecomer, poll, Y)
-    assert services.voter_status(leaves, poll).may_vote
-    services.cast(leaves, poll, N)
-    services.cast(stays, poll, N)
+        casting.cast(latecomer, poll, Y)
+    assert votes_queries.voter_status(leaves, poll).may_vote
+    casting.cast(leaves, poll, N)
+    casting.cast(stays, poll, N)
     close(session, facilitator, poll)
     assert (poll.electorate_size, poll.ballot_count, poll.winner) == (2, 2, N)
 
@@ -438,11 +444,11 @@ def test_a_delegates_weight_is_the_one_frozen_at_opening(
     newcomer = person(make, forum, delegate=5)
     session.commit()
     with pytest.raises(PermissionDenied):
-        services.cast(newcomer, poll, Y)
-    services.cast(heavy, poll, N)
-    services.cast(light, poll, Y)
+        casting.cast(newcomer, poll, Y)
+    casting.cast(heavy, poll, N)
+    casting.cast(light, poll, Y)
     close(session, facilitator, poll)
-    assert services.canonical_ballots(poll) == [(N, "2"), (Y, "1")]
+    assert integrity.canonical_ballots(poll) == [(N, "2"), (Y, "1")]
     assert (poll.turnout_weight, poll.electorate_weight, poll.winner) == (3, 3, N)
 
 
@@ -453,10 +459,10 @@ def test_a_heavy_delegate_outweighs_two_light_ones(session, make, forum, plan, f
     assert poll.electorate_weight == 5
     vote_all(poll, [heavy, light, lighter], [Y, N, N])
     close(session, facilitator, poll)
-    tally = services.stored_result(poll)["tally"]
+    tally = votes_queries.stored_result(poll)["tally"]
     assert (tally["yes"], tally["no"]) == ("3", "2")
     assert (poll.winner, amendment.status) == (Y, "accepted")
-    assert services.canonical_ballots(poll) == [(N, "1"), (N, "1"), (Y, "3")]
+    assert integrity.canonical_ballots(poll) == [(N, "1"), (N, "1"), (Y, "3")]
 
 
 # --- proxies -------------------------------------------------------------------------------
@@ -481,33 +487,33 @@ def test_a_proxy_holder_votes_for_the_grantor_with_the_grantors_weight(
 ):
     grantor, holder, _, _ = delegates
     poll = assembly_poll(facilitator, plan, author, max_proxies=1)
-    proxy = services.grant_proxy(grantor, poll, holder.id)
+    proxy = votes_proxies.grant_proxy(grantor, poll, holder.id)
     assert (proxy.grantor_id, proxy.holder_id) == (grantor.id, holder.id)
     assert notifications(session, holder, "proxy_received")
-    assert not services.voter_status(grantor, poll).may_vote
+    assert not votes_queries.voter_status(grantor, poll).may_vote
     with pytest.raises(Conflict, match="revoke the proxy"):
-        services.cast(grantor, poll, N)
+        casting.cast(grantor, poll, N)
 
-    code = services.cast(holder, poll, Y, on_behalf_of=grantor.id)
-    assert services.check_receipt(poll, code) == Y
-    services.cast(holder, poll, N)  # the holder's own vote is still theirs
+    code = casting.cast(holder, poll, Y, on_behalf_of=grantor.id)
+    assert casting.check_receipt(poll, code) == Y
+    casting.cast(holder, poll, N)  # the holder's own vote is still theirs
     participation = session.scalar(
         select(Participation).where(
             Participation.poll_id == poll.id, Participation.voter_id == grantor.id
         )
     )
     assert participation.cast_by_id == holder.id
-    held = services.voter_status(holder, poll).proxies_held
+    held = votes_queries.voter_status(holder, poll).proxies_held
     assert [(user.id, voted) for user, voted in held] == [(grantor.id, True)]
     with pytest.raises(Conflict, match="already voted for you"):
-        services.revoke_proxy(grantor, poll)
+        votes_proxies.revoke_proxy(grantor, poll)
     with pytest.raises(Conflict):
-        services.cast(grantor, poll, N)
+        casting.cast(grantor, poll, N)
     with pytest.raises(Conflict):  # one vote per voter, whoever casts it
-        services.cast(holder, poll, N, on_behalf_of=grantor.id)
+        casting.cast(holder, poll, N, on_behalf_of=grantor.id)
 
     close(session, facilitator, poll)
-    assert services.canonical_ballots(poll) == [(N, "1"), (Y, "3")]
+    assert integrity.canonical_ballots(poll) == [(N, "1"), (Y, "3")]
     assert (poll.winner, poll.turnout_weight) == (Y, 4)
 
 
@@ -516,18 +522,18 @@ def test_revoking_a_proxy_before_it_is_used_gives_the_vote_back(
 ):
     grantor, holder, _, _ = delegates
     poll = assembly_poll(facilitator, plan, author, max_proxies=1)
-    services.grant_proxy(grantor, poll, holder.id)
-    services.revoke_proxy(grantor, poll)
+    votes_proxies.grant_proxy(grantor, poll, holder.id)
+    votes_proxies.revoke_proxy(grantor, poll)
     assert count(session, PollProxy, PollProxy.poll_id == poll.id) == 0
-    assert services.voter_status(holder, poll).proxies_held == []
+    assert votes_queries.voter_status(holder, poll).proxies_held == []
     with pytest.raises(PermissionDenied):
-        services.cast(holder, poll, Y, on_behalf_of=grantor.id)
+        casting.cast(holder, poll, Y, on_behalf_of=grantor.id)
     with pytest.raises(Conflict, match="not given your vote"):
-        services.revoke_proxy(grantor, poll)
-    assert services.voter_status(grantor, poll).may_vote
-    services.cast(grantor, poll, N)
+        votes_proxies.revoke_proxy(grantor, poll)
+    assert votes_queries.voter_status(grantor, poll).may_vote
+    casting.cast(grantor, poll, N)
     with pytest.raises(Conflict, match="cast already"):  # and now it cannot be handed on
-        services.grant_proxy(grantor, poll, holder.id)
+        votes_proxies.grant_proxy(grantor, poll, holder.id)
     actions = session.scalars(select(AuditEvent.action)).all()
     assert {"poll.proxy_granted", "poll.proxy_revoked"} <= set(actions)
 
@@ -535,20 +541,20 @@ def test_revoking_a_proxy_before_it_is_used_gives_the_vote_back(
 def test_a_proxy_cannot_be_passed_on(session, make, forum, plan, facilitator, author, delegates):
     first, second, third, _ = delegates
     poll = assembly_poll(facilitator, plan, author, max_proxies=2)
-    services.grant_proxy(first, poll, second.id)
+    votes_proxies.grant_proxy(first, poll, second.id)
     with pytest.raises(Conflict, match="cannot give yours away"):
-        services.grant_proxy(second, poll, third.id)  # a holder cannot grant
+        votes_proxies.grant_proxy(second, poll, third.id)  # a holder cannot grant
     with pytest.raises(Conflict, match="cannot carry yours"):
-        services.grant_proxy(third, poll, first.id)  # a grantor cannot hold
+        votes_proxies.grant_proxy(third, poll, first.id)  # a grantor cannot hold
     with pytest.raises(Conflict, match="revoke that proxy first"):
-        services.grant_proxy(first, poll, third.id)  # one proxy per grantor
+        votes_proxies.grant_proxy(first, poll, third.id)  # one proxy per grantor
     with pytest.raises(InvalidInput):
-        services.grant_proxy(third, poll, third.id)
+        votes_proxies.grant_proxy(third, poll, third.id)
     with pytest.raises(InvalidInput):
-        services.grant_proxy(third, poll, facilitator.id)  # not in the electorate
+        votes_proxies.grant_proxy(third, poll, facilitator.id)  # not in the electorate
     with pytest.raises(PermissionDenied):
-        services.grant_proxy(person(make, forum), poll, third.id)
-    candidates = services.voter_status(third, poll).proxy_candidates
+        votes_proxies.grant_proxy(person(make, forum), poll, third.id)
+    candidates = votes_queries.voter_status(third, poll).proxy_candidates
     assert [user.id for user in candidates] == [second.id, delegates[3].id]
     assert count(session, PollProxy, PollProxy.poll_id == poll.id) == 1
 
@@ -560,15 +566,15 @@ def test_a_delegate_carries_at_most_max_proxies(
     holder, *grantors = delegates
     poll = assembly_poll(facilitator, plan, author, max_proxies=limit)
     for grantor in grantors[:limit]:
-        services.grant_proxy(grantor, poll, holder.id)
+        votes_proxies.grant_proxy(grantor, poll, holder.id)
     with pytest.raises(Conflict, match="as many votes as this poll allows"):
-        services.grant_proxy(grantors[limit], poll, holder.id)
-    candidates = services.voter_status(grantors[limit], poll).proxy_candidates
+        votes_proxies.grant_proxy(grantors[limit], poll, holder.id)
+    candidates = votes_queries.voter_status(grantors[limit], poll).proxy_candidates
     # Neither the full holder nor those who gave their vote away are offered.
     assert [user.id for user in candidates] == [user.id for user in grantors[limit + 1 :]]
     for grantor in grantors[:limit]:
-        services.cast(holder, poll, N, on_behalf_of=grantor.id)
-    services.cast(holder, poll, Y)
+        casting.cast(holder, poll, N, on_behalf_of=grantor.id)
+    casting.cast(holder, poll, Y)
     close(session, facilitator, poll)
     assert poll.ballot_count == limit + 1
     assert poll.winner == Y  # 3 against 1 or 2
@@ -578,8 +584,8 @@ def test_a_poll_without_proxies_refuses_them(session, plan, facilitator, author,
     first, second, _, _ = delegates
     poll = assembly_poll(facilitator, plan, author, max_proxies=0)
     with pytest.raises(Conflict, match="does not allow proxies"):
-        services.grant_proxy(first, poll, second.id)
-    assert services.voter_status(first, poll).proxy_candidates == []
+        votes_proxies.grant_proxy(first, poll, second.id)
+    assert votes_queries.voter_status(first, poll).proxy_candidates == []
 
 
 def test_only_the_proxy_holder_votes_on_someones_behalf(
@@ -587,13 +593,13 @@ def test_only_the_proxy_holder_votes_on_someones_behalf(
 ):
     grantor, holder, stranger, other = delegates
     poll = assembly_poll(facilitator, plan, author, max_proxies=1)
-    services.grant_proxy(grantor, poll, holder.id)
+    votes_proxies.grant_proxy(grantor, poll, holder.id)
     with pytest.raises(PermissionDenied):
-        services.cast(stranger, poll, Y, on_behalf_of=grantor.id)
+        casting.cast(stranger, poll, Y, on_behalf_of=grantor.id)
     with pytest.raises(PermissionDenied):
-        services.cast(stranger, poll, Y, on_behalf_of=other.id)  # no proxy at all
+        casting.cast(stranger, poll, Y, on_behalf_of=other.id)  # no proxy at all
     with pytest.raises(PermissionDenied):
-        services.cast(grantor, poll, Y, on_behalf_of=holder.id)  # the proxy is one-way
+        casting.cast(grantor, poll, Y, on_behalf_of=holder.id)  # the proxy is one-way
     assert count(session, Participation, Participation.poll_id == poll.id) == 0
     assert count(session, Ballot, Ballot.poll_id == poll.id) == 0
 
@@ -607,16 +613,16 @@ def test_a_second_vote_is_refused_when_changes_are_not_allowed(
     voter, other = people(make, forum, 2, groups=[group])
     amendment = admitted(plan, author, facilitator)
     poll = opened(facilitator, plan, amendment=amendment, group=group, allow_change=False)
-    code = services.cast(voter, poll, Y)
+    code = casting.cast(voter, poll, Y)
     with pytest.raises(Conflict, match="does not allow changes"):
-        services.cast(voter, poll, N)
+        casting.cast(voter, poll, N)
     with pytest.raises(Conflict, match="does not allow changes"):
-        services.cast(voter, poll, N, receipt=code)
-    services.cast(other, poll, N)
-    assert services.check_receipt(poll, code) == Y
+        casting.cast(voter, poll, N, receipt=code)
+    casting.cast(other, poll, N)
+    assert casting.check_receipt(poll, code) == Y
     close(session, facilitator, poll)
     assert poll.ballot_count == 2
-    assert services.canonical_ballots(poll) == [(N, "1"), (Y, "1")]
+    assert integrity.canonical_ballots(poll) == [(N, "1"), (Y, "1")]
 
 
 def test_in_a_secret_poll_only_the_receipt_code_changes_a_vote(
@@ -625,29 +631,29 @@ def test_in_a_secret_poll_only_the_receipt_code_changes_a_vote(
     voter, other = people(make, forum, 2, groups=[group])
     amendment = admitted(plan, author, facilitator)
     poll = opened(facilitator, plan, amendment=amendment, group=group, allow_change=True)
-    first = services.cast(voter, poll, Y)
-    others = services.cast(other, poll, Y)
+    first = casting.cast(voter, poll, Y)
+    others = casting.cast(other, poll, Y)
 
     with pytest.raises(Conflict, match="receipt code"):
-        services.cast(voter, poll, N)
+        casting.cast(voter, poll, N)
     with pytest.raises(InvalidInput, match="does not match"):
-        services.cast(voter, poll, N, receipt="AAAA-BBBB-CCCC-DDDD")
+        casting.cast(voter, poll, N, receipt="AAAA-BBBB-CCCC-DDDD")
     with pytest.raises(InvalidInput, match="does not match"):
-        services.cast(voter, poll, N, receipt=others)  # another voter's valid code
-    assert services.check_receipt(poll, others) == Y
+        casting.cast(voter, poll, N, receipt=others)  # another voter's valid code
+    assert casting.check_receipt(poll, others) == Y
 
-    second = services.cast(voter, poll, N, receipt=first.lower())
+    second = casting.cast(voter, poll, N, receipt=first.lower())
     assert second != first
-    assert services.check_receipt(poll, first) is None
-    assert services.check_receipt(poll, second) == N
-    assert services.check_receipt(poll, others) == Y
+    assert casting.check_receipt(poll, first) is None
+    assert casting.check_receipt(poll, second) == N
+    assert casting.check_receipt(poll, others) == Y
     with pytest.raises(InvalidInput, match="does not match"):
-        services.cast(voter, poll, A, receipt=first)  # the old code is spent
+        casting.cast(voter, poll, A, receipt=first)  # the old code is spent
     assert count(session, Participation, Participation.poll_id == poll.id) == 2
     assert count(session, Ballot, Ballot.poll_id == poll.id) == 2
     assert count(session, NamedVote) == 0
     close(session, facilitator, poll)
-    assert services.canonical_ballots(poll) == [(N, "1"), (Y, "1")]
+    assert integrity.canonical_ballots(poll) == [(N, "1"), (Y, "1")]
     assert poll.winner == N  # a tie
 
 
@@ -661,21 +667,23 @@ def test_in_a_named_poll_the_last_choice_counts_and_the_history_is_kept(
         facilitator, plan, amendment=amendment, group=group, secret=False, allow_change=True
     )
     now = utcnow()
-    first = services.cast(voter, poll, Y, now=now)
-    services.cast(other, poll, Y, now=now)
-    second = services.cast(voter, poll, N, now=now + MINUTE)  # no receipt needed
-    history = services.vote_history(poll, voter.id)
+    first = casting.cast(voter, poll, Y, now=now)
+    casting.cast(other, poll, Y, now=now)
+    second = casting.cast(voter, poll, N, now=now + MINUTE)  # no receipt needed
+    history = votes_queries.vote_history(poll, voter.id)
     assert [json.loads(vote.choice) for vote in history] == [Y, N]
     assert history[0].superseded_at == now + MINUTE and history[1].superseded_at is None
-    assert [(vote.voter_id, json.loads(vote.choice)) for vote in services.named_votes(poll)] == [
+    assert [
+        (vote.voter_id, json.loads(vote.choice)) for vote in votes_queries.named_votes(poll)
+    ] == [
         (voter.id, N),
         (other.id, Y),
     ]
-    assert services.check_receipt(poll, first) is None
-    assert services.check_receipt(poll, second) == N
+    assert casting.check_receipt(poll, first) is None
+    assert casting.check_receipt(poll, second) == N
     close(session, facilitator, poll)
     assert poll.ballot_count == 2 and poll.winner == N
-    assert services.verify(poll)["ok"] is True
+    assert integrity.verify(poll)["ok"] is True
 
 
 # --- secrecy -------------------------------------------------------------------------------
@@ -740,22 +748,22 @@ def test_a_secret_poll_keeps_no_record_of_who_chose_what(
     # Casting writes the participation and the ballot, and nothing else.
     assert (count(session, AuditEvent), count(session, Notification)) == (audit, notes)
     assert count(session, NamedVote, NamedVote.poll_id == poll.id) == 0
-    assert services.named_votes(poll) == []
-    assert services.vote_history(poll, zelda.id) == []
+    assert votes_queries.named_votes(poll) == []
+    assert votes_queries.vote_history(poll, zelda.id) == []
     ballots = session.scalars(select(Ballot).where(Ballot.poll_id == poll.id)).all()
     assert all(re.fullmatch(r"[0-9a-f]{32}", ballot.id) for ballot in ballots)
     checks = set(session.scalars(select(Participation.receipt_check)))
     assert not checks & {ballot.receipt_hash for ballot in ballots}
     # Only the receipt codes, which the voters alone hold, lead to the ballots.
-    assert [services.check_receipt(poll, code) for code in codes] == [Y, N]
+    assert [casting.check_receipt(poll, code) for code in codes] == [Y, N]
 
     close(session, facilitator, poll)
-    assert services.canonical_ballots(poll) == [(N, "1"), (Y, "1")]
-    result = services.stored_result(poll)
+    assert integrity.canonical_ballots(poll) == [(N, "1"), (Y, "1")]
+    result = votes_queries.stored_result(poll)
     assert set(result) == RESULT_KEYS and set(result["tally"]) == YES_NO_TALLY_KEYS
     for voter in (zelda, yorick):
         assert voter.display_name not in poll.result and voter.email not in poll.result
-    assert services.named_votes(poll) == []
+    assert votes_queries.named_votes(poll) == []
 
 
 # --- the checksum --------------------------------------------------------------------------
@@ -765,7 +773,7 @@ def published_checksum(poll):
     """The checksum as anyone would recompute it from the published ballots."""
     lines = sorted(
         json.dumps([choice, weight], ensure_ascii=False, separators=(",", ":"))
-        for choice, weight in services.canonical_ballots(poll)
+        for choice, weight in integrity.canonical_ballots(poll)
     )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
@@ -785,11 +793,11 @@ def test_the_checksum_covers_the_ballots_and_not_their_order(
     for poll in polls:
         close(session, facilitator, poll)
     first, second, third = polls
-    assert first.checksum == services.checksum(services.canonical_ballots(first))
+    assert first.checksum == integrity.checksum(integrity.canonical_ballots(first))
     assert first.checksum == published_checksum(first)
     assert first.checksum == second.checksum
     assert third.checksum != first.checksum
-    assert services.stored_result(first)["checksum"] == first.checksum
+    assert votes_queries.stored_result(first)["checksum"] == first.checksum
 
 
 @pytest.mark.parametrize("tamper", ["choice", "weight", "delete", "nonsense"])
@@ -801,7 +809,7 @@ def test_verify_finds_ballots_changed_after_closing(
     poll = opened(facilitator, plan, amendment=amendment, group=group)
     vote_all(poll, voters, [Y, Y, N])
     close(session, facilitator, poll)
-    assert services.verify(poll)["ok"] is True
+    assert integrity.verify(poll)["ok"] is True
     target = session.scalar(select(Ballot.id).where(Ballot.poll_id == poll.id).limit(1))
     statement = {
         "choice": update(Ballot).values(choice=json.dumps(A)),
@@ -811,7 +819,7 @@ def test_verify_finds_ballots_changed_after_closing(
     }[tamper]
     session.execute(statement.where(Ballot.id == target))
     session.commit()
-    report = services.verify(poll)
+    report = integrity.verify(poll)
     assert report["ok"] is False and report["checksum_matches"] is False
     assert report["stored_checksum"] == poll.checksum != report["computed_checksum"]
 
@@ -820,7 +828,7 @@ def test_only_a_closed_poll_can_be_verified(session, make, forum, plan, group, f
     person(make, forum, groups=[group])
     poll = opened(facilitator, plan, amendment=admitted(plan, author, facilitator), group=group)
     with pytest.raises(Conflict):
-        services.verify(poll)
+        integrity.verify(poll)
 
 
 # --- ranked polls between competing amendments ------------------------------------------
@@ -867,7 +875,7 @@ def test_a_ranked_poll_accepts_the_winner_and_rejects_the_others(
         decision = "accepted" if amendment.label == winner else "rejected"
         assert amendment.status == decision
         assert transitions(amendment)[-1] == ("voting", decision)
-    assert services.verify(poll)["ok"] is True
+    assert integrity.verify(poll)["ok"] is True
 
 
 @pytest.mark.parametrize("method", ["irv", "schulze"])
@@ -904,9 +912,9 @@ def test_a_ranked_ballot_must_rank_the_polls_options(
     )
     for choice in ([], ["E1", "E1"], ["E1", "E9"], Y, [1, 2]):
         with pytest.raises(InvalidInput):
-            services.cast(voter, poll, choice)
-    code = services.cast(voter, poll, ["E3", "current"])
-    assert services.check_receipt(poll, code) == ["E3", "current"]
+            casting.cast(voter, poll, choice)
+    code = casting.cast(voter, poll, ["E3", "current"])
+    assert casting.check_receipt(poll, code) == ["E3", "current"]
 
 
 def test_a_ranked_poll_needs_two_free_admitted_amendments_on_the_item(
@@ -1003,22 +1011,22 @@ def test_the_scheduler_opens_and_closes_polls_once(
         opens_at=now + MINUTE,
         closes_at=now + HOUR,
     )
-    assert services.advance_polls(now) == {"opened": 0, "closed": 0}
+    assert scheduling.advance_polls(now) == {"opened": 0, "closed": 0}
     assert poll.state == "draft"
-    assert services.advance_polls(now + 2 * MINUTE) == {"opened": 1, "closed": 0}
+    assert scheduling.advance_polls(now + 2 * MINUTE) == {"opened": 1, "closed": 0}
     assert (poll.state, poll.opened_at, amendment.status) == ("open", now + 2 * MINUTE, "voting")
-    assert services.advance_polls(now + 3 * MINUTE) == {"opened": 0, "closed": 0}
+    assert scheduling.advance_polls(now + 3 * MINUTE) == {"opened": 0, "closed": 0}
     assert [len(notifications(session, v, "poll_opened")) for v in voters] == [1, 1]
 
-    services.cast(voters[0], poll, Y, now=now + 5 * MINUTE)
+    casting.cast(voters[0], poll, Y, now=now + 5 * MINUTE)
     # Past the closing time no vote counts, even before the scheduler has run.
     with pytest.raises(Conflict, match="closed"):
-        services.cast(voters[1], poll, N, now=now + HOUR)
+        casting.cast(voters[1], poll, N, now=now + HOUR)
     session.commit()
-    assert services.advance_polls(now + 2 * HOUR) == {"opened": 0, "closed": 1}
+    assert scheduling.advance_polls(now + 2 * HOUR) == {"opened": 0, "closed": 1}
     assert (poll.state, poll.closed_at, poll.winner) == ("closed", now + 2 * HOUR, Y)
     assert amendment.status == "accepted"
-    assert services.advance_polls(now + 3 * HOUR) == {"opened": 0, "closed": 0}
+    assert scheduling.advance_polls(now + 3 * HOUR) == {"opened": 0, "closed": 0}
     assert [len(notifications(session, v, "poll_result")) for v in voters] == [1, 1]
 
 
@@ -1036,10 +1044,10 @@ def test_a_draft_whose_closing_time_passed_is_cancelled(
         opens_at=now + MINUTE,
         closes_at=now + HOUR,
     )
-    assert services.advance_polls(now + 2 * HOUR) == {"opened": 0, "closed": 0}
+    assert scheduling.advance_polls(now + 2 * HOUR) == {"opened": 0, "closed": 0}
     assert poll.state == "cancelled" and amendment.status == "admitted"
     with pytest.raises(Conflict, match="over"):
-        services.open_poll(facilitator, poll)
+        votes_lifecycle.open_poll(facilitator, poll)
     assert new_poll(facilitator, plan, amendment=amendment, group=group).state == "draft"
 
 
@@ -1060,7 +1068,7 @@ def test_extending_a_phase_moves_the_closing_of_its_polls(
     poll = new_poll(
         facilitator, plan, amendment=tied, group=group, phase=phase, closes_at=phase.ends_at
     )
-    services.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     other = new_poll(
         facilitator, plan, amendment=separate, group=group, phase=phase, closes_at=now + HOUR
     )
@@ -1071,7 +1079,7 @@ def test_extending_a_phase_moves_the_closing_of_its_polls(
     assert poll.closes_at == now + 2 * DAY
     assert other.closes_at == now + HOUR  # it never closed with the phase
     # Past the phase's old end the poll stays open; the other one never opened.
-    assert services.advance_polls(now + DAY + MINUTE) == {"opened": 0, "closed": 0}
+    assert scheduling.advance_polls(now + DAY + MINUTE) == {"opened": 0, "closed": 0}
     assert (poll.state, other.state) == ("open", "cancelled")
 
 
@@ -1084,12 +1092,12 @@ def test_only_facilitators_run_polls(session, make, forum, plan, group, facilita
     with pytest.raises(PermissionDenied):
         new_poll(member, plan, amendment=amendment, group=group)
     poll = new_poll(facilitator, plan, amendment=amendment, group=group)
-    for action in (services.open_poll, services.cancel_poll):
+    for action in (votes_lifecycle.open_poll, votes_lifecycle.cancel_poll):
         with pytest.raises(PermissionDenied):
             action(member, poll)
-    services.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     with pytest.raises(PermissionDenied):
-        services.close_poll(member, poll)
+        votes_lifecycle.close_poll(member, poll)
     assert poll.state == "open"
 
 
@@ -1151,20 +1159,20 @@ def test_cancelling_a_poll_gives_its_amendments_back(
     amendment = admitted(plan, author, facilitator)
     poll = new_poll(facilitator, plan, amendment=amendment, group=group)
     if state == "open":
-        services.open_poll(facilitator, poll)
-        services.cast(voter, poll, Y)
-    services.cancel_poll(facilitator, poll, "Wrong item.")
+        votes_lifecycle.open_poll(facilitator, poll)
+        casting.cast(voter, poll, Y)
+    votes_lifecycle.cancel_poll(facilitator, poll, "Wrong item.")
     session.commit()
     session.expire_all()
     assert (poll.state, amendment.status) == ("cancelled", "admitted")
     if state == "open":
         assert transitions(amendment)[-1] == ("voting", "admitted")
     with pytest.raises(Conflict):
-        services.cast(voter, poll, Y)
+        casting.cast(voter, poll, Y)
     with pytest.raises(Conflict):
-        services.cancel_poll(facilitator, poll)
+        votes_lifecycle.cancel_poll(facilitator, poll)
     with pytest.raises(Conflict):
-        services.open_poll(facilitator, poll)
+        votes_lifecycle.open_poll(facilitator, poll)
     assert poll.result is None and poll.winner is None
     assert new_poll(facilitator, plan, amendment=amendment, group=group).state == "draft"
 
@@ -1176,11 +1184,11 @@ def test_a_yes_no_ballot_is_yes_no_or_abstain(
     poll = opened(facilitator, plan, amendment=admitted(plan, author, facilitator), group=group)
     for choice in ("maybe", "", None, ["yes"], "YES"):
         with pytest.raises(InvalidInput):
-            services.cast(voter, poll, choice)
+            casting.cast(voter, poll, choice)
     assert count(session, Participation, Participation.poll_id == poll.id) == 0
-    assert services.voter_status(voter, poll).voted is False
-    services.cast(voter, poll, A)
-    assert services.voter_status(voter, poll).voted is True
+    assert votes_queries.voter_status(voter, poll).voted is False
+    casting.cast(voter, poll, A)
+    assert votes_queries.voter_status(voter, poll).voted is True
     assert session.scalar(select(PollVoter.weight).where(PollVoter.user_id == voter.id)) == 1
 
 
@@ -1197,14 +1205,14 @@ def test_results_stay_hidden_while_the_vote_runs_unless_the_poll_shows_them(
         hide_results=False,
     )
     for poll in (hidden, shown):
-        services.cast(voter, poll, Y)
-    assert services.live_result(hidden) is None
-    assert not services.results_visible(voter, hidden)
-    assert services.results_visible(voter, shown)
-    assert services.live_result(shown)["tally"]["yes"] == "1"
+        casting.cast(voter, poll, Y)
+    assert integrity.live_result(hidden) is None
+    assert not votes_queries.results_visible(voter, hidden)
+    assert votes_queries.results_visible(voter, shown)
+    assert integrity.live_result(shown)["tally"]["yes"] == "1"
     close(session, facilitator, hidden)
-    assert services.results_visible(voter, hidden)
-    assert services.live_result(hidden) is None  # closed: the frozen result is the one shown
+    assert votes_queries.results_visible(voter, hidden)
+    assert integrity.live_result(hidden) is None  # closed: the frozen result is the one shown
 
 
 def test_facilitators_cannot_decide_by_hand_an_amendment_whose_vote_runs(
@@ -1215,7 +1223,7 @@ def test_facilitators_cannot_decide_by_hand_an_amendment_whose_vote_runs(
     poll = opened(facilitator, plan, amendment=amendment, group=group)
     with pytest.raises(Conflict, match="vote that has not closed"):
         lifecycle.decide(facilitator, amendment, "accepted")
-    services.cancel_poll(facilitator, poll)
+    votes_lifecycle.cancel_poll(facilitator, poll)
     assert amendment.status == "admitted"
     lifecycle.decide(facilitator, amendment, "accepted")
     assert amendment.status == "accepted"
@@ -1235,7 +1243,7 @@ def test_a_poll_tied_to_a_phase_takes_the_times_it_is_not_given(
         phases=[PhaseInput("voting", now + HOUR, now + DAY)],
     )
     phase = consultation.phases[0]
-    poll = services.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="amendment",
@@ -1248,7 +1256,7 @@ def test_a_poll_tied_to_a_phase_takes_the_times_it_is_not_given(
     )
     assert (poll.opens_at, poll.closes_at) == (phase.starts_at, phase.ends_at)
     with pytest.raises(InvalidInput, match="closing time"):
-        services.create_poll(
+        setup.create_poll(
             facilitator,
             plan,
             subject="amendment",

@@ -21,7 +21,8 @@ from consult.forums import groups as forum_groups
 from consult.forums import memberships as forum_members
 from consult.forums import services as forums
 from consult.plans import services as plans
-from consult.votes import services
+from consult.votes import casting, integrity, queries, setup
+from consult.votes import lifecycle as votes_lifecycle
 from consult.votes.models import Ballot, Participation, Poll
 from tests.conftest import (
     POSTGRES_URL,
@@ -87,7 +88,7 @@ def open_poll_for(app, voter_count: int) -> tuple[int, list[int]]:
         )
         lifecycle.decide(facilitator, amendment, "admitted")
         now = utcnow()
-        poll = services.create_poll(
+        poll = setup.create_poll(
             facilitator,
             plan,
             subject="amendment",
@@ -97,7 +98,7 @@ def open_poll_for(app, voter_count: int) -> tuple[int, list[int]]:
             opens_at=now,
             closes_at=now + timedelta(hours=1),
         )
-        services.open_poll(facilitator, poll)
+        votes_lifecycle.open_poll(facilitator, poll)
         db.session.commit()
         assert poll.electorate_size == voter_count
         return poll.id, voter_ids
@@ -116,7 +117,7 @@ def cast_at_once(app, poll_id: int, votes: list[tuple[int, str]], *, close_too=F
             try:
                 poll = db.session.get(Poll, poll_id)
                 barrier.wait()
-                closing.append(services.close_poll(None, poll))
+                closing.append(votes_lifecycle.close_poll(None, poll))
                 db.session.commit()
             except BaseException as error:
                 db.session.rollback()
@@ -130,7 +131,7 @@ def cast_at_once(app, poll_id: int, votes: list[tuple[int, str]], *, close_too=F
                 poll = db.session.get(Poll, poll_id)
                 voter = db.session.get(User, voter_id)
                 barrier.wait()
-                outcomes[index] = services.cast(voter, poll, choice)
+                outcomes[index] = casting.cast(voter, poll, choice)
                 db.session.commit()
             except ServiceError as error:
                 db.session.rollback()
@@ -181,7 +182,7 @@ def test_the_same_vote_sent_fifty_times_at_once_counts_once(app):
     with app.app_context():
         assert counts(poll_id) == (1, 1)
         poll = db.session.get(Poll, poll_id)
-        assert services.check_receipt(poll, code) == votes[index][1]
+        assert casting.check_receipt(poll, code) == votes[index][1]
 
 
 def test_fifty_voters_at_once_are_all_counted(app):
@@ -194,12 +195,12 @@ def test_fifty_voters_at_once_are_all_counted(app):
     with app.app_context():
         assert counts(poll_id) == (THREADS, THREADS)
         poll = db.session.get(Poll, poll_id)
-        assert services.close_poll(None, poll) is True
+        assert votes_lifecycle.close_poll(None, poll) is True
         db.session.commit()
         assert (poll.ballot_count, poll.turnout_weight) == (THREADS, THREADS)
-        tally = services.stored_result(poll)["tally"]
+        tally = queries.stored_result(poll)["tally"]
         assert (tally["yes"], tally["no"]) == ("40", "10")
-        assert services.verify(poll)["ok"] is True
+        assert integrity.verify(poll)["ok"] is True
 
 
 def test_a_vote_being_cast_while_the_poll_closes_is_counted(app):
@@ -212,7 +213,7 @@ def test_a_vote_being_cast_while_the_poll_closes_is_counted(app):
     def close_now() -> None:
         with app.app_context():
             try:
-                services.close_poll(None, db.session.get(Poll, poll_id))
+                votes_lifecycle.close_poll(None, db.session.get(Poll, poll_id))
                 db.session.commit()
             except BaseException as error:
                 db.session.rollback()
@@ -223,7 +224,7 @@ def test_a_vote_being_cast_while_the_poll_closes_is_counted(app):
 
     with app.app_context():
         poll = db.session.get(Poll, poll_id)
-        code = services.cast(db.session.get(User, voter_id), poll, "yes")
+        code = casting.cast(db.session.get(User, voter_id), poll, "yes")
         db.session.flush()  # the ballot is written, not yet committed
         closer = threading.Thread(target=close_now)
         closer.start()
@@ -237,8 +238,8 @@ def test_a_vote_being_cast_while_the_poll_closes_is_counted(app):
     with app.app_context():
         poll = db.session.get(Poll, poll_id)
         assert (poll.state, poll.ballot_count, poll.winner) == ("closed", 1, "yes")
-        assert services.check_receipt(poll, code) == "yes"
-        assert services.verify(poll)["ok"] is True
+        assert casting.check_receipt(poll, code) == "yes"
+        assert integrity.verify(poll)["ok"] is True
 
 
 def test_votes_racing_the_closing_are_either_counted_or_refused(app):
@@ -254,5 +255,5 @@ def test_votes_racing_the_closing_are_either_counted_or_refused(app):
         assert poll.state == "closed"
         # Every receipt handed out stands for a counted ballot, and nothing else is stored.
         assert poll.ballot_count == len(codes) == counts(poll_id)[0] == counts(poll_id)[1]
-        assert all(services.check_receipt(poll, code) == "yes" for code in codes)
-        assert services.verify(poll)["ok"] is True
+        assert all(casting.check_receipt(poll, code) == "yes" for code in codes)
+        assert integrity.verify(poll)["ok"] is True

@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from consult.amendments import lifecycle, proposing
 from consult.database import utcnow
 from consult.plans import services as plans
-from consult.votes import services
+from consult.votes import casting as votes_casting
+from consult.votes import lifecycle as votes_lifecycle
+from consult.votes import setup
 from consult.votes.models import Ballot, Participation, Poll
 from tests.factories import sign_in
 from tests.test_plans import count_statements
@@ -82,7 +84,7 @@ def text_of(response) -> str:
 
 
 def open_poll(session, facilitator, plan, group, amendment, **settings):
-    poll = services.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="amendment",
@@ -91,9 +93,9 @@ def open_poll(session, facilitator, plan, group, amendment, **settings):
         amendment=amendment,
         opens_at=utcnow(),
         closes_at=utcnow() + timedelta(days=2),
-        settings=services.PollSettings(**settings),
+        settings=setup.PollSettings(**settings),
     )
-    services.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     session.commit()
     return poll
 
@@ -252,7 +254,7 @@ def test_bad_ballots_are_refused_with_a_message_and_the_choice_kept(
 ):
     one = admitted(session, plan, facilitator, voters[0], "Text one.")
     admitted(session, plan, facilitator, voters[1], "Text two.")
-    poll = services.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="competing",
@@ -261,9 +263,9 @@ def test_bad_ballots_are_refused_with_a_message_and_the_choice_kept(
         target_key=one.target_key,
         opens_at=utcnow(),
         closes_at=utcnow() + timedelta(days=1),
-        settings=services.PollSettings(method="schulze"),
+        settings=setup.PollSettings(method="schulze"),
     )
-    services.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     session.commit()
     sign_in(client, voters[2])
     same_rank = client.post(poll_url(poll, "/vote"), data={"rank-E1": "1", "rank-E2": "1"})
@@ -302,7 +304,7 @@ def test_closing_shows_the_result_and_the_exports_hold_no_voter(
     amendment = admitted(session, plan, facilitator, voters[0])
     poll = open_poll(session, facilitator, plan, group, amendment)
     for voter, choice in zip(voters, ["yes", "yes", "no"], strict=True):
-        services.cast(voter, poll, choice)
+        votes_casting.cast(voter, poll, choice)
     session.commit()
     sign_in(client, facilitator)
     hidden = client.get(poll_url(poll))
@@ -349,7 +351,7 @@ def test_a_named_poll_publishes_who_voted_what(client, session, plan, group, fac
         secret=False,
         hide_results=False,
     )
-    services.cast(voters[1], poll, "no")
+    votes_casting.cast(voters[1], poll, "no")
     session.commit()
     sign_in(client, voters[2])
     text = text_of(client.get(poll_url(poll)))
@@ -363,7 +365,7 @@ def test_the_assembly_approves_the_plan_and_its_page_says_so(
     delegate = make.member(forum, locale="en")
     delegate.is_delegate = True
     session.commit()
-    poll = services.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="plan",
@@ -371,9 +373,9 @@ def test_the_assembly_approves_the_plan_and_its_page_says_so(
         opens_at=utcnow(),
         closes_at=utcnow() + timedelta(days=1),
     )
-    services.open_poll(facilitator, poll)
-    services.cast(delegate.user, poll, "yes")
-    services.close_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
+    votes_casting.cast(delegate.user, poll, "yes")
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     sign_in(client, facilitator)
     page = text_of(client.get(f"/forums/{forum.slug}/plans/{plan.id}/"))
@@ -393,7 +395,7 @@ def test_the_poll_page_costs_the_same_queries_for_any_electorate(
         amendment = admitted(session, plan, facilitator, voter, f"Text {size}.")
         poll = open_poll(session, facilitator, plan, group, amendment, hide_results=False)
         for membership in people[: size // 2]:
-            services.cast(membership.user, poll, "yes")
+            votes_casting.cast(membership.user, poll, "yes")
         session.commit()
         sign_in(client, voter)
         with count_statements(app) as counter:
@@ -411,8 +413,8 @@ def test_consult_polls_verify_recounts_and_catches_a_tampered_ballot(
         session, facilitator, plan, group, admitted(session, plan, facilitator, voters[0])
     )
     for voter, choice in zip(voters, ["yes", "no", "yes"], strict=True):
-        services.cast(voter, poll, choice)
-    services.close_poll(facilitator, poll)
+        votes_casting.cast(voter, poll, choice)
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     runner = app.test_cli_runner()
     good = runner.invoke(args=["polls", "verify", str(poll.id)])
@@ -497,7 +499,7 @@ def test_a_passed_approval_of_a_text_that_changed_meanwhile_says_so(
     delegate.is_delegate = True
     session.commit()
     voted_on = plan.current_version
-    poll = services.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="plan",
@@ -505,10 +507,10 @@ def test_a_passed_approval_of_a_text_that_changed_meanwhile_says_so(
         opens_at=utcnow(),
         closes_at=utcnow() + timedelta(days=1),
     )
-    services.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     plans.edit_node(facilitator, plan, voted_on, first_key(plan), "Changed during the vote.")
-    services.cast(delegate.user, poll, "yes")
-    services.close_poll(facilitator, poll)
+    votes_casting.cast(delegate.user, poll, "yes")
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     sign_in(client, facilitator)
     text = text_of(client.get(poll_url(poll)))

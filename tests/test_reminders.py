@@ -13,7 +13,10 @@ from consult.consultations.services import PHASE_LABELS, PhaseInput
 from consult.database import utcnow
 from consult.notifications.models import Notification
 from consult.notifications.views import describe
-from consult.votes import services as votes
+from consult.votes import casting as votes_casting
+from consult.votes import lifecycle as votes_lifecycle
+from consult.votes import proxies as votes_proxies
+from consult.votes import scheduling as votes_scheduling
 from tests.test_polls import Y, admitted, new_poll, person
 
 T0 = datetime(2027, 12, 1, 12, 0, tzinfo=UTC)
@@ -120,7 +123,7 @@ def assembly_poll(facilitator, plan, author, closes_in):
         opens_at=now,
         closes_at=now + closes_in,
     )
-    assert votes.open_poll(facilitator, poll, now=now) is True
+    assert votes_lifecycle.open_poll(facilitator, poll, now=now) is True
     return poll
 
 
@@ -130,14 +133,14 @@ def test_only_voters_who_have_not_voted_are_reminded_once(
     author = person(make, forum, name="Ana")
     poll = assembly_poll(facilitator, plan, author, closes_in=3 * DAY)
     grantor, holder, voter, silent = delegates
-    votes.grant_proxy(grantor, poll, holder.id)
-    votes.cast(voter, poll, Y)
+    votes_proxies.grant_proxy(grantor, poll, holder.id)
+    votes_casting.cast(voter, poll, Y)
     session.commit()
     reminders_before = reminders(session, "poll_closing")
 
-    assert votes.remind_closing_polls(poll.closes_at - DAY - HOUR) == 0
-    assert votes.remind_closing_polls(poll.closes_at - DAY + HOUR) == 1
-    assert votes.remind_closing_polls(poll.closes_at - HOUR) == 0
+    assert votes_scheduling.remind_closing_polls(poll.closes_at - DAY - HOUR) == 0
+    assert votes_scheduling.remind_closing_polls(poll.closes_at - DAY + HOUR) == 1
+    assert votes_scheduling.remind_closing_polls(poll.closes_at - HOUR) == 0
     session.commit()
 
     assert reminders_before == []
@@ -154,7 +157,7 @@ def test_a_vote_open_for_less_than_a_day_gets_no_reminder(
 ):
     author = person(make, forum, name="Ana")
     poll = assembly_poll(facilitator, plan, author, closes_in=20 * HOUR)
-    assert votes.remind_closing_polls(poll.closes_at - 10 * HOUR) == 0
+    assert votes_scheduling.remind_closing_polls(poll.closes_at - 10 * HOUR) == 0
     assert reminders(session, "poll_closing") == []
 
 

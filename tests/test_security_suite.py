@@ -18,7 +18,7 @@ from consult.forums import services as forums
 from consult.forums.models import Membership
 from consult.plans import services as plans
 from consult.plans.models import Plan
-from consult.votes import services as votes
+from consult.votes import setup as votes_setup
 from tests.factories import sign_in
 from tests.test_richtext import XSS_PAYLOADS, assert_safe_html
 
@@ -63,7 +63,7 @@ def hostile_forum(make, session):
         description=CORPUS,
         phases=[PhaseInput("amendments", now - timedelta(days=1), now + timedelta(days=9))],
     )
-    poll = votes.create_poll(
+    poll = votes_setup.create_poll(
         facilitator,
         plan,
         subject="amendment",
@@ -71,7 +71,7 @@ def hostile_forum(make, session):
         amendment=amendment,
         opens_at=now + timedelta(days=1),
         closes_at=now + timedelta(days=2),
-        settings=votes.PollSettings(title=XSS, description=CORPUS),
+        settings=votes_setup.PollSettings(title=XSS, description=CORPUS),
     )
     session.commit()
     slug = forum.slug

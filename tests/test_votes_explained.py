@@ -23,9 +23,10 @@ from consult.consultations.services import PhaseInput
 from consult.database import utcnow
 from consult.errors import Conflict
 from consult.plans import services as plans
-from consult.votes import explanation, services
+from consult.votes import casting, explanation, permissions, scheduling, setup
+from consult.votes import lifecycle as votes_lifecycle
 from consult.votes.models import Poll
-from consult.votes.services import PollSettings
+from consult.votes.setup import PollSettings
 from tests.factories import sign_in
 
 PLAN_TEXT = "Plan\n\n1. First item.\n\n2. Second item.\n"
@@ -102,7 +103,7 @@ def consultation_with(session, facilitator, plan, *kinds, first_started=HOUR):
 
 
 def group_poll(session, facilitator, plan, group, amendment, *, open_now=True, **settings):
-    poll = services.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="amendment",
@@ -114,7 +115,7 @@ def group_poll(session, facilitator, plan, group, amendment, *, open_now=True, *
         settings=PollSettings(**settings),
     )
     if open_now:
-        services.open_poll(facilitator, poll)
+        votes_lifecycle.open_poll(facilitator, poll)
     session.commit()
     return poll
 
@@ -123,9 +124,9 @@ def closed_vote(session, facilitator, plan, group, voters, choices, **settings):
     amendment = admitted(session, plan, facilitator, voters[0])
     poll = group_poll(session, facilitator, plan, group, amendment, **settings)
     for voter, choice in zip(voters, choices, strict=False):
-        services.cast(voter, poll, choice)
+        casting.cast(voter, poll, choice)
     session.commit()
-    services.close_poll(facilitator, poll)
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     return poll
 
@@ -181,35 +182,35 @@ def test_a_vote_opens_and_is_cast_only_while_the_phase_allows_voting(
     poll = group_poll(session, facilitator, plan, group, amendment, open_now=False)
     # ...but not opened during the amendments phase, by hand or by the scheduler.
     with pytest.raises(Conflict, match="This vote cannot be opened now: Voting opens on") as error:
-        services.open_poll(facilitator, poll)
+        votes_lifecycle.open_poll(facilitator, poll)
     assert error.value.status == 409
     session.rollback()
-    assert services.advance_polls() == {"opened": 0, "closed": 0}
+    assert scheduling.advance_polls() == {"opened": 0, "closed": 0}
     assert poll.state == "draft"
-    allowed = services.allowed(facilitator, poll)
+    allowed = permissions.allowed(facilitator, poll)
     assert not allowed.may_open and allowed.waiting
     assert allowed.open_reason.startswith("This vote cannot be opened now")
 
     consultations.advance(facilitator, consultation)  # the voting phase opens
     session.commit()
-    assert services.allowed(facilitator, poll).may_open
-    assert services.advance_polls() == {"opened": 1, "closed": 0}
+    assert permissions.allowed(facilitator, poll).may_open
+    assert scheduling.advance_polls() == {"opened": 1, "closed": 0}
     session.commit()
-    assert services.allowed(voters[0], poll).may_cast
-    services.cast(voters[0], poll, "yes")
+    assert permissions.allowed(voters[0], poll).may_cast
+    casting.cast(voters[0], poll, "yes")
     session.commit()
 
     consultations.advance(facilitator, consultation)  # review: no more voting
     session.commit()
     with pytest.raises(Conflict, match="Votes cannot be cast now: Voting closed on") as error:
-        services.cast(voters[1], poll, "no")
+        casting.cast(voters[1], poll, "no")
     assert error.value.status == 409
     session.rollback()
-    allowed = services.allowed(voters[1], poll)
+    allowed = permissions.allowed(voters[1], poll)
     assert not allowed.may_cast and allowed.vote_reason.startswith("Votes cannot be cast now")
-    assert not services.allowed(voters[0], poll).may_change
+    assert not permissions.allowed(voters[0], poll).may_change
     # Closing still works: the count of the ballots cast in the voting phase.
-    assert services.close_poll(facilitator, poll)
+    assert votes_lifecycle.close_poll(facilitator, poll)
 
 
 def test_the_refusal_is_in_the_readers_language(session, plan, group, facilitator, voters):
@@ -217,7 +218,7 @@ def test_the_refusal_is_in_the_readers_language(session, plan, group, facilitato
     consultation_with(session, facilitator, plan, "amendments", "voting")
     poll = group_poll(session, facilitator, plan, group, amendment, open_now=False)
     with force_locale("es"), pytest.raises(Conflict) as error:
-        services.open_poll(facilitator, poll)
+        votes_lifecycle.open_poll(facilitator, poll)
     assert "La votación se abre el" in str(error.value.message)
 
 
@@ -226,7 +227,7 @@ def test_a_phase_without_any_vote_says_so(session, plan, group, facilitator, vot
     consultation_with(session, facilitator, plan, "amendments", "review")
     poll = group_poll(session, facilitator, plan, group, amendment, open_now=False)
     with pytest.raises(Conflict, match="There is no vote in this consultation now"):
-        services.open_poll(facilitator, poll)
+        votes_lifecycle.open_poll(facilitator, poll)
 
 
 def test_the_page_of_a_waiting_vote_says_why_and_offers_no_opening(
@@ -266,8 +267,8 @@ def test_a_plan_without_consultation_votes_as_before(session, plan, group, facil
     amendment = admitted(session, plan, facilitator, voters[0])
     poll = group_poll(session, facilitator, plan, group, amendment)
     assert poll.state == "open"
-    assert services.phase_reason(poll) is None
-    services.cast(voters[0], poll, "yes")
+    assert permissions.phase_reason(poll) is None
+    casting.cast(voters[0], poll, "yes")
 
 
 # --- a closed vote --------------------------------------------------------------------------
@@ -278,12 +279,12 @@ def test_a_closed_vote_offers_no_ballot_and_no_change_but_the_receipt_check(
 ):
     amendment = admitted(session, plan, facilitator, voters[0])
     poll = group_poll(session, facilitator, plan, group, amendment)
-    code = services.cast(voters[0], poll, "yes")
+    code = casting.cast(voters[0], poll, "yes")
     session.commit()
     sign_in(client, voters[0])
     running = main_html(client.get(poll_url(poll)))
     assert "Change my vote" in running
-    services.close_poll(facilitator, poll)
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     page = client.get(poll_url(poll))
     closed = main_html(page)
@@ -292,7 +293,7 @@ def test_a_closed_vote_offers_no_ballot_and_no_change_but_the_receipt_check(
     assert "votes can be changed until closing" not in closed
     assert "You voted in this vote." in text_of(page)
     assert f'action="{poll_url(poll, "/receipt")}"' in closed
-    allowed = services.allowed(voters[0], poll)
+    allowed = permissions.allowed(voters[0], poll)
     assert (allowed.may_cast, allowed.may_change, allowed.may_check_receipt) == (
         False,
         False,
@@ -331,11 +332,11 @@ def test_a_facilitator_runs_an_open_vote(client, session, plan, group, facilitat
 def test_a_cancelled_vote_has_no_receipt_to_check(session, plan, group, facilitator, voters):
     amendment = admitted(session, plan, facilitator, voters[0])
     poll = group_poll(session, facilitator, plan, group, amendment)
-    code = services.cast(voters[0], poll, "yes")
-    services.cancel_poll(facilitator, poll)
-    assert not services.allowed(voters[0], poll).may_check_receipt
+    code = casting.cast(voters[0], poll, "yes")
+    votes_lifecycle.cancel_poll(facilitator, poll)
+    assert not permissions.allowed(voters[0], poll).may_check_receipt
     with pytest.raises(Conflict):
-        services.check_receipt(poll, code)
+        casting.check_receipt(poll, code)
 
 
 # --- the result explained -------------------------------------------------------------------
@@ -490,7 +491,7 @@ def test_a_count_quorum(session, plan, group, facilitator, voters):
 
 def assembly_approval(session, facilitator, plan, people, choices, **settings):
     now = utcnow()
-    poll = services.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="plan",
@@ -499,11 +500,11 @@ def assembly_approval(session, facilitator, plan, people, choices, **settings):
         closes_at=now + HOUR,
         settings=PollSettings(**settings),
     )
-    services.open_poll(facilitator, poll)
+    votes_lifecycle.open_poll(facilitator, poll)
     for person, choice in zip(people, choices, strict=True):
-        services.cast(person, poll, choice)
+        casting.cast(person, poll, choice)
     session.commit()
-    services.close_poll(facilitator, poll)
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     return poll
 
@@ -550,7 +551,7 @@ def test_an_instant_runoff_says_which_tie_break_it_used(session, plan, group, fa
     first = admitted(session, plan, facilitator, voters[0], text="One way.")
     second = admitted(session, plan, facilitator, voters[0], text="Another way.")
     now = utcnow()
-    poll = services.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="competing",
@@ -561,12 +562,12 @@ def test_an_instant_runoff_says_which_tie_break_it_used(session, plan, group, fa
         closes_at=now + HOUR,
         settings=PollSettings(method="irv"),
     )
-    services.open_poll(facilitator, poll)
-    services.cast(voters[0], poll, [first.label])
-    services.cast(voters[1], poll, [second.label])
-    services.cast(voters[2], poll, ["current", first.label])
+    votes_lifecycle.open_poll(facilitator, poll)
+    casting.cast(voters[0], poll, [first.label])
+    casting.cast(voters[1], poll, [second.label])
+    casting.cast(voters[2], poll, ["current", first.label])
     session.commit()
-    services.close_poll(facilitator, poll)
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     result, words = explained(poll)
     assert (result.tie_breaks[0].decided_by, result.tie_breaks[0].eliminated) == (
@@ -590,7 +591,7 @@ def test_a_schulze_vote_gives_its_order(session, plan, group, facilitator, voter
     first = admitted(session, plan, facilitator, voters[0], text="One way.")
     second = admitted(session, plan, facilitator, voters[0], text="Another way.")
     now = utcnow()
-    poll = services.create_poll(
+    poll = setup.create_poll(
         facilitator,
         plan,
         subject="competing",
@@ -601,11 +602,11 @@ def test_a_schulze_vote_gives_its_order(session, plan, group, facilitator, voter
         closes_at=now + HOUR,
         settings=PollSettings(method="schulze"),
     )
-    services.open_poll(facilitator, poll)
-    services.cast(voters[0], poll, [second.label, first.label])
-    services.cast(voters[1], poll, [second.label])
+    votes_lifecycle.open_poll(facilitator, poll)
+    casting.cast(voters[0], poll, [second.label, first.label])
+    casting.cast(voters[1], poll, [second.label])
     session.commit()
-    services.close_poll(facilitator, poll)
+    votes_lifecycle.close_poll(facilitator, poll)
     session.commit()
     result, words = explained(poll)
     assert result.ranking[0] == second.label
@@ -690,10 +691,8 @@ def test_the_form_preselects_the_group_in_charge_of_the_section(
     sign_in(client, facilitator)
     page = client.get(new_poll_url(plan, subject="amendment", amendment=amendment.id))
     assert selected_value(page.get_data(as_text=True), "working_group") == str(energy.id)
-    assert services.group_in_charge(plan, amendment.target_key) == energy.id
-    assert (
-        services.group_in_charge(plan, plans.find_node(plan.current_version, "2.A.1").key) is None
-    )
+    assert setup.group_in_charge(plan, amendment.target_key) == energy.id
+    assert setup.group_in_charge(plan, plans.find_node(plan.current_version, "2.A.1").key) is None
 
 
 def test_the_phase_defaults_to_voting_for_groups_and_assembly_for_the_plan(

@@ -11,7 +11,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plan_translations import services as plan_translations
-from ..votes import services as votes
+from ..votes import queries as votes_queries
 from . import lifecycle, permissions, proposing, queries, supports
 from .blueprint import AMENDMENT, bp, comment_thread, to_detail
 from .forms import (
@@ -52,7 +52,7 @@ def _detail_page(amendment, status: int = 200, **forms):
         if current_user.is_authenticated
         else False,
         thread=comment_thread(plan, "amendment", str(amendment.id)),
-        polls=votes.polls_about(plan, [amendment.id]),
+        polls=votes_queries.polls_about(plan, [amendment.id]),
     ), status
 
 

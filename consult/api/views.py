@@ -26,7 +26,9 @@ from ..notifications import services as notifications
 from ..plans import services as plans
 from ..search import services as search
 from ..search.models import KINDS
-from ..votes import services as votes
+from ..votes import disclosure as votes_disclosure
+from ..votes import integrity as votes_integrity
+from ..votes import queries as votes_queries
 from . import openapi, ratelimit, serializers, tokens
 from .errors import ApiError, api_error_response
 
@@ -520,13 +522,16 @@ def _comment_create(forum):
 
 def _poll_data(poll) -> dict:
     user = actor()
-    visible = votes.results_visible(user, poll)
+    visible = votes_queries.results_visible(user, poll)
     results = None
     if visible:
-        results = votes.stored_result(poll) if poll.state == "closed" else votes.live_result(poll)
-    turnout = votes.turnout(poll) if poll.state in ("open", "closed") else None
+        if poll.state == "closed":
+            results = votes_queries.stored_result(poll)
+        else:
+            results = votes_integrity.live_result(poll)
+    turnout = votes_queries.turnout(poll) if poll.state in ("open", "closed") else None
     # Once closed: the total of each option, per ballot only what singles nobody out.
-    shown = votes.disclosure(poll) if poll.state == "closed" else None
+    shown = votes_disclosure.disclosure(poll) if poll.state == "closed" else None
     return serializers.poll(
         poll, results=results, visible=visible, turnout=turnout, disclosure=shown
     )
@@ -536,10 +541,12 @@ def _poll_data(poll) -> dict:
 def poll_list(slug):
     forum = forums.get_forum_for(actor(), slug)
     page, per_page = _pages()
-    everything = votes.list_polls(forum)
+    everything = votes_queries.list_polls(forum)
     items, page = _slice(everything, page, per_page)
     data = [
-        serializers.poll(p, results=None, visible=votes.results_visible(actor(), p), turnout=None)
+        serializers.poll(
+            p, results=None, visible=votes_queries.results_visible(actor(), p), turnout=None
+        )
         for p in items
     ]
     return jsonify(serializers.page_of(data, page, per_page, len(everything)))
@@ -547,7 +554,7 @@ def poll_list(slug):
 
 @bp.get(FORUM + "/polls/<id:poll_id>")
 def poll_detail(slug, poll_id):
-    return jsonify(_poll_data(votes.get_poll(actor(), slug, poll_id)))
+    return jsonify(_poll_data(votes_queries.get_poll(actor(), slug, poll_id)))
 
 
 # --- notifications --------------------------------------------------------------------

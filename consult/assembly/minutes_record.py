@@ -6,7 +6,7 @@ exact strings): every label is produced when it is rendered, in the reader's
 language (:mod:`.minutes_text`).
 
 A vote's entry holds what the vote publishes to every reader
-(``votes.disclosures`` and ``votes.explanation``): the weighted totals, the
+(``votes_disclosure.disclosures`` and ``votes.explanation``): the weighted totals, the
 number of ballots per option only where that singles nobody out, and the
 checksum of the ballots. Never a ballot, nor who voted what.
 """
@@ -23,8 +23,9 @@ from sqlalchemy.orm import selectinload
 from ..database import utcnow
 from ..extensions import db
 from ..forums.models import Membership
+from ..votes import disclosure as votes_disclosure
 from ..votes import explanation
-from ..votes import services as votes
+from ..votes import queries as votes_queries
 from ..votes.models import Poll
 from .models import AgendaPoint, AssemblySession, Attendance, SpeakerRequest, SpeakerState
 
@@ -163,7 +164,8 @@ def _points(session: AssemblySession, points: list[AgendaPoint]) -> list[dict]:
             select(Poll).options(selectinload(Poll.candidates)).where(Poll.id.in_(poll_ids))
         )
     }
-    shown = votes.disclosures([poll for poll in polls.values() if poll.state == "closed"])
+    closed = [poll for poll in polls.values() if poll.state == "closed"]
+    shown = votes_disclosure.disclosures(closed)
     records = []
     for number, point in enumerate(points, start=1):
         poll = polls.get(point.poll_id)
@@ -185,9 +187,9 @@ def _points(session: AssemblySession, points: list[AgendaPoint]) -> list[dict]:
     return records
 
 
-def _vote_record(poll: Poll, shown: votes.Disclosure | None) -> dict:
+def _vote_record(poll: Poll, shown: votes_disclosure.Disclosure | None) -> dict:
     """The vote as the minutes tell it: its rule, and once closed its figures,
-    outcome and checksum (what ``votes.disclosures`` publishes, nothing more)."""
+    outcome and checksum (what ``votes_disclosure.disclosures`` publishes, nothing more)."""
     entry = {
         "poll_id": poll.id,
         "title": poll.title,
@@ -210,7 +212,7 @@ def _vote_record(poll: Poll, shown: votes.Disclosure | None) -> dict:
     explained = explanation.explain(poll) if poll.state == "closed" else None
     if explained is None or shown is None:
         return entry
-    result = votes.stored_result(poll) or {}
+    result = votes_queries.stored_result(poll) or {}
     document = explained.to_json()
     entry.update(
         weighted=explained.weighted,

@@ -12,7 +12,9 @@ from ..amendments.models import Amendment
 from ..diffing import diff_html
 from ..extensions import db
 from ..plans.models import PlanNode
-from ..votes import services as votes
+from ..votes import disclosure as votes_disclosure
+from ..votes import permissions as votes_permissions
+from ..votes import queries as votes_queries
 from ..votes.models import Poll
 from . import queries
 from .models import AgendaPoint, AssemblySession, SpeakerRequest, SpeakerState
@@ -113,19 +115,19 @@ def _change(amendment: Amendment) -> Change:
 
 def option_label(poll: Poll, option: str) -> str:
     if poll.is_ranked:
-        return votes.candidate_labels(poll).get(option, option)
-    return votes.choice_label(poll, option)
+        return votes_queries.candidate_labels(poll).get(option, option)
+    return votes_queries.choice_label(poll, option)
 
 
 def _vote(poll: Poll | None) -> VoteView | None:
     if poll is None or poll.state in ("draft", "cancelled"):
         return None
     if poll.state == "open":
-        return VoteView(poll=poll, turnout=votes.turnout(poll))
-    shown = votes.disclosure(poll)
+        return VoteView(poll=poll, turnout=votes_queries.turnout(poll))
+    shown = votes_disclosure.disclosure(poll)
     return VoteView(
         poll=poll,
-        turnout=votes.turnout(poll),
+        turnout=votes_queries.turnout(poll),
         winner_label=option_label(poll, poll.winner) if poll.winner else "",
         options=[(option_label(poll, o.option), o.weight) for o in shown.options],
         quorum_met=poll.quorum_met,
@@ -157,8 +159,8 @@ def allowed_on(actor, current: Floor) -> Allowed:
 
 @dataclass
 class Ballots:
-    """The reader's part in the vote on the floor (``votes.voter_status`` and
-    ``votes.allowed``): their own ballot, those they carry, proxies."""
+    """The reader's part in the vote on the floor (``votes_queries.voter_status`` and
+    ``votes_permissions.allowed``): their own ballot, those they carry, proxies."""
 
     status: Any = None
     actions: Any = None
@@ -170,12 +172,12 @@ def ballots(actor, current: Floor) -> Ballots:
     poll = current.poll
     if poll is None or poll.state != "open" or not getattr(actor, "is_authenticated", False):
         return Ballots()
-    status = votes.voter_status(actor, poll)
+    status = votes_queries.voter_status(actor, poll)
     return Ballots(
         status=status,
-        actions=votes.allowed(actor, poll, status),
+        actions=votes_permissions.allowed(actor, poll, status),
         carried=[grantor for grantor, cast in status.proxies_held if not cast],
-        labels=votes.candidate_labels(poll),
+        labels=votes_queries.candidate_labels(poll),
     )
 
 

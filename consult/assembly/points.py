@@ -18,7 +18,9 @@ from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
 from ..forums import permissions as forum_rules
-from ..votes import services as votes
+from ..votes import lifecycle as votes_lifecycle
+from ..votes import proxies as votes_proxies
+from ..votes import setup as votes_setup
 from ..votes import tally
 from ..votes.models import STATUS_QUO, Poll
 from . import events, queries
@@ -53,9 +55,11 @@ def _as(actor, session: AssemblySession):
     return actor if forum_rules.can_manage(actor, session.forum) else None
 
 
-def _settings(session: AssemblySession, point: AgendaPoint, method: str) -> votes.PollSettings:
+def _settings(
+    session: AssemblySession, point: AgendaPoint, method: str
+) -> votes_setup.PollSettings:
     approval = point.kind is PointKind.APPROVAL
-    return votes.PollSettings(
+    return votes_setup.PollSettings(
         title=point.title,
         method=method,
         secret=session.secret,
@@ -88,7 +92,7 @@ def _create_poll(by, session: AssemblySession, point: AgendaPoint, now: datetime
         "closes_at": now + VOTE_WINDOW,
     }
     if point.kind is PointKind.APPROVAL:
-        return votes.create_poll(
+        return votes_setup.create_poll(
             by,
             session.plan,
             subject="plan",
@@ -97,7 +101,7 @@ def _create_poll(by, session: AssemblySession, point: AgendaPoint, now: datetime
         )
     _take_up_amendments(session, point)
     if len(point.amendments) == 1:
-        return votes.create_poll(
+        return votes_setup.create_poll(
             by,
             session.plan,
             subject="amendment",
@@ -105,7 +109,7 @@ def _create_poll(by, session: AssemblySession, point: AgendaPoint, now: datetime
             settings=_settings(session, point, "yesno"),
             **common,
         )
-    return votes.create_poll(
+    return votes_setup.create_poll(
         by,
         session.plan,
         subject="competing",
@@ -126,7 +130,7 @@ def open_vote(actor, point: AgendaPoint, now: datetime | None = None) -> Poll:
     if poll is None or poll.state == "cancelled":
         poll = _create_poll(by, session, point, now)
         point.poll_id = poll.id
-    votes.open_poll(by, poll, now)
+    votes_lifecycle.open_poll(by, poll, now)
     sync_roll_call(session, point, poll)
     record("assembly.vote_opened", session, actor=actor, forum=session.forum, poll=poll.id)
     events.publish(session, "vote", point=point.id)
@@ -139,7 +143,7 @@ def close_vote(actor, point: AgendaPoint, now: datetime | None = None) -> Poll:
     poll = poll_of(point)
     enforce(close_vote_refusal(actor, point, poll))
     sync_roll_call(session, point, poll)
-    votes.close_poll(_as(actor, session), poll, now)
+    votes_lifecycle.close_poll(_as(actor, session), poll, now)
     point.outcome = outcome_of(poll)
     record(
         "assembly.vote_closed",
@@ -162,7 +166,7 @@ def sync_roll_call(
     poll = poll if poll is not None else poll_of(point)
     if poll is None or poll.state != "open" or poll.quorum_base != "present":
         return
-    votes.set_presence(None, poll, queries.present_ids(session))
+    votes_proxies.set_presence(None, poll, queries.present_ids(session))
 
 
 def outcome_of(poll: Poll) -> str:
@@ -197,13 +201,13 @@ def _running_poll(point: AgendaPoint) -> Poll:
 
 
 def hand_proxy(actor, point: AgendaPoint, holder_id) -> None:
-    """Hand one's vote on the point to another delegate (``votes.grant_proxy``)."""
+    """Hand one's vote on the point to another delegate (``votes_proxies.grant_proxy``)."""
     enforce(proxy_refusal(actor, point.session))
-    votes.grant_proxy(actor, _running_poll(point), holder_id)
+    votes_proxies.grant_proxy(actor, _running_poll(point), holder_id)
     events.publish(point.session, "vote", point=point.id)
 
 
 def take_proxy_back(actor, point: AgendaPoint) -> None:
     enforce(proxy_refusal(actor, point.session))
-    votes.revoke_proxy(actor, _running_poll(point))
+    votes_proxies.revoke_proxy(actor, _running_poll(point))
     events.publish(point.session, "vote", point=point.id)

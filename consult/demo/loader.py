@@ -16,7 +16,8 @@ from ..forums import services as forums
 from ..forums.models import Forum
 from ..plan_translations import services as translations
 from ..plans.services import import_plan, version_nodes
-from ..votes import services as votes
+from ..votes import lifecycle as votes_lifecycle
+from ..votes import setup as votes_setup
 from .assembly import add_assembly_session
 
 SAMPLE_PLAN = Path(__file__).with_name("bogota-2007-coaliciones-diversidad-cultural.es.txt")
@@ -148,7 +149,7 @@ def _open_group_vote(plan, group, facilitator, amendment) -> None:
     """The first group puts the supported amendment to a two-week secret vote."""
     lifecycle.decide(facilitator, amendment, "admitted")
     now = utcnow()
-    poll = votes.create_poll(
+    poll = votes_setup.create_poll(
         facilitator,
         plan,
         subject="amendment",
@@ -157,9 +158,9 @@ def _open_group_vote(plan, group, facilitator, amendment) -> None:
         amendment=amendment,
         opens_at=now,
         closes_at=now + timedelta(days=14),
-        settings=votes.PollSettings(quorum_kind="share", quorum_value=Decimal("0.5")),
+        settings=votes_setup.PollSettings(quorum_kind="share", quorum_value=Decimal("0.5")),
     )
-    votes.open_poll(facilitator, poll, now)
+    votes_lifecycle.open_poll(facilitator, poll, now)
 
 
 # The beginning of the plan in Portuguese, as Beatriz (translator) wrote it.

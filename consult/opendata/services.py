@@ -24,7 +24,8 @@ from ..consultations.models import Consultation
 from ..database import utcnow
 from ..extensions import db
 from ..plans.models import PlanNode
-from ..votes import services as votes
+from ..votes import disclosure as votes_disclosure
+from ..votes import queries as votes_queries
 
 DATASET_LABELS = {
     "amendments": _l("Amendments, with their status and number of supporters"),
@@ -198,18 +199,18 @@ def comment_rows(consultation: Consultation) -> list[dict]:
 def poll_rows(user, consultation: Consultation) -> list[dict]:
     """The frozen results of the plan's closed votes, as totals: never a ballot
     nor a voter, secret or not. The weighted total of each option always; the
-    number of ballots for each option only where ``votes.Disclosure`` says it
+    number of ballots for each option only where ``votes_disclosure.Disclosure`` says it
     singles nobody out (not in a secret vote where some weight is carried by
-    fewer than ``votes.MIN_BALLOTS_PER_WEIGHT`` ballots)."""
+    fewer than ``votes_disclosure.MIN_BALLOTS_PER_WEIGHT`` ballots)."""
     polls = [
         poll
-        for poll in votes.polls_about(consultation.plan)
-        if poll.state == "closed" and votes.results_visible(user, poll)
+        for poll in votes_queries.polls_about(consultation.plan)
+        if poll.state == "closed" and votes_queries.results_visible(user, poll)
     ]
-    shown = votes.disclosures(polls)
+    shown = votes_disclosure.disclosures(polls)
     rows = []
     for poll in polls:
-        result = votes.stored_result(poll) or {}
+        result = votes_queries.stored_result(poll) or {}
         tally = result.get("tally") or {}
         numbers = {} if poll.is_ranked else {t.option: t.ballots for t in shown[poll.id].options}
         rows.append(

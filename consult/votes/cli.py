@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from ..errors import ServiceError
 from ..extensions import db
-from . import services
+from . import integrity
 from .models import Poll
 from .tally import tally
 
@@ -87,7 +87,7 @@ def polls_verify(poll_id):
     if poll is None:
         raise click.ClickException(f"no poll with id {poll_id}")
     try:
-        report = services.verify(poll)
+        report = integrity.verify(poll)
     except ServiceError as error:
         raise click.ClickException(str(error.message)) from None
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))

@@ -4,7 +4,7 @@
 formatted by Babel. The vote's page and its downloads render the same
 explanation, so they cannot tell different stories.
 
-It publishes nothing that ``services.disclosures`` withholds: only weighted
+It publishes nothing that ``disclosure.disclosures`` withholds: only weighted
 totals, shares of them and the number of voters, never a number of ballots per
 option (which would single out a delegate whose weight is unique).
 """
@@ -16,7 +16,7 @@ from decimal import Decimal
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 
-from . import services
+from . import disclosure, queries
 from . import tally as counting
 from .models import STATUS_QUO, Poll
 
@@ -118,7 +118,7 @@ def _share(part: Decimal, whole: Decimal | None) -> Decimal | None:
 
 def explain(poll: Poll) -> ResultExplanation | None:
     """The explanation of a closed poll's frozen result (None before it closes)."""
-    result = services.stored_result(poll)
+    result = queries.stored_result(poll)
     if poll.state != "closed" or result is None:
         return None
     details = result["tally"]
@@ -191,7 +191,7 @@ def explain(poll: Poll) -> ResultExplanation | None:
         method=poll.method,
         scope=poll.scope,
         rule=poll.rule if poll.method == "yesno" else None,
-        weighted=services.weights_differ(poll),
+        weighted=disclosure.weights_differ(poll),
         voters=result["ballots"],
         electorate_size=result["electorate_size"],
         turnout_weight=Decimal(result["turnout_weight"]),
@@ -219,7 +219,7 @@ def explain(poll: Poll) -> ResultExplanation | None:
 
 
 def _consequences(poll: Poll, winner: str | None) -> list[Consequence]:
-    """What closing did with this result (``services._apply_result``)."""
+    """What closing did with this result (``lifecycle._apply_result``)."""
     if poll.subject == "plan":
         plan, version = poll.plan, poll.version
         number = version.number if version is not None else None
@@ -269,8 +269,8 @@ def number(value: Decimal) -> str:
 
 def option_label(poll: Poll, option: str) -> str:
     if poll.is_ranked:
-        return services.candidate_labels(poll).get(option, option)
-    return services.choice_label(poll, option)
+        return queries.candidate_labels(poll).get(option, option)
+    return queries.choice_label(poll, option)
 
 
 def _share_sentence(explanation: ResultExplanation) -> str:

@@ -2,10 +2,10 @@
 
 For every reader of the forum (``results_document``, ``results_csv``): the
 settings, the frozen result with its checksum, the total of each option, and,
-when ``services.Disclosure`` says it singles nobody out, every ballot (anonymous
+when ``disclosure.Disclosure`` says it singles nobody out, every ballot (anonymous
 in a secret poll) so that anyone can recount with ``consult polls tally``. A
 secret vote in which some weight is carried by fewer than
-``services.MIN_BALLOTS_PER_WEIGHT`` ballots publishes option totals only.
+``disclosure.MIN_BALLOTS_PER_WEIGHT`` ballots publishes option totals only.
 
 Both results downloads also say how the result was reached
 (``explanation``): in JSON an ``explanation`` object (numbers and sentences),
@@ -15,7 +15,7 @@ It holds weighted totals and shares only, never ballots per option.
 For those who run the forum's votes (``audit_document``, ``audit_csv``): every
 ballot with its weight, whatever the vote publishes, to check the count. The
 checksum is the SHA-256 of the ballots written as JSON lines ``[choice, weight]``
-(no spaces), sorted, joined by newlines (``services.checksum``): the same for
+(no spaces), sorted, joined by newlines (``integrity.checksum``): the same for
 every vote, so the published checksum can be checked against this download.
 """
 
@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 
 from ..consultations.dashboard import safe_cell
 from ..errors import Conflict
-from . import explanation, services
+from . import disclosure, explanation, integrity, queries
 from .models import Poll
 
 CHECKSUM_OF = (
@@ -49,7 +49,7 @@ def audit_filename(poll: Poll, extension: str) -> str:
     return f"vote-{poll.id}-ballots.{extension}"
 
 
-def _document(poll: Poll, shown: services.Disclosure) -> dict:
+def _document(poll: Poll, shown: disclosure.Disclosure) -> dict:
     document = {
         "poll": {
             "id": poll.id,
@@ -62,13 +62,13 @@ def _document(poll: Poll, shown: services.Disclosure) -> dict:
             "closed_at": poll.closed_at.isoformat() if poll.closed_at else None,
             "candidates": [candidate.name for candidate in poll.candidates],
         },
-        "result": services.stored_result(poll),
+        "result": queries.stored_result(poll),
         "published": "ballots" if shown.ballots_public else "totals",
         # Ranked votes: the ballots that rank the option first.
         "options": [
             {
                 "option": total.option,
-                "weight": services.weight_text(total.weight),
+                "weight": integrity.weight_text(total.weight),
                 "ballots": total.ballots,
             }
             for total in shown.options
@@ -77,7 +77,7 @@ def _document(poll: Poll, shown: services.Disclosure) -> dict:
     if shown.ballots_public:
         document["ballots"] = [
             {"choice": choice, "weight": weight}
-            for choice, weight in services.canonical_ballots(poll)
+            for choice, weight in integrity.canonical_ballots(poll)
         ]
     return document
 
@@ -93,17 +93,17 @@ def _explanation(poll: Poll) -> dict | None:
 def results_document(poll: Poll) -> dict:
     """What every reader may download (see the module docstring)."""
     require_closed(poll)
-    document = _document(poll, services.disclosure(poll))
+    document = _document(poll, disclosure.disclosure(poll))
     document["explanation"] = _explanation(poll)
     if not poll.secret:
         document["named_votes"] = [
             {
                 "voter": named.voter.display_name,
                 "choice": json.loads(named.choice),
-                "weight": services.weight_text(named.weight),
+                "weight": integrity.weight_text(named.weight),
                 "cast_by": named.cast_by.display_name if named.cast_by else None,
             }
-            for named in services.named_votes(poll)
+            for named in queries.named_votes(poll)
         ]
     return document
 
@@ -111,9 +111,9 @@ def results_document(poll: Poll) -> dict:
 def audit_document(actor, poll: Poll) -> dict:
     """Every ballot with its weight and the way to check the checksum, for those
     who run the forum's votes."""
-    services.require_auditor(actor, poll)
+    disclosure.require_auditor(actor, poll)
     require_closed(poll)
-    document = _document(poll, services.disclosure(poll, audit=True))
+    document = _document(poll, disclosure.disclosure(poll, audit=True))
     document["checksum_of"] = CHECKSUM_OF
     return document
 
@@ -127,8 +127,8 @@ def _csv(rows: list[list]) -> str:
 
 def _ballot_rows(poll: Poll) -> list[list]:
     return [[_("Choice"), _("Weight")]] + [
-        [safe_cell(services.choice_label(poll, choice)), weight]
-        for choice, weight in services.canonical_ballots(poll)
+        [safe_cell(queries.choice_label(poll, choice)), weight]
+        for choice, weight in integrity.canonical_ballots(poll)
     ]
 
 
@@ -166,33 +166,33 @@ def results_csv(poll: Poll) -> str:
 def _result_rows(poll: Poll) -> list[list]:
     if not poll.secret:
         rows = [[_("Voter"), _("Choice"), _("Weight"), _("Cast by")]]
-        for named in services.named_votes(poll):
+        for named in queries.named_votes(poll):
             rows.append(
                 [
                     safe_cell(named.voter.display_name),
-                    safe_cell(services.choice_label(poll, json.loads(named.choice))),
-                    services.weight_text(named.weight),
+                    safe_cell(queries.choice_label(poll, json.loads(named.choice))),
+                    integrity.weight_text(named.weight),
                     safe_cell(named.cast_by.display_name if named.cast_by else ""),
                 ]
             )
         return rows
-    shown = services.disclosure(poll)
+    shown = disclosure.disclosure(poll)
     if shown.ballots_public:
         return _ballot_rows(poll)
-    labels = services.candidate_labels(poll)
+    labels = queries.candidate_labels(poll)
     heading = _("Option ranked first") if poll.is_ranked else _("Option")
     rows = [[heading, _("Total weight")]]
     for total in shown.options:
         if poll.is_ranked:
             label = labels.get(total.option, total.option)
         else:
-            label = services.choice_label(poll, total.option)
-        rows.append([safe_cell(label), services.weight_text(total.weight)])
+            label = queries.choice_label(poll, total.option)
+        rows.append([safe_cell(label), integrity.weight_text(total.weight)])
     return rows
 
 
 def audit_csv(actor, poll: Poll) -> str:
     """Every counted ballot with its weight, for those who run the forum's votes."""
-    services.require_auditor(actor, poll)
+    disclosure.require_auditor(actor, poll)
     require_closed(poll)
     return _csv(_ballot_rows(poll))

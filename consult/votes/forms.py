@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..inputs import BoundedIntegerField, database_int
-from .services import MAX_PROXIES
+from .setup import MAX_PROXIES
 
 SCOPE_LABELS = {"group": _l("A working group"), "assembly": _l("The forum assembly (delegates)")}
 METHOD_LABELS = {

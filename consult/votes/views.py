@@ -17,7 +17,19 @@ from ..extensions import db
 from ..forums import services as forums
 from ..plan_translations import services as plan_translations
 from ..plans import services as plans
-from . import explanation, exports, services
+from . import (
+    casting,
+    explanation,
+    exports,
+    integrity,
+    lifecycle,
+    permissions,
+    proxies,
+    scheduling,
+    setup,
+)
+from . import disclosure as votes_disclosure
+from . import queries as votes_queries
 from .forms import METHOD_LABELS, RULE_LABELS, PollForm, ReasonForm, ReceiptForm
 
 bp = Blueprint("votes", __name__)
@@ -58,8 +70,8 @@ def index(slug):
     return render_template(
         "votes/index.html",
         forum=forum,
-        polls=services.list_polls(forum),
-        timezones=services.plan_timezones(forum),
+        polls=votes_queries.list_polls(forum),
+        timezones=votes_queries.plan_timezones(forum),
         can_manage=forums.can_manage(current_user, forum),
     )
 
@@ -115,14 +127,14 @@ def create(slug, plan_id):
     timezone = _timezone(plan)
     form = PollForm()
     _fill_choices(form, plan, consultation)
-    competing = services.competing_amendments(plan, key) if subject == "competing" else []
+    competing = setup.competing_amendments(plan, key) if subject == "competing" else []
     if request.method == "GET":
         form.scope.data = "assembly" if subject == "plan" else "group"
         form.method.data = "schulze" if subject == "competing" else "yesno"
-        vote_phase = services.suggested_phase(consultation, subject)
+        vote_phase = setup.suggested_phase(consultation, subject)
         form.phase.data = vote_phase.id if vote_phase is not None else None
         if subject != "plan":
-            form.working_group.data = services.group_in_charge(
+            form.working_group.data = setup.group_in_charge(
                 plan, amendment.target_key if amendment else key
             )
     status = 200
@@ -135,7 +147,7 @@ def create(slug, plan_id):
             (g for g, _count in forums.list_groups(plan.forum) if g.id == form.working_group.data),
             None,
         )
-        settings = services.PollSettings(
+        settings = setup.PollSettings(
             title=form.title.data or "",
             description=form.description.data or "",
             method=form.method.data if subject == "competing" else "yesno",
@@ -151,7 +163,7 @@ def create(slug, plan_id):
             include_status_quo=form.include_status_quo.data,
         )
         try:
-            poll = services.create_poll(
+            poll = setup.create_poll(
                 current_user,
                 plan,
                 subject=subject,
@@ -164,7 +176,7 @@ def create(slug, plan_id):
                 closes_at=_to_utc(form.closes_at.data, timezone),
                 settings=settings,
             )
-            services.advance_polls()
+            scheduling.advance_polls()
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -201,10 +213,10 @@ def _chart_rows(poll, result: dict | None) -> list[tuple[str, Decimal]]:
     details = result["tally"]
     if not poll.is_ranked:
         return [
-            (str(services.CHOICE_LABELS[choice]), Decimal(details[choice]))
+            (str(votes_queries.CHOICE_LABELS[choice]), Decimal(details[choice]))
             for choice in ("yes", "no", "abstain")
         ]
-    labels = services.candidate_labels(poll)
+    labels = votes_queries.candidate_labels(poll)
     if poll.method == "irv":
         last = details["rounds"][-1]["counts"] if details["rounds"] else {}
         return [(labels.get(name, name), Decimal(value)) for name, value in last.items()]
@@ -220,13 +232,15 @@ def _chart_rows(poll, result: dict | None) -> list[tuple[str, Decimal]]:
 
 def _poll_page(poll, status: int = 200, **extra):
     plan = poll.plan
-    visible = services.results_visible(current_user, poll)
+    visible = votes_queries.results_visible(current_user, poll)
     result = None
     if visible:
         result = (
-            services.stored_result(poll) if poll.state == "closed" else services.live_result(poll)
+            votes_queries.stored_result(poll)
+            if poll.state == "closed"
+            else integrity.live_result(poll)
         )
-    me = services.voter_status(current_user, poll)
+    me = votes_queries.voter_status(current_user, poll)
     explained = explanation.explain(poll) if visible else None
     page = {
         "forum": poll.forum,
@@ -234,19 +248,19 @@ def _poll_page(poll, status: int = 200, **extra):
         "poll": poll,
         "amendment": poll.amendment,
         "candidates": poll.candidates,
-        "labels": services.candidate_labels(poll),
+        "labels": votes_queries.candidate_labels(poll),
         "me": me,
-        "allowed": services.allowed(current_user, poll, me),
+        "allowed": permissions.allowed(current_user, poll, me),
         "explanation": explained,
         "explanation_sentences": explanation.sentences(poll, explained) if explained else [],
         "option_rows": explanation.option_rows(poll, explained) if explained else [],
-        "turnout": services.turnout(poll) if poll.state in ("open", "closed") else None,
+        "turnout": votes_queries.turnout(poll) if poll.state in ("open", "closed") else None,
         "result": result,
         "chart_rows": _chart_rows(poll, result),
-        "named_votes": services.named_votes(poll) if visible else [],
-        "weighted": services.weights_differ(poll),
-        "min_ballots_per_weight": services.MIN_BALLOTS_PER_WEIGHT,
-        "disclosure": services.disclosure(poll) if poll.state == "closed" else None,
+        "named_votes": votes_queries.named_votes(poll) if visible else [],
+        "weighted": votes_disclosure.weights_differ(poll),
+        "min_ballots_per_weight": votes_disclosure.MIN_BALLOTS_PER_WEIGHT,
+        "disclosure": votes_disclosure.disclosure(poll) if poll.state == "closed" else None,
         "can_manage": forums.can_manage(current_user, poll.forum),
         "timezone": _timezone(plan),
         "reason_form": ReasonForm(formdata=None),
@@ -264,7 +278,7 @@ def _poll_page(poll, status: int = 200, **extra):
 
 @bp.get(POLL)
 def show(slug, poll_id):
-    return _poll_page(services.get_poll(current_user, slug, poll_id))
+    return _poll_page(votes_queries.get_poll(current_user, slug, poll_id))
 
 
 def _ballot_from_form(poll):
@@ -293,11 +307,11 @@ def _int_field(name: str) -> int | None:
 @bp.post(POLL + "/vote")
 @login_required
 def vote(slug, poll_id):
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     on_behalf_of = _int_field("on_behalf_of")
     try:
         choice = _ballot_from_form(poll)
-        code = services.cast(
+        code = casting.cast(
             current_user,
             poll,
             choice,
@@ -321,7 +335,7 @@ def vote(slug, poll_id):
         forum=poll.forum,
         poll=poll,
         code=code,
-        choice=services.choice_label(poll, services.parse_choice(poll, choice)),
+        choice=votes_queries.choice_label(poll, casting.parse_choice(poll, choice)),
         voter=voter,
     )
     db.session.commit()
@@ -330,13 +344,13 @@ def vote(slug, poll_id):
 
 @bp.post(POLL + "/receipt")
 def receipt(slug, poll_id):
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     form = ReceiptForm()
     if not form.validate_on_submit():
         flash(_("Enter the receipt code you received when voting."), "error")
         return _poll_page(poll, 400, receipt_form=form)
     try:
-        choice = services.check_receipt(poll, form.code.data)
+        choice = casting.check_receipt(poll, form.code.data)
     except ServiceError as error:
         flash(error.message, "error")
         return _poll_page(poll, error.status)
@@ -345,12 +359,12 @@ def receipt(slug, poll_id):
         200,
         receipt_form=form,
         receipt_checked=True,
-        receipt_choice=services.choice_label(poll, choice) if choice is not None else None,
+        receipt_choice=votes_queries.choice_label(poll, choice) if choice is not None else None,
     )
 
 
 def _manage(slug, poll_id, action, message):
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     forums.require_manage(current_user, poll.forum)
     try:
         done = action(poll)
@@ -370,7 +384,7 @@ def open_now(slug, poll_id):
     return _manage(
         slug,
         poll_id,
-        lambda poll: services.open_poll(current_user, poll),
+        lambda poll: lifecycle.open_poll(current_user, poll),
         _("The vote is open."),
     )
 
@@ -381,7 +395,7 @@ def close_now(slug, poll_id):
     return _manage(
         slug,
         poll_id,
-        lambda poll: services.close_poll(current_user, poll),
+        lambda poll: lifecycle.close_poll(current_user, poll),
         _("The vote is closed and counted."),
     )
 
@@ -393,7 +407,7 @@ def cancel(slug, poll_id):
     return _manage(
         slug,
         poll_id,
-        lambda poll: services.cancel_poll(current_user, poll, form.reason.data or ""),
+        lambda poll: lifecycle.cancel_poll(current_user, poll, form.reason.data or ""),
         _("The vote has been cancelled."),
     )
 
@@ -401,9 +415,9 @@ def cancel(slug, poll_id):
 @bp.post(POLL + "/proxy")
 @login_required
 def grant_proxy(slug, poll_id):
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     try:
-        proxy = services.grant_proxy(current_user, poll, _int_field("holder"))
+        proxy = proxies.grant_proxy(current_user, poll, _int_field("holder"))
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -417,9 +431,9 @@ def grant_proxy(slug, poll_id):
 @bp.post(POLL + "/proxy/revoke")
 @login_required
 def revoke_proxy(slug, poll_id):
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     try:
-        services.revoke_proxy(current_user, poll)
+        proxies.revoke_proxy(current_user, poll)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -432,7 +446,7 @@ def revoke_proxy(slug, poll_id):
 @bp.route(POLL + "/roll-call", methods=["GET", "POST"])
 @login_required
 def roll_call(slug, poll_id):
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     forums.require_manage(current_user, poll.forum)
     status = 200
     if request.method == "POST":
@@ -442,7 +456,7 @@ def roll_call(slug, poll_id):
             if value.isascii() and value.isdigit() and len(value) < 10
         }
         try:
-            count = services.set_presence(current_user, poll, present)
+            count = proxies.set_presence(current_user, poll, present)
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -455,8 +469,8 @@ def roll_call(slug, poll_id):
         "votes/roll_call.html",
         forum=poll.forum,
         poll=poll,
-        voters=services.electorate(poll),
-        allowed=services.allowed(current_user, poll),
+        voters=votes_queries.electorate(poll),
+        allowed=permissions.allowed(current_user, poll),
     ), status
 
 
@@ -473,7 +487,7 @@ def _download(content: str, mimetype: str, name: str) -> Response:
 
 @bp.get(POLL + "/results.json")
 def results_json(slug, poll_id):
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     document = exports.results_document(poll)
     return _download(
         json.dumps(document, ensure_ascii=False, indent=2),
@@ -484,7 +498,7 @@ def results_json(slug, poll_id):
 
 @bp.get(POLL + "/results.csv")
 def results_csv(slug, poll_id):
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     return _download(exports.results_csv(poll), "text/csv", exports.filename(poll, "csv"))
 
 
@@ -492,7 +506,7 @@ def results_csv(slug, poll_id):
 @login_required
 def ballots_json(slug, poll_id):
     """Every ballot with its weight, for those who run the forum's votes."""
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     document = exports.audit_document(current_user, poll)
     return _download(
         json.dumps(document, ensure_ascii=False, indent=2),
@@ -504,7 +518,7 @@ def ballots_json(slug, poll_id):
 @bp.get(POLL + "/ballots.csv")
 @login_required
 def ballots_csv(slug, poll_id):
-    poll = services.get_poll(current_user, slug, poll_id)
+    poll = votes_queries.get_poll(current_user, slug, poll_id)
     return _download(
         exports.audit_csv(current_user, poll), "text/csv", exports.audit_filename(poll, "csv")
     )
@@ -543,12 +557,12 @@ def poll_time(moment, timezone: str, fmt: str = "medium") -> str:
 
 @bp.app_template_global()
 def poll_choice_label(poll, choice) -> str:
-    return services.choice_label(poll, choice)
+    return votes_queries.choice_label(poll, choice)
 
 
 @bp.app_template_global()
 def named_choice_label(poll, named) -> str:
-    return services.choice_label(poll, json.loads(named.choice))
+    return votes_queries.choice_label(poll, json.loads(named.choice))
 
 
 @bp.app_template_global()
