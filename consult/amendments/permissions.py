@@ -114,7 +114,9 @@ def _is_member(membership: Membership | None) -> bool:
 # --- amending a plan's text ---------------------------------------------------------
 
 
-def eligibility_refusal(actor, plan: Plan, target_key: str | None, nodes_by_key: dict):
+def eligibility_refusal(
+    actor, plan: Plan, target_key: str | None, nodes_by_key: dict
+) -> str | None:
     """Why ``actor`` may never amend this target (whatever the calendar), or None."""
     membership = _membership(actor, plan)
     if forums.can_manage(actor, plan.forum, membership):
@@ -151,14 +153,14 @@ def phase_refusal(actor, plan: Plan, action: str) -> str | None:
     return consultations.closed_reason(plan, action)
 
 
-def amend_refusal(actor, plan: Plan, target_key: str | None, nodes_by_key: dict):
+def amend_refusal(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> str | None:
     """Why ``actor`` may not amend this target now, or None."""
     refusal = eligibility_refusal(actor, plan, target_key, nodes_by_key)
     refusal = refusal or phase_refusal(actor, plan, "amend")
     return None if refusal is None else Forbidden(refusal)
 
 
-def sub_amend_refusal(actor, parent: Amendment):
+def sub_amend_refusal(actor, parent: Amendment) -> str | None:
     """Why ``actor`` may not propose a new text for this amendment."""
     proposes_text = parent.operation != AmendmentOperation.DELETE
     if parent.status != S.ADMITTED or not proposes_text or parent.parent_id is not None:
@@ -167,7 +169,7 @@ def sub_amend_refusal(actor, parent: Amendment):
     return amend_refusal(actor, parent.plan, parent.target_key, nodes)
 
 
-def compromise_refusal(actor, plan: Plan):
+def compromise_refusal(actor, plan: Plan) -> str | None:
     """Why ``actor`` may not write a compromise on this plan's amendments."""
     if not forums.can_manage(actor, plan.forum):
         return Forbidden(_("Only the forum's facilitators can write compromises."))
@@ -184,7 +186,7 @@ def mergeable(amendment: Amendment) -> bool:
 # --- the author's own amendment ------------------------------------------------------
 
 
-def edit_refusal(actor, amendment: Amendment):
+def edit_refusal(actor, amendment: Amendment) -> str | None:
     if not is_author(actor, amendment):
         return Forbidden(_("Only the author can do this."))
     if refusal := plans.archived_refusal(amendment.plan):
@@ -194,7 +196,7 @@ def edit_refusal(actor, amendment: Amendment):
     return None
 
 
-def revise_refusal(actor, amendment: Amendment):
+def revise_refusal(actor, amendment: Amendment) -> str | None:
     if not is_author(actor, amendment):
         return Forbidden(_("Only the author can do this."))
     if refusal := plans.archived_refusal(amendment.plan):
@@ -204,7 +206,7 @@ def revise_refusal(actor, amendment: Amendment):
     return None
 
 
-def move_refusal(actor, amendment: Amendment, to_status: str):
+def move_refusal(actor, amendment: Amendment, to_status: str) -> str | None:
     """Why ``actor`` may not move the amendment to ``to_status`` (the status machine)."""
     if refusal := plans.archived_refusal(amendment.plan):
         return refusal
@@ -224,7 +226,7 @@ def move_refusal(actor, amendment: Amendment, to_status: str):
     return None
 
 
-def submit_refusal(actor, amendment: Amendment):
+def submit_refusal(actor, amendment: Amendment) -> str | None:
     """A draft is submitted while the calendar allows amending (a sub-amendment
     whenever its amendment is admitted)."""
     if amendment.parent_id is None and (closed := phase_refusal(actor, amendment.plan, "amend")):
@@ -232,11 +234,11 @@ def submit_refusal(actor, amendment: Amendment):
     return move_refusal(actor, amendment, S.SUBMITTED)
 
 
-def withdraw_refusal(actor, amendment: Amendment):
+def withdraw_refusal(actor, amendment: Amendment) -> str | None:
     return move_refusal(actor, amendment, S.WITHDRAWN)
 
 
-def invite_cosponsor_refusal(actor, amendment: Amendment):
+def invite_cosponsor_refusal(actor, amendment: Amendment) -> str | None:
     if not is_author(actor, amendment):
         return Forbidden(_("Only the author can invite co-sponsors."))
     if refusal := plans.archived_refusal(amendment.plan):
@@ -246,7 +248,9 @@ def invite_cosponsor_refusal(actor, amendment: Amendment):
     return None
 
 
-def cosponsor_refusal(actor, amendment: Amendment, invitation: AmendmentSponsor | None):
+def cosponsor_refusal(
+    actor, amendment: Amendment, invitation: AmendmentSponsor | None
+) -> str | None:
     """Why ``actor`` may not accept to co-sponsor (``invitation``: their row, if any)."""
     if invitation is None:
         return Forbidden(_("You have not been invited to co-sponsor this amendment."))
@@ -256,7 +260,7 @@ def cosponsor_refusal(actor, amendment: Amendment, invitation: AmendmentSponsor 
 # --- supports ------------------------------------------------------------------
 
 
-def support_refusal(actor, amendment: Amendment):
+def support_refusal(actor, amendment: Amendment) -> str | None:
     """Why ``actor`` may not support this amendment now, or None."""
     if not _is_member(_membership(actor, amendment.plan)):
         return Forbidden(_("Only members of the forum can support amendments."))
@@ -269,7 +273,7 @@ def support_refusal(actor, amendment: Amendment):
     return None
 
 
-def withdraw_support_refusal(actor, amendment: Amendment):
+def withdraw_support_refusal(actor, amendment: Amendment) -> str | None:
     if refusal := plans.archived_refusal(amendment.plan):
         return refusal
     if amendment.status not in SUPPORTABLE:
@@ -288,7 +292,7 @@ def threshold_met(amendment: Amendment, tally: dict[str, int] | None = None) -> 
 # --- facilitators' decisions ------------------------------------------------------------
 
 
-def decide_refusal(actor, amendment: Amendment, to_status: str, tally=None):
+def decide_refusal(actor, amendment: Amendment, to_status: str, tally=None) -> str | None:
     """Why ``actor`` may not decide ``to_status`` for the amendment now: a vote
     that has not closed decides it; admitting needs the plan's supports."""
     if amendment.status == S.VOTING and in_running_poll(amendment):
