@@ -49,8 +49,8 @@ def _answers(url: str) -> bool:
 def _worker_idle(redis_url: str) -> bool:
     """A worker listens and has sent what the demo queued (its emails' lines
     come before the banner, not after)."""
+    connection = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
     try:
-        connection = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
         workers = Worker.all(connection=connection)
         queues = [Queue(name, connection=connection) for name in QUEUES]
         return (
@@ -60,6 +60,8 @@ def _worker_idle(redis_url: str) -> bool:
         )
     except (RedisError, OSError, ValueError):
         return False
+    finally:
+        connection.close()
 
 
 def _wait_until_ready(health_url: str, redis_url: str, children: Children, stop) -> bool:
