@@ -27,6 +27,7 @@ threads = int(os.environ.get("GUNICORN_THREADS", "100"))
 # A worker takes no more connections than it has threads: otherwise a request
 # accepted by a worker whose threads all hold streams would wait minutes for
 # one of them; not accepted, it waits in the listen queue for another worker.
+# (post_worker_init lowers it further: its open streams and a few more.)
 worker_connections = threads
 # A worker silent for this long is killed and replaced: longer than any page
 # (exports over a few seconds run as jobs), shorter than a client gives up.
@@ -98,7 +99,17 @@ def post_worker_init(worker):
     from .live import STOPPING
     from .live.serving import OrdinaryRequests
 
-    worker.wsgi = OrdinaryRequests(worker.wsgi, request_concurrency, priority_requests)
+    def accept_for(streams: int) -> None:
+        # The worker accepts connections for its streams and a few ordinary
+        # requests more; the other requests wait in the listen queue, shared
+        # by all workers in order of arrival, as they did for sync workers
+        # (accepted, 100 sign-ins queued in one worker waited past 60 s).
+        worker.worker_connections = min(threads, streams + request_concurrency + 3)
+
+    accept_for(0)
+    worker.wsgi = OrdinaryRequests(
+        worker.wsgi, request_concurrency, priority_requests, on_streams=accept_for
+    )
 
     handler = signal.getsignal(signal.SIGTERM)
 

@@ -24,8 +24,13 @@ STREAM = re.compile(r"^/live/[^/]+/events$")
 class OrdinaryRequests:
     """WSGI middleware: at most ``limit`` requests at once, streams apart."""
 
-    def __init__(self, app, limit: int, priority: str = "", priority_limit: int = 1):
+    def __init__(
+        self, app, limit: int, priority: str = "", priority_limit: int = 1, on_streams=None
+    ):
         self.app = app
+        self.streams = 0
+        self.on_streams = on_streams  # told the number of open streams when it changes
+        self.counting = threading.Lock()
         self.slots = FairSlots(limit)
         self.priority = re.compile(priority) if priority else None
         self.priority_slots = FairSlots(priority_limit)
@@ -38,10 +43,22 @@ class OrdinaryRequests:
             return self.priority_slots
         return self.slots
 
+    def _streams(self, change: int) -> None:
+        with self.counting:
+            self.streams += change
+            if self.on_streams is not None:
+                self.on_streams(self.streams)
+
     def __call__(self, environ, start_response):
         lane = self._lane(environ)
         if lane is None:
-            return self.app(environ, start_response)
+            self._streams(+1)
+            try:
+                body = self.app(environ, start_response)
+            except BaseException:
+                self._streams(-1)
+                raise
+            return _Releasing(body, lambda: self._streams(-1))
         lane.acquire()
         try:
             body = self.app(environ, start_response)
