@@ -7,6 +7,8 @@
 // when the page was made: nothing in between is missed), data-live-events-url
 // and data-live-since-url (when the application is not at the site's root).
 // After each replacement: document "live:updated" with {detail: {region, channel}}.
+// data-live-every="5": the region is also refetched every 5 s while the page is
+// visible, for what changes without an event (a vote's turnout, as ballots come).
 // Also: every <time data-countdown-until="ISO date"> shows the time left as
 // m:ss, each second; at zero it stays at 0:00 and gets the class "is-over".
 (() => {
@@ -156,6 +158,10 @@
       });
     }
     channels.get(channel).regions.push(region);
+    const every = Number(region.dataset.liveEvery);
+    if (every > 0) {
+      window.setInterval(() => { if (!document.hidden) schedule(region); }, every * 1000);
+    }
     region.addEventListener("focusout", () => {
       window.setTimeout(() => {
         if (region.dataset.liveStale && !typing(region)) schedule(region);
