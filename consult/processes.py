@@ -22,22 +22,29 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """SIGTERM to this process when its parent ends (Linux; elsewhere nothing)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _prctl():
+    """Linux's prctl, loaded in the parent: the child, between fork and exec,
+    only calls it (no import, no lock another thread might have held)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
 
 
 def stop_with_parent() -> None:
     """Ask for SIGTERM when the parent process ends: GNU make, killed, does
     not pass the signal on to ``make run``'s command, which would keep running."""
-    if sys.platform.startswith("linux"):
-        _die_with_parent()
+    if prctl := _prctl():
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def spawn(argv: list[str], **options) -> subprocess.Popen:
-    """Start ``argv`` in a process group of its own (Popen's ``options`` otherwise)."""
-    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    """Start ``argv`` in a process group of its own (Popen's ``options`` otherwise),
+    on Linux sent SIGTERM if this process dies without stopping it."""
+    prctl = _prctl()
+    preexec = (lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)) if prctl else None
     return subprocess.Popen(  # noqa: S603 (our own commands, no shell)
         argv, start_new_session=True, preexec_fn=preexec, **options
     )
