@@ -76,6 +76,7 @@ def item(slug, plan_id, key):
         plan=plan,
         version=version,
         node=node,
+        nodes=nodes,
         cited_ref=layout.cited_ref(node),
         reading=reading,
         translation=translation,
