@@ -82,17 +82,17 @@ def _meeting(journey):
         )
         consultations.advance_due()
         db.session.commit()
-        meeting = sessions.create_session(
-            facilitator,
-            consultation,
-            sessions.SessionInput(
-                title="Asamblea de aprobación del plan",
-                starts_at=now,
-                place="Sala 3",
-                chair_id=facilitator.id,
-                secret=False,
-            ),
-        )
+        with force_locale(CHAIR):  # the agenda's titles, as the chair's page would make them
+            meeting = sessions.create_session(
+                facilitator,
+                consultation,
+                sessions.SessionInput(
+                    title="Asamblea de aprobación del plan",
+                    starts_at=now,
+                    place="Sala 3",
+                    chair_id=facilitator.id,
+                ),
+            )
         db.session.commit()
         titles = [point.title for point in queries.points(meeting)]
         base = f"/forums/{forum.slug}/assembly/{meeting.id}"
