@@ -102,9 +102,13 @@ def _ends(phase) -> str | None:
 
 
 def init_app(app) -> None:
-    """Pages include ``open_now/_banner.html``, which asks this for the reader."""
+    """Pages include ``open_now/_banner.html`` and ``_whats_open.html``, which
+    ask these for the reader."""
     from flask_login import current_user
+
+    from .summary import whats_open
 
     app.jinja_env.globals["phase_banner_for"] = lambda plan, **options: phase_banner(
         current_user, plan, **options
     )
+    app.jinja_env.globals["whats_open_for"] = whats_open

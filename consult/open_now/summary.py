@@ -1,0 +1,105 @@
+"""What is open now in the reader's forums (the forum page and the home page):
+the consultations in an open phase and until when, the votes open now, and the
+assembly sessions called or in session. Three statements for any number of
+forums, plans and votes."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ..assembly.models import AssemblySession, SessionState
+from ..consultations.models import Consultation, Phase
+from ..consultations.services import PHASE_LABELS
+from ..database import utcnow
+from ..extensions import db
+from ..forums.models import Forum
+from ..plans.models import Plan
+from ..timezones import format_moment
+from ..votes.models import Poll, PollState
+
+# Sessions shown from this long before they start.
+SESSIONS_AHEAD = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class OpenPhase:
+    forum: Forum
+    plan: Plan
+    consultation: Consultation
+    name: str
+    ends: str
+
+
+@dataclass(frozen=True)
+class OpenVote:
+    forum: Forum
+    poll: Poll
+    closes: str
+
+
+@dataclass(frozen=True)
+class CalledSession:
+    forum: Forum
+    session: AssemblySession
+    starts: str
+    in_session: bool
+
+
+@dataclass
+class WhatsOpen:
+    phases: list[OpenPhase] = field(default_factory=list)
+    votes: list[OpenVote] = field(default_factory=list)
+    sessions: list[CalledSession] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.phases or self.votes or self.sessions)
+
+
+def whats_open(forums: list[Forum], now=None) -> WhatsOpen:
+    """What is open now in ``forums`` (forums the reader may see), soonest
+    deadline first; dates in the reader's zone and language."""
+    now = now or utcnow()
+    by_id = {forum.id: forum for forum in forums}
+    found = WhatsOpen()
+    if not by_id:
+        return found
+    phases = db.session.execute(
+        select(Phase, Consultation, Plan)
+        .join(Consultation, Phase.consultation_id == Consultation.id)
+        .join(Plan, Consultation.plan_id == Plan.id)
+        .where(Consultation.forum_id.in_(by_id), Phase.state == "open")
+        .order_by(Phase.ends_at)
+    )
+    for phase, consultation, plan in phases:
+        name = phase.title or str(PHASE_LABELS.get(phase.kind, phase.kind))
+        forum = by_id[consultation.forum_id]
+        found.phases.append(
+            OpenPhase(forum, plan, consultation, name, format_moment(phase.ends_at))
+        )
+    polls = db.session.scalars(
+        select(Poll)
+        .where(Poll.forum_id.in_(by_id), Poll.state == PollState.OPEN)
+        .order_by(Poll.closes_at)
+    )
+    for poll in polls:
+        found.votes.append(OpenVote(by_id[poll.forum_id], poll, format_moment(poll.closes_at)))
+    sessions = db.session.scalars(
+        select(AssemblySession)
+        .where(
+            AssemblySession.forum_id.in_(by_id),
+            AssemblySession.state.in_([SessionState.SCHEDULED, SessionState.IN_SESSION]),
+            AssemblySession.starts_at <= now + SESSIONS_AHEAD,
+        )
+        .order_by(AssemblySession.starts_at)
+    )
+    for session in sessions:
+        found.sessions.append(
+            CalledSession(
+                by_id[session.forum_id],
+                session,
+                format_moment(session.starts_at),
+                session.state == SessionState.IN_SESSION,
+            )
+        )
+    return found
