@@ -99,6 +99,7 @@ def _meeting(journey):
         facts = {
             "base": base,
             "session_id": meeting.id,
+            "sessions": f"/forums/{forum.slug}/consultations/{consultation.id}/assembly",
             "titles": titles,
             "labels": [a.label for a in amendments],
             "names": {"ana": ana.display_name, "kevin": kevin.display_name},
@@ -111,6 +112,10 @@ def _meeting(journey):
 def _open(journey, locale, who, email, path, viewport, step):
     person = journey.person(locale, who)
     person.page.set_viewport_size(viewport)
+    person.live_urls = []  # which way the events came: the stream, or polling
+    person.page.on(
+        "request", lambda request: "/live/" in request.url and person.live_urls.append(request.url)
+    )
     person.sign_in(email, w.PASSWORD)
     person.go(path, step)
     return person
@@ -159,6 +164,8 @@ def test_a_session_runs_live_in_four_browsers(journey):
 
     chair = journey.person(CHAIR, "chair")
     chair.sign_in(place.emails["facilitator"], w.PASSWORD)
+    chair.go(facts["sessions"], "sessions")
+    chair.go(facts["sessions"] + "/new", "call-a-session")
     chair.go(base, "session-page")
     chair.click(f"a[href='{base}/console']", "console-called")
     room = _open(
@@ -343,6 +350,12 @@ def test_a_session_runs_live_in_four_browsers(journey):
     )
     room.check("projector-adjourned")
     ana.check("phone-a-adjourned")
+
+    # The events came by Server-Sent Events (each page's stream stayed open),
+    # not by the polling fallback.
+    for person in watchers:
+        assert any(url.split("?")[0].endswith("/events") for url in person.live_urls), person.who
+        assert not [url for url in person.live_urls if "/since" in url], person.who
 
     # --- the minutes: the draft, then signed by the chair --------------------------------
     chair.go(base)
