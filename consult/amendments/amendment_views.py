@@ -2,7 +2,7 @@
 form, its service checks the rule (``permissions``) and the page offers only
 what the same rules allow (``permissions.allowed``)."""
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,6 +11,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plan_translations import services as plan_translations
+from ..urls import safe_next
 from ..votes import queries as votes_queries
 from . import lifecycle, permissions, proposing, queries, supports
 from .blueprint import AMENDMENT, bp, comment_thread, to_detail
@@ -148,13 +149,16 @@ def decide(slug, amendment_id):
     form = DecisionForm()
     if not form.validate_on_submit() or form.status.data not in STATUSES:
         abort(400)
-    return _act(
+    response = _act(
         slug,
         amendment_id,
         lambda a: lifecycle.decide(current_user, a, form.status.data, form.reason.data or ""),
         _("The decision has been recorded."),
         decision_form=form,
     )
+    # Taken at the triage desk: back to the desk, where the next one waits.
+    back = safe_next(request.form.get("next"))
+    return redirect(back) if back and response.status_code == 302 else response
 
 
 @bp.post(AMENDMENT + "/cosponsors")

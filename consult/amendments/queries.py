@@ -264,6 +264,30 @@ def support_tally(amendment: Amendment) -> dict[str, int]:
     return {"members": members, "coalitions": coalitions, "countries": countries}
 
 
+def support_tallies(amendment_ids: list[int]) -> dict[int, dict[str, int]]:
+    """``support_tally`` of many amendments in one statement."""
+    tallies = {i: {"members": 0, "coalitions": 0, "countries": 0} for i in amendment_ids}
+    if not amendment_ids:
+        return tallies
+    rows = db.session.execute(
+        select(
+            AmendmentSupport.amendment_id,
+            func.count(),
+            func.count(func.distinct(AmendmentSupport.coalition_id)),
+            func.count(func.distinct(AmendmentSupport.country)),
+        )
+        .where(AmendmentSupport.amendment_id.in_(amendment_ids))
+        .group_by(AmendmentSupport.amendment_id)
+    )
+    for amendment_id, members, coalitions, countries in rows:
+        tallies[amendment_id] = {
+            "members": members,
+            "coalitions": coalitions,
+            "countries": countries,
+        }
+    return tallies
+
+
 def current_target(amendment: Amendment) -> PlanNode | None:
     """The amended item as it is in the plan's current version (None if gone)."""
     if not amendment.target_key:
