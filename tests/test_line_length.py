@@ -83,7 +83,7 @@ def test_the_administrator_chooses_shorter_lines_and_every_view_follows(
     if last.first_line == last.last_line:
         assert f"Line {last.first_line}<" in item.get_data(as_text=True)
     else:
-        assert f"Lines {last.first_line}–{last.last_line}<" in item.get_data(as_text=True)
+        assert f"Lines {last.first_line}\u2013{last.last_line}<" in item.get_data(as_text=True)
 
     # Downloads too.
     with app.test_request_context(), force_locale("en"):

@@ -100,7 +100,9 @@ def run_worker(app):
 
 def invite_someone(email_address="invitee@example.org", locale="pt"):
     forum, _created = forums.ensure_forum("red", "Red de coaliciones")
-    forum_invitations.invite(None, forum, email=email_address, display_name="Invitee", locale=locale)
+    forum_invitations.invite(
+        None, forum, email=email_address, display_name="Invitee", locale=locale
+    )
     db.session.commit()
 
 

@@ -210,7 +210,9 @@ def test_spent_account_budget_does_not_stop_an_emailed_reset_link(app, session, 
 def test_spent_account_budget_does_not_stop_an_invitation_link(app, session, make):
     forum = make.forum()
     facilitator = make.member(forum, role="facilitator").user
-    forum_invitations.invite(facilitator, forum, email="new.delegate@example.org", display_name="Nueva")
+    forum_invitations.invite(
+        facilitator, forum, email="new.delegate@example.org", display_name="Nueva"
+    )
     session.commit()
     link = link_in(outbox(session, "new.delegate@example.org")[0], "/invitations/")
     spend_account_budget(app, session, "new.delegate@example.org")

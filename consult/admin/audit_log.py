@@ -22,7 +22,6 @@ from ..consultations.dashboard import safe_cell
 from ..consultations.models import Consultation, Phase
 from ..extensions import db
 from ..forums import permissions as forum_permissions
-from ..forums import services as forums
 from ..forums.models import Coalition, Forum, Invitation, Membership, WorkingGroup
 from ..plans.models import Plan, PlanVersion
 from ..votes.models import Poll

@@ -76,7 +76,9 @@ def load_demo() -> bool:
         is_public=True,
     )
     coalitions = [forums.save_coalition(None, forum, name, country) for name, country in COALITIONS]
-    groups = [forum_groups.save_group(None, forum, name, description) for name, description in GROUPS]
+    groups = [
+        forum_groups.save_group(None, forum, name, description) for name, description in GROUPS
+    ]
     people = {}
     for email, name, locale, country, role, coalition, group_indexes in PEOPLE:
         user = create_user(

@@ -41,7 +41,9 @@ MAX_TEXT = 20_000
 def can_translate(user, forum: Forum) -> bool:
     """Members with the translator role, and facilitators."""
     membership = forum_permissions.membership_of(user, forum)
-    return forum_permissions.can_manage(user, forum) or bool(membership and membership.is_translator)
+    return forum_permissions.can_manage(user, forum) or bool(
+        membership and membership.is_translator
+    )
 
 
 def require_translate(user, forum: Forum) -> None:
