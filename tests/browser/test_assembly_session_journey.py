@@ -330,11 +330,16 @@ def test_a_session_runs_live_in_four_browsers(journey):
     room.check("projector-approval-open")
     # Ballots are not the chair's: the projector's turnout follows them by its
     # periodic refresh (data-live-every, 5 s), still without a reload.
-    _mark([room])
+    # The chair's keyboard focus, on the button to close the vote, stays there.
+    _mark([room, chair])
+    closing = f"form[action='{base}/vote/close'] button"
+    chair.page.locator(closing).focus()
     for phone in (ana, kevin):
         _vote_yes_no(phone, phone_path, "phone-own", "yes")
-    expect(room.page.locator(".vote-open")).to_contain_text("2", timeout=6000)
-    _unreloaded([room])
+    for person in (room, chair):
+        expect(person.page.locator(".vote-open")).to_contain_text("2", timeout=6000)
+    _unreloaded([room, chair])
+    assert chair.page.evaluate("(s) => document.activeElement.matches(s)", closing)
     _live(watchers, lambda: chair.click(f"form[action='{base}/vote/close'] button"))
     for person in watchers:
         expect(person.page.locator(".vote-result")).to_have_count(1, timeout=LIVE)

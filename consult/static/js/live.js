@@ -7,8 +7,9 @@
 // when the page was made: nothing in between is missed), data-live-events-url
 // and data-live-since-url (when the application is not at the site's root).
 // After each replacement: document "live:updated" with {detail: {region, channel}}.
-// data-live-every="5": the region is also refetched every 5 s while the page is
-// visible, for what changes without an event (a vote's turnout, as ballots come).
+// While the region holds an element with data-live-every="5", it is also
+// refetched every 5 s (the page visible), for what changes without an event:
+// a vote's turnout as ballots come.
 // Also: every <time data-countdown-until="ISO date"> shows the time left as
 // m:ss, each second; at zero it stays at 0:00 and gets the class "is-over".
 (() => {
@@ -29,6 +30,9 @@
     if (!active || active === region || !region.contains(active)) return null;
     if (active.id) return `#${CSS.escape(active.id)}`;
     if (active.name) return `${active.tagName}[name="${CSS.escape(active.name)}"]`;
+    // A one-button form (the assembly's actions): its button, by the form's action.
+    const action = active.form && active.form.getAttribute("action");
+    if (action) return `form[action="${CSS.escape(action)}"] ${active.tagName}`;
     return null;
   };
 
@@ -38,9 +42,22 @@
     const again = key && region.querySelector(key);
     if (again) again.focus({ preventScroll: true });
     tickCountdowns();
+    tickLater(region);
     document.dispatchEvent(new CustomEvent("live:updated", {
       detail: { region, channel: region.dataset.liveChannel },
     }));
+  };
+
+  // The region's next periodic refresh, while something in it asks for one.
+  const tickLater = (region) => {
+    window.clearTimeout(region.liveTick);
+    const asking = region.querySelector("[data-live-every]");
+    const seconds = asking ? Number(asking.dataset.liveEvery) : 0;
+    if (!(seconds > 0)) return;
+    region.liveTick = window.setTimeout(() => {
+      if (document.hidden) tickLater(region);
+      else refresh(region);
+    }, seconds * 1000);
   };
 
   const refresh = (region) => {
@@ -158,10 +175,7 @@
       });
     }
     channels.get(channel).regions.push(region);
-    const every = Number(region.dataset.liveEvery);
-    if (every > 0) {
-      window.setInterval(() => { if (!document.hidden) schedule(region); }, every * 1000);
-    }
+    tickLater(region);
     region.addEventListener("focusout", () => {
       window.setTimeout(() => {
         if (region.dataset.liveStale && !typing(region)) schedule(region);
