@@ -26,6 +26,7 @@ from consult.notifications.models import Notification
 from consult.plans import services as plans
 from consult.votes import casting, integrity, scheduling, setup
 from consult.votes import lifecycle as votes_lifecycle
+from consult.votes import permissions as votes_permissions
 from consult.votes import proxies as votes_proxies
 from consult.votes import queries as votes_queries
 from consult.votes.models import (
@@ -399,7 +400,7 @@ def test_the_electorate_is_frozen_when_the_poll_opens(
     assert (poll.electorate_size, poll.electorate_weight) == (2, Decimal(2))
     assert {voter.user_id for voter in votes_queries.electorate(poll)} == {stays.id, leaves.id}
     for outsider in (observer, invited):
-        assert not votes_queries.voter_status(outsider, poll).may_vote
+        assert not votes_permissions.allowed(outsider, poll).may_cast
         with pytest.raises(PermissionDenied):
             casting.cast(outsider, poll, Y)
 
@@ -408,7 +409,7 @@ def test_the_electorate_is_frozen_when_the_poll_opens(
     session.commit()
     with pytest.raises(PermissionDenied):
         casting.cast(latecomer, poll, Y)
-    assert votes_queries.voter_status(leaves, poll).may_vote
+    assert votes_permissions.allowed(leaves, poll).may_cast
     casting.cast(leaves, poll, N)
     casting.cast(stays, poll, N)
     close(session, facilitator, poll)
@@ -490,7 +491,7 @@ def test_a_proxy_holder_votes_for_the_grantor_with_the_grantors_weight(
     proxy = votes_proxies.grant_proxy(grantor, poll, holder.id)
     assert (proxy.grantor_id, proxy.holder_id) == (grantor.id, holder.id)
     assert notifications(session, holder, "proxy_received")
-    assert not votes_queries.voter_status(grantor, poll).may_vote
+    assert not votes_permissions.allowed(grantor, poll).may_cast
     with pytest.raises(Conflict, match="revoke the proxy"):
         casting.cast(grantor, poll, N)
 
@@ -503,7 +504,7 @@ def test_a_proxy_holder_votes_for_the_grantor_with_the_grantors_weight(
         )
     )
     assert participation.cast_by_id == holder.id
-    held = votes_queries.voter_status(holder, poll).proxies_held
+    held = votes_permissions.voter_status(holder, poll).proxies_held
     assert [(user.id, voted) for user, voted in held] == [(grantor.id, True)]
     with pytest.raises(Conflict, match="already voted for you"):
         votes_proxies.revoke_proxy(grantor, poll)
@@ -525,12 +526,12 @@ def test_revoking_a_proxy_before_it_is_used_gives_the_vote_back(
     votes_proxies.grant_proxy(grantor, poll, holder.id)
     votes_proxies.revoke_proxy(grantor, poll)
     assert count(session, PollProxy, PollProxy.poll_id == poll.id) == 0
-    assert votes_queries.voter_status(holder, poll).proxies_held == []
+    assert votes_permissions.voter_status(holder, poll).proxies_held == []
     with pytest.raises(PermissionDenied):
         casting.cast(holder, poll, Y, on_behalf_of=grantor.id)
     with pytest.raises(Conflict, match="not given your vote"):
         votes_proxies.revoke_proxy(grantor, poll)
-    assert votes_queries.voter_status(grantor, poll).may_vote
+    assert votes_permissions.allowed(grantor, poll).may_cast
     casting.cast(grantor, poll, N)
     with pytest.raises(Conflict, match="cast already"):  # and now it cannot be handed on
         votes_proxies.grant_proxy(grantor, poll, holder.id)
@@ -554,7 +555,7 @@ def test_a_proxy_cannot_be_passed_on(session, make, forum, plan, facilitator, au
         votes_proxies.grant_proxy(third, poll, facilitator.id)  # not in the electorate
     with pytest.raises(PermissionDenied):
         votes_proxies.grant_proxy(person(make, forum), poll, third.id)
-    candidates = votes_queries.voter_status(third, poll).proxy_candidates
+    candidates = votes_permissions.voter_status(third, poll).proxy_candidates
     assert [user.id for user in candidates] == [second.id, delegates[3].id]
     assert count(session, PollProxy, PollProxy.poll_id == poll.id) == 1
 
@@ -569,7 +570,7 @@ def test_a_delegate_carries_at_most_max_proxies(
         votes_proxies.grant_proxy(grantor, poll, holder.id)
     with pytest.raises(Conflict, match="as many votes as this poll allows"):
         votes_proxies.grant_proxy(grantors[limit], poll, holder.id)
-    candidates = votes_queries.voter_status(grantors[limit], poll).proxy_candidates
+    candidates = votes_permissions.voter_status(grantors[limit], poll).proxy_candidates
     # Neither the full holder nor those who gave their vote away are offered.
     assert [user.id for user in candidates] == [user.id for user in grantors[limit + 1 :]]
     for grantor in grantors[:limit]:
@@ -585,7 +586,7 @@ def test_a_poll_without_proxies_refuses_them(session, plan, facilitator, author,
     poll = assembly_poll(facilitator, plan, author, max_proxies=0)
     with pytest.raises(Conflict, match="does not allow proxies"):
         votes_proxies.grant_proxy(first, poll, second.id)
-    assert votes_queries.voter_status(first, poll).proxy_candidates == []
+    assert votes_permissions.voter_status(first, poll).proxy_candidates == []
 
 
 def test_only_the_proxy_holder_votes_on_someones_behalf(
@@ -1186,9 +1187,9 @@ def test_a_yes_no_ballot_is_yes_no_or_abstain(
         with pytest.raises(InvalidInput):
             casting.cast(voter, poll, choice)
     assert count(session, Participation, Participation.poll_id == poll.id) == 0
-    assert votes_queries.voter_status(voter, poll).voted is False
+    assert votes_permissions.voter_status(voter, poll).voted is False
     casting.cast(voter, poll, A)
-    assert votes_queries.voter_status(voter, poll).voted is True
+    assert votes_permissions.voter_status(voter, poll).voted is True
     assert session.scalar(select(PollVoter.weight).where(PollVoter.user_id == voter.id)) == 1
 
 

@@ -23,7 +23,7 @@ from consult.consultations.services import PhaseInput
 from consult.database import utcnow
 from consult.errors import Conflict
 from consult.plans import services as plans
-from consult.votes import casting, explanation, permissions, scheduling, setup
+from consult.votes import casting, explanation, explanation_text, permissions, scheduling, setup
 from consult.votes import lifecycle as votes_lifecycle
 from consult.votes.models import Poll
 from consult.votes.setup import PollSettings
@@ -133,7 +133,7 @@ def closed_vote(session, facilitator, plan, group, voters, choices, **settings):
 
 def explained(poll):
     result = explanation.explain(poll)
-    return result, explanation.sentences(poll, result)
+    return result, explanation_text.sentences(poll, result)
 
 
 def delegates(make, session, forum, weights):
@@ -663,7 +663,7 @@ def test_the_explanation_is_written_in_the_readers_language(
     with force_locale("es"):
         result = explanation.explain(poll)
         assert explanation.percent(result.options[0].share) == "66,7\xa0%"
-        rows = explanation.option_rows(poll, result)
+        rows = explanation_text.option_rows(poll, result)
     assert rows[0][2] == "66,7\xa0%"
 
 

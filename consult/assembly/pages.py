@@ -159,7 +159,7 @@ def allowed_on(actor, current: Floor) -> Allowed:
 
 @dataclass
 class Ballots:
-    """The reader's part in the vote on the floor (``votes_queries.voter_status`` and
+    """The reader's part in the vote on the floor (``votes_permissions.voter_status`` and
     ``votes_permissions.allowed``): their own ballot, those they carry, proxies."""
 
     status: Any = None
@@ -172,7 +172,7 @@ def ballots(actor, current: Floor) -> Ballots:
     poll = current.poll
     if poll is None or poll.state != "open" or not getattr(actor, "is_authenticated", False):
         return Ballots()
-    status = votes_queries.voter_status(actor, poll)
+    status = votes_permissions.voter_status(actor, poll)
     return Ballots(
         status=status,
         actions=votes_permissions.allowed(actor, poll, status),

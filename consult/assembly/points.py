@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
-from ..amendments import services as amendments
-from ..amendments.models import AmendmentStatus
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
@@ -75,16 +73,6 @@ def _settings(
     )
 
 
-def _take_up_amendments(session: AssemblySession, point: AgendaPoint) -> None:
-    """Amendments the facilitators put to the assembly ("put to a vote") are
-    admitted again for a moment, because a poll is made of admitted amendments;
-    opening the poll puts them to the vote again."""
-    reason = _("Taken up by the assembly session “%(title)s”.", title=session.title)
-    for amendment in point.amendments:
-        if amendment.status == AmendmentStatus.VOTING:
-            amendments.move_by_poll(amendment, "admitted", reason)
-
-
 def _create_poll(by, session: AssemblySession, point: AgendaPoint, now: datetime) -> Poll:
     common = {
         "scope": "assembly",
@@ -99,7 +87,6 @@ def _create_poll(by, session: AssemblySession, point: AgendaPoint, now: datetime
             settings=_settings(session, point, "yesno"),
             **common,
         )
-    _take_up_amendments(session, point)
     if len(point.amendments) == 1:
         return votes_setup.create_poll(
             by,
@@ -113,7 +100,7 @@ def _create_poll(by, session: AssemblySession, point: AgendaPoint, now: datetime
         by,
         session.plan,
         subject="competing",
-        target_key=point.target_key,
+        amendments=list(point.amendments),
         settings=_settings(session, point, session.ranked_method),
         **common,
     )

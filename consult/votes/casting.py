@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Casting a vote: the ballot, its receipt, a change of vote, and checking a
+receipt. Who may cast is in ``permissions``; this path is the one 300
+delegates take at once, so it reads what it checks in one locked statement."""
 
 import hashlib
 import json
@@ -10,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
 from ..database import utcnow
-from ..errors import Conflict, InvalidInput, PermissionDenied
+from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from . import tally as counting
 from .models import (
@@ -19,9 +21,18 @@ from .models import (
     Participation,
     Poll,
     PollProxy,
+    PollState,
     PollVoter,
 )
-from .permissions import CAST_REFUSED, RECEIPT_STATES, require_open, require_voting_phase
+from .permissions import (
+    change_allowed_refusal,
+    check_receipt_refusal,
+    enforce,
+    proxy_holder_refusal,
+    vote_refusal,
+    voter_refusal,
+)
+from .queries import VoterStatus
 
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -83,15 +94,35 @@ def cast(
     concurrent submissions count once.
     """
     now = now or utcnow()
-    require_open(poll, now)
-    require_voting_phase(poll, now, CAST_REFUSED)
+    enforce(vote_refusal(poll, now))
     voter_id = actor.id if on_behalf_of is None else on_behalf_of
-    # One statement for what casting checks: the poll's state, read under a
-    # shared lock on its row, the voter's row in the electorate, a proxy the
-    # voter gave away and an earlier participation. Closing (an UPDATE of the
-    # poll's row) waits until this vote is committed, so it counts every vote
-    # that got a receipt; a vote that comes after it is refused (PostgreSQL
-    # reads the closed state once the lock is granted).
+    state, voter, given_id, participation_id = _standing(poll, voter_id)
+    if state != PollState.OPEN:
+        raise Conflict(_("This vote is closed."))
+    choice = parse_choice(poll, choice)
+    if on_behalf_of is None:
+        given = db.session.get(PollProxy, given_id) if given_id is not None else None
+        enforce(voter_refusal(VoterStatus(voter=voter, proxy_given=given)))
+    else:
+        holds = voter is not None and _holds_proxy(actor, poll, voter_id)
+        enforce(proxy_holder_refusal(holds))
+    code = new_receipt()
+    if participation_id is not None:
+        enforce(change_allowed_refusal(poll))
+        existing = db.session.get(Participation, participation_id)
+        _change_vote(actor, poll, existing, voter, choice, code, receipt, now)
+        return code
+    _record_ballot(actor, poll, voter, choice, code, now)
+    return code
+
+
+def _standing(poll: Poll, voter_id: int):
+    """One statement for what casting checks: the poll's state, read under a
+    shared lock on its row, the voter's row in the electorate, a proxy the
+    voter gave away and an earlier participation. Closing (an UPDATE of the
+    poll's row) waits until this vote is committed, so it counts every vote
+    that got a receipt; a vote that comes after it is refused (PostgreSQL
+    reads the closed state once the lock is granted)."""
     given_proxy = (
         select(PollProxy.id)
         .where(PollProxy.poll_id == Poll.id, PollProxy.grantor_id == voter_id)
@@ -102,55 +133,39 @@ def cast(
         .where(Participation.poll_id == Poll.id, Participation.voter_id == voter_id)
         .scalar_subquery()
     )
-    state, voter, given_id, participation_id = db.session.execute(
+    return db.session.execute(
         select(Poll.state, PollVoter, given_proxy, earlier)
         .select_from(Poll)
         .outerjoin(PollVoter, (PollVoter.poll_id == Poll.id) & (PollVoter.user_id == voter_id))
         .where(Poll.id == poll.id)
         .with_for_update(read=True, of=Poll)
     ).one()
-    if state != "open":
-        raise Conflict(_("This vote is closed."))
-    choice = parse_choice(poll, choice)
-    if on_behalf_of is None:
-        if voter is None:
-            raise PermissionDenied(_("You are not in the electorate of this vote."))
-        if given_id is not None:
-            given = db.session.get(PollProxy, given_id)
-            raise Conflict(
-                _(
-                    "You have given your vote to %(name)s; revoke the proxy to vote yourself.",
-                    name=given.holder.display_name,
-                )
-            )
-    else:
-        # Locked: the proxy cannot be revoked while the vote it carries is cast.
-        proxy = db.session.scalar(
-            select(PollProxy)
-            .where(
-                PollProxy.poll_id == poll.id,
-                PollProxy.grantor_id == on_behalf_of,
-                PollProxy.holder_id == actor.id,
-            )
-            .with_for_update()
-        )
-        if proxy is None or voter is None:
-            raise PermissionDenied(_("You do not hold this delegate's proxy."))
 
-    code = new_receipt()
-    if participation_id is not None:
-        existing = db.session.get(Participation, participation_id)
-        _change_vote(actor, poll, existing, voter, choice, code, receipt, now)
-        return code
+
+def _holds_proxy(actor, poll: Poll, grantor_id: int) -> bool:
+    """Locked: the proxy cannot be revoked while the vote it carries is cast."""
+    proxy = db.session.scalar(
+        select(PollProxy.id)
+        .where(
+            PollProxy.poll_id == poll.id,
+            PollProxy.grantor_id == grantor_id,
+            PollProxy.holder_id == actor.id,
+        )
+        .with_for_update()
+    )
+    return proxy is not None
+
+
+def _record_ballot(actor, poll: Poll, voter: PollVoter, choice, code: str, now) -> None:
     # The unique (poll, voter) participation: of two submissions at once, the
     # second inserts nothing (it waits for the first to commit) and is refused.
     recorded = db.session.scalar(
         _insert_unless_present(Participation.__table__, ("poll_id", "voter_id"))
         .values(
             poll_id=poll.id,
-            voter_id=voter_id,
+            voter_id=voter.user_id,
             cast_by_id=actor.id,
-            receipt_check=receipt_check(poll, voter_id, code),
+            receipt_check=receipt_check(poll, voter.user_id, code),
         )
         .returning(Participation.__table__.c.id)
     )
@@ -167,7 +182,6 @@ def cast(
     )
     if not poll.secret:
         _name_vote(poll, voter, actor, choice, code, now)
-    return code
 
 
 def _insert_unless_present(model, unique: tuple[str, ...]):
@@ -198,8 +212,6 @@ def _name_vote(poll: Poll, voter: PollVoter, actor, choice, code: str, now: date
 def _change_vote(
     actor, poll, participation, voter, choice, code: str, receipt: str | None, now
 ) -> None:
-    if not poll.allow_change:
-        raise Conflict(_("This vote has already been cast, and this poll does not allow changes."))
     if poll.secret:
         if not receipt:
             raise Conflict(
@@ -237,10 +249,9 @@ def _change_vote(
     participation.cast_by_id = actor.id
 
 
-def check_receipt(poll: Poll, code: str) -> Any | None:
+def check_receipt(poll: Poll, code: str, actor=None) -> Any | None:
     """The content of the ballot a receipt code stands for, if it is counted."""
-    if poll.state not in RECEIPT_STATES:
-        raise Conflict(_("This vote counts no ballots, so there is no receipt to check."))
+    enforce(check_receipt_refusal(actor, poll))
     if not normal_receipt(code):
         return None
     choice = db.session.scalar(

@@ -1,4 +1,10 @@
-"""TODO docstring"""
+"""What a closed vote publishes to every reader besides its result
+(``Disclosure``), and who may download every ballot (``require_auditor``).
+
+Secrecy: a secret ballot carries its voter's weight, so in a weighted assembly
+the list of ballots would show the choice of a delegate whose weight few others
+share: that list goes to every reader only when no weight stands out (see
+``MIN_BALLOTS_PER_WEIGHT``), and otherwise to the people who check the count."""
 
 import json
 from collections import Counter, defaultdict

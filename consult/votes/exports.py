@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 
 from ..consultations.dashboard import safe_cell
 from ..errors import Conflict
-from . import disclosure, explanation, integrity, queries
+from . import disclosure, explanation, explanation_text, integrity, queries
 from .models import Poll
 
 CHECKSUM_OF = (
@@ -87,7 +87,7 @@ def _explanation(poll: Poll) -> dict | None:
     explained = explanation.explain(poll)
     if explained is None:
         return None
-    return {**explained.to_json(), "sentences": explanation.sentences(poll, explained)}
+    return {**explained.to_json(), "sentences": explanation_text.sentences(poll, explained)}
 
 
 def results_document(poll: Poll) -> dict:
@@ -139,18 +139,18 @@ def _explanation_rows(poll: Poll) -> list[list]:
     if explained is None:
         return []
     rows: list[list] = [[], [_("How the result was reached")]]
-    rows += [[safe_cell(sentence)] for sentence in explanation.sentences(poll, explained)]
+    rows += [[safe_cell(sentence)] for sentence in explanation_text.sentences(poll, explained)]
     if explained.method == "schulze":
         rows.append([_("Option"), _("Options it beats")])
         rows += [
             [safe_cell(label), votes]
-            for label, votes, _share in explanation.option_rows(poll, explained)
+            for label, votes, _share in explanation_text.option_rows(poll, explained)
         ]
     else:
         rows.append([_("Option"), _("Votes (weighted)"), _("Share of the base")])
         rows += [
             [safe_cell(label), votes, share]
-            for label, votes, share in explanation.option_rows(poll, explained)
+            for label, votes, share in explanation_text.option_rows(poll, explained)
         ]
     return rows
 

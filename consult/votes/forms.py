@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..inputs import BoundedIntegerField, database_int
-from .setup import MAX_PROXIES
+from .setup import MAX_PROXIES, PollSettings
 
 SCOPE_LABELS = {"group": _l("A working group"), "assembly": _l("The forum assembly (delegates)")}
 METHOD_LABELS = {
@@ -99,3 +99,16 @@ class ReasonForm(FlaskForm):
 
 class ReceiptForm(FlaskForm):
     code = StringField(_l("Receipt code"), validators=[DataRequired(), Length(max=40)])
+
+
+def settings_from(form: PollForm, subject: str) -> PollSettings:
+    """How the vote counts, as the set-up form says: its fields named as
+    ``PollSettings``' (a vote on one amendment or on the plan is yes/no)."""
+    settings = PollSettings()
+    for name in PollSettings.__dataclass_fields__:
+        field = getattr(form, name, None)
+        if field is not None and field.data is not None:
+            setattr(settings, name, field.data)
+    if subject != "competing":
+        settings.method = "yesno"
+    return settings

@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Counting a vote from its ballots and checking the count: the canonical
+(sorted) ballots, their SHA-256 checksum, the result computed at closing, the
+running count where the poll shows one, and ``verify``'s recount."""
 
 import hashlib
 import json

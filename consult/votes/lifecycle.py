@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""A vote's life: opened (its electorate frozen), closed (counted once, the
+result frozen and applied to its amendments or the plan) or cancelled. Who may
+do each is in ``permissions``; the scheduler (``actor`` None) does it on time."""
 
 import json
 from datetime import datetime
@@ -11,9 +13,8 @@ from ..accounts.services import clean_text
 from ..amendments.lifecycle import move_by_poll
 from ..audit.services import record
 from ..database import utcnow
-from ..errors import Conflict
+from ..errors import Conflict, ServiceError
 from ..extensions import db
-from ..forums import services as forums
 from ..forums.models import Membership
 from ..notifications.services import notify_many
 from ..plans import services as plans
@@ -22,9 +23,17 @@ from .disclosure import weights_differ
 from .integrity import compute_result
 from .models import (
     Poll,
+    PollState,
     PollVoter,
 )
-from .permissions import OPEN_REFUSED, require_voting_phase
+from .permissions import (
+    cancel_refusal,
+    close_refusal,
+    enforce,
+    manage_refusal,
+    open_refusal,
+    opening_refusal,
+)
 from .queries import NOBODY_VOTES, electorate_query, poll_amendments, voters_select
 
 
@@ -37,7 +46,7 @@ def change_state(poll: Poll, before: str, after: str, **values) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed:
-        poll.state = after
+        poll.state = PollState(after)
         for name, value in values.items():
             setattr(poll, name, value)
     return bool(changed)
@@ -46,15 +55,11 @@ def change_state(poll: Poll, before: str, after: str, **values) -> bool:
 def open_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
     """Open the poll and freeze its electorate. False if it was opened already
     (by the scheduler or another facilitator)."""
-    if actor is not None:
-        forums.require_manage(actor, poll.forum)
-    if poll.state in ("closed", "cancelled"):
-        raise Conflict(_("This vote is over; it cannot be opened again."))
     now = now or utcnow()
-    if now >= poll.closes_at:
-        raise Conflict(_("The closing time of this vote has passed; it can no longer open."))
-    if poll.state == "draft":
-        require_voting_phase(poll, now, OPEN_REFUSED)
+    if poll.state.is_open:  # opened meanwhile: nothing to do, for whoever may open it
+        enforce(manage_refusal(actor, poll))
+        return False
+    enforce(open_refusal(actor, poll, now))
     if not change_state(poll, "draft", "open", opened_at=now):
         return False
     db.session.execute(
@@ -92,11 +97,23 @@ def open_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
     return True
 
 
+def open_if_due(poll: Poll, now: datetime | None = None) -> bool:
+    """Open a poll just set up whose opening time has come, when nothing stops
+    it (what the scheduler would do on its next run, for this poll only)."""
+    now = now or utcnow()
+    if poll.opens_at > now or opening_refusal(poll, now) is not None:
+        return False
+    try:
+        with db.session.begin_nested():
+            return open_poll(None, poll, now)
+    except ServiceError:
+        return False  # the scheduler tries again, and logs why
+
+
 def cancel_poll(actor, poll: Poll, reason: str = "") -> None:
     """Call the vote off before it closes; its amendments go back to "admitted"."""
-    forums.require_manage(actor, poll.forum)
-    before = poll.state
-    if before not in ("draft", "open") or not change_state(poll, before, "cancelled"):
+    enforce(cancel_refusal(actor, poll))
+    if not change_state(poll, poll.state, "cancelled"):
         raise Conflict(_("Only a vote that has not closed can be cancelled."))
     reason = clean_text(reason)[:2000]
     for amendment in poll_amendments(poll):
@@ -110,9 +127,7 @@ def close_poll(actor, poll: Poll, now: datetime | None = None) -> bool:
     """Close the poll, count it once and freeze the result, then act on it. False if
     it was closed already. A facilitator may close it before its time."""
     if actor is not None:
-        forums.require_manage(actor, poll.forum)
-        if poll.state != "open":
-            raise Conflict(_("Only an open vote can be closed."))
+        enforce(close_refusal(actor, poll))
     now = now or utcnow()
     if not change_state(poll, "open", "closed", closed_at=now):
         return False

@@ -15,6 +15,7 @@ platform's operators only.
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -28,14 +29,49 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..amendments.models import Amendment
+from ..amendments.models import Amendment, LabelledEnumString
 from ..database import Base, UTCDateTime, check_in, created_at, intpk
 from ..forums.models import Forum, WorkingGroup
+from ..labels import LabelledEnum
 from ..plans.models import Plan, PlanVersion
+
+
+class PollState(LabelledEnum):
+    """Where a vote stands. The values are what the database stores; what each
+    state allows is in ``permissions``."""
+
+    DRAFT = "draft", _l("to open")
+    OPEN = "open", _l("open")
+    CLOSED = "closed", _l("closed")
+    CANCELLED = "cancelled", _l("cancelled")
+
+    @property
+    def is_open(self) -> bool:
+        return self is PollState.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed with a result (not cancelled)."""
+        return self is PollState.CLOSED
+
+    @property
+    def is_draft(self) -> bool:
+        return self is PollState.DRAFT
+
+    @property
+    def is_active(self) -> bool:
+        """Being prepared or running: its amendments are taken."""
+        return self in (PollState.DRAFT, PollState.OPEN)
+
+    @property
+    def has_voters(self) -> bool:
+        """Opened at some point and not called off: it has an electorate and ballots."""
+        return self in (PollState.OPEN, PollState.CLOSED)
+
 
 SCOPES = ("group", "assembly")
 SUBJECTS = ("amendment", "competing", "plan")
-STATES = ("draft", "open", "closed", "cancelled")
+STATES = tuple(member.value for member in PollState)
 METHODS = ("yesno", "irv", "schulze")
 RULES = ("simple", "absolute", "two_thirds")
 QUORUM_KINDS = ("none", "count", "share")
@@ -93,7 +129,9 @@ class Poll(Base):
     )
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    state: Mapped[str] = mapped_column(String(10), default="draft")
+    state: Mapped[PollState] = mapped_column(
+        LabelledEnumString(PollState, 10), default=PollState.DRAFT
+    )
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the voters who had not voted were told it closes within a day (once).

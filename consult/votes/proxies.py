@@ -1,14 +1,13 @@
-"""TODO docstring"""
+"""Proxies (a delegate hands their vote to another for one poll) and the roll
+call of the delegates present. The rules are in ``permissions``."""
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
-from ..database import utcnow
-from ..errors import Conflict, InvalidInput, PermissionDenied
+from ..errors import Conflict, InvalidInput
 from ..extensions import db
-from ..forums import services as forums
 from ..notifications.services import notify
 from .models import (
     Participation,
@@ -16,8 +15,14 @@ from .models import (
     PollProxy,
     PollVoter,
 )
-from .permissions import require_open
-from .queries import voter_row
+from .permissions import (
+    enforce,
+    give_proxy_refusal,
+    revoke_proxy_refusal,
+    roll_call_refusal,
+    running_refusal,
+)
+from .queries import VoterStatus, voter_row
 
 
 def _lock_proxies(poll: Poll) -> None:
@@ -27,53 +32,54 @@ def _lock_proxies(poll: Poll) -> None:
     db.session.execute(select(Poll.id).where(Poll.id == poll.id).with_for_update())
 
 
-def grant_proxy(actor, poll: Poll, holder_id: int) -> PollProxy:
-    """Hand one's vote in this poll to another delegate of the electorate.
-
-    A proxy cannot be passed on: whoever carries other delegates' votes cannot
-    give theirs away, and nobody can carry the vote of someone who gave theirs."""
-    require_open(poll, utcnow())
-    _lock_proxies(poll)
-    if not poll.max_proxies:
-        raise Conflict(_("This vote does not allow proxies."))
-    if voter_row(poll, actor.id) is None:
-        raise PermissionDenied(_("You are not in the electorate of this vote."))
-    holder = voter_row(poll, holder_id) if isinstance(holder_id, int) else None
-    if holder is None:
-        raise InvalidInput(_("Choose a delegate of this vote's electorate."))
-    if holder.user_id == actor.id:
-        raise InvalidInput(_("You cannot give your vote to yourself."))
+def _standing(actor, poll: Poll) -> tuple[VoterStatus, list[PollProxy]]:
+    """``actor``'s part in the vote as it stands under the lock, and every proxy."""
+    proxies = db.session.scalars(select(PollProxy).where(PollProxy.poll_id == poll.id)).all()
     voted = db.session.scalar(
         select(func.count())
         .select_from(Participation)
         .where(Participation.poll_id == poll.id, Participation.voter_id == actor.id)
     )
-    if voted:
-        raise Conflict(_("Your vote has been cast already; it can no longer be given to someone."))
-    proxies = db.session.scalars(select(PollProxy).where(PollProxy.poll_id == poll.id)).all()
-    if any(p.grantor_id == actor.id for p in proxies):
-        raise Conflict(_("You have given your vote already; revoke that proxy first."))
-    if any(p.holder_id == actor.id for p in proxies):
-        raise Conflict(
-            _(
-                "You carry other delegates' votes; a proxy cannot be passed on, so you cannot "
-                "give yours away."
-            )
-        )
+    status = VoterStatus(
+        voter=voter_row(poll, actor.id),
+        voted=bool(voted),
+        proxy_given=next((p for p in proxies if p.grantor_id == actor.id), None),
+        proxies_held=[(p.grantor, False) for p in proxies if p.holder_id == actor.id],
+    )
+    return status, proxies
+
+
+def _holder_refusal(actor, poll: Poll, holder: PollVoter | None, proxies) -> str | None:
+    """Who may carry ``actor``'s vote: a delegate of the electorate who has not
+    given theirs away and carries fewer votes than the poll allows."""
+    if holder is None:
+        return InvalidInput(_("Choose a delegate of this vote's electorate."))
+    if holder.user_id == actor.id:
+        return InvalidInput(_("You cannot give your vote to yourself."))
+    name = holder.user.display_name
     if any(p.grantor_id == holder.user_id for p in proxies):
-        raise Conflict(
+        return Conflict(
             _(
                 "%(name)s has given their own vote to someone else and cannot carry yours.",
-                name=holder.user.display_name,
+                name=name,
             )
         )
     if sum(p.holder_id == holder.user_id for p in proxies) >= poll.max_proxies:
-        raise Conflict(
-            _(
-                "%(name)s already carries as many votes as this poll allows.",
-                name=holder.user.display_name,
-            )
-        )
+        return Conflict(_("%(name)s already carries as many votes as this poll allows.", name=name))
+    return None
+
+
+def grant_proxy(actor, poll: Poll, holder_id: int) -> PollProxy:
+    """Hand one's vote in this poll to another delegate of the electorate
+    (``permissions.give_proxy_refusal``)."""
+    enforce(running_refusal(poll))
+    _lock_proxies(poll)
+    status, proxies = _standing(actor, poll)
+    enforce(give_proxy_refusal(actor, poll, status))
+    holder = voter_row(poll, holder_id) if isinstance(holder_id, int) else None
+    error = _holder_refusal(actor, poll, holder, proxies)
+    if error is not None:
+        raise error
     proxy = PollProxy(poll_id=poll.id, grantor_id=actor.id, holder_id=holder.user_id)
     try:
         with db.session.begin_nested():
@@ -87,37 +93,28 @@ def grant_proxy(actor, poll: Poll, holder_id: int) -> PollProxy:
 
 
 def revoke_proxy(actor, poll: Poll) -> None:
-    """Take one's vote back, as long as the proxy holder has not cast it."""
-    require_open(poll, utcnow())
+    """Take one's vote back (``permissions.revoke_proxy_refusal``)."""
+    enforce(running_refusal(poll))
     _lock_proxies(poll)
     proxy = db.session.scalar(
         select(PollProxy)
         .where(PollProxy.poll_id == poll.id, PollProxy.grantor_id == actor.id)
         .with_for_update()
     )
-    if proxy is None:
-        raise Conflict(_("You have not given your vote to anyone."))
     voted = db.session.scalar(
         select(func.count())
         .select_from(Participation)
         .where(Participation.poll_id == poll.id, Participation.voter_id == actor.id)
     )
-    if voted:
-        raise Conflict(
-            _(
-                "%(name)s has already voted for you; the proxy can no longer be revoked.",
-                name=proxy.holder.display_name,
-            )
-        )
+    status = VoterStatus(voted=bool(voted), proxy_given=proxy)
+    enforce(revoke_proxy_refusal(actor, poll, status))
     db.session.delete(proxy)
     record("poll.proxy_revoked", poll, actor=actor, forum=poll.forum, holder=proxy.holder_id)
 
 
 def set_presence(actor, poll: Poll, present_ids: set[int]) -> int:
     """The roll call: which delegates are present (for a quorum of those present)."""
-    forums.require_manage(actor, poll.forum)
-    if poll.state != "open":
-        raise Conflict(_("The roll call is taken while the vote is open."))
+    enforce(roll_call_refusal(actor, poll))
     db.session.execute(
         update(PollVoter)
         .where(PollVoter.poll_id == poll.id)

@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Reading votes: a poll as its reader may see it, the lists of a forum's and
+a plan's polls, the frozen electorate, turnout, results as stored, named votes,
+and the words for choices. No rule is decided here (``permissions``)."""
 
 import json
 from dataclasses import dataclass, field
@@ -139,49 +141,6 @@ class VoterStatus:
     # (grantor, whether their vote has been cast), for the proxies this person holds
     proxies_held: list[tuple[User, bool]] = field(default_factory=list)
     proxy_candidates: list[User] = field(default_factory=list)
-
-    @property
-    def may_vote(self) -> bool:
-        return self.voter is not None and self.proxy_given is None
-
-
-def voter_status(user, poll: Poll) -> VoterStatus:
-    if not getattr(user, "is_authenticated", False) or poll.state in ("draft", "cancelled"):
-        return VoterStatus()
-    status = VoterStatus(voter=voter_row(poll, user.id))
-    proxies = db.session.scalars(
-        select(PollProxy)
-        .options(selectinload(PollProxy.grantor), selectinload(PollProxy.holder))
-        .where(
-            PollProxy.poll_id == poll.id,
-            (PollProxy.grantor_id == user.id) | (PollProxy.holder_id == user.id),
-        )
-    ).all()
-    # Only the votes that concern this person: theirs and those they carry.
-    concerned = {user.id} | {proxy.grantor_id for proxy in proxies}
-    voted_ids = set(
-        db.session.scalars(
-            select(Participation.voter_id).where(
-                Participation.poll_id == poll.id, Participation.voter_id.in_(concerned)
-            )
-        )
-    )
-    status.voted = user.id in voted_ids
-    for proxy in proxies:
-        if proxy.grantor_id == user.id:
-            status.proxy_given = proxy
-        else:
-            status.proxies_held.append((proxy.grantor, proxy.grantor_id in voted_ids))
-    if (
-        status.voter is not None
-        and poll.state == "open"
-        and poll.max_proxies
-        and not status.voted
-        and status.proxy_given is None
-        and not status.proxies_held
-    ):
-        status.proxy_candidates = proxy_candidates(poll, user.id)
-    return status
 
 
 def proxy_candidates(poll: Poll, user_id: int) -> list[User]:

@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""The scheduler's part: polls opened and closed on time, and the reminder
+before a vote closes."""
 
 from datetime import datetime
 

@@ -1,6 +1,8 @@
-"""TODO docstring"""
+"""Setting up a vote: what it decides (one amendment, a choice between
+competing amendments, or the approval of the plan), who votes, when, and how
+it counts (``PollSettings``)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -9,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..accounts.services import clean_text
-from ..amendments.models import Amendment
+from ..amendments.models import Amendment, AmendmentStatus
 from ..amendments.plan_settings import section_group_id
 from ..audit.services import record
 from ..consultations.models import Consultation, Phase
@@ -120,6 +122,11 @@ def _check_settings(settings: PollSettings, scope: str) -> None:
         raise on_field(InvalidInput(_("Choose how the votes are counted.")), "method")
     if settings.rule not in RULES:
         raise on_field(InvalidInput(_("Choose a majority rule.")), "rule")
+    _check_quorum(settings, scope)
+    _check_proxies(settings, scope)
+
+
+def _check_quorum(settings: PollSettings, scope: str) -> None:
     if settings.quorum_kind not in QUORUM_KINDS or settings.quorum_base not in QUORUM_BASES:
         raise on_field(InvalidInput(_("Choose a quorum.")), "quorum_kind")
     value = settings.quorum_value
@@ -139,6 +146,9 @@ def _check_settings(settings: PollSettings, scope: str) -> None:
             InvalidInput(_("Only assembly votes can count a quorum of delegates present.")),
             "quorum_base",
         )
+
+
+def _check_proxies(settings: PollSettings, scope: str) -> None:
     if not 0 <= settings.max_proxies <= MAX_PROXIES:
         raise on_field(
             InvalidInput(_("A delegate may carry at most %(count)d proxies.", count=MAX_PROXIES)),
@@ -148,45 +158,22 @@ def _check_settings(settings: PollSettings, scope: str) -> None:
         raise on_field(InvalidInput(_("Only assembly votes allow proxies.")), "max_proxies")
 
 
-def _default_title(subject: str, amendment, target_ref: str, plan: Plan) -> str:
-    if subject == "amendment":
-        return _("Vote on amendment %(label)s", label=amendment.label)
-    if subject == "competing":
-        return _("Choice between the amendments to item %(ref)s", ref=target_ref)
-    return _("Approval of the plan “%(title)s”", title=plan.title)
-
-
-def create_poll(
-    actor,
-    plan: Plan,
-    *,
-    subject: str,
-    scope: str,
-    opens_at: datetime | None,
-    closes_at: datetime | None,
-    settings: PollSettings | None = None,
-    amendment: Amendment | None = None,
-    target_key: str | None = None,
-    group: WorkingGroup | None = None,
-    phase: Phase | None = None,
-) -> Poll:
-    """A poll in preparation ("draft"): it opens at ``opens_at`` (by the scheduler,
-    or earlier by hand) and closes at ``closes_at``. Tied to a ``phase``, a time
-    not given is the phase's; without either, it opens now."""
-    forums.require_manage(actor, plan.forum)
-    settings = settings or PollSettings()
-    if plan.status in ("approved", "archived"):
-        raise Conflict(_("This plan is approved or archived; its text can no longer change."))
+def _voting_group(plan: Plan, scope: str, group: WorkingGroup | None) -> WorkingGroup | None:
+    """The working group that votes (None for the assembly)."""
     if scope not in SCOPES:
         raise on_field(
             InvalidInput(_("Choose who votes: a working group or the assembly.")), "scope"
         )
-    if scope == "group":
-        if group is None or group.forum_id != plan.forum_id:
-            raise on_field(InvalidInput(_("Choose the working group that votes.")), "working_group")
-    else:
-        group = None
-    _check_settings(settings, scope)
+    if scope != "group":
+        return None
+    if group is None or group.forum_id != plan.forum_id:
+        raise on_field(InvalidInput(_("Choose the working group that votes.")), "working_group")
+    return group
+
+
+def _schedule(plan: Plan, phase: Phase | None, opens_at, closes_at) -> tuple[datetime, datetime]:
+    """When the vote opens and closes: the times given, else its phase's; it
+    opens now without either."""
     if phase is not None:
         consultation = consultation_of(plan)
         if consultation is None or phase.consultation_id != consultation.id:
@@ -200,96 +187,194 @@ def create_poll(
         raise on_field(InvalidInput(_("The vote must close after it opens.")), "closes_at")
     if closes_at <= utcnow():
         raise on_field(InvalidInput(_("The closing time must be in the future.")), "closes_at")
+    return opens_at, closes_at
 
+
+def may_be_put_to_vote(amendment: Amendment, scope: str) -> bool:
+    """An admitted amendment; for the assembly, also one the facilitators put to
+    the assembly ("voting") that no vote is taking now (``_active_amendment_ids``)."""
+    if amendment.status == AmendmentStatus.ADMITTED:
+        return True
+    return scope == "assembly" and amendment.status == AmendmentStatus.VOTING
+
+
+@dataclass
+class _Subject:
+    """What a new poll decides."""
+
+    amendment: Amendment | None = None
+    version_id: int | None = None
+    target_key: str | None = None
+    title: str = ""
+    candidates: list[PollCandidate] = field(default_factory=list)
+
+
+def _amendment_subject(plan: Plan, scope: str, settings: PollSettings, amendment) -> _Subject:
+    if amendment is None or amendment.plan_id != plan.id:
+        raise NotFound()
+    if not may_be_put_to_vote(amendment, scope):
+        raise Conflict(_("Only admitted amendments can be put to a vote."))
+    if amendment.id in _active_amendment_ids(plan):
+        raise Conflict(_("This amendment is already in a vote."))
+    if settings.method != "yesno":
+        raise on_field(InvalidInput(_("A vote on one amendment is a yes/no vote.")), "method")
+    return _Subject(
+        amendment=amendment, title=_("Vote on amendment %(label)s", label=amendment.label)
+    )
+
+
+def _competitors(plan: Plan, scope: str, target_key, chosen) -> list[Amendment]:
+    """The amendments a ranked vote chooses between: those given (all on one
+    item of this plan), or every admitted amendment on ``target_key``."""
+    if chosen is None:
+        return competing_amendments(plan, target_key or "")
+    if any(item.plan_id != plan.id for item in chosen):
+        raise NotFound()
+    if len({item.target_key for item in chosen}) > 1:
+        raise Conflict(_("A ranked vote chooses between amendments to the same item."))
+    if not all(may_be_put_to_vote(item, scope) for item in chosen):
+        raise Conflict(_("Only admitted amendments can be put to a vote."))
+    return list(chosen)
+
+
+def _competing_subject(
+    plan: Plan, scope: str, settings: PollSettings, target_key, chosen
+) -> _Subject:
+    if settings.method not in ("irv", "schulze"):
+        raise on_field(InvalidInput(_("A choice between amendments is a ranked vote.")), "method")
+    competing = _competitors(plan, scope, target_key, chosen)
     busy = _active_amendment_ids(plan)
-    candidates: list[PollCandidate] = []
-    version = None
-    target_ref = ""
-    if subject == "amendment":
-        if amendment is None or amendment.plan_id != plan.id:
-            raise NotFound()
-        if amendment.status != "admitted":
-            raise Conflict(_("Only admitted amendments can be put to a vote."))
-        if amendment.id in busy:
-            raise Conflict(_("This amendment is already in a vote."))
-        if settings.method != "yesno":
-            raise on_field(InvalidInput(_("A vote on one amendment is a yes/no vote.")), "method")
-    elif subject == "competing":
-        amendment = None
-        if settings.method not in ("irv", "schulze"):
-            raise on_field(
-                InvalidInput(_("A choice between amendments is a ranked vote.")), "method"
-            )
-        competing = competing_amendments(plan, target_key or "")
-        if any(item.id in busy for item in competing):
-            raise Conflict(_("One of these amendments is already in a vote."))
-        if len(competing) < 2:
-            raise Conflict(_("A ranked vote needs at least two admitted amendments on the item."))
-        target_ref = competing[0].target_ref
-        names = [item.label for item in competing]
-        candidates = [
-            PollCandidate(name=item.label, amendment_id=item.id, position=position)
-            for position, item in enumerate(competing)
-        ]
-        if settings.include_status_quo:
-            candidates.append(PollCandidate(name=STATUS_QUO, position=len(names)))
-    elif subject == "plan":
-        amendment = None
-        if scope != "assembly":
-            raise on_field(InvalidInput(_("The plan is approved by the assembly.")), "scope")
-        if settings.method != "yesno":
-            raise on_field(InvalidInput(_("The approval of the plan is a yes/no vote.")), "method")
-        version = plans.get_version(plan)
-        active = db.session.scalar(
-            select(func.count())
-            .select_from(Poll)
-            .where(
-                Poll.plan_id == plan.id,
-                Poll.subject == "plan",
-                Poll.state.in_(("draft", "open")),
-            )
-        )
-        if active:
-            raise Conflict(_("The approval of this plan is already being voted on."))
-    else:
-        raise InvalidInput(_("Choose what is put to the vote."))
+    if any(item.id in busy for item in competing):
+        raise Conflict(_("One of these amendments is already in a vote."))
+    if len(competing) < 2:
+        raise Conflict(_("A ranked vote needs at least two admitted amendments on the item."))
+    candidates = [
+        PollCandidate(name=item.label, amendment_id=item.id, position=position)
+        for position, item in enumerate(competing)
+    ]
+    if settings.include_status_quo:
+        candidates.append(PollCandidate(name=STATUS_QUO, position=len(competing)))
+    ref = competing[0].target_ref
+    return _Subject(
+        target_key=competing[0].target_key,
+        title=_("Choice between the amendments to item %(ref)s", ref=ref),
+        candidates=candidates,
+    )
 
-    title = clean_text(settings.title)[:300] or _default_title(subject, amendment, target_ref, plan)
+
+def _plan_subject(plan: Plan, scope: str, settings: PollSettings) -> _Subject:
+    if scope != "assembly":
+        raise on_field(InvalidInput(_("The plan is approved by the assembly.")), "scope")
+    if settings.method != "yesno":
+        raise on_field(InvalidInput(_("The approval of the plan is a yes/no vote.")), "method")
+    active = db.session.scalar(
+        select(func.count())
+        .select_from(Poll)
+        .where(Poll.plan_id == plan.id, Poll.subject == "plan", Poll.state.in_(("draft", "open")))
+    )
+    if active:
+        raise Conflict(_("The approval of this plan is already being voted on."))
+    return _Subject(
+        version_id=plans.get_version(plan).id,
+        title=_("Approval of the plan “%(title)s”", title=plan.title),
+    )
+
+
+def _subject(plan: Plan, subject: str, scope: str, settings: PollSettings, **given) -> _Subject:
+    if subject == "amendment":
+        return _amendment_subject(plan, scope, settings, given["amendment"])
+    if subject == "competing":
+        return _competing_subject(plan, scope, settings, given["target_key"], given["amendments"])
+    if subject == "plan":
+        return _plan_subject(plan, scope, settings)
+    raise InvalidInput(_("Choose what is put to the vote."))
+
+
+def _settings_columns(settings: PollSettings) -> dict:
+    """The poll's columns that say how it counts."""
+    counted_quorum = settings.quorum_kind != "none"
+    return {
+        "description": clean_text(settings.description)[:5000],
+        "method": settings.method,
+        "secret": settings.secret,
+        "rule": settings.rule,
+        "quorum_kind": settings.quorum_kind,
+        "quorum_value": settings.quorum_value if counted_quorum else Decimal(0),
+        "quorum_base": settings.quorum_base,
+        "abstentions_count": settings.abstentions_count,
+        "hide_results": settings.hide_results,
+        "allow_change": settings.allow_change,
+        "max_proxies": settings.max_proxies,
+    }
+
+
+def create_poll(
+    actor,
+    plan: Plan,
+    *,
+    subject: str,
+    scope: str,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    settings: PollSettings | None = None,
+    amendment: Amendment | None = None,
+    target_key: str | None = None,
+    amendments: list[Amendment] | None = None,
+    group: WorkingGroup | None = None,
+    phase: Phase | None = None,
+) -> Poll:
+    """A poll in preparation ("draft"): it opens at ``opens_at`` (by the scheduler,
+    or earlier by hand) and closes at ``closes_at``. Tied to a ``phase``, a time
+    not given is the phase's; without either, it opens now.
+
+    A ranked vote (``subject="competing"``) chooses between ``amendments`` when
+    given (the assembly's agenda point lists them), else between every admitted
+    amendment on ``target_key``."""
+    forums.require_manage(actor, plan.forum)
+    settings = settings or PollSettings()
+    if plan.status in ("approved", "archived"):
+        raise Conflict(_("This plan is approved or archived; its text can no longer change."))
+    group = _voting_group(plan, scope, group)
+    _check_settings(settings, scope)
+    opens_at, closes_at = _schedule(plan, phase, opens_at, closes_at)
+    chosen = _subject(
+        plan,
+        subject,
+        scope,
+        settings,
+        amendment=amendment,
+        target_key=target_key,
+        amendments=amendments,
+    )
     poll = Poll(
         forum_id=plan.forum_id,
         plan_id=plan.id,
         scope=scope,
         working_group_id=group.id if group else None,
         subject=subject,
-        amendment_id=amendment.id if amendment else None,
-        version_id=version.id if version else None,
-        target_key=target_key if subject == "competing" else None,
-        title=title,
-        description=clean_text(settings.description)[:5000],
-        method=settings.method,
-        secret=settings.secret,
-        rule=settings.rule,
-        quorum_kind=settings.quorum_kind,
-        quorum_value=settings.quorum_value if settings.quorum_kind != "none" else Decimal(0),
-        quorum_base=settings.quorum_base,
-        abstentions_count=settings.abstentions_count,
-        hide_results=settings.hide_results,
-        allow_change=settings.allow_change,
-        max_proxies=settings.max_proxies,
+        amendment_id=chosen.amendment.id if chosen.amendment else None,
+        version_id=chosen.version_id,
+        target_key=chosen.target_key,
+        title=clean_text(settings.title)[:300] or chosen.title,
         phase_id=phase.id if phase else None,
         opens_at=opens_at,
         closes_at=closes_at,
         created_by_id=getattr(actor, "id", None),
-        candidates=candidates,
+        candidates=chosen.candidates,
+        **_settings_columns(settings),
     )
     db.session.add(poll)
     db.session.flush()
+    _check_electorate(poll)
+    record("poll.created", poll, actor=actor, forum=plan.forum, subject=subject, scope=scope)
+    return poll
+
+
+def _check_electorate(poll: Poll) -> None:
     if not count_rows(electorate_query(poll)):
         raise Conflict(str(NOBODY_VOTES))
     if poll.secret and not poll.hide_results and weights_differ(poll):
         raise on_field(InvalidInput(str(LIVE_COUNT_SHOWS_WEIGHTS)), "hide_results")
-    record("poll.created", poll, actor=actor, forum=plan.forum, subject=subject, scope=scope)
-    return poll
 
 
 # Watching a running count of a secret vote change by 2.5 at once tells who voted
