@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from consult.plans import importer
+from consult.plans import importer, repairs
 from consult.plans.models import Plan
 from tests.factories import sign_in
 
@@ -32,9 +32,7 @@ Estados miembros de la CELAC en los contactos regionales.
 CUT_LINE = 8  # "Estados miembros…"
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
@@ -82,7 +80,7 @@ def test_a_paragraph_elsewhere_is_not_flagged(app, text):
 
 def test_joining_makes_the_paragraph_the_end_of_the_item_above(app):
     with app.test_request_context():
-        joined = importer.parse(importer.apply_fix(CUT_ITEM, "join", CUT_LINE))
+        joined = importer.parse(repairs.apply_fix(CUT_ITEM, "join", CUT_LINE))
         assert items(joined) == [
             ("1.1", "Celebrar reuniones periódicas de la red."),
             (
@@ -98,7 +96,7 @@ def test_joining_makes_the_paragraph_the_end_of_the_item_above(app):
 def test_a_line_read_as_a_heading_opens_a_section(app):
     text = "PLAN\n\nSECCIÓN UNO\n\n1. Uno.\n\nOtros temas\n\n2. Dos.\n"
     with app.test_request_context():
-        parsed = importer.parse(importer.apply_fix(text, "heading", 7))
+        parsed = importer.parse(repairs.apply_fix(text, "heading", 7))
         sections = [n.text for n, _p, _d in parsed.walk() if n.kind == "section"]
         assert sections == ["SECCIÓN UNO", "Otros temas"]
 
@@ -106,7 +104,7 @@ def test_a_line_read_as_a_heading_opens_a_section(app):
 def test_a_heading_takes_the_level_of_the_documents_markdown_sections(app):
     text = "# Plan\n\n## Primera\n\n1. Uno.\n\nSegunda\n\n2. Dos.\n"
     with app.test_request_context():
-        fixed = importer.apply_fix(text, "heading", 7)
+        fixed = repairs.apply_fix(text, "heading", 7)
         assert fixed.splitlines()[6] == "## Segunda"
         parsed = importer.parse(fixed)
         depths = {n.text: d for n, _p, d in parsed.walk() if n.kind == "section"}
@@ -118,7 +116,7 @@ def test_a_heading_takes_the_level_of_the_documents_markdown_sections(app):
 )
 def test_a_repair_that_does_not_fit_the_text_is_refused(fix, line):
     with pytest.raises(ValueError):
-        importer.apply_fix(CUT_ITEM, fix, line)
+        repairs.apply_fix(CUT_ITEM, fix, line)
 
 
 _line = st.text(alphabet=st.sampled_from("abcdeñ ABCÉ.,"), min_size=1, max_size=30).filter(
@@ -128,11 +126,11 @@ _source = st.lists(st.one_of(_line, st.just(""), _line.map(lambda s: f"1. {s}"))
 
 
 @settings(max_examples=150, deadline=None)
-@given(_source, st.sampled_from(sorted(importer.FIXES)), st.integers(1, 25))
+@given(_source, st.sampled_from(sorted(repairs.FIXES)), st.integers(1, 25))
 def test_a_repair_never_loses_or_adds_a_word(lines, fix, line):
     text = "\n".join(lines)
     try:
-        fixed = importer.apply_fix(text, fix, line)
+        fixed = repairs.apply_fix(text, fix, line)
     except ValueError:
         return
     assert Counter(importer.words(fixed)) == Counter(importer.words(text))

@@ -11,14 +11,12 @@ is ever dropped.
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from .parsed import SUPERSCRIPTS, ImportWarning, ParsedNode, ParsedPlan, assign_refs
 
 MAX_TEXT_LENGTH = 2_000_000
 
-_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _MONTHS = (
     "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
     "diciembre|janeiro|fevereiro|março|marco|maio|junho|julho|setembro|outubro|novembro|"
@@ -35,7 +33,7 @@ LETTERED_ITEM = re.compile(
 )
 LETTERED_HEADING = re.compile(r"^([A-Z]|[IVXL]{1,5})[.)]\s+(?=\S)(.*)$")
 BULLET = re.compile(r"^([ \t]*)([-–—•·▪◦●○*])\s+(?=\S)(.*)$")
-FOOTNOTE = re.compile(rf"^([{_SUPERSCRIPTS}]+)\s+(?=\S)(.*)$|^\[\^?(\d{{1,3}})\]:?\s+(?=\S)(.*)$")
+FOOTNOTE = re.compile(rf"^([{SUPERSCRIPTS}]+)\s+(?=\S)(.*)$|^\[\^?(\d{{1,3}})\]:?\s+(?=\S)(.*)$")
 DATE = (
     rf"(?:\d{{1,2}}\s*(?:º|°|o)?\.?\s*(?:de\s+)?(?:{_MONTHS})\.?\s*(?:de\s+|del\s+|,\s*)?\d{{4}}"
     rf"|(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
@@ -44,95 +42,6 @@ CLOSING = re.compile(rf"^[^\W\d_][^,\n]{{0,80}},\s*{DATE}\.?$", re.IGNORECASE)
 PAGE_NUMBER = re.compile(r"^(?:[-–]\s*)?\d{1,4}(?:\s*[-–])?$|^(?:página|pagina|page)\s+\d+", re.I)
 CONTINUATION_START = re.compile(r"^[,;:)\]»”’.]")
 _TERMINAL = '.!?:;”"»)'
-
-WARNINGS = {
-    "joined": _l("Line %(line)d was joined to the previous block (it starts in lower case)."),
-    "dehyphenated": _l(
-        "Line %(line)d: “%(word)s” was split by a hyphen at the end of a line and was joined."
-    ),
-    "numbering_gap": _l("Line %(line)d: item %(number)s follows item %(previous)s."),
-    "numbering_repeat": _l("Line %(line)d: item %(number)s appears twice in the same section."),
-    "heading_by_shape": _l(
-        "Line %(line)d was read as a section heading (a short line before a list)."
-    ),
-    "page_number": _l("Line %(line)d looks like a page number; remove it if it is one."),
-    "continuation": _l(
-        "Line %(line)d stands between items %(previous)s and %(next)s: it may be the end of "
-        "item %(previous)s, cut off by a page break."
-    ),
-    "no_title": _l("No title line was found; the title given with the import is used."),
-    "bullet_without_parent": _l("Line %(line)d: a sub-bullet without a bullet above it."),
-}
-
-
-@dataclass
-class ImportWarning:
-    line: int
-    code: str
-    params: dict = field(default_factory=dict)
-    # A repair the preview offers for this place (see FIXES), or "".
-    fix: str = ""
-
-    @property
-    def message(self) -> str:
-        return str(WARNINGS[self.code]) % {"line": self.line, **self.params}
-
-
-@dataclass
-class ParsedNode:
-    kind: str
-    text: str
-    number: str = ""
-    level: int = 1
-    line: int = 0
-    children: list["ParsedNode"] = field(default_factory=list)
-    ref: str = ""
-    key: str = ""
-
-    @property
-    def cited_ref(self) -> str:
-        """The reference people cite (sections and items); other nodes are cited
-        by their lines, so their internal reference is not shown."""
-        return self.ref if self.kind in ("section", "item") else ""
-
-    @property
-    def repairs(self) -> tuple[str, ...]:
-        """The repairs the preview offers on this node (see ``apply_fix``): a
-        paragraph may continue the block above, or be a heading read as text."""
-        return ("join", "heading") if self.kind == "paragraph" else ()
-
-
-@dataclass
-class ParsedPlan:
-    title: str | None
-    nodes: list[ParsedNode]
-    warnings: list[ImportWarning]
-
-    def walk(self) -> Iterator[tuple[ParsedNode, ParsedNode | None, int]]:
-        """Every node in document order, with its parent and depth."""
-
-        def visit(nodes, parent, depth):
-            for node in nodes:
-                yield node, parent, depth
-                yield from visit(node.children, node, depth + 1)
-
-        yield from visit(self.nodes, None, 0)
-
-    def count(self, kind: str) -> int:
-        return sum(1 for node, _parent, _depth in self.walk() if node.kind == kind)
-
-    @property
-    def sections(self) -> int:
-        return self.count("section")
-
-    @property
-    def items(self) -> int:
-        return self.count("item")
-
-    @property
-    def footnotes(self) -> int:
-        return self.count("footnote")
-
 
 # --- text clean-up --------------------------------------------------------
 
@@ -166,10 +75,6 @@ def words(text: str) -> list[str]:
 def is_all_caps(text: str) -> bool:
     letters = [ch for ch in text if ch.isalpha()]
     return len(letters) >= 3 and all(ch.isupper() for ch in letters) and len(text) <= 200
-
-
-def superscript_to_digits(marker: str) -> str:
-    return "".join(str(_SUPERSCRIPTS.index(ch)) if ch in _SUPERSCRIPTS else ch for ch in marker)
 
 
 @dataclass
@@ -455,119 +360,3 @@ def _flag_continuations(nodes: list[ParsedNode], warnings: list[ImportWarning]) 
         ):
             params = {"previous": before.number, "next": after.number}
             warnings.append(ImportWarning(node.line, "continuation", params, fix="join"))
-
-
-def _letter(index: int) -> str:
-    return chr(ord("A") + index) if index < 26 else str(index + 1)
-
-
-def assign_refs(plan: ParsedPlan, warnings: list[ImportWarning]) -> None:
-    """Give every node the reference people cite: ``4.7``, ``22.A.3``, ``4.p1``…"""
-    used: set[str] = set()
-
-    def unique(ref: str) -> str:
-        candidate, n = ref, 2
-        while candidate in used:
-            candidate, n = f"{ref}-{n}", n + 1
-        used.add(candidate)
-        return candidate
-
-    def visit(nodes: list[ParsedNode], prefix: str) -> None:
-        join = (lambda part: f"{prefix}.{part}") if prefix else (lambda part: part)
-        counters = {"section": 0, "paragraph": 0, "bullet": 0, "closing": 0}
-        has_items = any(node.kind in {"item", "section"} for node in nodes)
-        previous_number = None
-        for node in nodes:
-            if node.kind == "section":
-                counters["section"] += 1
-                if node.level == 1 or not prefix:
-                    label = node.number if node.number.isdigit() else str(counters["section"])
-                else:
-                    label = node.number or _letter(counters["section"] - 1)
-                node.ref = unique(join(label))
-            elif node.kind == "item":
-                number = node.number
-                if number.isdigit() and previous_number is not None and previous_number.isdigit():
-                    if int(number) == int(previous_number):
-                        warnings.append(
-                            ImportWarning(node.line, "numbering_repeat", {"number": number})
-                        )
-                    elif int(number) != int(previous_number) + 1:
-                        warnings.append(
-                            ImportWarning(
-                                node.line,
-                                "numbering_gap",
-                                {"number": number, "previous": previous_number},
-                            )
-                        )
-                previous_number = number
-                node.ref = unique(join(number))
-            elif node.kind == "paragraph":
-                counters["paragraph"] += 1
-                node.ref = unique(join(f"p{counters['paragraph']}"))
-            elif node.kind == "bullet":
-                counters["bullet"] += 1
-                label = f"b{counters['bullet']}" if has_items else str(counters["bullet"])
-                node.ref = unique(join(label))
-            elif node.kind == "footnote":
-                node.ref = unique(f"fn{superscript_to_digits(node.number)}")
-            elif node.kind == "closing":
-                counters["closing"] += 1
-                node.ref = unique(
-                    "end" if counters["closing"] == 1 else f"end{counters['closing']}"
-                )
-            visit(node.children, node.ref)
-
-    visit(plan.nodes, "")
-
-
-# --- repairs the preview offers ----------------------------------------------
-
-FIXES = {
-    "join": _l("Join to the text above"),
-    "heading": _l("Read as a section heading"),
-}
-
-
-def source_lines(text: str) -> list[str]:
-    """The lines of a source as the warnings number them (from 1)."""
-    return normalise(text).split("\n")
-
-
-def apply_fix(text: str, fix: str, line: int) -> str:
-    """The source with one repair made at ``line`` (numbered as in the
-    warnings), so that the facilitator never edits the text by hand:
-
-    - ``join``: the block starting at that line continues the block above
-      (the blank lines between them go);
-    - ``heading``: that line becomes a section heading (a Markdown heading at
-      the level of the document's own Markdown sections, if it has any).
-
-    Every word stays where it was. Raises ValueError for an unknown repair or a
-    line that has no text."""
-    lines = source_lines(text)
-    if fix not in FIXES or not 1 <= line <= len(lines) or not lines[line - 1].strip():
-        raise ValueError(f"no {fix!r} repair at line {line}")
-    index = line - 1
-    if fix == "join":
-        start = index
-        while start > 0 and not lines[start - 1].strip():
-            start -= 1
-        if start == 0:
-            raise ValueError(f"nothing above line {line} to join it to")
-        del lines[start:index]
-    else:
-        lines[index] = f"{_section_marker(lines)} {lines[index].strip()}"
-    return "\n".join(lines)
-
-
-def _section_marker(lines: list[str]) -> str:
-    """The Markdown heading marker of the document's sections: the shallowest
-    level it uses apart from a ``#`` title on its first line, else ``##`` (a
-    section under the title)."""
-    levels = [
-        len(match.group(1))
-        for number, raw in enumerate(lines)
-        if (match := MD_HEADING.match(raw.strip())) and not (number == 0 and match.group(1) == "#")
-    ]
-    return "#" * min(levels, default=2)

@@ -19,7 +19,7 @@ from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..forums.models import Forum
 from ..inputs import clean_text
-from . import importer
+from . import importer, repairs
 from .models import Plan, PlanNode, PlanVersion
 
 MAX_NODE_TEXT = 20_000
@@ -221,10 +221,10 @@ def write_version(
 
 def repair_source(text: str, fix: str) -> str:
     """The source with one of the preview's repairs made (``"join:16"``: see
-    ``importer.apply_fix``)."""
+    ``repairs.apply_fix``)."""
     kind, _sep, line = (fix or "").partition(":")
     try:
-        return importer.apply_fix(text, kind, int(line) if line.isdigit() else 0)
+        return repairs.apply_fix(text, kind, int(line) if line.isdigit() else 0)
     except ValueError:
         raise InvalidInput(
             _("That repair no longer fits the text (it has changed): preview it again.")

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..uploads import check_size, decode_text
-from . import activity, exports, importer, layout, rendering, services
+from . import activity, exports, layout, rendering, repairs, services
 from .forms import DocumentEditForm, ImportForm, NodeEditForm
 from .markdown import to_markdown
 
@@ -120,8 +120,8 @@ def import_plan(slug):
         forum=forum,
         form=form,
         parsed=parsed,
-        source_lines=importer.source_lines(form.text.data or "") if parsed else [],
-        repair_labels=importer.FIXES,
+        source_lines=repairs.source_lines(form.text.data or "") if parsed else [],
+        repair_labels=repairs.FIXES,
     ), status
 
 
