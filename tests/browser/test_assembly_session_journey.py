@@ -140,7 +140,7 @@ def _fits(person) -> None:
 def _vote_yes_no(person, phone_path, prefix, choice, step=None):
     person.page.check(f"#{prefix}-{choice}")
     person.click(f"#{prefix}-{choice} >> xpath=ancestor::form//button[@type='submit']", step)
-    person.go(phone_path)
+    person.click(f"main a[href='{phone_path}']")  # the receipt's way back to the phone
 
 
 @dataclass
@@ -269,7 +269,7 @@ def _ranked_vote(m: Meeting) -> None:
             ballot.get_by_label(label, exact=True).select_option(str(rank))
         step = "receipt" if phone is m.ana else None
         phone.click(".phone-vote form.ballot button[type=submit]", step)
-        phone.go(m.phone_path)
+        phone.click(f"main a[href='{m.phone_path}']")  # the receipt's way back
     m.ana.check("phone-a-voted")
     m.chair_clicks(
         "vote/close",
