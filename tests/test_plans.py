@@ -7,7 +7,7 @@ from sqlalchemy import event, func, select
 
 from consult.errors import Conflict, PermissionDenied
 from consult.extensions import db
-from consult.plans import services
+from consult.plans import comparing, services
 from consult.plans.models import Plan, PlanNode, PlanVersion
 from tests.factories import STRUCTURED, sign_in
 
@@ -216,7 +216,7 @@ def test_compare_follows_items_by_key(session, facilitator, plan):
         "## Seguimiento\n", "## Seguimiento\n\nNuevo párrafo de seguimiento.\n"
     )  # added
     v2 = services.replace_text(facilitator, plan, v1, text)
-    changes = services.compare(v1, v2)
+    changes = comparing.compare(v1, v2)
     by_status = {}
     for change in changes:
         by_status.setdefault(change.status, []).append(change.node.text)
@@ -225,7 +225,7 @@ def test_compare_follows_items_by_key(session, facilitator, plan):
     assert by_status["changed"] == ["Los facilitadores informarán a la asamblea cada seis meses."]
     changed = next(c for c in changes if c.status == "changed")
     assert "<ins>" in changed.diff and "seis meses" in changed.diff
-    log = services.changelog_markdown(plan, v1, v2, changes)
+    log = comparing.changelog_markdown(plan, v1, v2, changes)
     assert "Fortalecer el Foro permanente." in log and "cada seis meses" in log
 
 

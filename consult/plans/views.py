@@ -25,7 +25,7 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..uploads import check_size, decode_text
-from . import activity, exports, layout, rendering, repairs, services
+from . import activity, comparing, exports, layout, rendering, repairs, services
 from .forms import DocumentEditForm, ImportForm, NodeEditForm
 from .markdown import to_markdown
 
@@ -174,9 +174,9 @@ def compare(slug, plan_id):
     plan = services.plan_for(current_user, slug, plan_id)
     old = services.get_version(plan, _version_arg("from") or 1)
     new = services.get_version(plan, _version_arg("to"))
-    changes = services.compare(old, new)
+    changes = comparing.compare(old, new)
     if request.args.get("format") == "md":
-        text = services.changelog_markdown(plan, old, new, changes)
+        text = comparing.changelog_markdown(plan, old, new, changes)
         return _download(
             text.encode(), "text/markdown; charset=utf-8", f"changes-v{old.number}-v{new.number}.md"
         )
