@@ -16,6 +16,7 @@ from consult.database import utcnow
 from consult.errors import Conflict, ServiceError
 from consult.extensions import db
 from consult.votes import casting, lifecycle, permissions, proxies, setup
+from consult.votes.blueprint import ballot_return_path
 from consult.votes.models import PollState
 from tests.factories import sign_in
 
@@ -254,3 +255,12 @@ def test_the_receipt_leads_back_to_a_local_page_the_ballot_came_from(
         page = browser.post(url, data={"choice": "no", "next": hostile}).get_data(as_text=True)
         assert "Your receipt code" in page and "evil.example" not in page
         assert ">Back</a>" not in page
+
+
+def test_a_ballot_on_the_phone_page_returns_to_the_phone_page(app):
+    phone = "/forums/a-forum/assembly/7/phone"
+    for path in (phone, phone + "/live"):  # the page, and its live fragment
+        with app.test_request_context(path):
+            assert ballot_return_path() == phone
+    with app.test_request_context("/forums/a-forum/polls/3"):
+        assert ballot_return_path() is None  # the vote's own page: "Back to the vote"

@@ -15,8 +15,8 @@ from . import (
     lifecycle,
     permissions,
     proxies,
+    queries,
 )
-from . import queries as votes_queries
 from .blueprint import POLL, bp, poll_page, to_poll
 from .forms import ReasonForm, ReceiptForm
 
@@ -47,7 +47,7 @@ def _int_field(name: str) -> int | None:
 @bp.post(POLL + "/vote")
 @login_required
 def vote(slug, poll_id):
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     on_behalf_of = _int_field("on_behalf_of")
     try:
         choice = _ballot_from_form(poll)
@@ -75,7 +75,7 @@ def vote(slug, poll_id):
         forum=poll.forum,
         poll=poll,
         code=code,
-        choice=votes_queries.choice_label(poll, casting.parse_choice(poll, choice)),
+        choice=queries.choice_label(poll, casting.parse_choice(poll, choice)),
         voter=voter,
         back=safe_next(request.form.get("next")),
     )
@@ -85,7 +85,7 @@ def vote(slug, poll_id):
 
 @bp.post(POLL + "/receipt")
 def receipt(slug, poll_id):
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     form = ReceiptForm()
     if not form.validate_on_submit():
         flash(_("Enter the receipt code you received when voting."), "error")
@@ -100,12 +100,12 @@ def receipt(slug, poll_id):
         200,
         receipt_form=form,
         receipt_checked=True,
-        receipt_choice=votes_queries.choice_label(poll, choice) if choice is not None else None,
+        receipt_choice=queries.choice_label(poll, choice) if choice is not None else None,
     )
 
 
 def _manage(slug, poll_id, action, message):
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     forums.require_manage(current_user, poll.forum)
     try:
         done = action(poll)
@@ -156,7 +156,7 @@ def cancel(slug, poll_id):
 @bp.post(POLL + "/proxy")
 @login_required
 def grant_proxy(slug, poll_id):
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     try:
         proxy = proxies.grant_proxy(current_user, poll, _int_field("holder"))
     except ServiceError as error:
@@ -172,7 +172,7 @@ def grant_proxy(slug, poll_id):
 @bp.post(POLL + "/proxy/revoke")
 @login_required
 def revoke_proxy(slug, poll_id):
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     try:
         proxies.revoke_proxy(current_user, poll)
     except ServiceError as error:
@@ -187,7 +187,7 @@ def revoke_proxy(slug, poll_id):
 @bp.route(POLL + "/roll-call", methods=["GET", "POST"])
 @login_required
 def roll_call(slug, poll_id):
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     forums.require_manage(current_user, poll.forum)
     status = 200
     if request.method == "POST":
@@ -210,6 +210,6 @@ def roll_call(slug, poll_id):
         "votes/roll_call.html",
         forum=poll.forum,
         poll=poll,
-        voters=votes_queries.electorate(poll),
+        voters=queries.electorate(poll),
         allowed=permissions.allowed(current_user, poll),
     ), status

@@ -15,14 +15,14 @@ from ..forums import services as forums
 from ..labels import label
 from ..plan_translations import services as plan_translations
 from ..urls import safe_next
-from . import disclosure as votes_disclosure
 from . import (
+    disclosure,
     explanation,
     explanation_text,
     integrity,
     permissions,
+    queries,
 )
-from . import queries as votes_queries
 from .forms import METHOD_LABELS, RULE_LABELS, ReasonForm, ReceiptForm
 from .models import PollState
 
@@ -50,11 +50,11 @@ def to_poll(poll):
 
 def poll_page(poll, status: int = 200, **extra):
     plan = poll.plan
-    visible = votes_queries.results_visible(current_user, poll)
+    visible = queries.results_visible(current_user, poll)
     result = None
     if visible:
         closed = poll.state.is_closed
-        result = votes_queries.stored_result(poll) if closed else integrity.live_result(poll)
+        result = queries.stored_result(poll) if closed else integrity.live_result(poll)
     me = permissions.voter_status(current_user, poll)
     explained = explanation.explain(poll) if visible else None
     page = {
@@ -63,19 +63,19 @@ def poll_page(poll, status: int = 200, **extra):
         "poll": poll,
         "amendment": poll.amendment,
         "candidates": poll.candidates,
-        "labels": votes_queries.candidate_labels(poll),
+        "labels": queries.candidate_labels(poll),
         "me": me,
         "allowed": permissions.allowed(current_user, poll, me),
         "explanation": explained,
         "explanation_sentences": explanation_text.sentences(poll, explained) if explained else [],
         "option_rows": explanation_text.option_rows(poll, explained) if explained else [],
-        "turnout": votes_queries.turnout(poll) if poll.state.has_voters else None,
+        "turnout": queries.turnout(poll) if poll.state.has_voters else None,
         "result": result,
         "chart_rows": explanation_text.chart_rows(poll, result),
-        "named_votes": votes_queries.named_votes(poll) if visible else [],
-        "weighted": votes_disclosure.weights_differ(poll),
-        "min_ballots_per_weight": votes_disclosure.MIN_BALLOTS_PER_WEIGHT,
-        "disclosure": votes_disclosure.disclosure(poll) if poll.state.is_closed else None,
+        "named_votes": queries.named_votes(poll) if visible else [],
+        "weighted": disclosure.weights_differ(poll),
+        "min_ballots_per_weight": disclosure.MIN_BALLOTS_PER_WEIGHT,
+        "disclosure": disclosure.disclosure(poll) if poll.state.is_closed else None,
         "can_manage": forums.can_manage(current_user, poll.forum),
         "timezone": timezone_of(plan),
         "reason_form": ReasonForm(formdata=None),
@@ -125,12 +125,12 @@ def poll_time(moment, timezone: str, fmt: str = "medium") -> str:
 
 @bp.app_template_global()
 def poll_choice_label(poll, choice) -> str:
-    return votes_queries.choice_label(poll, choice)
+    return queries.choice_label(poll, choice)
 
 
 @bp.app_template_global()
 def named_choice_label(poll, named) -> str:
-    return votes_queries.choice_label(poll, json.loads(named.choice))
+    return queries.choice_label(poll, json.loads(named.choice))
 
 
 @bp.app_template_global()

@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 
 from . import (
     exports,
+    queries,
 )
-from . import queries as votes_queries
 from .blueprint import POLL, bp
 
 # --- exports -------------------------------------------------------------------------
@@ -24,7 +24,7 @@ def _download(content: str, mimetype: str, name: str) -> Response:
 
 @bp.get(POLL + "/results.json")
 def results_json(slug, poll_id):
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     document = exports.results_document(poll)
     return _download(
         json.dumps(document, ensure_ascii=False, indent=2),
@@ -35,7 +35,7 @@ def results_json(slug, poll_id):
 
 @bp.get(POLL + "/results.csv")
 def results_csv(slug, poll_id):
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     return _download(exports.results_csv(poll), "text/csv", exports.filename(poll, "csv"))
 
 
@@ -43,7 +43,7 @@ def results_csv(slug, poll_id):
 @login_required
 def ballots_json(slug, poll_id):
     """Every ballot with its weight, for those who run the forum's votes."""
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     document = exports.audit_document(current_user, poll)
     return _download(
         json.dumps(document, ensure_ascii=False, indent=2),
@@ -55,7 +55,7 @@ def ballots_json(slug, poll_id):
 @bp.get(POLL + "/ballots.csv")
 @login_required
 def ballots_csv(slug, poll_id):
-    poll = votes_queries.get_poll(current_user, slug, poll_id)
+    poll = queries.get_poll(current_user, slug, poll_id)
     return _download(
         exports.audit_csv(current_user, poll), "text/csv", exports.audit_filename(poll, "csv")
     )

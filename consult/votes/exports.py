@@ -37,7 +37,7 @@ CHECKSUM_OF = (
 
 
 def require_closed(poll: Poll) -> None:
-    if poll.state != "closed":
+    if not poll.state.is_closed:
         raise Conflict(_("The results can be downloaded once the vote has closed."))
 
 

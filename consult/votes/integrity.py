@@ -108,14 +108,14 @@ def compute_result(poll: Poll) -> dict[str, Any]:
 
 def live_result(poll: Poll) -> dict | None:
     """The count so far, for polls that do not hide it (None otherwise)."""
-    if poll.state != "open" or poll.hide_results:
+    if not poll.state.is_open or poll.hide_results:
         return None
     return compute_result(poll)
 
 
 def verify(poll: Poll) -> dict[str, Any]:
     """Recount a closed poll from its ballots and compare with what was frozen."""
-    if poll.state != "closed" or poll.result is None:
+    if not poll.state.is_closed or poll.result is None:
         raise Conflict(_("Only a closed vote has a result to verify."))
     try:
         recount = compute_result(poll)

@@ -28,6 +28,7 @@ from .models import (
     Poll,
     PollCandidate,
     PollProxy,
+    PollState,
     PollVoter,
 )
 
@@ -76,7 +77,7 @@ def get_poll(user, forum_slug: str, poll_id) -> Poll:
 
 def list_polls(forum: Forum) -> list[Poll]:
     """Open polls first, then those to come, then the finished ones, newest first."""
-    order = {"open": 0, "draft": 1, "closed": 2, "cancelled": 3}
+    order = {PollState.OPEN: 0, PollState.DRAFT: 1, PollState.CLOSED: 2, PollState.CANCELLED: 3}
     polls = db.session.scalars(
         select(Poll)
         .options(selectinload(Poll.candidates), selectinload(Poll.working_group))
@@ -191,7 +192,7 @@ def turnout(poll: Poll) -> dict[str, Any]:
 
 def results_visible(user, poll: Poll) -> bool:
     """Results show once the poll is closed, or while it runs if it does not hide them."""
-    return poll.state == "closed" or (poll.state == "open" and not poll.hide_results)
+    return poll.state.is_closed or (poll.state.is_open and not poll.hide_results)
 
 
 def stored_result(poll: Poll) -> dict | None:

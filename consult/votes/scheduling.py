@@ -16,6 +16,7 @@ from .models import (
     Participation,
     Poll,
     PollProxy,
+    PollState,
     PollVoter,
 )
 from .permissions import phase_reason
@@ -29,15 +30,15 @@ def advance_polls(now: datetime | None = None) -> dict[str, int]:
     due = db.session.scalars(
         select(Poll)
         .where(
-            ((Poll.state == "draft") & (Poll.opens_at <= now))
-            | ((Poll.state == "open") & (Poll.closes_at <= now))
+            ((Poll.state == PollState.DRAFT) & (Poll.opens_at <= now))
+            | ((Poll.state == PollState.OPEN) & (Poll.closes_at <= now))
         )
         .order_by(Poll.id)
     ).all()
     for poll in due:
         try:
             with db.session.begin_nested():
-                if poll.state == "draft":
+                if poll.state.is_draft:
                     if now >= poll.closes_at:
                         change_state(poll, "draft", "cancelled")
                         continue
@@ -60,7 +61,7 @@ def remind_closing_polls(now: datetime | None = None) -> int:
     due = db.session.scalars(
         select(Poll)
         .where(
-            Poll.state == "open",
+            Poll.state == PollState.OPEN,
             Poll.reminded_at.is_(None),
             Poll.closes_at > now,
             Poll.closes_at <= now + REMINDER_LEAD,

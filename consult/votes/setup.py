@@ -33,10 +33,13 @@ from .models import (
     STATUS_QUO,
     Poll,
     PollCandidate,
+    PollState,
 )
 from .queries import NOBODY_VOTES, count_rows, electorate_query
 
 MAX_PROXIES = 10
+# A poll in these states takes its amendments (and the plan) out of other polls.
+ACTIVE_STATES = tuple(state for state in PollState if state.is_active)
 
 
 @dataclass
@@ -60,7 +63,7 @@ class PollSettings:
 
 def _active_amendment_ids(plan: Plan) -> set[int]:
     """Amendments already in a poll that is being prepared or running."""
-    active = select(Poll.id).where(Poll.plan_id == plan.id, Poll.state.in_(("draft", "open")))
+    active = select(Poll.id).where(Poll.plan_id == plan.id, Poll.state.in_(ACTIVE_STATES))
     direct = db.session.scalars(
         select(Poll.amendment_id).where(Poll.id.in_(active), Poll.amendment_id.is_not(None))
     )
@@ -270,7 +273,7 @@ def _plan_subject(plan: Plan, scope: str, settings: PollSettings) -> _Subject:
     active = db.session.scalar(
         select(func.count())
         .select_from(Poll)
-        .where(Poll.plan_id == plan.id, Poll.subject == "plan", Poll.state.in_(("draft", "open")))
+        .where(Poll.plan_id == plan.id, Poll.subject == "plan", Poll.state.in_(ACTIVE_STATES))
     )
     if active:
         raise Conflict(_("The approval of this plan is already being voted on."))

@@ -13,8 +13,9 @@ from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plans import services as plans
-from . import ballot_views, download_views, lifecycle, setup  # noqa: F401 (their routes, on the same blueprint)
-from . import queries as votes_queries
+
+# ballot_views and download_views add their routes to the same blueprint.
+from . import ballot_views, download_views, lifecycle, queries, setup  # noqa: F401
 from .blueprint import POLL, bp, poll_page, timezone_of, to_poll
 from .forms import PollForm, settings_from
 
@@ -29,8 +30,8 @@ def index(slug):
     return render_template(
         "votes/index.html",
         forum=forum,
-        polls=votes_queries.list_polls(forum),
-        timezones=votes_queries.plan_timezones(forum),
+        polls=queries.list_polls(forum),
+        timezones=queries.plan_timezones(forum),
         can_manage=forums.can_manage(current_user, forum),
     )
 
@@ -158,4 +159,4 @@ def create(slug, plan_id):
 
 @bp.get(POLL)
 def show(slug, poll_id):
-    return poll_page(votes_queries.get_poll(current_user, slug, poll_id))
+    return poll_page(queries.get_poll(current_user, slug, poll_id))
