@@ -91,6 +91,11 @@ MATRIX = {
     ASSEMBLY + "/projector/live": private_forum_page(),
     ASSEMBLY + "/phone": private_forum_page(),
     ASSEMBLY + "/phone/live": private_forum_page(),
+    # Its live events (Server-Sent Events, and the polling fallback): whoever
+    # may follow the session; a channel says no forum, so a refusal is a 403
+    # (the same for a session that does not exist).
+    "/live/<channel>/events": everyone(200, anonymous=403, outsider=403),
+    "/live/<channel>/since": everyone(200, anonymous=403, outsider=403),
     ASSEMBLY + "/points": managers_only(TO_SESSION),
     ASSEMBLY + "/points/<int:point_id>/move": managers_only(TO_SESSION),
     ASSEMBLY + "/points/<int:point_id>/remove": managers_only(TO_SESSION),
@@ -466,6 +471,7 @@ def world(make):
         ),
     )
     values["session_id"], values["request_id"] = assembly.id, 1  # no such request
+    values["channel"] = f"assembly:{assembly.id}"  # the session's live events
     values["point_id"] = assembly_queries.points(assembly)[0].id
     values["consolidation_id"] = consolidation.request(None, plan, by_command=True)[0].id
     values["export_id"] = exports.request_export(plan, plan.current_version, "odt", "es").id
