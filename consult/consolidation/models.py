@@ -56,3 +56,11 @@ class Consolidation(Base):
     @property
     def is_active(self) -> bool:
         return self.state in ("queued", "running")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state == "finished"
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == "failed"

@@ -111,6 +111,15 @@ def pending_amendments(plan: Plan) -> list[Amendment]:
 # --- asking ----------------------------------------------------------------------------
 
 
+def request_refusal(actor, plan: Plan, *, by_command: bool = False) -> str | None:
+    """Why ``actor`` may not ask for a consolidated draft of ``plan`` now, or None."""
+    if not by_command and not forum_permissions.can_manage(actor, plan.forum):
+        return _("Only the forum's facilitators can ask for a consolidated draft.")
+    if plan.status in ("approved", "archived"):
+        return _("This plan is approved or archived; its text can no longer change.")
+    return None
+
+
 def request(actor, plan: Plan, *, by_command: bool = False) -> tuple[Consolidation, bool]:
     """Ask for the next consolidated draft; returns it and whether it is new.
 
@@ -120,8 +129,8 @@ def request(actor, plan: Plan, *, by_command: bool = False) -> tuple[Consolidati
     """
     if not by_command:
         forum_permissions.require_manage(actor, plan.forum)
-    if plan.status in ("approved", "archived"):
-        raise Conflict(_("This plan is approved or archived; its text can no longer change."))
+    if refusal := request_refusal(actor, plan, by_command=by_command):
+        raise Conflict(refusal)
     consolidation = Consolidation(
         plan_id=plan.id,
         active_plan_id=plan.id,

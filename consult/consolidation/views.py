@@ -40,6 +40,7 @@ def _index_page(plan, status: int = 200):
         pending=services.pending_amendments(plan),
         consolidations=services.recent(plan),
         can_manage=forum_permissions.can_manage(current_user, plan.forum),
+        may_request=services.request_refusal(current_user, plan) is None,
     ), status
 
 

@@ -76,3 +76,11 @@ class Phase(Base):
 
     def allows(self, action: str) -> bool:
         return bool(getattr(self, f"allow_{action}"))
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == "closed"

@@ -415,6 +415,18 @@ def remind_closing_phases(now: datetime | None = None) -> int:
     return reminded
 
 
+# The amendments' statuses the consultation page counts, in the order of their life.
+PROGRESS_STATUSES = (
+    "submitted",
+    "admitted",
+    "voting",
+    "accepted",
+    "rejected",
+    "merged",
+    "withdrawn",
+)
+
+
 def progress(plan: Plan) -> dict[str, int]:
     """Amendments of the plan by status (one grouped query), for the public page."""
     from sqlalchemy import func

@@ -95,6 +95,7 @@ def show(slug, consultation_id):
         plan=consultation.plan,
         current=current,
         progress=services.progress(consultation.plan),
+        progress_statuses=services.PROGRESS_STATUSES,
         my_sections=services.my_sections(current_user, consultation.plan),
         can_manage=forum_permissions.can_manage(current_user, consultation.forum),
         extend_form=ExtendForm(),

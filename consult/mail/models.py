@@ -33,3 +33,8 @@ class OutboxEmail(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[created_at]
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_failed(self) -> bool:
+        """Given up on after its attempts (else it was interrupted mid-send)."""
+        return self.status == "failed"

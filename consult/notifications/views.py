@@ -117,14 +117,13 @@ def unsubscribe(token):
     the mail client's one-click, sets the preference to "never"."""
     user = emails.user_for_unsubscribe_token(token)
     if user is None:
-        return render_template("notifications/unsubscribe.html", state="invalid"), 400
-    state = "confirm"
-    if request.method == "POST":
+        return render_template("notifications/unsubscribe.html", link_invalid=True), 400
+    done = request.method == "POST"
+    if done:
         emails.unsubscribe(user)
         db.session.commit()
-        state = "done"
     with force_locale(user.locale):
-        return render_template("notifications/unsubscribe.html", state=state, user=user)
+        return render_template("notifications/unsubscribe.html", unsubscribed=done, user=user)
 
 
 @bp.app_context_processor

@@ -11,12 +11,26 @@ from ..diffing import diff_html
 from .models import Plan, PlanNode, PlanVersion
 from .services import version_nodes
 
+# What the comparison counts and shows, in this order (unchanged nodes are not shown).
+SHOWN_CHANGES = ("changed", "added", "removed", "moved")
+
 
 @dataclass
 class NodeChange:
     status: str  # added, removed, changed, moved, unchanged
     old: PlanNode | None
     new: PlanNode | None
+
+    @property
+    def shown(self) -> bool:
+        return self.status in SHOWN_CHANGES
+
+    @property
+    def moved_from(self) -> str | None:
+        """The reference a moved node had, when moving changed it."""
+        if self.status == "moved" and self.old.ref != self.new.ref:
+            return self.old.ref
+        return None
 
     @property
     def node(self) -> PlanNode:

@@ -186,6 +186,14 @@ class PlanExport(Base):
     def is_active(self) -> bool:
         return self.state in ("queued", "running")
 
+    @property
+    def is_finished(self) -> bool:
+        return self.state == "finished"
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == "failed"
+
 
 class NodeTranslation(Base):
     """A node's text in another language, by stable key, so it follows the item

@@ -191,6 +191,7 @@ def compare(slug, plan_id):
         new=new,
         changes=changes,
         summary=summary,
+        shown_changes=comparing.SHOWN_CHANGES,
         versions=services.versions(plan),
     )
 
