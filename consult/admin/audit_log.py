@@ -219,110 +219,127 @@ def _ids_of(events, object_type: str) -> set[int]:
 def targets(forum: Forum, events: list[AuditEvent]) -> dict[tuple[str, int], Target]:
     """(object type, id) -> its name and page, for the events' objects that
     still exist: one query per kind of object on the page."""
-    slug = forum.slug
     found: dict[tuple[str, int], Target] = {}
-
-    def rows(object_type, *columns, where_forum=None):
+    for object_type, statement, target in TARGET_QUERIES:
         ids = _ids_of(events, object_type)
-        if not ids:
-            return []
-        statement = select(*columns).where(columns[0].in_(ids))
-        if where_forum is not None:
-            statement = statement.where(where_forum == forum.id)
-        return db.session.execute(statement).all()
+        if ids:
+            for row in db.session.execute(statement(forum, ids)):
+                found[object_type, row.id] = target(forum.slug, row)
+    if forum.id in _ids_of(events, "Forum"):
+        found["Forum", forum.id] = Target(forum.name, url_for("forums.forum", slug=forum.slug))
+    return found
 
-    for row in rows("Amendment", Amendment.id, Amendment.number, where_forum=Amendment.forum_id):
-        found["Amendment", row.id] = Target(
-            f"E{row.number}", url_for("amendments.detail", slug=slug, amendment_id=row.id)
-        )
-    for row in rows("Plan", Plan.id, Plan.title, where_forum=Plan.forum_id):
-        found["Plan", row.id] = Target(row.title, url_for("plans.show", slug=slug, plan_id=row.id))
-    version_ids = _ids_of(events, "PlanVersion")
-    if version_ids:
-        for row in db.session.execute(
+
+def _own(*columns, forum_column):
+    """The forum's rows among some ids, for a kind of object that names its forum."""
+    return lambda forum, ids: select(*columns).where(columns[0].in_(ids), forum_column == forum.id)
+
+
+# For each kind of object: its type's name, the statement that reads the
+# forum's objects of that kind among some ids, and its Target from a row.
+TARGET_QUERIES = [
+    (
+        "Amendment",
+        _own(Amendment.id, Amendment.number, forum_column=Amendment.forum_id),
+        lambda slug, r: Target(
+            f"E{r.number}", url_for("amendments.detail", slug=slug, amendment_id=r.id)
+        ),
+    ),
+    (
+        "Plan",
+        _own(Plan.id, Plan.title, forum_column=Plan.forum_id),
+        lambda slug, r: Target(r.title, url_for("plans.show", slug=slug, plan_id=r.id)),
+    ),
+    (
+        "PlanVersion",
+        lambda forum, ids: (
             select(PlanVersion.id, PlanVersion.plan_id, PlanVersion.number, Plan.title)
             .join(Plan, Plan.id == PlanVersion.plan_id)
-            .where(PlanVersion.id.in_(version_ids), Plan.forum_id == forum.id)
-        ):
-            found["PlanVersion", row.id] = Target(
-                f"{row.title} (v{row.number})",
-                url_for("plans.show", slug=slug, plan_id=row.plan_id, number=row.number),
-            )
-    for row in rows("Comment", Comment.id, where_forum=Comment.forum_id):
-        found["Comment", row.id] = Target(
-            f"#{row.id}", url_for("comments.permalink", slug=slug, comment_id=row.id)
-        )
-    for row in rows(
-        "Consultation", Consultation.id, Consultation.title, where_forum=Consultation.forum_id
-    ):
-        found["Consultation", row.id] = Target(
-            row.title, url_for("consultations.show", slug=slug, consultation_id=row.id)
-        )
-    phase_ids = _ids_of(events, "Phase")
-    if phase_ids:
-        for row in db.session.execute(
+            .where(PlanVersion.id.in_(ids), Plan.forum_id == forum.id)
+        ),
+        lambda slug, r: Target(
+            f"{r.title} (v{r.number})",
+            url_for("plans.show", slug=slug, plan_id=r.plan_id, number=r.number),
+        ),
+    ),
+    (
+        "Comment",
+        _own(Comment.id, forum_column=Comment.forum_id),
+        lambda slug, r: Target(
+            f"#{r.id}", url_for("comments.permalink", slug=slug, comment_id=r.id)
+        ),
+    ),
+    (
+        "Consultation",
+        _own(Consultation.id, Consultation.title, forum_column=Consultation.forum_id),
+        lambda slug, r: Target(
+            r.title, url_for("consultations.show", slug=slug, consultation_id=r.id)
+        ),
+    ),
+    (
+        "Phase",
+        lambda forum, ids: (
             select(Phase.id, Phase.consultation_id, Consultation.title)
             .join(Consultation, Consultation.id == Phase.consultation_id)
-            .where(Phase.id.in_(phase_ids), Consultation.forum_id == forum.id)
-        ):
-            found["Phase", row.id] = Target(
-                row.title,
-                url_for("consultations.show", slug=slug, consultation_id=row.consultation_id),
-            )
-    for row in rows("Poll", Poll.id, Poll.title, where_forum=Poll.forum_id):
-        found["Poll", row.id] = Target(row.title, url_for("votes.show", slug=slug, poll_id=row.id))
-    consolidation_ids = _ids_of(events, "Consolidation")
-    if consolidation_ids:
-        for row in db.session.execute(
+            .where(Phase.id.in_(ids), Consultation.forum_id == forum.id)
+        ),
+        lambda slug, r: Target(
+            r.title, url_for("consultations.show", slug=slug, consultation_id=r.consultation_id)
+        ),
+    ),
+    (
+        "Poll",
+        _own(Poll.id, Poll.title, forum_column=Poll.forum_id),
+        lambda slug, r: Target(r.title, url_for("votes.show", slug=slug, poll_id=r.id)),
+    ),
+    (
+        "Consolidation",
+        lambda forum, ids: (
             select(Consolidation.id, Consolidation.plan_id, Plan.title)
             .join(Plan, Plan.id == Consolidation.plan_id)
-            .where(Consolidation.id.in_(consolidation_ids), Plan.forum_id == forum.id)
-        ):
-            found["Consolidation", row.id] = Target(
-                row.title,
-                url_for(
-                    "consolidation.show",
-                    slug=slug,
-                    plan_id=row.plan_id,
-                    consolidation_id=row.id,
-                ),
-            )
-    for row in rows("Coalition", Coalition.id, Coalition.name, where_forum=Coalition.forum_id):
-        found["Coalition", row.id] = Target(
-            row.name, url_for("forums.coalitions", slug=slug, coalition_id=row.id)
-        )
-    for row in rows(
+            .where(Consolidation.id.in_(ids), Plan.forum_id == forum.id)
+        ),
+        lambda slug, r: Target(
+            r.title,
+            url_for("consolidation.show", slug=slug, plan_id=r.plan_id, consolidation_id=r.id),
+        ),
+    ),
+    (
+        "Coalition",
+        _own(Coalition.id, Coalition.name, forum_column=Coalition.forum_id),
+        lambda slug, r: Target(r.name, url_for("forums.coalitions", slug=slug, coalition_id=r.id)),
+    ),
+    (
         "WorkingGroup",
-        WorkingGroup.id,
-        WorkingGroup.name,
-        WorkingGroup.slug,
-        where_forum=WorkingGroup.forum_id,
-    ):
-        found["WorkingGroup", row.id] = Target(
-            row.name, url_for("forums.edit_group", slug=slug, group_slug=row.slug)
-        )
-    membership_ids = _ids_of(events, "Membership")
-    if membership_ids:
-        for row in db.session.execute(
+        _own(
+            WorkingGroup.id,
+            WorkingGroup.name,
+            WorkingGroup.slug,
+            forum_column=WorkingGroup.forum_id,
+        ),
+        lambda slug, r: Target(r.name, url_for("forums.edit_group", slug=slug, group_slug=r.slug)),
+    ),
+    (
+        "Membership",
+        lambda forum, ids: (
             select(Membership.id, User.display_name)
             .join(User, User.id == Membership.user_id)
-            .where(Membership.id.in_(membership_ids), Membership.forum_id == forum.id)
-        ):
-            found["Membership", row.id] = Target(
-                row.display_name,
-                url_for("forums.edit_member", slug=slug, membership_id=row.id),
-            )
-    invitation_ids = _ids_of(events, "Invitation")
-    if invitation_ids:
-        for row in db.session.execute(
+            .where(Membership.id.in_(ids), Membership.forum_id == forum.id)
+        ),
+        lambda slug, r: Target(
+            r.display_name, url_for("forums.edit_member", slug=slug, membership_id=r.id)
+        ),
+    ),
+    (
+        "Invitation",
+        lambda forum, ids: (
             select(Invitation.id, User.display_name)
             .join(User, User.id == Invitation.user_id)
-            .where(Invitation.id.in_(invitation_ids), Invitation.forum_id == forum.id)
-        ):
-            found["Invitation", row.id] = Target(row.display_name, None)
-    if forum.id in _ids_of(events, "Forum"):
-        found["Forum", forum.id] = Target(forum.name, url_for("forums.forum", slug=slug))
-    return found
+            .where(Invitation.id.in_(ids), Invitation.forum_id == forum.id)
+        ),
+        lambda slug, r: Target(r.display_name, None),
+    ),
+]
 
 
 # --- the CSV file --------------------------------------------------------------------

@@ -542,45 +542,53 @@ def _pending(session) -> dict:
     )
 
 
+def _created(obj) -> list[tuple[str, int | None]]:
+    if isinstance(obj, Amendment):
+        return [("amendments", obj.id)]
+    if isinstance(obj, Comment):
+        return [("comments", obj.id)]
+    if isinstance(obj, Plan) and obj.current_version_id is not None:
+        return [("plans", obj.id)]
+    if isinstance(obj, SectionGroup):
+        return [("plans", obj.plan_id)]
+    return []
+
+
+def _changed_notes(obj) -> list[tuple[str, int | None]]:
+    if isinstance(obj, Amendment) and _changed(obj, AMENDMENT_FIELDS):
+        drafts = [("draft_changes", obj.id)] if _changed(obj, ("status",)) else []
+        return [("amendments", obj.id), *drafts]
+    if isinstance(obj, Comment) and _changed(obj, COMMENT_FIELDS):
+        return [("comments", obj.id)]
+    if isinstance(obj, Plan) and _changed(obj, ("current_version_id", "language")):
+        return [("plans", obj.id)]
+    if isinstance(obj, SectionGroup):
+        return [("plans", obj.plan_id)]
+    return []
+
+
+def _deleted(obj) -> list[tuple[str, int | None]]:
+    if isinstance(obj, Amendment):
+        return [("amendments", obj.id), ("draft_changes", obj.id)]
+    if isinstance(obj, Comment):
+        return [("comments", obj.id)]
+    if isinstance(obj, SectionGroup):
+        return [("plans", obj.plan_id)]
+    return []
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session, flush_context):
-    pending = None
-
-    def note(bucket: str, value) -> None:
-        nonlocal pending
-        if value is None:
-            return
-        pending = pending or _pending(session)
-        pending[bucket].add(value)
-
-    for obj in session.new:
-        if isinstance(obj, Amendment):
-            note("amendments", obj.id)
-        elif isinstance(obj, Comment):
-            note("comments", obj.id)
-        elif isinstance(obj, Plan) and obj.current_version_id is not None:
-            note("plans", obj.id)
-        elif isinstance(obj, SectionGroup):
-            note("plans", obj.plan_id)
-    for obj in session.dirty:
-        if isinstance(obj, Amendment) and _changed(obj, AMENDMENT_FIELDS):
-            note("amendments", obj.id)
-            if _changed(obj, ("status",)):
-                note("draft_changes", obj.id)
-        elif isinstance(obj, Comment) and _changed(obj, COMMENT_FIELDS):
-            note("comments", obj.id)
-        elif isinstance(obj, Plan) and _changed(obj, ("current_version_id", "language")):
-            note("plans", obj.id)
-        elif isinstance(obj, SectionGroup):
-            note("plans", obj.plan_id)
-    for obj in session.deleted:
-        if isinstance(obj, Amendment):
-            note("amendments", obj.id)
-            note("draft_changes", obj.id)
-        elif isinstance(obj, Comment):
-            note("comments", obj.id)
-        elif isinstance(obj, SectionGroup):
-            note("plans", obj.plan_id)
+    notes = [
+        *(note for obj in session.new for note in _created(obj)),
+        *(note for obj in session.dirty for note in _changed_notes(obj)),
+        *(note for obj in session.deleted for note in _deleted(obj)),
+    ]
+    notes = [(bucket, value) for bucket, value in notes if value is not None]
+    if notes:
+        pending = _pending(session)
+        for bucket, value in notes:
+            pending[bucket].add(value)
 
 
 def flush_pending(session) -> None:
