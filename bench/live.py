@@ -6,10 +6,11 @@ ballots); and the server's memory (RSS of gunicorn's master and workers).
 
 Served by gunicorn with consult/gunicorn_conf.py (4 workers, threads) and Redis
 (BENCH_REDIS_URL, else redis://127.0.0.1:6379/4, else a private one started
-for the run). The chair's action is a POST to a route of this bench's own WSGI
-app (``live:bench_app()``): a transaction that publishes its event at commit,
-as the assembly's actions do. The streams are read by one asyncio loop over
-raw sockets (HTTP/1.0, so not chunked); the ballots come from a second process.
+for the run). The chair's action is a real one: the chair, signed in, moves a
+point of the session's agenda from the console (a POST with its CSRF token,
+one audited change and one live event at commit, as every chair action). The
+streams are read by one asyncio loop over raw sockets (HTTP/1.0, so not
+chunked); the ballots come from a second process.
 
     python bench/live.py            # a fresh SQLite database
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/test python bench/live.py
@@ -23,7 +24,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -39,35 +39,59 @@ from loadgen import percentile, request  # noqa: E402
 
 DELEGATES = 300
 ACTIONS = 5  # chair's actions timed with the streams idle, then 3 during the ballots
-PREFIX = "benchlive"
-KIND = "point_changed"
+CHAIR_EMAIL = "chair@assembly.example"
 WAIT_SECONDS = 15  # for every stream to receive an action
+# What the live layer sends besides the session's own events.
+CONTROL_EVENTS = (b"live-ready", b"live-kinds")
 
 
-def bench_app():
-    """The application as gunicorn serves it here, with a channel every
-    signed-in person may follow and a chair's action that publishes on it."""
-    from flask import request as flask_request
+def seed_session(database_url: str) -> dict:
+    """An assembly session called for the seeded forum's plan (a consultation
+    whose open phase is the assembly's, so the seeded vote stays open), with
+    two points on its agenda for the chair to move."""
+    from datetime import timedelta
 
-    from consult import create_app, live
-    from consult.extensions import csrf, db
+    from consult import create_app
+    from consult.accounts.models import User
+    from consult.assembly import agenda, sessions
+    from consult.consultations import services as consultations
+    from consult.database import utcnow
+    from consult.extensions import db
+    from consult.plans.models import Plan
 
-    app = create_app()
-    live.register_channel(PREFIX, lambda user, _key: user.is_authenticated)
-
-    @csrf.exempt
-    def act(key):
-        db.session.execute(db.text("SELECT 1"))  # a transaction is open…
-        live.publish(f"{PREFIX}:{key}", KIND, {"seq": int(flask_request.form["seq"])})
-        db.session.commit()  # …and the event goes at its commit
-        return "", 204
-
-    # At a session's address, as the chair's actions are (see gunicorn_conf's
-    # priority_requests).
-    app.add_url_rule(
-        "/forums/bench/assembly/1/bench-live/<key>", "bench_live_act", act, methods=["POST"]
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "JOBS_MODE": "inline",
+            "MAIL_BACKEND": "log",
+            "REDIS_URL": "",
+            "SECRET_KEY": "assembly-bench",
+        }
     )
-    return app
+    with app.app_context():
+        chair = db.session.scalar(db.select(User).where(User.email == CHAIR_EMAIL))
+        plan = db.session.scalar(db.select(Plan))
+        now = utcnow()
+        phase = consultations.PhaseInput(
+            "assembly", now - timedelta(hours=1), now + timedelta(days=1)
+        )
+        consultation = consultations.create_consultation(
+            chair, plan, title="Asamblea", phases=[phase]
+        )
+        consultations.advance_due(now)
+        session = sessions.create_session(
+            chair, consultation, sessions.SessionInput(title="Asamblea", starts_at=now)
+        )
+        points = [agenda.add_point(chair, session, title) for title in ("Informe", "Varios")]
+        db.session.commit()
+        seeded = {
+            "path": f"/forums/{plan.forum.slug}/assembly/{session.id}",
+            "channel": f"assembly:{session.id}",
+            "point_id": points[-1].id,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return seeded
 
 
 def redis_url() -> tuple[str, object]:
@@ -125,7 +149,8 @@ def server_memory(port: int) -> dict:
 
 class Phones:
     """``n`` event streams read by one asyncio loop; arrivals[seq] lists the
-    moments (perf_counter) each stream received the action ``seq``."""
+    moments (perf_counter) each stream received the session's ``seq``-th event
+    (each chair action publishes exactly one; tests/test_assembly_sessions.py)."""
 
     def __init__(self, port: int, path: str):
         self.port, self.path = port, path
@@ -150,6 +175,7 @@ class Phones:
             writer.close()
             return
         fields: dict[bytes, bytes] = {}
+        received = [0]
         try:
             while line := await reader.readline():
                 line = line.rstrip(b"\r\n")
@@ -157,29 +183,31 @@ class Phones:
                     name, _, value = line.partition(b": ")
                     fields[name] = value
                     continue
-                self._dispatch(fields)
+                self._dispatch(fields, received)
                 fields = {}
         finally:
             writer.close()
 
-    def _dispatch(self, fields: dict[bytes, bytes]) -> None:
+    def _dispatch(self, fields: dict[bytes, bytes], received: list[int]) -> None:
         event = fields.get(b"event")
         if event == b"live-ready":
             self.ready += 1
-        elif event == KIND.encode():
-            seq = json.loads(fields[b"data"])["seq"]
-            self.arrivals.setdefault(seq, []).append(time.perf_counter())
+        elif event is not None and event not in CONTROL_EVENTS and b"data" in fields:
+            received[0] += 1
+            self.arrivals.setdefault(received[0], []).append(time.perf_counter())
 
 
-async def _act(base: str, key: str, seq: int) -> float:
-    """The chair's click: returns its moment (perf_counter, before sending)."""
+async def _act(base: str, chair: dict, seq: int) -> float:
+    """The chair's click (moving a point up, then down again): returns its
+    moment (perf_counter, before sending)."""
     loop = asyncio.get_running_loop()
+    body = urlencode({"csrf_token": chair["token"], "direction": "up" if seq % 2 else "down"})
+    path = f"{chair['path']}/points/{chair['point_id']}/move"
     clicked = time.perf_counter()
-    body = urlencode({"seq": seq})
     status, *_ = await loop.run_in_executor(
-        None, request, base, "POST", f"/forums/bench/assembly/1/bench-live/{key}", body
+        None, request, base, "POST", path, body, chair["cookie"]
     )
-    if status != 204:
+    if status != 302:
         raise RuntimeError(f"the chair's action answered {status}")
     return clicked
 
@@ -213,9 +241,9 @@ def summary(phones: Phones, clicks: dict[int, float], streams: int) -> dict:
     }
 
 
-async def session(base: str, sessions, poll_path: str, key: str) -> dict:
+async def session(base: str, sessions, poll_path: str, chair: dict) -> dict:
     port = urlsplit(base).port
-    phones = Phones(port, f"/live/{PREFIX}:{key}/events")
+    phones = Phones(port, f"/live/{chair['channel']}/events")
     readers = [asyncio.create_task(phones.follow(cookie)) for cookie, _token in sessions]
     deadline = time.monotonic() + 60
     while phones.ready + sum(phones.refused.values()) < len(sessions):
@@ -226,7 +254,7 @@ async def session(base: str, sessions, poll_path: str, key: str) -> dict:
     memory = server_memory(port)
     idle: dict[int, float] = {}
     for seq in range(1, ACTIONS + 1):
-        idle[seq] = await _act(base, key, seq)
+        idle[seq] = await _act(base, chair, seq)
         await _delivered(phones, seq, streams)
         await asyncio.sleep(0.3)
     spawn = multiprocessing.get_context("spawn")
@@ -238,7 +266,7 @@ async def session(base: str, sessions, poll_path: str, key: str) -> dict:
     await asyncio.sleep(0.3)  # the ballots are on their way
     busy: dict[int, float] = {}
     for seq in range(ACTIONS + 1, ACTIONS + 4):
-        busy[seq] = await _act(base, key, seq)
+        busy[seq] = await _act(base, chair, seq)
         await asyncio.sleep(0.4)
     for seq in busy:
         await _delivered(phones, seq, streams)
@@ -261,11 +289,12 @@ async def session(base: str, sessions, poll_path: str, key: str) -> dict:
 
 def run(database_url: str, *, workers: int = 4, delegates: int = DELEGATES) -> dict:
     seeded = assembly.seed(database_url, delegates)
+    chair = seed_session(database_url)
     url, embedded = redis_url()
     static_dir = Path(tempfile.mkdtemp(prefix="consult-bench-live-static-"))
     env = {"REDIS_URL": url}
     try:
-        with gunicorn(database_url, static_dir, workers, "live:bench_app()", env) as base:
+        with gunicorn(database_url, static_dir, workers, env=env) as base:
             with ThreadPoolExecutor(16) as pool:
                 sessions = list(
                     pool.map(
@@ -273,10 +302,10 @@ def run(database_url: str, *, workers: int = 4, delegates: int = DELEGATES) -> d
                         seeded["emails"],
                     )
                 )
+            cookie, token = assembly._session(base, CHAIR_EMAIL, chair["path"] + "/console")
+            chair.update(cookie=cookie, token=token)
             memory_before = server_memory(urlsplit(base).port)  # signed in, no stream yet
-            result = asyncio.run(
-                session(base, sessions, seeded["poll_path"], uuid.uuid4().hex[:12])
-            )
+            result = asyncio.run(session(base, sessions, seeded["poll_path"], chair))
     finally:
         if embedded is not None:
             embedded.terminate()
