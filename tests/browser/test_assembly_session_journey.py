@@ -28,15 +28,18 @@ from consult.votes.models import Participation, Poll
 from . import world as w
 
 # The languages of the chair, the two phones and the room's screen. The journey
-# runs three times, each page in es, en and pt once (axe checks each);
-# ASSEMBLY_JOURNEY_LOCALES=en,en,en,en runs it once, all in English.
+# runs three times, so that axe checks each page in es, en and pt. The agenda's
+# titles are written in the chair's language when the session is called, so a
+# chair in English comes with everyone in English (else the English titles on
+# an es or pt phone would read as untranslated interface).
+# ASSEMBLY_JOURNEY_LOCALES=en,en,en,en runs it once, as given.
 ROTATIONS = (
     [os.environ["ASSEMBLY_JOURNEY_LOCALES"]]
     if "ASSEMBLY_JOURNEY_LOCALES" in os.environ
     else [
         "es,pt,en,es",
         "pt,en,es,pt",
-        "en,es,pt,en",
+        "en,en,en,en",
     ]
 )
 CHAIR, PHONE_A, PHONE_B, ROOM = ROTATIONS[0].split(",")
