@@ -212,7 +212,7 @@ def run(database_url: str, *, workers: int = 4, delegates: int = DELEGATES) -> d
         votes = vote_burst(base, sessions, seeded["poll_path"])
     votes["ballots_in_database"] = ballots_counted(database_url, seeded["poll_id"])
     return {
-        "server": f"gunicorn, {workers} sync workers (consult/gunicorn_conf.py)",
+        "server": f"gunicorn, {workers} workers of consult/gunicorn_conf.py (gthread)",
         "delegates": delegates,
         "sign_in_burst": sign_in_burst,
         "vote_burst": votes,
