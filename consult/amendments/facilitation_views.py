@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forums import services as forums
 from ..inputs import database_int
 from ..plans import services as plans
+from ..plans.short_names import ShortNameRefused
 from ..uploads import flash_report
 from . import compromises, offline_import, plan_settings, queries
 from .blueprint import PLAN, bp, plan_node, to_detail
@@ -103,6 +104,8 @@ def settings(slug, plan_id):
                 open_for_input=form.open_for_input.data,
                 threshold=form.support_threshold.data or 0,
                 threshold_kind=form.support_threshold_kind.data,
+                # Not sent (an older form): the plan keeps its short name.
+                short_name=form.short_name.data if form.short_name.raw_data else None,
             )
             for section in sections:
                 raw = request.form.get(f"group-{section.key}", "")
@@ -111,7 +114,10 @@ def settings(slug, plan_id):
                 plan_settings.assign_section(current_user, plan, section.key, group_id)
         except ServiceError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            if isinstance(error, ShortNameRefused):
+                form.short_name.errors = [error.message]  # next to what was typed
+            else:
+                flash(error.message, "error")
             status = error.status
         else:
             db.session.commit()

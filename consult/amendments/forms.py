@@ -3,7 +3,14 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..i18n import LANGUAGE_NAMES
@@ -76,6 +83,15 @@ class AmendmentImportForm(FlaskForm):
 
 
 class PlanSettingsForm(FlaskForm):
+    # Checked by plans/short_names.py (its messages, next to the field).
+    short_name = StringField(
+        _l("Short name"),
+        description=_l(
+            "Names the plan in its amendments across the forum, as in “PA-2026 E2 · 4.1”: "
+            "capital letters, digits and hyphens, up to 16 characters."
+        ),
+        render_kw={"autocapitalize": "characters", "spellcheck": "false", "autocomplete": "off"},
+    )
     open_for_input = BooleanField(_l("Members may propose amendments and comment"))
     support_threshold = BoundedIntegerField(
         _l("Supports needed before an amendment can be admitted"),

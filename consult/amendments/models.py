@@ -88,6 +88,14 @@ FINAL_STATUSES = ("accepted", "rejected", "withdrawn", "merged")
 ORIGINS = ("web", "import")
 
 
+def identifier_of(short_name: str | None, label: str, ref: str | None = None) -> str:
+    """An amendment's name across the forum: its plan's short name, its number
+    and the item it amends ("PA-2026 E2 · 4.1"), from the plain values (a search
+    document, a row of an export); ``Amendment.identifier`` is the same."""
+    named = f"{short_name} {label}" if short_name else label
+    return f"{named} · {ref}" if ref else named
+
+
 class LabelledEnumString(TypeDecorator):
     """A ``String`` column whose values are read back as members of a labelled
     enumeration (the stored strings do not change)."""
@@ -185,7 +193,15 @@ class Amendment(Base):
 
     @property
     def label(self) -> str:
+        """Its number within the plan ("E2"): enough where the plan is plain."""
         return f"E{self.number}"
+
+    @property
+    def identifier(self) -> str:
+        """How people name it anywhere in the forum: "PA-2026 E2 · 4.1" (the
+        plan, the number, the item). Its plan is the list's plan, already in
+        the session: reading it costs no query on a page of one plan."""
+        return identifier_of(self.plan.short_name, self.label, self.target_ref)
 
     @property
     def author_display(self) -> str:

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import WorkingGroup
 from ..plans import services as plans
+from ..plans import short_names
 from ..plans.models import Plan, PlanNode, SectionGroup
 from .models import SupportThresholdKind
 
@@ -18,10 +19,19 @@ MAX_THRESHOLD = 10_000
 
 
 def update_settings(
-    actor, plan: Plan, *, open_for_input: bool, threshold: int, threshold_kind: str
+    actor,
+    plan: Plan,
+    *,
+    open_for_input: bool,
+    threshold: int,
+    threshold_kind: str,
+    short_name: str | None = None,
 ) -> None:
+    """``short_name``: None keeps the plan's (a form without the field)."""
     forums.require_manage(actor, plan.forum)
     plans.require_not_archived(plan)
+    if short_name is not None:
+        short_names.rename(plan, short_name)
     if threshold_kind not in SupportThresholdKind._value2member_map_:
         raise InvalidInput(_("Unknown way of counting supports."))
     if not 0 <= threshold <= MAX_THRESHOLD:
@@ -37,6 +47,7 @@ def update_settings(
         open=plan.open_for_input,
         threshold=threshold,
         kind=threshold_kind,
+        short_name=plan.short_name,
     )
 
 

@@ -21,6 +21,8 @@ PLAN_STATUSES = ("draft", "consultation", "approved", "archived")
 THRESHOLD_KINDS = ("members", "coalitions", "countries")
 VERSION_ORIGINS = ("import", "consolidation", "edit")
 NODE_KINDS = ("section", "paragraph", "item", "bullet", "footnote", "closing")
+# A plan's short name ("PA-2026"): see plans/short_names.py.
+SHORT_NAME_MAX = 16
 
 
 class Plan(Base):
@@ -32,11 +34,15 @@ class Plan(Base):
         CheckConstraint(check_in("language", LOCALES), name="language"),
         CheckConstraint(check_in("support_threshold_kind", THRESHOLD_KINDS), name="threshold_kind"),
         CheckConstraint("support_threshold >= 0", name="threshold_not_negative"),
+        UniqueConstraint("forum_id", "short_name"),
     )
 
     id: Mapped[intpk]
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(300))
+    # Names the plan in its amendments' identifiers ("PA-2026 E2 · 4.1"); unique
+    # within the forum (plans/short_names.py).
+    short_name: Mapped[str] = mapped_column(String(SHORT_NAME_MAX))
     status: Mapped[str] = mapped_column(String(20), default="draft")
     language: Mapped[str] = mapped_column(String(5), default="es")
     current_version_id: Mapped[int | None] = mapped_column(

@@ -17,7 +17,7 @@ from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..forums.models import Forum
 from ..inputs import clean_text
-from . import importer, repairs
+from . import importer, repairs, short_names
 from .models import Plan, PlanNode, PlanVersion
 
 MAX_NODE_TEXT = 20_000
@@ -251,6 +251,7 @@ def import_plan(
     plan = Plan(
         forum_id=forum.id,
         title=plan_title,
+        short_name=short_names.suggest_for(forum.id, plan_title),
         status="draft",
         language=language,
         created_by_id=getattr(actor, "id", None),

@@ -1,0 +1,179 @@
+"""Amendments people can name (issue 15): a plan's short name, unique in its
+forum, makes an amendment's identifier across the forum ("PA-2026 E2 · 4.1"),
+used wherever an amendment is named to people; lists show the change."""
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from consult.amendments.models import Amendment
+from consult.errors import InvalidInput
+from consult.plans import short_names
+from tests.conftest import fresh_database, make_app
+from tests.factories import SHORT_PLAN, sign_in
+
+pytestmark = pytest.mark.usefixtures("english")
+
+PLAN_2026 = "Plan de Acción 2026\n\n1. Primer punto.\n\n2. Segundo punto.\n"
+PLAN_2030 = "Agenda Cultural 2030\n\n1. Primer punto.\n\n2. Segundo punto.\n"
+
+
+@pytest.fixture
+def two_plans(make, forum):
+    """Two plans of one forum, each with an E1 to its item 1."""
+    first = make.plan(forum, PLAN_2026)
+    second = make.plan(forum, PLAN_2030)
+    return first, second
+
+
+def settings_url(forum, plan):
+    return f"/forums/{forum.slug}/plans/{plan.id}/settings"
+
+
+SETTINGS = {"open_for_input": "y", "support_threshold": "0", "support_threshold_kind": "members"}
+
+
+# --- the short name ------------------------------------------------------------------
+
+
+def test_an_imported_plan_is_given_a_short_name_from_its_title_free_in_its_forum(make, forum):
+    first = make.plan(forum, PLAN_2026)
+    again = make.plan(forum, PLAN_2026)
+    elsewhere = make.plan(make.forum(), PLAN_2026)
+    assert (first.short_name, again.short_name, elsewhere.short_name) == (
+        "PA-2026",
+        "PA-2026-2",
+        "PA-2026",
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Plan de Acción 2026–2030", "PA-2026"),
+        ("Plano de Ação para a Diversidade Cultural", "PADC"),
+        ("Plan", "PLAN"),
+        ("", "PLAN"),
+    ],
+)
+def test_the_suggestion_is_the_titles_initials_and_its_year(title, expected):
+    assert short_names.suggest(title) == expected
+
+
+def test_a_facilitator_sets_the_short_name_in_the_plans_settings(
+    client, session, forum, plan, facilitator
+):
+    sign_in(client, facilitator)
+    response = client.post(settings_url(forum, plan), data={**SETTINGS, "short_name": "pa-2027"})
+    assert response.status_code == 302
+    session.expire_all()
+    assert plan.short_name == "PA-2027"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Give the plan a short name"),
+        ("P", "between 2 and 16 characters"),
+        ("PLAN-DE-ACCION-2026", "between 2 and 16 characters"),
+        ("PA 2026", "only have letters without accents, digits and hyphens"),
+        ("AÇÃO", "only have letters without accents, digits and hyphens"),
+        ("-PA", "only have letters without accents, digits and hyphens"),
+        ("PA--1", "only have letters without accents, digits and hyphens"),
+    ],
+)
+def test_a_bad_short_name_is_refused_with_a_message_and_the_input_kept(
+    client, session, forum, plan, facilitator, typed, message
+):
+    before = plan.short_name
+    sign_in(client, facilitator)
+    response = client.post(settings_url(forum, plan), data={**SETTINGS, "short_name": typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in page
+    assert re.search(r'<input[^>]*name="short_name"[^>]*value="' + re.escape(typed) + '"', page)
+    session.expire_all()
+    assert plan.short_name == before
+
+
+def test_a_short_name_another_plan_of_the_forum_has_is_refused(
+    client, session, forum, two_plans, facilitator
+):
+    first, second = two_plans
+    sign_in(client, facilitator)
+    response = client.post(
+        settings_url(forum, second), data={**SETTINGS, "short_name": first.short_name.lower()}
+    )
+    assert response.status_code == 400
+    assert f"Another plan of this forum is already called {first.short_name}" in (
+        response.get_data(as_text=True)
+    )
+    session.expire_all()
+    assert second.short_name == "AC-2030"
+
+
+def test_the_short_name_is_shown_in_the_settings_and_kept_when_the_form_lacks_it(
+    client, session, forum, plan, facilitator
+):
+    before = plan.short_name
+    sign_in(client, facilitator)
+    page = client.get(settings_url(forum, plan)).get_data(as_text=True)
+    assert f'value="{before}"' in page
+    response = client.post(settings_url(forum, plan), data=SETTINGS)
+    assert response.status_code == 302
+    session.expire_all()
+    assert plan.short_name == before
+
+
+def test_the_service_refuses_a_bad_short_name():
+    with pytest.raises(InvalidInput):
+        short_names.normalised("P/A")
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite", "postgresql"])
+def test_the_migration_gives_existing_plans_unique_short_names(backend_name, tmp_path):
+    """Plans made before revision 0018 get the name their title suggests, the
+    older first, unique within each forum."""
+    with fresh_database(backend_name, tmp_path) as url:
+        app = make_app(url)
+        with app.app_context():
+            upgrade(revision="0017_notification_preferences")
+            engine = sa.create_engine(url)
+            now = datetime.now(UTC)
+            with engine.begin() as connection:
+                for forum_id in (1, 2):
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO forums (id, slug, name, description, default_locale,"
+                            " is_public, created_at) VALUES (:id, :slug, 'F', '', 'es', false, :now)"
+                        ),
+                        {"id": forum_id, "slug": f"f{forum_id}", "now": now},
+                    )
+                for plan_id, forum_id, title in (
+                    (1, 1, "Plan de Acción 2026"),
+                    (2, 1, "Plan de Acción 2026"),
+                    (3, 2, "Plan de Acción 2026"),
+                    (4, 1, "Agenda"),
+                ):
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO plans (id, forum_id, title, status, language, created_at,"
+                            " open_for_input, support_threshold, support_threshold_kind)"
+                            " VALUES (:id, :forum, :title, 'draft', 'es', :now, false, 0,"
+                            " 'members')"
+                        ),
+                        {"id": plan_id, "forum": forum_id, "title": title, "now": now},
+                    )
+            upgrade(revision="0018_amendment_identifiers")
+            with engine.connect() as connection:
+                names = dict(connection.execute(sa.text("SELECT id, short_name FROM plans")).all())
+            engine.dispose()
+            from consult.extensions import db
+
+            db.engine.dispose()
+    assert names == {1: "PA-2026", 2: "PA-2026-2", 3: "PA-2026", 4: "AGEN"}
