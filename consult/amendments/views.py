@@ -34,6 +34,7 @@ from . import (
     plan_settings,
     proposing,
     queries,
+    selection,
 )
 from .blueprint import PLAN, bp, comment_thread, int_arg, plan_node, to_detail
 from .forms import AmendmentForm, DecisionForm
@@ -70,8 +71,14 @@ def item(slug, plan_id, key):
     index = next(i for i, n in enumerate(ordered) if n.key == node.key)
     lines = layout.number_lines(ordered[: index + 1], layout.line_length(plan.forum))[-1]
     listed = queries.list_amendments(current_user, plan, target_keys=[node.key], per_page=100)
+    # Words selected on the plan page or here (selection.js): the comment quotes them.
+    quote = selection.from_request(
+        [node.text, translation or ""], lines.first_line, lines.last_line
+    )
     return render_template(
         "amendments/item.html",
+        quote=quote,
+        comment_prefill=quote.comment_start,
         forum=plan.forum,
         plan=plan,
         version=version,
@@ -155,7 +162,13 @@ def propose(slug, plan_id, key):
     elif request.method == "POST":
         status = 400
     return render_template(
-        "amendments/propose.html", forum=plan.forum, plan=plan, node=node, form=form
+        "amendments/propose.html",
+        forum=plan.forum,
+        plan=plan,
+        node=node,
+        form=form,
+        # Words selected on the plan or item page (selection.js), highlighted.
+        quote=selection.from_request([node.text]),
     ), status
 
 
