@@ -11,7 +11,7 @@ is ever dropped.
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .parsed import SUPERSCRIPTS, ImportWarning, ParsedNode, ParsedPlan, assign_refs
 
@@ -87,6 +87,7 @@ class Line:
     level: int = 1  # Markdown heading level
     indent: int = 0
     blank_before: bool = False
+    joined: list[int] = field(default_factory=list)  # later source lines read into it
 
 
 ROMAN = re.compile(r"^[IVXL]{2,6}$")
@@ -136,7 +137,7 @@ def classify(number: int, raw: str, blank_before: bool) -> Line:
 # --- blocks: lines joined into paragraphs, items, bullets ------------------
 
 
-def _starts_as_continuation(text: str) -> bool:
+def starts_as_continuation(text: str) -> bool:
     first = text[:1]
     return first.islower() or bool(CONTINUATION_START.match(text))
 
@@ -174,7 +175,7 @@ def read_blocks(text: str) -> tuple[list[Line], list[ImportWarning]]:
                 # headings only continue with another capitalised line.
                 if previous.kind != "heading" or is_all_caps(line.text):
                     target = previous
-            elif _starts_as_continuation(line.text):
+            elif starts_as_continuation(line.text):
                 # A page break split the block: join it back, skipping a footnote
                 # that was printed at the bottom of the page in between.
                 if (
@@ -189,6 +190,7 @@ def read_blocks(text: str) -> tuple[list[Line], list[ImportWarning]]:
                     warnings.append(ImportWarning(number, "joined"))
             if target is not None:
                 target.text = _join(target.text, line.text, number, warnings)
+                target.joined.append(number)
                 blank = False
                 continue
         if (
@@ -198,6 +200,7 @@ def read_blocks(text: str) -> tuple[list[Line], list[ImportWarning]]:
             and (not blank and previous.style == line.style == "caps" and not line.label)
         ):
             previous.text = f"{previous.text} {line.text}"
+            previous.joined.append(number)
             continue
         if line.kind == "text" and PAGE_NUMBER.match(line.text):
             warnings.append(ImportWarning(number, "page_number"))
@@ -272,7 +275,9 @@ def parse(text: str, fallback_title: str | None = None) -> ParsedPlan:
     _headings_by_shape(blocks, warnings)
     roots = _build_tree(blocks, warnings)
     _flag_continuations(roots, warnings)
-    plan = ParsedPlan(title=title, nodes=roots, warnings=sorted(warnings, key=lambda w: w.line))
+    plan = ParsedPlan(
+        title, roots, sorted(warnings, key=lambda w: w.line), normalise(text).split("\n")
+    )
     assign_refs(plan, warnings)
     plan.warnings = sorted(warnings, key=lambda w: w.line)
     return plan
@@ -302,7 +307,11 @@ def _build_tree(blocks: list[Line], warnings: list[ImportWarning]) -> list[Parse
 
     for block in blocks:
         if block.kind == "footnote":
-            footnotes.append(ParsedNode("footnote", block.text, block.label, line=block.number))
+            footnotes.append(
+                ParsedNode(
+                    "footnote", block.text, block.label, line=block.number, joined=block.joined
+                )
+            )
             continue
         if block.kind == "closing":
             closings.append(ParsedNode("closing", block.text, line=block.number))
@@ -310,6 +319,7 @@ def _build_tree(blocks: list[Line], warnings: list[ImportWarning]) -> list[Parse
         if block.kind == "heading":
             level = _heading_level(block, md_base, bool(sections), roman_mode)
             node = ParsedNode("section", block.text, block.label, level, block.number)
+            node.joined = block.joined
             while sections and sections[-1].level >= level:
                 sections.pop()
             container().append(node)
@@ -317,7 +327,9 @@ def _build_tree(blocks: list[Line], warnings: list[ImportWarning]) -> list[Parse
             last_item, bullets = None, []
             continue
         if block.kind == "item":
-            node = ParsedNode("item", block.text, block.label, line=block.number)
+            node = ParsedNode(
+                "item", block.text, block.label, line=block.number, joined=block.joined
+            )
             if block.style == "lettered" and last_item is not None and last_item.number.isdigit():
                 last_item.children.append(node)
             else:
@@ -326,7 +338,7 @@ def _build_tree(blocks: list[Line], warnings: list[ImportWarning]) -> list[Parse
             bullets = []
             continue
         if block.kind == "bullet":
-            node = ParsedNode("bullet", block.text, line=block.number)
+            node = ParsedNode("bullet", block.text, line=block.number, joined=block.joined)
             while bullets and bullets[-1][0] > block.indent:
                 bullets.pop()
             if bullets and bullets[-1][0] == block.indent:
@@ -337,7 +349,7 @@ def _build_tree(blocks: list[Line], warnings: list[ImportWarning]) -> list[Parse
                 (last_item.children if last_item is not None else container()).append(node)
             bullets.append((block.indent, node))
             continue
-        node = ParsedNode("paragraph", block.text, line=block.number)
+        node = ParsedNode("paragraph", block.text, line=block.number, joined=block.joined)
         container().append(node)
         last_item, bullets = None, []
     return roots + closings + footnotes

@@ -52,6 +52,8 @@ class ParsedNode:
     children: list["ParsedNode"] = field(default_factory=list)
     ref: str = ""
     key: str = ""
+    # The later source lines read into this node (a wrapped or cut block).
+    joined: list[int] = field(default_factory=list)
 
     @property
     def cited_ref(self) -> str:
@@ -71,6 +73,8 @@ class ParsedPlan:
     title: str | None
     nodes: list[ParsedNode]
     warnings: list[ImportWarning]
+    # The source's lines as the warnings number them (an import's preview).
+    source: list[str] = field(default_factory=list)
 
     def walk(self) -> Iterator[tuple[ParsedNode, ParsedNode | None, int]]:
         """Every node in document order, with its parent and depth."""
@@ -81,6 +85,15 @@ class ParsedPlan:
                 yield from visit(node.children, node, depth + 1)
 
         yield from visit(self.nodes, None, 0)
+
+    def split_points(self, node: ParsedNode) -> list:
+        """Where the preview can split ``node``'s block (``repairs.SplitPoint``s)."""
+        # Imported here: the repairs read the importer, which builds this plan.
+        from .repairs import block_split_points
+
+        if not self.source or not node.line:
+            return []
+        return block_split_points(self.source, node.line, node.joined)
 
     def count(self, kind: str) -> int:
         return sum(1 for node, _parent, _depth in self.walk() if node.kind == kind)
