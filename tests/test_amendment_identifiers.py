@@ -2,20 +2,22 @@
 forum, makes an amendment's identifier across the forum ("PA-2026 E2 · 4.1"),
 used wherever an amendment is named to people; lists show the change."""
 
-import csv
-import io
 import re
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from sqlalchemy import select
 
-from consult.amendments.models import Amendment
+from consult.amendments import lifecycle, plan_settings, supports
 from consult.errors import InvalidInput
+from consult.notifications.models import Notification
+from consult.notifications.views import describe
+from consult.plans import services as plans
 from consult.plans import short_names
 from tests.conftest import fresh_database, make_app
-from tests.factories import SHORT_PLAN, sign_in
+from tests.factories import outbox, sign_in
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -55,7 +57,7 @@ def test_an_imported_plan_is_given_a_short_name_from_its_title_free_in_its_forum
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
-        ("Plan de Acción 2026–2030", "PA-2026"),
+        ("Plan de Acción 2026-2030", "PA-2026"),
         ("Plano de Ação para a Diversidade Cultural", "PADC"),
         ("Plan", "PLAN"),
         ("", "PLAN"),
@@ -150,7 +152,8 @@ def test_the_migration_gives_existing_plans_unique_short_names(backend_name, tmp
                     connection.execute(
                         sa.text(
                             "INSERT INTO forums (id, slug, name, description, default_locale,"
-                            " is_public, created_at) VALUES (:id, :slug, 'F', '', 'es', false, :now)"
+                            " is_public, created_at)"
+                            " VALUES (:id, :slug, 'F', '', 'es', false, :now)"
                         ),
                         {"id": forum_id, "slug": f"f{forum_id}", "now": now},
                     )
@@ -177,3 +180,88 @@ def test_the_migration_gives_existing_plans_unique_short_names(backend_name, tmp
 
             db.engine.dispose()
     assert names == {1: "PA-2026", 2: "PA-2026-2", 3: "PA-2026", 4: "AGEN"}
+
+
+# --- the identifier in notifications and emails --------------------------------------
+
+
+def test_the_identifier_names_the_plan_the_number_and_the_item(make, forum, two_plans, member):
+    first, second = two_plans
+    one = make.amendment(first, member, ref="1")
+    other = make.amendment(second, member, ref="2")
+    assert (one.label, other.label) == ("E1", "E1")
+    assert (one.identifier, other.identifier) == ("PA-2026 E1 · 1", "AC-2030 E1 · 2")
+
+
+def test_notification_emails_tell_apart_the_e1_of_two_plans(
+    session, make, forum, two_plans, member
+):
+    author = make.member(forum, locale="en").user
+    for plan in two_plans:
+        amendment = make.amendment(plan, author, ref="1")
+        supports.support(member, amendment)
+        session.commit()
+    subjects = [message.subject for message in outbox(session, author.email)]
+    assert len(subjects) == 2
+    assert any("your amendment PA-2026 E1 · 1." in subject for subject in subjects)
+    assert any("your amendment AC-2030 E1 · 1." in subject for subject in subjects)
+    bodies = [message.body_text for message in outbox(session, author.email)]
+    assert any("PA-2026 E1 · 1" in body for body in bodies)
+
+
+def test_a_notification_of_an_amendment_names_its_plan(session, make, forum, plan, member):
+    facilitator = make.facilitator(forum)
+    amendment = make.amendment(plan, member)
+    lifecycle.decide(facilitator, amendment, "admitted")
+    session.commit()
+    notification = session.scalars(
+        select(Notification).where(
+            Notification.user_id == member.id, Notification.kind == "amendment_status"
+        )
+    ).one()
+    assert describe(notification) == (
+        f"{facilitator.display_name} changed the status of your amendment "
+        f"{plan.short_name} E1 · 1: Admitted."
+    )
+
+
+def test_a_submitted_amendment_is_named_once_with_its_item(session, make, forum, plan):
+    group = make.group(forum)
+    author = make.member(forum, groups=[group]).user
+    colleague = make.member(forum, groups=[group], locale="en").user
+    section = plans.find_node(plan.current_version, "1")
+    plan_settings.assign_section(None, plan, section.key, group.id)
+    session.commit()
+    make.amendment(plan, author, ref="1")
+    notification = session.scalars(
+        select(Notification).where(Notification.user_id == colleague.id)
+    ).one()
+    assert describe(notification) == (
+        f"{author.display_name} submitted amendment {plan.short_name} E1 · 1 in your group."
+    )
+
+
+def test_notifications_written_before_the_identifiers_keep_their_wording(
+    session, make, forum, plan, member
+):
+    amendment = make.amendment(plan, member)
+    old = [
+        Notification(
+            user_id=member.id,
+            forum_id=forum.id,
+            kind=kind,
+            object_type="Amendment",
+            object_id=amendment.id,
+            data=data,
+        )
+        for kind, data in (
+            ("amendment_supported", {"label": "E1"}),
+            ("amendment_submitted", {"label": "E1", "ref": "1"}),
+            ("amendment_rebased", {"label": "E1", "number": 2}),
+        )
+    ]
+    assert [describe(notification) for notification in old] == [
+        "Consult supports your amendment E1.",
+        "Consult submitted amendment E1 to item 1 in your group.",
+        "Your amendment E1 was carried over to version 2 of the plan, whose text had changed.",
+    ]

@@ -102,7 +102,9 @@ def test_the_email_follows_a_real_event_with_the_actors_name(session, make, foru
     lifecycle.decide(facilitator, amendment, "rejected", "Fuera de plazo.")
     session.commit()
     [message] = outbox(session, author.email)
-    assert message.subject == "Lucía changed the status of your amendment E1: Rejected."
+    assert message.subject == (
+        f"Lucía changed the status of your amendment {plan.short_name} E1 · 1: Rejected."
+    )
     assert f"http://consult.test/forums/{forum.slug}/amendments/{amendment.id}" in (
         message.body_text
     )

@@ -29,7 +29,10 @@ def test_author_sees_the_decision_with_a_link_and_an_unread_count(client, sessio
     home = client.get("/").get_data(as_text=True)
     assert '<span class="count">1' in home
     page = client.get("/notifications/").get_data(as_text=True)
-    assert "Lucía changed the status of your amendment E1: Rejected." in page
+    assert (
+        "Lucía changed the status of your amendment "
+        f"{amendment.plan.short_name} E1 · 1.1: Rejected." in page
+    )
     assert f'href="/forums/{forum.slug}/amendments/{amendment.id}"' in page
     assert client.post("/notifications/read").status_code == 302
     assert '<span class="count">' not in client.get("/").get_data(as_text=True)
@@ -40,7 +43,7 @@ def test_notifications_are_private_to_their_recipient(client, session, make, set
     lifecycle.decide(facilitator, amendment, "rejected")
     session.commit()
     sign_in(client, make.member(forum, locale="en").user)
-    assert "your amendment E1" not in client.get("/notifications/").get_data(as_text=True)
+    assert "your amendment" not in client.get("/notifications/").get_data(as_text=True)
 
 
 def test_nobody_is_notified_of_their_own_action(session, setting):

@@ -85,6 +85,7 @@ def _merge(actor, source: Amendment, compromise: Amendment) -> None:
             forum=compromise.plan.forum,
             actor=actor,
             label=source.label,
+            identifier=source.identifier,
             status=S.MERGED.value,
             into=compromise.label,
         )

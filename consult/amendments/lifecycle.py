@@ -51,6 +51,7 @@ def submit_amendment(actor, amendment: Amendment) -> None:
             forum=amendment.plan.forum,
             actor=actor,
             label=amendment.label,
+            identifier=amendment.identifier,
             ref=amendment.target_ref,
         )
 
@@ -119,6 +120,7 @@ def set_status(actor, amendment: Amendment, to_status: S, reason: str = "") -> N
             forum=amendment.plan.forum,
             actor=actor,
             label=amendment.label,
+            identifier=amendment.identifier,
             status=str(to_status),
             reason=reason,
         )

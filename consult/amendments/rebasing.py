@@ -54,7 +54,11 @@ def carry_over_many(version, moves: list[tuple[Amendment, PlanNode | None, str]]
                 "amendment_rebased",
                 amendment,
                 amendment.plan.forum,
-                {"label": amendment.label, "number": version.number},
+                {
+                    "label": amendment.label,
+                    "identifier": amendment.identifier,
+                    "number": version.number,
+                },
             )
             for amendment, _node, _proposed in moves
             if amendment.author_id is not None

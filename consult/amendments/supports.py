@@ -58,6 +58,7 @@ def support(actor, amendment: Amendment) -> AmendmentSupport:
             forum=amendment.plan.forum,
             actor=actor,
             label=amendment.label,
+            identifier=amendment.identifier,
         )
     return row
 
@@ -97,6 +98,7 @@ def invite_cosponsor(actor, amendment: Amendment, email: str) -> AmendmentSponso
         forum=amendment.plan.forum,
         actor=actor,
         label=amendment.label,
+        identifier=amendment.identifier,
     )
     return sponsor
 

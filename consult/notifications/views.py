@@ -35,6 +35,12 @@ MESSAGES = {
         "whose text had changed."
     ),
 }
+# Notifications written since amendments are named across the forum carry the
+# amendment's ``identifier`` ("PA-2026 E2 · 4.1"), which already says the item;
+# older ones only its ``label`` ("E2") and ``ref``, and keep their wording.
+NAMED_MESSAGES = {
+    "amendment_submitted": _l("%(actor)s submitted amendment %(label)s in your group."),
+}
 
 
 def describe(notification) -> str:
@@ -46,9 +52,12 @@ def describe(notification) -> str:
     data = dict(notification.data or {})
     status = data.get("status")
     phase = PHASE_LABELS.get(data.get("phase_kind"), data.get("phase", ""))
-    return str(MESSAGES.get(notification.kind, notification.kind)) % {
+    message = MESSAGES.get(notification.kind, notification.kind)
+    if data.get("identifier"):
+        message = NAMED_MESSAGES.get(notification.kind, message)
+    return str(message) % {
         "actor": notification.actor.display_name if notification.actor else _("Consult"),
-        "label": data.get("label", ""),
+        "label": data.get("identifier") or data.get("label", ""),
         "ref": data.get("ref", ""),
         "status": str(STATUS_LABELS.get(status, status or "")),
         "title": data.get("title", ""),
