@@ -111,10 +111,36 @@ def _amendment_target(forum: Forum, plan: Plan | None, key: str) -> Target:
     )
 
 
-# Other features add theirs with ``register_target`` (consultations, when they exist).
+def _consultation_target(forum: Forum, plan: Plan | None, key: str) -> Target:
+    """The consultation as a whole (questions about the process, general
+    positions): open to comments when its own phases allow comments."""
+    from ..consultations.models import Consultation
+    from ..consultations.services import comment_closed_reason
+
+    valid = key.isascii() and key.isdigit() and len(key) < 10
+    consultation = db.session.get(Consultation, int(key)) if valid else None
+    if consultation is None or consultation.forum_id != forum.id:
+        raise NotFound()
+    if plan is not None and consultation.plan_id != plan.id:
+        raise NotFound()
+    return Target(
+        "consultation",
+        key,
+        forum,
+        plan or consultation.plan,
+        title=consultation.title,
+        ref=consultation.reading_label,
+        text=consultation.description,
+        closed_reason=comment_closed_reason(consultation),
+        obj=consultation,
+    )
+
+
+# Other features add theirs with ``register_target``.
 _RESOLVERS: dict[str, Callable[[Forum, Plan | None, str], Target]] = {
     "node": _node_target,
     "amendment": _amendment_target,
+    "consultation": _consultation_target,
 }
 
 

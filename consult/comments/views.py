@@ -108,6 +108,13 @@ def target_url(target, anchor: str | None = None) -> str:
                 amendment_id=int(target.key),
                 _anchor=anchor,
             )
+        if target.type == "consultation":
+            return url_for(
+                "consultations.show",
+                slug=target.forum.slug,
+                consultation_id=int(target.key),
+                _anchor=anchor or "discussion",
+            )
     except BuildError:
         pass  # that page is not part of this installation: the thread's own page
     return thread_url(target, anchor=anchor)

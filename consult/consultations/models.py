@@ -1,6 +1,16 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, check_in, created_at, intpk
@@ -22,14 +32,36 @@ DEFAULT_ACTIONS = {
 }
 
 
+# How a plan's consultations are named in turn ("Second reading"); later ones
+# are "Reading %(number)d".
+READING_LABELS = {
+    1: _l("First reading"),
+    2: _l("Second reading"),
+    3: _l("Third reading"),
+    4: _l("Fourth reading"),
+}
+_READING_N = _l("Reading %(number)d")
+
+
 class Consultation(Base):
-    """A plan put through a structured process: dated phases decide what members may do."""
+    """A plan put through a structured process: dated phases decide what members may do.
+
+    A plan may go through several consultations over time (a first reading,
+    then a second one on the revised text), one after the other: ``number``
+    counts them, and a new one starts only once every phase of the previous
+    one is closed (``services.start_refusal``)."""
 
     __tablename__ = "consultations"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
 
     id: Mapped[intpk]
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    # 1 for the plan's first consultation (first reading), 2 for the next…
+    number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     # The time zone the calendar is written in (an IANA name, e.g. America/Bogota).
@@ -42,6 +74,17 @@ class Consultation(Base):
     phases: Mapped[list["Phase"]] = relationship(
         back_populates="consultation", order_by="Phase.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_over(self) -> bool:
+        """Every phase has closed: nothing more happens in this consultation."""
+        return all(phase.is_closed for phase in self.phases)
+
+    @property
+    def reading_label(self) -> str:
+        """The reading it is ("First reading", "Second reading"…), translated."""
+        label = READING_LABELS.get(self.number)
+        return str(label) if label is not None else str(_READING_N) % {"number": self.number}
 
 
 class Phase(Base):

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..forums.models import Forum, Membership
+from ..forums.permissions import StateRefusal, require
 from ..notifications.services import notify_many
 from ..plans.models import Plan
 from ..plans.services import archived_refusal
@@ -95,13 +96,50 @@ def local_time(consultation: Consultation, moment: datetime, fmt: str = "medium"
 
 # --- reading ------------------------------------------------------------------
 
+_NOT_READ = object()  # "not given: read it"
+
 
 def consultation_of(plan: Plan) -> Consultation | None:
+    """The plan's current consultation: its latest (the only one that may still
+    be open, see ``start_refusal``), or None when it never had one."""
     return db.session.scalar(
         select(Consultation)
         .options(selectinload(Consultation.phases))
         .where(Consultation.plan_id == plan.id)
+        .order_by(Consultation.number.desc())
+        .limit(1)
     )
+
+
+def consultations_of(plan: Plan) -> list[Consultation]:
+    """Every consultation of the plan, the first reading first (phases loaded)."""
+    return list(
+        db.session.scalars(
+            select(Consultation)
+            .options(selectinload(Consultation.phases))
+            .where(Consultation.plan_id == plan.id)
+            .order_by(Consultation.number)
+        )
+    )
+
+
+def start_refusal(plan: Plan, current=_NOT_READ) -> str | None:
+    """Why a new consultation of ``plan`` cannot start now (None: it can). One
+    at a time: the previous one must be over (every phase closed)."""
+    if refusal := archived_refusal(plan):
+        return StateRefusal(refusal)
+    if current is _NOT_READ:
+        current = consultation_of(plan)
+    if current is not None and not current.is_over:
+        return StateRefusal(
+            _(
+                "“%(title)s” (%(reading)s) is still open: close its last phase "
+                "before starting a new consultation of this plan.",
+                title=current.title,
+                reading=current.reading_label,
+            )
+        )
+    return None
 
 
 def get_consultation(user, forum_slug: str, consultation_id) -> Consultation:
@@ -125,11 +163,14 @@ def list_consultations(forum: Forum) -> list[Consultation]:
     )
 
 
+def comment_closed_reason(consultation: Consultation) -> str | None:
+    """Why members may not comment on ``consultation`` as a whole now (None:
+    they may): its own phases decide, as they do for the plan's items."""
+    return closed_reason(consultation.plan, "comment", consultation=consultation)
+
+
 def open_phase(consultation: Consultation) -> Phase | None:
     return next((phase for phase in consultation.phases if phase.state == "open"), None)
-
-
-_NOT_READ = object()
 
 
 def closed_reason(
@@ -199,10 +240,8 @@ def create_consultation(
     phases: list[PhaseInput],
 ) -> Consultation:
     forum_permissions.require_manage(actor, plan.forum)
-    if refusal := archived_refusal(plan):
-        raise Conflict(refusal)
-    if consultation_of(plan) is not None:
-        raise Conflict(_("This plan already has a consultation."))
+    previous = consultation_of(plan)
+    require(start_refusal(plan, previous))
     title = clean_text(title)[:300]
     if not title:
         raise InvalidInput(_("Please give the consultation a title."))
@@ -212,6 +251,8 @@ def create_consultation(
     consultation = Consultation(
         forum_id=plan.forum_id,
         plan_id=plan.id,
+        # Two facilitators starting one at once: the unique (plan, number) lets one win.
+        number=previous.number + 1 if previous is not None else 1,
         title=title,
         description=clean_text(description),
         timezone=timezone,

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..comments import threads as comment_threads
 from ..errors import ServiceError
 from ..extensions import db
 from ..forums import permissions as forum_permissions
@@ -43,9 +44,12 @@ def _phase_inputs(form: ConsultationForm) -> list[services.PhaseInput]:
 def create(slug, plan_id):
     plan = plans.plan_for(current_user, slug, plan_id)
     forum_permissions.require_manage(current_user, plan.forum)
-    existing = services.consultation_of(plan)
-    if existing is not None:
-        return redirect(url_for("consultations.show", slug=slug, consultation_id=existing.id))
+    previous = services.consultation_of(plan)
+    refusal = services.start_refusal(plan, previous)
+    if refusal is not None and request.method == "GET" and previous is not None:
+        # One consultation at a time: the open one is where to go.
+        flash(refusal, "error")
+        return redirect(url_for("consultations.show", slug=slug, consultation_id=previous.id))
     form = ConsultationForm()
     if request.method == "GET":
         form.title.data = plan.title
@@ -80,7 +84,12 @@ def create(slug, plan_id):
     elif request.method == "POST":
         status = 400
     return render_template(
-        "consultations/create.html", forum=plan.forum, plan=plan, form=form
+        "consultations/create.html",
+        forum=plan.forum,
+        plan=plan,
+        form=form,
+        previous=previous,
+        version=plan.current_version,
     ), status
 
 
@@ -88,16 +97,30 @@ def create(slug, plan_id):
 def show(slug, consultation_id):
     consultation = services.get_consultation(current_user, slug, consultation_id)
     current = services.open_phase(consultation)
+    readings = services.consultations_of(consultation.plan)
+    can_manage = forum_permissions.can_manage(current_user, consultation.forum)
     return render_template(
         "consultations/show.html",
         forum=consultation.forum,
         consultation=consultation,
         plan=consultation.plan,
         current=current,
+        readings=readings,
+        # The plan's newest consultation is its current one.
+        is_latest=readings[-1].id == consultation.id,
+        may_start_next=can_manage
+        and services.start_refusal(consultation.plan, readings[-1]) is None,
+        thread=comment_threads.thread(
+            current_user,
+            consultation.forum,
+            consultation.plan,
+            "consultation",
+            str(consultation.id),
+        ),
         progress=services.progress(consultation.plan),
         progress_statuses=services.PROGRESS_STATUSES,
         my_sections=services.my_sections(current_user, consultation.plan),
-        can_manage=forum_permissions.can_manage(current_user, consultation.forum),
+        can_manage=can_manage,
         extend_form=ExtendForm(),
     )
 

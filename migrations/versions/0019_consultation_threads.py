@@ -17,8 +17,24 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # A plan may have several consultations over time (first and second
+    # reading): plan_id is no longer unique, the consultations are numbered.
+    with op.batch_alter_table('consultations', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('number', sa.Integer(), server_default='1', nullable=False)
+        )
+        batch_op.drop_constraint('uq_consultations_plan_id', type_='unique')
+        batch_op.create_unique_constraint(
+            op.f('uq_consultations_plan_id_number'), ['plan_id', 'number']
+        )
+        batch_op.create_check_constraint(op.f('ck_consultations_number_positive'), 'number >= 1')
 
 
 def downgrade():
-    pass
+    # Only the first consultation of each plan can stay.
+    op.execute('DELETE FROM consultations WHERE number > 1')
+    with op.batch_alter_table('consultations', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_consultations_number_positive'), type_='check')
+        batch_op.drop_constraint(op.f('uq_consultations_plan_id_number'), type_='unique')
+        batch_op.create_unique_constraint('uq_consultations_plan_id', ['plan_id'])
+        batch_op.drop_column('number')
