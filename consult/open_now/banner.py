@@ -21,6 +21,7 @@ from ..consultations.services import (
 )
 from ..plans.models import Plan
 from ..timezones import format_moment
+from ..votes.permissions import plan_vote_refusal, poll_vote_refusal, voter_status
 
 # What a member does on a plan's pages, in the order the banner lists them.
 ACTIONS = ("amend", "support", "comment", "vote")
@@ -38,6 +39,8 @@ class PhaseBanner:
     # Why not, for what the phase would allow but this reader may not do, or
     # when what is closed opens again.
     reasons: list[str] = field(default_factory=list)
+    # On a vote's pages: until when the reader may vote in it (their zone).
+    vote_until: str | None = None
 
     @property
     def may_text(self) -> str:
@@ -46,11 +49,20 @@ class PhaseBanner:
 
 
 def phase_banner(
-    actor, plan: Plan, *, consultation=_NOT_READ, target_key: str | None = None, nodes=None
+    actor,
+    plan: Plan,
+    *,
+    consultation=_NOT_READ,
+    target_key: str | None = None,
+    nodes=None,
+    poll=None,
+    voter=None,
 ) -> PhaseBanner | None:
     """The banner of ``plan``'s pages for ``actor`` (None: a plan that is not
     under consultation and not final shows none). ``target_key`` and
-    ``nodes`` (key → node) narrow "propose amendments" to one item's section."""
+    ``nodes`` (key → node) narrow "propose amendments" to one item's section;
+    on a vote's pages, ``poll`` (and the reader's ``voter`` status, when the
+    page has read it) makes "vote" about that vote."""
     if consultation is _NOT_READ:
         consultation = consultation_of(plan)
     version = plan.current_version
@@ -64,9 +76,13 @@ def phase_banner(
         return PhaseBanner(
             consultation, phase=_phase_name(phase), ends=_ends(phase), reasons=reasons
         )
-    may, reasons = [], []
+    may, reasons, about_poll = [], [], None
     for action in ACTIONS:
-        refusal = _refusal(actor, plan, action, target_key, nodes or {})
+        if action == "vote" and poll is not None:
+            status = voter if voter is not None else voter_status(actor, poll)
+            refusal = about_poll = poll_vote_refusal(actor, poll, status)
+        else:
+            refusal = _refusal(actor, plan, action, target_key, nodes or {})
         if refusal is None:
             may.append(str(ACTION_LABELS[action]))
         elif str(refusal) not in reasons and (phase is None or phase.allows(action)):
@@ -74,8 +90,17 @@ def phase_banner(
     if phase is None:
         upcoming = [closed_reason(plan, action) for action in ACTIONS]
         reasons = list(dict.fromkeys(r for r in upcoming if r))[:2]
+    if about_poll is not None and str(about_poll) not in reasons:
+        # On a vote's page, why the reader may not vote in it is always said.
+        reasons.insert(0, str(about_poll))
+    may_vote = poll is not None and str(ACTION_LABELS["vote"]) in may
     return PhaseBanner(
-        consultation, phase=_phase_name(phase), ends=_ends(phase), may=may, reasons=reasons
+        consultation,
+        phase=_phase_name(phase),
+        ends=_ends(phase),
+        may=may,
+        reasons=reasons,
+        vote_until=format_moment(poll.closes_at) if may_vote else None,
     )
 
 
@@ -88,7 +113,8 @@ def _refusal(actor, plan: Plan, action: str, target_key, nodes) -> str | None:
         if write_refusal(actor, plan.forum) is not None:
             return _("Only members of the forum can support amendments.")
         return phase_refusal(actor, plan, "support")
-    return closed_reason(plan, "vote")
+    # "You can vote" only to whoever has a vote to cast in an open vote of the plan.
+    return closed_reason(plan, "vote") or plan_vote_refusal(actor, plan)
 
 
 def _phase_name(phase) -> str | None:

@@ -26,6 +26,7 @@ from ..consultations.services import closed_reason, consultation_of
 from ..database import utcnow
 from ..extensions import db
 from ..forums import permissions as forum_rules
+from . import queries
 from .models import Participation, Poll, PollProxy, PollState
 from .queries import VoterStatus, proxy_candidates, voter_row
 
@@ -311,3 +312,36 @@ def allowed(user, poll: Poll, status: VoterStatus | None = None, now=None) -> Po
         open_reason=open_reason,
         waiting=open_reason is not None and now >= poll.opens_at,
     )
+
+
+# --- the banner of a plan's pages (open_now/banner.py) -----------------------------------
+
+
+def plan_vote_refusal(actor, plan, now: datetime | None = None) -> str | None:
+    """Why ``actor`` has no vote to cast now among the open votes on ``plan``
+    (own vote, or one carried for a delegate whose proxy they hold), or None
+    when they have one. One statement, however many votes are open; the
+    phase's rule (``phase_reason``) is the caller's."""
+    if not getattr(actor, "is_authenticated", False):
+        return Forbidden(_("You are not in the electorate of any vote open on this plan."))
+    rows = queries.open_votes_of(plan, actor.id, now or utcnow())
+    if not rows:
+        return Refusal(_("No vote on this plan is open now."))
+    if not any(row.voter for row in rows):
+        return Forbidden(_("You are not in the electorate of any vote open on this plan."))
+    for row in rows:
+        own = row.voter and not row.gave and (not row.voted or row.allow_change)
+        if own or row.carries:
+            return None
+    return Refusal(_("You have cast or given your vote in every vote open on this plan."))
+
+
+def poll_vote_refusal(actor, poll: Poll, status: VoterStatus, now=None) -> str | None:
+    """Why ``actor`` may not vote in ``poll`` now (first ballot, a changed one,
+    or one for a delegate they carry), or None: what the vote's banner says."""
+    uncast = any(not cast for _grantor, cast in status.proxies_held)
+    if status.proxies_held and vote_for_refusal(actor, poll, uncast, now) is None:
+        return None
+    if status.voted:
+        return change_refusal(actor, poll, status, now)
+    return cast_refusal(actor, poll, status, now)

@@ -301,3 +301,30 @@ def poll_amendments(poll: Poll) -> list[Amendment]:
 def voters_select(poll: Poll):
     """The poll's electorate as a SELECT (notify_many writes from it in one statement)."""
     return select(PollVoter.user_id).where(PollVoter.poll_id == poll.id)
+
+
+def open_votes_of(plan: Plan, user_id: int, now) -> list:
+    """The votes open on ``plan`` now, each with this person's part in it:
+    ``voter`` (in its electorate), ``gave`` (their proxy), ``voted`` and
+    ``carries`` (a proxy they hold whose vote is not cast yet). One statement."""
+    participated = select(Participation.id).where(Participation.poll_id == Poll.id)
+    gave = select(PollProxy.id).where(PollProxy.poll_id == Poll.id, PollProxy.grantor_id == user_id)
+    carries = select(PollProxy.id).where(
+        PollProxy.poll_id == Poll.id,
+        PollProxy.holder_id == user_id,
+        ~participated.where(Participation.voter_id == PollProxy.grantor_id).exists(),
+    )
+    return list(
+        db.session.execute(
+            select(
+                Poll.id,
+                Poll.allow_change,
+                (PollVoter.id.is_not(None)).label("voter"),
+                gave.exists().label("gave"),
+                participated.where(Participation.voter_id == user_id).exists().label("voted"),
+                carries.exists().label("carries"),
+            )
+            .outerjoin(PollVoter, (PollVoter.poll_id == Poll.id) & (PollVoter.user_id == user_id))
+            .where(Poll.plan_id == plan.id, Poll.state == PollState.OPEN, Poll.closes_at > now)
+        )
+    )
