@@ -25,7 +25,16 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..uploads import check_size, decode_text
-from . import activity, comparing, exports, layout, rendering, repairs, services
+from . import (
+    activity,
+    comparing,
+    exports,
+    in_text_views,
+    layout,
+    rendering,
+    repairs,
+    services,
+)
 from .forms import DocumentEditForm, ImportForm, NodeEditForm
 from .markdown import to_markdown
 
@@ -135,8 +144,8 @@ def show(slug, plan_id, number=None):
     version = services.get_version(plan, number)
     reading = rendering.reading_language(version)
     stamps = translations.stamps(plan)
-    text = rendering.render_plan_text(plan, version, reading, stamps)
-    counts, counts_key = activity.counts_and_key(plan)
+    # With amendments, or as if the accepted ones were applied: rendered per request.
+    shown = in_text_views.shown_reading()
     is_current = version.id == plan.current_version_id
     can_manage = forum_permissions.can_manage(current_user, plan.forum)
     archived = services.archived_refusal(plan)
@@ -146,7 +155,10 @@ def show(slug, plan_id, number=None):
     html = render_template(
         "plans/show.html",
         reading=reading,
-        plan_text=Markup(rendering.TEXT_MARK),  # noqa: S704 (a constant)
+        shown=shown,
+        plan_text=in_text_views.reading_text(shown, plan, version, is_current)
+        if shown
+        else Markup(rendering.TEXT_MARK),  # noqa: S704 (a constant)
         completeness=translations.kept_completeness(plan, version, stamps),
         consultation=consultation_of(plan),
         forum=plan.forum,
@@ -158,6 +170,10 @@ def show(slug, plan_id, number=None):
         archived=archived,
         formats=EXPORT_FORMATS,
     )
+    if shown:
+        return html
+    text = rendering.render_plan_text(plan, version, reading, stamps)
+    counts, counts_key = activity.counts_and_key(plan)
     return rendering.page(html, text, counts, edit_url, counts_key)
 
 
