@@ -135,6 +135,7 @@ def _open_consultation(plan, groups, people) -> None:
         justification="La red abarca países de cuatro lenguas.",
         submit=True,
     )
+    _accept_two(plan, nodes, people)
     comments.post_comment(
         kevin,
         plan.forum,
@@ -145,6 +146,30 @@ def _open_consultation(plan, groups, people) -> None:
         alignment="in_favour",
         language="en",
     )
+
+
+def _accept_two(plan, nodes, people) -> None:
+    """Two amendments already accepted and waiting for a consolidated draft, so
+    the plan page's preview with the accepted amendments applied shows them."""
+    facilitator = people["facilitadora"]
+    for author, ref, text in (
+        (
+            people["membro"],
+            "1.3",
+            "Dar a conocer la Convención y sus derechos en las lenguas de cada país "
+            "(encuentros, impresos, prensa, radios comunitarias, ...)",
+        ),
+        (
+            people["member"],
+            "2.2",
+            "Definir grupos de trabajo por área y ejes temáticos, con una coordinación rotativa.",
+        ),
+    ):
+        amendment = proposing.propose(
+            author, plan, target=nodes[ref].key, operation="replace", text=text, submit=True
+        )
+        lifecycle.decide(facilitator, amendment, "admitted")
+        lifecycle.decide(facilitator, amendment, "accepted")
 
 
 def _open_group_vote(plan, group, facilitator, amendment) -> None:
