@@ -173,6 +173,34 @@ def test_the_page_shows_the_figures_to_facilitators(client, known, facilitator):
     assert dashboard_url(consultation, ".csv") in html
 
 
+def test_working_groups_fit_the_page_and_the_details_are_one_click_away(
+    client, known, facilitator
+):
+    """The groups' table has five columns whatever the number of statuses (it
+    was cut off at 1280 px with one column per status); each status per group
+    is in a disclosure beneath it, as is each chart's table."""
+    result = figures(known["consultation"])
+    energia = result.groups[1]
+    assert (energia.amendments, energia.undecided, energia.accepted) == (2, 2, 0)
+    cultura = result.groups[0]
+    assert (cultura.amendments, cultura.undecided, cultura.accepted) == (1, 0, 1)
+
+    sign_in(client, facilitator)
+    html = client.get(dashboard_url(known["consultation"])).get_data(as_text=True)
+    groups = html[html.index('id="groups-heading"') : html.index('id="triage-heading"')]
+    summary_table = groups[: groups.index("<details")]
+    assert summary_table.count('<th scope="col"') == 5
+    assert (
+        '<th scope="row">Energía</th>\n              <td class="number">2</td>\n'
+        '              <td class="number">2</td>\n              <td class="number">0</td>'
+    ) in summary_table
+    breakdown = groups[groups.index("<details") :]
+    assert "Amendments per working group and status" in breakdown
+    assert '<th scope="row">Withdrawn</th>' in breakdown
+    # Every chart keeps its figures, folded beneath it.
+    assert html.count('<summary>The figures as a table</summary>') == 3
+
+
 def test_members_are_refused_and_outsiders_see_nothing(client, make, forum, known):
     consultation = known["consultation"]
     member = make.member(forum, locale="en").user

@@ -19,7 +19,7 @@ from sqlalchemy import String, case, cast, func, or_, select, union
 from sqlalchemy.orm import aliased, joinedload
 
 from ..accounts.models import User
-from ..amendments.models import STATUSES, Amendment, AmendmentSupport
+from ..amendments.models import FINAL_STATUSES, STATUSES, Amendment, AmendmentSupport
 from ..amendments.plan_settings import section_assignments
 from ..comments.models import Comment
 from ..extensions import db
@@ -59,6 +59,15 @@ class GroupFigures:
     @property
     def amendments(self) -> int:
         return sum(self.statuses.values())
+
+    @property
+    def undecided(self) -> int:
+        """Waiting for a facilitator, a vote or their author's revision."""
+        return sum(n for status, n in self.statuses.items() if status not in FINAL_STATUSES)
+
+    @property
+    def accepted(self) -> int:
+        return self.statuses.get("accepted", 0)
 
 
 @dataclass
