@@ -43,6 +43,11 @@ READING_LABELS = {
 _READING_N = _l("Reading %(number)d")
 
 
+def reading_label(number: int) -> str:
+    label = READING_LABELS.get(number)
+    return str(label) if label is not None else str(_READING_N) % {"number": number}
+
+
 class Consultation(Base):
     """A plan put through a structured process: dated phases decide what members may do.
 
@@ -83,8 +88,7 @@ class Consultation(Base):
     @property
     def reading_label(self) -> str:
         """The reading it is ("First reading", "Second reading"…), translated."""
-        label = READING_LABELS.get(self.number)
-        return str(label) if label is not None else str(_READING_N) % {"number": self.number}
+        return reading_label(self.number)
 
 
 class Phase(Base):

@@ -111,18 +111,6 @@ def consultation_of(plan: Plan) -> Consultation | None:
     )
 
 
-def consultations_of(plan: Plan) -> list[Consultation]:
-    """Every consultation of the plan, the first reading first (phases loaded)."""
-    return list(
-        db.session.scalars(
-            select(Consultation)
-            .options(selectinload(Consultation.phases))
-            .where(Consultation.plan_id == plan.id)
-            .order_by(Consultation.number)
-        )
-    )
-
-
 def start_refusal(plan: Plan, current=_NOT_READ) -> str | None:
     """Why a new consultation of ``plan`` cannot start now (None: it can). One
     at a time: the previous one must be over (every phase closed)."""

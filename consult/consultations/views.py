@@ -11,7 +11,8 @@ from ..plans import services as plans
 from ..timezones import forum_zone
 from . import services
 from .forms import ConsultationForm, ExtendForm
-from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS
+from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, reading_label
+from .readings import consultations_of
 
 bp = Blueprint("consultations", __name__)
 
@@ -97,7 +98,7 @@ def create(slug, plan_id):
 def show(slug, consultation_id):
     consultation = services.get_consultation(current_user, slug, consultation_id)
     current = services.open_phase(consultation)
-    readings = services.consultations_of(consultation.plan)
+    readings = consultations_of(consultation.plan)
     can_manage = forum_permissions.can_manage(current_user, consultation.forum)
     return render_template(
         "consultations/show.html",
@@ -175,6 +176,9 @@ STATE_LABELS = {"pending": _l("to come"), "open": _l("open now"), "closed": _l("
 @bp.app_template_global()
 def phase_label(kind: str) -> str:
     return str(services.PHASE_LABELS.get(kind, kind))
+
+
+bp.add_app_template_global(reading_label, "reading_label_for")
 
 
 @bp.app_template_global()

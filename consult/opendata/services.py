@@ -21,6 +21,7 @@ from ..amendments.models import Amendment, AmendmentSupport
 from ..comments.models import Comment
 from ..consultations import dashboard
 from ..consultations.models import Consultation
+from ..consultations.readings import in_window, reading_window
 from ..database import utcnow
 from ..extensions import db
 from ..plans.models import PlanNode
@@ -101,7 +102,8 @@ def _moment(value: datetime | None) -> str | None:
 
 
 def amendment_rows(consultation: Consultation) -> list[dict]:
-    """Every amendment but drafts, in number order, with its supporters counted."""
+    """Every amendment but drafts proposed during this reading of the plan
+    (``reading_window``), in number order, with its supporters counted."""
     supports = (
         select(AmendmentSupport.amendment_id, func.count().label("n"))
         .group_by(AmendmentSupport.amendment_id)
@@ -113,7 +115,11 @@ def amendment_rows(consultation: Consultation) -> list[dict]:
         .outerjoin(supports, supports.c.amendment_id == Amendment.id)
         .outerjoin(merged, merged.id == Amendment.merged_into_id)
         .options(joinedload(Amendment.author), joinedload(Amendment.coalition))
-        .where(Amendment.plan_id == consultation.plan_id, Amendment.status != "draft")
+        .where(
+            Amendment.plan_id == consultation.plan_id,
+            Amendment.status != "draft",
+            in_window(Amendment.created_at, reading_window(consultation)),
+        )
         .order_by(Amendment.number)
     ).all()
     return [
@@ -141,7 +147,7 @@ def amendment_rows(consultation: Consultation) -> list[dict]:
 
 def comment_rows(consultation: Consultation) -> list[dict]:
     """Shown comments on the plan's items, on its amendments (not drafts) and on
-    the consultation itself, oldest first."""
+    the consultation itself, written during this reading, oldest first."""
     plan_id = consultation.plan_id
     drafts = select(cast(Amendment.id, String)).where(
         Amendment.plan_id == plan_id, Amendment.status == "draft"
@@ -156,6 +162,9 @@ def comment_rows(consultation: Consultation) -> list[dict]:
             )
         )
         & ~((Comment.target_type == "amendment") & Comment.target_key.in_(drafts))
+        # Another reading's thread, and what was written during another reading.
+        & ~((Comment.target_type == "consultation") & (Comment.target_key != str(consultation.id)))
+        & in_window(Comment.created_at, reading_window(consultation))
         & Comment.deleted_at.is_(None)
         & Comment.hidden_at.is_(None)
     )
