@@ -137,3 +137,19 @@ document.addEventListener("click", (event) => {
   const menu = link ? link.closest("details") : null;
   if (menu) menu.open = false;
 });
+
+// The header's menu on a phone (a <details>): Escape or a click elsewhere
+// closes it; after Escape the focus goes back to its button.
+(() => {
+  const menu = document.querySelector("details.site-menu");
+  if (!menu) return;
+  const button = menu.querySelector("summary");
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !menu.open) return;
+    menu.open = false;
+    button.focus();
+  });
+  document.addEventListener("click", (event) => {
+    if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+})();
