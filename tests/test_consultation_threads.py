@@ -93,6 +93,8 @@ def test_a_member_writes_and_replies_on_the_consultation_page(
     session.commit()
     html = client.get(page_url(consultation)).get_data(as_text=True)
     assert "Questions and discussion" in html
+    assert html.count('id="discussion"') == 1  # once, in the page's body
+    assert "<title>Consulta 2028 · Consult</title>" in html
     assert "When are the assemblies <strong>held</strong>?" in html
     assert f'id="comment-{reply.id}"' in html
     assert 'name="target_type" value="consultation"' in html  # the form to start a thread
