@@ -1,7 +1,9 @@
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..config import LOCALES
@@ -24,7 +26,9 @@ class User(UserMixin, Base):
     id: Mapped[intpk]
     # Stored normalised (trimmed, lower case), so the unique index is case-insensitive.
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    display_name: Mapped[str200]
+    # Read through ``display_name``: a deleted account's name is "Former member"
+    # in the reader's language (the column then holds an empty string).
+    stored_name: Mapped[str200] = mapped_column("display_name")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(5), default="es")
     country: Mapped[str | None] = mapped_column(String(2))
@@ -43,11 +47,33 @@ class User(UserMixin, Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the member deleted their account (see accounts/lifecycle.py): the row
+    # stays, without personal data, so their contributions keep an author.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     memberships = relationship("Membership", back_populates="user", lazy="raise_on_sql")
 
     # Set by the session loader: which server-side session this request runs in.
     session_token = None
+
+    @hybrid_property
+    def display_name(self) -> str:
+        if self.deleted_at is not None:
+            return gettext("Former member")
+        return self.stored_name
+
+    @display_name.inplace.setter
+    def _display_name_setter(self, value: str) -> None:
+        self.stored_name = value
+
+    @display_name.inplace.expression
+    @classmethod
+    def _display_name_expression(cls):
+        return cls.stored_name
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def is_active(self) -> bool:

@@ -277,7 +277,10 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 def set_active(user: User, active: bool) -> None:
     """Deactivating ends every session and revokes every API token at once:
-    reactivating the account later does not bring them back."""
+    reactivating the account later does not bring them back. A deleted account
+    stays closed."""
+    if active and user.deleted_at is not None:
+        raise Conflict(_("This account was deleted by its owner: it cannot be opened again."))
     user.active = active
     if not active:
         end_all_sessions(user)

@@ -17,7 +17,14 @@ from ..extensions import db
 from ..timezones import member_countries, member_zone, zone_label
 from ..urls import safe_next
 from . import services, throttle
-from .forms import ChangePasswordForm, ProfileForm, ResetPasswordForm, ResetRequestForm, SignInForm
+from .forms import (
+    ChangePasswordForm,
+    EmailChangeForm,
+    ProfileForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+)
 
 bp = Blueprint("accounts", __name__)
 
@@ -206,7 +213,19 @@ def profile():
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for("accounts.profile"))
     status = 400 if request.method == "POST" else 200
-    return render_template("accounts/profile.html", form=form, password_form=password_form), status
+    return profile_page(form=form, password_form=password_form, status=status)
+
+
+def profile_page(*, form=None, password_form=None, email_form=None, status=400):
+    """The profile page, with the form that was posted (and its errors) and
+    the other forms empty."""
+    user = current_user._get_current_object()
+    return render_template(
+        "accounts/profile.html",
+        form=_profile_form(user) if form is None else form,
+        password_form=ChangePasswordForm(prefix="pw") if password_form is None else password_form,
+        email_form=EmailChangeForm(prefix="em") if email_form is None else email_form,
+    ), status
 
 
 @bp.post("/profile/password")
@@ -229,4 +248,7 @@ def change_password():
                 _("Your password has been changed. Other devices have been signed out."), "success"
             )
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, password_form=password_form), 400
+    return profile_page(form=form, password_form=password_form)
+
+
+from . import lifecycle_views  # noqa: E402, F401  (its routes are on this blueprint)

@@ -153,7 +153,7 @@ def _after_flush(session, _flush_context) -> None:
         obj.id
         for obj in session.dirty
         if getattr(obj, "__tablename__", None) == "users"
-        and inspect(obj).attrs["display_name"].history.has_changes()
+        and inspect(obj).attrs["stored_name"].history.has_changes()
     ]
     if renamed:  # lists of authors show their names
         from ..amendments.models import Amendment

@@ -5,9 +5,10 @@ Revises: 0019_consultation_threads
 Create Date: 2026-12-03 18:30:00.000000
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
+import consult.database
 
 # revision identifiers, used by Alembic.
 revision = '0020_account_lifecycle'
@@ -17,8 +18,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('deleted_at', consult.database.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('deleted_at')
