@@ -95,6 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     from .consultations.views import bp as consultations_bp
     from .core.views import bp as core_bp
     from .forums.views import bp as forums_bp
+    from .help.views import bp as help_bp
+    from .legal.views import bp as legal_bp
     from .live.views import bp as live_bp
     from .notifications.views import bp as notifications_bp
     from .opendata.views import bp as opendata_bp
@@ -126,3 +128,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(assembly_bp)
     app.register_blueprint(assembly_minutes_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(help_bp)
+    app.register_blueprint(legal_bp)

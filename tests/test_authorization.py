@@ -139,14 +139,6 @@ MATRIX = {
     "/profile": everyone(200, anonymous=LOGIN),
     "/profile/password": everyone(400, anonymous=LOGIN),
     "/profile/calendar": everyone((302, "/profile"), anonymous=LOGIN),
-    # Account lifecycle: a new email address (its link opens without signing in:
-    # the signed token is the key), the member's data, deleting the account.
-    "/profile/email": everyone(400, anonymous=LOGIN),
-    "/profile/email/<token>": everyone(400),
-    "/profile/data": everyone(200, anonymous=LOGIN),
-    "/profile/data.json": everyone(200, anonymous=LOGIN),
-    "/profile/data.html": everyone(200, anonymous=LOGIN),
-    "/profile/delete": everyone(200, anonymous=LOGIN),
     # A member's calendar feed: only its secret opens it (the world's member has none).
     "/calendar/<int:user_id>/<key>.ics": everyone(404),
     "/forums/new": everyone(403, anonymous=LOGIN, platform_admin=200),
@@ -244,6 +236,19 @@ MATRIX = {
     "/admin/failed-jobs": everyone(403, anonymous=LOGIN, platform_admin=200),
     "/admin/failed-jobs/emails/retry": everyone(403, anonymous=LOGIN, platform_admin=400),
     "/admin/failed-jobs/jobs/retry": everyone(403, anonymous=LOGIN, platform_admin=400),
+    # Help and the legal texts: for everyone; the legal texts are written by
+    # platform administrators.
+    "/help/": everyone(200),
+    "/help/member": everyone(200),
+    "/help/facilitator": everyone(200),
+    "/help/translator": everyone(200),
+    "/help/delegate": everyone(200),
+    "/help/administrator": everyone(200),
+    "/privacy": everyone(200),
+    "/terms": everyone(200),
+    "/admin/legal": everyone(403, anonymous=LOGIN, platform_admin=200),
+    "/admin/legal/privacy": everyone(403, anonymous=LOGIN, platform_admin=200),
+    "/admin/legal/terms": everyone(403, anonymous=LOGIN, platform_admin=200),
     # Accounts: platform administrators only (an empty form: no reason, nothing changes).
     "/admin/users": everyone(403, anonymous=LOGIN, platform_admin=200),
     "/admin/users/<int:user_id>": everyone(403, anonymous=LOGIN, platform_admin=200),
