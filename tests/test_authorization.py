@@ -139,6 +139,14 @@ MATRIX = {
     "/profile": everyone(200, anonymous=LOGIN),
     "/profile/password": everyone(400, anonymous=LOGIN),
     "/profile/calendar": everyone((302, "/profile"), anonymous=LOGIN),
+    # Account lifecycle: a new email address (its link opens without signing in:
+    # the signed token is the key), the member's data, deleting the account.
+    "/profile/email": everyone(400, anonymous=LOGIN),
+    "/profile/email/<token>": everyone(400),
+    "/profile/data": everyone(200, anonymous=LOGIN),
+    "/profile/data.json": everyone(200, anonymous=LOGIN),
+    "/profile/data.html": everyone(200, anonymous=LOGIN),
+    "/profile/delete": everyone(200, anonymous=LOGIN),
     # A member's calendar feed: only its secret opens it (the world's member has none).
     "/calendar/<int:user_id>/<key>.ics": everyone(404),
     "/forums/new": everyone(403, anonymous=LOGIN, platform_admin=200),
