@@ -195,6 +195,9 @@ MATRIX = {
     # Archiving (an empty form: no reason, nothing changes).
     "/forums/<slug>/plans/<int:plan_id>/archive": managers_only(400),
     "/forums/<slug>/plans/<int:plan_id>/restore": managers_only(400),
+    # A whole forum: its administrators only (an empty form: no reason).
+    "/forums/<slug>/archive": {**managers_only(400), "facilitator": 403},
+    "/forums/<slug>/restore": {**managers_only(400), "facilitator": 403},
     "/forums/<slug>/amendments/<int:amendment_id>": private_forum_page(),
     "/forums/<slug>/amendments/<int:amendment_id>/submit": everyone(
         409, anonymous=LOGIN, outsider=404

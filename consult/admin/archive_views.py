@@ -1,5 +1,6 @@
-"""Archiving a plan instead of deleting it (its facilitators and
-administrators): it stays readable where it was, and nothing on it changes."""
+"""Archiving a plan (its facilitators and administrators) or a whole forum
+(its administrators) instead of deleting it: it stays readable where it was,
+and nothing in it changes."""
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
@@ -7,7 +8,9 @@ from flask_login import current_user, login_required
 
 from ..errors import InvalidInput
 from ..extensions import db
+from ..forums import archiving as forum_archiving
 from ..forums import permissions as forum_permissions
+from ..forums import services as forums
 from ..plans import services as plans
 from .forms import ReasonForm
 
@@ -45,3 +48,31 @@ def archive(slug, plan_id):
 @login_required
 def restore(slug, plan_id):
     return _change(slug, plan_id, plans.restore_plan, _("The plan is out of the archive."))
+
+
+def _change_forum(slug, change, done_message):
+    forum = forums.get_forum_for(current_user, slug)
+    forum_permissions.require_administer(current_user, forum)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(_("Please give a reason: it is kept in the audit log."))
+    change(current_user, forum, form.reason.data)
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect(url_for("forums.manage", slug=slug))
+
+
+@bp.post("/forums/<slug>/archive")
+@login_required
+def archive_forum(slug):
+    return _change_forum(
+        slug,
+        forum_archiving.archive_forum,
+        _("The forum is archived: everything in it stays readable, and nothing can change."),
+    )
+
+
+@bp.post("/forums/<slug>/restore")
+@login_required
+def restore_forum(slug):
+    return _change_forum(slug, forum_archiving.restore_forum, _("The forum is out of the archive."))

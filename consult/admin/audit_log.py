@@ -55,6 +55,8 @@ ACTION_LABELS = {
     "consultation.phase_extended": _l("Phase extended"),
     "forum.created": _l("Forum created"),
     "forum.updated": _l("Forum settings changed"),
+    "forum.archived": _l("Forum archived"),
+    "forum.restored": _l("Forum taken out of the archive"),
     "group.created": _l("Working group created"),
     "group.updated": _l("Working group changed"),
     "group.member_added": _l("Added to a working group"),

@@ -91,9 +91,9 @@ def view_refusal(actor, session: AssemblySession) -> str | None:
 
 
 def create_refusal(actor, consultation: Consultation) -> str | None:
-    if forum_rules.can_manage(actor, consultation.forum):
-        return None
-    return Forbidden(_("Only the forum's facilitators can call an assembly session."))
+    if not forum_rules.can_manage(actor, consultation.forum):
+        return Forbidden(_("Only the forum's facilitators can call an assembly session."))
+    return forum_rules.archived_refusal(consultation.forum)
 
 
 def run_refusal(actor, session: AssemblySession, seat: Seat | None = None) -> str | None:

@@ -13,7 +13,7 @@ from ..audit.services import record
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from .models import GROUP_ROLES, Forum, WorkingGroup, WorkingGroupMember, is_slug
-from .permissions import membership_of, require_manage
+from .permissions import membership_of, require_manage_open
 
 
 def slugify(text: str) -> str:
@@ -51,7 +51,7 @@ def get_group(forum: Forum, slug: str) -> WorkingGroup:
 def save_group(
     actor, forum: Forum, name: str, description: str = "", group: WorkingGroup | None = None
 ) -> WorkingGroup:
-    require_manage(actor, forum)
+    require_manage_open(actor, forum)
     name = accounts.clean_text(name)[:200]
     if not name:
         raise InvalidInput(_("Please give the working group a name."))
@@ -110,7 +110,7 @@ def add_group_member(
     actor, group: WorkingGroup, user: User, role: str = "member"
 ) -> WorkingGroupMember:
     forum = group.forum
-    require_manage(actor, forum)
+    require_manage_open(actor, forum)
     if role not in GROUP_ROLES:
         raise InvalidInput(_("Unknown role."))
     if membership_of(user, forum) is None:
@@ -131,7 +131,7 @@ def add_group_member(
 
 
 def remove_group_member(actor, group: WorkingGroup, user_id: int) -> None:
-    require_manage(actor, group.forum)
+    require_manage_open(actor, group.forum)
     removed = db.session.execute(
         delete(WorkingGroupMember).where(
             WorkingGroupMember.working_group_id == group.id, WorkingGroupMember.user_id == user_id

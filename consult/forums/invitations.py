@@ -15,7 +15,7 @@ from ..tokens import make_token, read_token
 from .groups import add_group_member
 from .memberships import add_member
 from .models import Coalition, Forum, Invitation, Membership, WorkingGroup
-from .permissions import require_manage
+from .permissions import require_manage_open
 
 
 def invite(
@@ -36,7 +36,7 @@ def invite(
     choose their name, password and language; someone who already has an
     account is simply told they were added.
     """
-    require_manage(actor, forum)
+    require_manage_open(actor, forum)
     locale = locale if locale in LOCALES else forum.default_locale
     user = accounts.find_user_by_email(email)
     if user is None:

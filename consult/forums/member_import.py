@@ -15,7 +15,7 @@ from . import services
 from .groups import list_groups
 from .invitations import invite
 from .models import Forum, WorkingGroup
-from .permissions import membership_of, require_manage
+from .permissions import membership_of, require_manage_open
 
 COLUMNS = ("name", "email", "coalition", "country", "language", "groups")
 REQUIRED = ("name", "email")
@@ -126,7 +126,7 @@ def _import_row(
 
 def import_members(actor, forum: Forum, data: bytes) -> ImportReport:
     """Import members from CSV bytes. The caller commits."""
-    require_manage(actor, forum)
+    require_manage_open(actor, forum)
     report = ImportReport()
     if len(data) > MAX_BYTES:
         report.error = _("The file is too large (at most 2 MB).")

@@ -21,10 +21,11 @@ from .groups import add_group_member, groups_of, remove_group_member
 from .models import Coalition, Forum, Membership, Role, WorkingGroup, WorkingGroupMember
 from .permissions import (
     appoint_refusal,
+    archived_refusal,
     membership_of,
     removal_refusal,
     require,
-    require_manage,
+    require_manage_open,
     role_change_refusal,
 )
 
@@ -84,6 +85,7 @@ def update_membership(
 ) -> None:
     forum = membership.forum
     require(role_change_refusal(actor, membership, role))
+    require(archived_refusal(forum))
     if coalition is not None and coalition.forum_id != forum.id:
         raise NotFound()
     weight = _parse_weight(vote_weight)  # before any change: all or nothing
@@ -110,6 +112,7 @@ def update_membership(
 def remove_membership(actor, membership: Membership) -> None:
     forum = membership.forum
     require(removal_refusal(actor, membership))
+    require(archived_refusal(forum))
     group_ids = select(WorkingGroup.id).where(WorkingGroup.forum_id == forum.id)
     db.session.execute(
         delete(WorkingGroupMember).where(
@@ -125,6 +128,7 @@ def add_member(
     actor, forum: Forum, user: User, *, role: str = Role.MEMBER, coalition: Coalition | None = None
 ) -> Membership:
     require(appoint_refusal(actor, forum, role))
+    require(archived_refusal(forum))
     if membership_of(user, forum) is not None:
         raise Conflict(_("This person is already a member of the forum."))
     membership = Membership(
@@ -142,7 +146,7 @@ def add_member(
 def set_member_groups(actor, membership: Membership, groups: list[WorkingGroup]) -> None:
     """Make ``groups`` exactly the working groups of this member (keeping group roles)."""
     forum = membership.forum
-    require_manage(actor, forum)
+    require_manage_open(actor, forum)
     wanted = {group.id for group in groups if group.forum_id == forum.id}
     current = {group.id for group in groups_of(membership.user, forum)}
     for group in groups:

@@ -206,8 +206,28 @@ def can_administer(user, forum: Forum, membership: Membership | None = None) -> 
     return administer_refusal(user, forum, membership) is None
 
 
+def archived_refusal(forum: Forum) -> str | None:
+    """An archived forum stays readable where it was and takes no more changes:
+    the predicate of every service that writes in a forum (plans ask it
+    through ``plans.archived_refusal``)."""
+    if forum.archived_at is not None:
+        return StateRefusal(
+            _(
+                "This forum is archived: everything in it can still be read, but nothing "
+                "can be added or changed."
+            )
+        )
+    return None
+
+
 def require_manage(user, forum: Forum) -> None:
     require(manage_refusal(user, forum))
+
+
+def require_manage_open(user, forum: Forum) -> None:
+    """A change by those who run the forum, which an archived forum refuses."""
+    require(manage_refusal(user, forum))
+    require(archived_refusal(forum))
 
 
 def require_administer(user, forum: Forum) -> None:

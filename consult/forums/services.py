@@ -19,19 +19,27 @@ from .groups import list_groups
 from .memberships import add_member, membership_by_email
 from .models import LINE_LENGTHS, SLUG_RE, Coalition, Forum, Membership, is_slug
 from .permissions import (
+    archived_refusal,
     can_manage,
     can_view,
     create_forum_refusal,
     membership_of,
     require,
     require_manage,
+    require_manage_open,
     settings_refusal,
 )
 
 # Thin aliases, only because consult/votes and consult/amendments (changed by
 # others now) still call them as ``forums.services.<name>``: remove once they
 # import forums.permissions, forums.groups and forums.memberships.
-_STILL_IMPORTED_FROM_HERE = (can_manage, list_groups, membership_by_email, membership_of)
+_STILL_IMPORTED_FROM_HERE = (
+    can_manage,
+    list_groups,
+    membership_by_email,
+    membership_of,
+    require_manage,
+)
 
 
 def get_forum_for(user, slug: str) -> Forum:
@@ -120,6 +128,7 @@ def update_forum(
 ) -> None:
     """Save the forum's settings; ``line_length`` None keeps the one it has."""
     require(settings_refusal(actor, forum))
+    require(archived_refusal(forum))
     if line_length is not None and line_length not in LINE_LENGTHS:
         raise InvalidInput(_("Choose one of the line lengths offered."))
     name = accounts.clean_text(name)
@@ -163,7 +172,7 @@ def find_coalition(forum: Forum, name: str) -> Coalition | None:
 def save_coalition(
     actor, forum: Forum, name: str, country: str | None, coalition: Coalition | None = None
 ) -> Coalition:
-    require_manage(actor, forum)
+    require_manage_open(actor, forum)
     name = accounts.clean_text(name)[:200]
     if not name:
         raise InvalidInput(_("Please give the coalition a name."))

@@ -23,6 +23,7 @@ from .models import ROLES, Role
 from .permissions import (
     allowed_in,
     appoint_refusal,
+    archived_refusal,
     membership_of,
     removal_refusal,
     role_change_refusal,
@@ -90,6 +91,7 @@ def forum(slug):
         groups=working_groups.list_groups(forum),
         my_groups=working_groups.groups_of(current_user, forum) if membership else [],
         allowed=allowed_in(current_user, forum, membership),
+        archived=archived_refusal(forum),
     )
 
 
@@ -146,6 +148,7 @@ def manage(slug):
         member_count=members.total,
         coalitions=services.list_coalitions(forum),
         groups=working_groups.list_groups(forum),
+        archived=archived_refusal(forum),
     ), status
 
 

@@ -239,7 +239,7 @@ def import_plan(
     actor, forum: Forum, text: str, *, title: str = "", language: str = "es", filename: str = ""
 ) -> Plan:
     """A new plan from a document's text; its first version is the import."""
-    forum_permissions.require_manage(actor, forum)
+    forum_permissions.require_manage_open(actor, forum)
     if language not in LOCALES:
         raise InvalidInput(_("Unknown language."))
     title = clean_text(title, multiline=False)
@@ -385,7 +385,10 @@ def _require_editable(plan: Plan) -> None:
 def archived_refusal(plan: Plan) -> str | None:
     """Why nothing can be written on this plan (None when it is not archived):
     the one predicate of every service that writes on a plan, its amendments,
-    comments or translations. An archived plan stays readable where it was."""
+    comments or translations. An archived plan stays readable where it was,
+    as does every plan of an archived forum."""
+    if refusal := forum_permissions.archived_refusal(plan.forum):
+        return refusal
     if plan.status == "archived":
         return _(
             "This plan is archived: it can still be read, but nothing can be added "

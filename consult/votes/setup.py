@@ -333,7 +333,7 @@ def create_poll(
     A ranked vote (``subject="competing"``) chooses between ``amendments`` when
     given (the assembly's agenda point lists them), else between every admitted
     amendment on ``target_key``."""
-    forums.require_manage(actor, plan.forum)
+    forums.require_manage_open(actor, plan.forum)
     settings = settings or PollSettings()
     if plan.status in ("approved", "archived"):
         raise Conflict(_("This plan is approved or archived; its text can no longer change."))
