@@ -85,7 +85,10 @@ def test_every_notification_email_carries_a_one_click_unsubscribe_link(session, 
     link = header[1:-1]
     assert link in message.body_text
     assert f'href="{link}"' in message.body_html
-    assert "http://consult.test/profile" in message.body_text
+    # It says why it was sent and links to that exact preference.
+    assert f"http://consult.test/notifications/preferences#forum-{forum.id}-phases_votes" in (
+        message.body_text
+    )
 
 
 def test_the_email_follows_a_real_event_with_the_actors_name(session, make, forum):
@@ -244,7 +247,7 @@ def test_an_email_rendered_once_for_many_members_says_what_it_says_to_each(
     )
     notify_many(
         [m.id for m in members],
-        "amendment_submitted",
+        "cosponsor_invited",  # "my amendments": immediately by default
         plan,
         forum=forum,
         actor=actor,

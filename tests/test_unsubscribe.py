@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from consult.accounts import services as accounts
 from consult.notifications import emails
-from consult.notifications.models import Notification
+from consult.notifications.models import Notification, NotificationPreference
 from consult.notifications.services import notify
 from consult.plans import services as plans
 from tests.factories import link_in, outbox
@@ -20,6 +20,17 @@ from tests.factories import link_in, outbox
 @pytest.fixture
 def member(make, forum):
     return make.member(forum, locale="pt").user
+
+
+def phases_and_votes(session, member, forum) -> str | None:
+    """The member's own choice for "phases and votes" in ``forum`` (None: the default)."""
+    return session.scalar(
+        select(NotificationPreference.frequency).where(
+            NotificationPreference.user_id == member.id,
+            NotificationPreference.forum_id == forum.id,
+            NotificationPreference.topic == "phases_votes",
+        )
+    )
 
 
 @pytest.fixture
@@ -32,32 +43,39 @@ def link(session, forum, member):
     return link_in(message, "/notifications/unsubscribe/")
 
 
-def test_the_link_asks_first_in_the_members_language(client, session, member, link):
+def test_the_link_asks_first_in_the_members_language(client, session, forum, member, link):
     response = client.get(link)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     with force_locale("pt"):
-        question = gettext("Stop notification emails?")
+        question = gettext("Stop these emails?")
         button = gettext("Unsubscribe")
     assert question in page and button in page
+    assert forum.name in page  # what it stops: this kind, in this forum
     assert f'action="{link}"' in page
     assert member.email in page
-    session.refresh(member)
-    assert member.notification_preference == "immediately"  # a GET changes nothing
+    assert phases_and_votes(session, member, forum) is None  # a GET changes nothing
 
 
-def test_the_button_unsubscribes(client, session, member, link):
+def test_the_button_stops_that_kind_in_that_forum(client, session, forum, member, link):
     response = client.post(link)
     assert response.status_code == 200
     with force_locale("pt"):
         assert gettext("You are unsubscribed") in response.get_data(as_text=True)
+    assert phases_and_votes(session, member, forum) == "never"
     session.refresh(member)
-    assert member.notification_preference == "never"
+    assert member.notification_preference == "immediately"  # the rest still comes
     assert client.post(link).status_code == 200  # a second click is harmless
+
+    plan = plans.import_plan(None, forum, "Otro plan\n\n1. Punto.\n")
+    notify(member.id, "plan_approved", plan, forum=forum, title=plan.title)
+    notify(member.id, "cosponsor_invited", plan, forum=forum, label="E1")
+    session.commit()
+    assert len(outbox(session, member.email)) == 2  # the first email, and the invitation
 
 
 def test_one_click_from_the_mail_client_needs_no_session_nor_csrf_token(
-    app, client, session, member, link, monkeypatch
+    app, client, session, forum, member, link, monkeypatch
 ):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     # Any other form without its token is refused under this setting.
@@ -68,8 +86,7 @@ def test_one_click_from_the_mail_client_needs_no_session_nor_csrf_token(
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 200
-    session.refresh(member)
-    assert member.notification_preference == "never"
+    assert phases_and_votes(session, member, forum) == "never"
 
 
 def test_unsubscribing_drops_what_waits_for_a_digest(client, session, forum, member):

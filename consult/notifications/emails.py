@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import event, exists, or_, select, update
+from sqlalchemy import and_, event, exists, or_, select, update
 from sqlalchemy import inspect as inspect_instance
 from sqlalchemy.orm import Session, joinedload
 
@@ -39,6 +39,7 @@ from ..mail import services as mail
 from ..timezones import force_timezone, forum_zone, member_zone, platform_zone, valid_timezone
 from ..tokens import make_token, read_token
 from ..urls import external_url
+from . import preferences
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -105,14 +106,21 @@ def enqueue_batches(notification_ids: list[int], *, unless_known: bool = False) 
 def relay_unemailed(now: datetime | None = None) -> int:
     """Hand out again the notifications whose job was lost; returns how many."""
     cutoff = (now or utcnow()) - RELAY_AFTER
-    not_digest = select(User.id).where(User.notification_preference.not_in(DIGEST_PREFERENCES))
+    # Those for an email now, and those for a digest not planned yet (its job,
+    # which plans it, was lost).
+    frequency = preferences.email_frequency()
+    unplanned = exists().where(User.id == Notification.user_id, User.next_digest_at.is_(None))
     ids = list(
         db.session.scalars(
             select(Notification.id)
             .where(
                 Notification.email_state.is_(None),
                 Notification.created_at <= cutoff,
-                Notification.user_id.in_(not_digest),
+                or_(
+                    frequency == "immediately",
+                    frequency == "never",
+                    and_(frequency.in_(DIGEST_PREFERENCES), unplanned),
+                ),
             )
             .order_by(Notification.id)
         )
@@ -137,22 +145,31 @@ def _skip(condition) -> None:
     )
 
 
-def unsubscribe_token(user: User) -> str:
-    return make_token("unsubscribe", {"user": user.id})
+def unsubscribe_token(user: User, scope: dict | None = None) -> str:
+    """``scope``: what the link stops (``forum``, ``topic``, and ``watch``, the
+    follow that brought the email); none: every notification email."""
+    return make_token("unsubscribe", {"user": user.id, **(scope or {})})
 
 
-def user_for_unsubscribe_token(token: str) -> User | None:
+def unsubscribe_payload(token: str) -> dict | None:
     payload = read_token("unsubscribe", token, current_app.config["UNSUBSCRIBE_MAX_AGE"])
     if payload is None or not isinstance(payload.get("user"), int):
         return None
-    return db.session.get(User, payload["user"])
+    return payload
 
 
-def _unsubscribe_links(user: User, address: tuple[str, str] | None = None) -> tuple[str, dict]:
+def user_for_unsubscribe_token(token: str) -> User | None:
+    payload = unsubscribe_payload(token)
+    return None if payload is None else db.session.get(User, payload["user"])
+
+
+def _unsubscribe_links(
+    user: User, address: tuple[str, str] | None = None, scope: dict | None = None
+) -> tuple[str, dict]:
     """The signed one-click link, and the headers of RFC 2369 and RFC 8058.
     ``address``: the link's text before and after the token, built once for
     many members (a token is URL-safe: it goes in as the URL builder puts it)."""
-    token = unsubscribe_token(user)
+    token = unsubscribe_token(user, scope)
     if address is None:
         url = external_url("notifications.unsubscribe", token=token)
     else:
@@ -171,11 +188,41 @@ def link(notification: Notification) -> str | None:
     return external_url(found[0], **found[1]) if found else None
 
 
-def _render(user: User, template: str, key: str, zone: str | None = None, **context) -> dict:
+def _why(notification: Notification | None, reason: tuple | None) -> dict:
+    """What an email says about why it was sent, the exact preference that
+    sent it (an anchor of the preferences page) and what its unsubscribe link
+    stops. A digest (no notification): the preferences page as a whole."""
+    page = external_url("notifications.preferences")
+    if notification is None:
+        return {"reason": "digest", "url": page, "scope": None}
+    topic = preferences.TOPIC_OF_KIND.get(notification.kind, preferences.Topic.PHASES_VOTES)
+    forum_id = notification.forum_id
+    scope: dict = {"forum": forum_id, "topic": topic.value} if forum_id is not None else {}
+    reason, watched_id = reason or ("setting", None)
+    if reason in ("amendment", "thread") and watched_id is not None:
+        scope["watch"] = [reason, watched_id]
+    return {
+        "reason": reason,
+        "topic": topic,
+        "forum": notification.forum.name if notification.forum is not None else None,
+        "url": f"{page}#{preferences.anchor(forum_id, topic.value)}",
+        "scope": scope or None,
+    }
+
+
+def _render(
+    user: User,
+    template: str,
+    key: str,
+    zone: str | None = None,
+    reason: tuple | None = None,
+    **context,
+) -> dict:
     """One email to ``user``, in their language, its dates in their time zone."""
     from .views import describe
 
-    unsubscribe_url, headers = _unsubscribe_links(user)
+    why = _why(context.get("notification"), reason)
+    unsubscribe_url, headers = _unsubscribe_links(user, scope=why["scope"])
     with force_timezone(zone or member_zone(user)):
         rendered = mail.render_email(
             user.locale,
@@ -185,6 +232,7 @@ def _render(user: User, template: str, key: str, zone: str | None = None, **cont
             link=link,
             unsubscribe_url=unsubscribe_url,
             profile_url=external_url("accounts.profile"),
+            why=why,
             **context,
         )
     return {"idempotency_key": key, "recipient": user.email, "headers": headers, **rendered}
@@ -204,14 +252,15 @@ class _Recipient:
         raise _PerRecipient(name)
 
 
-def _group_key(user: User, zone: str, notification: Notification) -> tuple:
+def _group_key(user: User, zone: str, notification: Notification, reason: tuple) -> tuple:
     """What the text of a notification email depends on, besides its recipient's
     name and unsubscribe link: the same for every member told of one event who
-    reads it in the same language and time zone."""
+    reads it in the same language and time zone, for the same reason."""
     created = notification.created_at
     return (
         user.locale,
         zone,
+        reason,
         created.replace(second=0, microsecond=0) if created else None,
         notification.kind,
         notification.object_type,
@@ -223,7 +272,7 @@ def _group_key(user: User, zone: str, notification: Notification) -> tuple:
 
 
 def _render_group(
-    users: dict[int, User], zones: dict[int, str], group: list[Notification]
+    users: dict[int, User], zones: dict[int, str], group: list[Notification], reason: tuple
 ) -> list[dict]:
     """The emails of notifications that say the same thing in the same language:
     the template is rendered once, with markers where the recipient's name and
@@ -238,6 +287,7 @@ def _render_group(
                 "notification",
                 f"notification:{n.id}",
                 zone=zones[n.id],
+                reason=reason,
                 notification=n,
             )
             for n in group
@@ -248,6 +298,7 @@ def _render_group(
     # Random for each rendering, so that no name or text can contain one.
     token = secrets.token_hex(8)
     name_mark, link_mark = f"recipientname{token}x", f"unsubscribeurl{token}x"
+    why = _why(group[0], reason)
     try:
         with force_timezone(zones[group[0].id]):
             shared = mail.render_email(
@@ -258,6 +309,7 @@ def _render_group(
                 link=link,
                 unsubscribe_url=link_mark,
                 profile_url=external_url("accounts.profile"),
+                why=why,
                 notification=group[0],
             )
     except _PerRecipient:
@@ -270,7 +322,7 @@ def _render_group(
     messages = []
     for notification in group:
         user = users[notification.user_id]
-        url, headers = _unsubscribe_links(user, (before, after))
+        url, headers = _unsubscribe_links(user, (before, after), why["scope"])
         text = {name_mark: user.display_name, link_mark: url}
         html = {name_mark: str(escape(user.display_name)), link_mark: str(escape(url))}
         messages.append(
@@ -329,18 +381,24 @@ def _members_forum_zones(user_ids) -> dict[int, str]:
     return zones
 
 
-def render_notification_emails(notifications: list[Notification], users: dict[int, User]):
+def render_notification_emails(
+    notifications: list[Notification], users: dict[int, User], reasons: dict | None = None
+):
     """The emails of these notifications (in their order), each in its
-    recipient's language and time zone: rendered once per language, zone and
-    event, not per member."""
+    recipient's language and time zone: rendered once per language, zone,
+    reason and event, not per member. ``reasons``: by notification id,
+    ``(preferences.email_reason, preferences.followed_target)`` (default: the
+    member's setting)."""
     zones = _recipient_zones(notifications, users)
+    reasons = reasons or {}
     groups: dict[tuple, list[Notification]] = {}
     for notification in notifications:
-        key = _group_key(users[notification.user_id], zones[notification.id], notification)
+        reason = reasons.get(notification.id, ("setting", None))
+        key = _group_key(users[notification.user_id], zones[notification.id], notification, reason)
         groups.setdefault(key, []).append(notification)
     by_key = {}
-    for group in groups.values():
-        for message in _render_group(users, zones, group):
+    for key, group in groups.items():
+        for message in _render_group(users, zones, group, key[2]):
             by_key[message["idempotency_key"]] = message
     return [by_key[f"notification:{n.id}"] for n in notifications]
 
@@ -349,47 +407,91 @@ def prepare_emails(notification_ids: list[int]) -> list[int]:
     """Take the notifications of members who want an email each (the others
     wait for a digest, or need none), render them and add them to the outbox.
     Returns the ids of the notifications taken by this call."""
-    # EXISTS rather than user_id IN (…): SQLite then finds the rows by their
-    # ids, instead of walking every unsent notification of every member.
-    wants_each = exists().where(
-        User.id == Notification.user_id,
-        User.notification_preference == "immediately",
-        User.active.is_(True),
-    )
+    frequency = preferences.email_frequency()
     taken = list(
         db.session.scalars(
             update(Notification)
             .where(
                 Notification.id.in_(notification_ids),
                 Notification.email_state.is_(None),
-                wants_each,
+                frequency == "immediately",
             )
             .values(email_state="immediate")
             .returning(Notification.id)
             .execution_options(synchronize_session=False)
         )
     )
-    wants_none = exists().where(
-        User.id == Notification.user_id,
-        or_(User.notification_preference == "never", User.active.is_(False)),
-    )
-    _skip(Notification.id.in_(notification_ids) & wants_none)
+    _skip(Notification.id.in_(notification_ids) & (frequency == "never"))
+    plan_digests(notification_ids)
     if not taken:
         return []
-    notifications = db.session.scalars(
-        select(Notification)
+    rows = db.session.execute(
+        select(Notification, preferences.email_reason(), preferences.followed_target())
         .options(joinedload(Notification.actor), joinedload(Notification.forum))
         .where(Notification.id.in_(taken))
         .order_by(Notification.id)
     ).all()
+    notifications = [row[0] for row in rows]
+    reasons = {n.id: (reason, watched_id) for n, reason, watched_id in rows}
     users = {
         user.id: user
         for user in db.session.scalars(
             select(User).where(User.id.in_({n.user_id for n in notifications}))
         )
     }
-    mail.add_to_outbox(render_notification_emails(notifications, users))
+    mail.add_to_outbox(render_notification_emails(notifications, users, reasons))
     return taken
+
+
+def plan_digests(notification_ids: list[int]) -> None:
+    """The members some of these notifications wait for in a digest get one
+    planned (their next digest no later than the first that should take
+    them): one UPDATE per digest time (zone, hour, cadence), not per member."""
+    frequency = preferences.email_frequency()
+    waiting = db.session.execute(
+        select(Notification.user_id, frequency)
+        .where(
+            Notification.id.in_(notification_ids),
+            Notification.email_state.is_(None),
+            frequency.in_(DIGEST_PREFERENCES),
+        )
+        .distinct()
+    ).all()
+    if not waiting:
+        return
+    users = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User).where(User.id.in_({user_id for user_id, _f in waiting}))
+        )
+    }
+    now = utcnow()
+    by_slot: dict[tuple, set[int]] = {}
+    slots: dict[tuple, datetime] = {}
+    for user_id, cadence in waiting:
+        user = users[user_id]
+        when = (*digest_time(user), cadence)
+        if when not in slots:
+            slots[when] = next_digest_slot(cadence, now, user)
+        by_slot.setdefault((slots[when], cadence), set()).add(user_id)
+    for (slot, cadence), user_ids in sorted(by_slot.items()):
+        # Members whose general setting is a digest have one planned at all
+        # times (``change_preference``, ``_plan_missing_digests``): only a
+        # daily notification of a weekly member brings it sooner.
+        unplanned = and_(
+            User.next_digest_at.is_(None), User.notification_preference.not_in(DIGEST_PREFERENCES)
+        )
+        sooner = (
+            and_(User.next_digest_at > slot, User.notification_preference == "weekly")
+            if cadence == "daily"
+            else False
+        )
+        db.session.execute(
+            update(User)
+            .where(User.id.in_(user_ids), or_(unplanned, sooner))
+            .values(next_digest_at=slot)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def email_notifications(notification_ids: list[int]) -> dict[int, str]:
@@ -476,19 +578,30 @@ def _digest(user_id: int, slot: datetime, now: datetime) -> dict | None:
     )
     if user is None:
         return None  # done by another scheduler, or the preference changed meanwhile
-    user.next_digest_at = next_digest_slot(user.notification_preference, now, user)
-    if user.notification_preference == "never" or not user.active:
-        _skip(Notification.user_id == user.id)
-        return None
-    taken = sorted(
-        db.session.scalars(
-            update(Notification)
-            .where(Notification.user_id == user.id, Notification.email_state.is_(None))
-            .values(email_state="digest")
-            .returning(Notification.id)
-            .execution_options(synchronize_session=False)
+    frequency = preferences.email_frequency()
+    waiting = and_(Notification.user_id == user.id, Notification.email_state.is_(None))
+    _skip(waiting & (frequency == "never"))
+    # A weekly digest is a daily one that also takes the week's (on the weekly
+    # day, or any digest of a member whose general setting is weekly: a last
+    # daily one after a change); what is for an email each and still waits
+    # goes too (a last digest after a change to "immediately").
+    cadences = ["daily", "immediately"]
+    if user.notification_preference == "weekly" or _is_weekly_slot(slot, user):
+        cadences.insert(0, "weekly")
+    taken_by = {
+        cadence: list(
+            db.session.scalars(
+                update(Notification)
+                .where(waiting, frequency == cadence)
+                .values(email_state="digest")
+                .returning(Notification.id)
+                .execution_options(synchronize_session=False)
+            )
         )
-    )
+        for cadence in cadences
+    }
+    user.next_digest_at = _next_digest(user, now)
+    taken = sorted(id_ for ids in taken_by.values() for id_ in ids)
     if not taken:
         return None
     shown = db.session.scalars(
@@ -497,7 +610,7 @@ def _digest(user_id: int, slot: datetime, now: datetime) -> dict | None:
         .where(Notification.id.in_(taken[-DIGEST_MAX_ITEMS:]))
         .order_by(Notification.id)
     ).all()
-    cadence = user.notification_preference
+    cadence = next((c for c in ("weekly", "daily") if taken_by.get(c)), "last")
     return _render(
         user,
         "digest",
@@ -505,9 +618,35 @@ def _digest(user_id: int, slot: datetime, now: datetime) -> dict | None:
         notifications=shown,
         count=len(taken),
         earlier=len(taken) - len(shown),
-        cadence=cadence if cadence in DIGEST_PREFERENCES else "last",
+        cadence=cadence,
         notifications_url=external_url("notifications.index"),
     )
+
+
+def _is_weekly_slot(slot: datetime, user: User) -> bool:
+    zone, _hour = digest_time(user)
+    return slot.astimezone(ZoneInfo(zone)).weekday() == current_app.config["DIGEST_WEEKDAY"]
+
+
+def _next_digest(user: User, now: datetime) -> datetime | None:
+    """The next digest: the first that takes what still waits for one, or the
+    next of the member's general digest setting."""
+    frequency = preferences.email_frequency()
+    cadences = set(
+        db.session.scalars(
+            select(frequency)
+            .where(
+                Notification.user_id == user.id,
+                Notification.email_state.is_(None),
+                frequency.in_(DIGEST_PREFERENCES),
+            )
+            .distinct()
+        )
+    )
+    if user.notification_preference in DIGEST_PREFERENCES:
+        cadences.add(user.notification_preference)
+    slots = [next_digest_slot(cadence, now, user) for cadence in cadences]
+    return min(slots) if slots else None
 
 
 def send_due_digests(now: datetime | None = None) -> int:

@@ -19,6 +19,7 @@ KINDS = (
     "amendment_supported",
     "cosponsor_invited",
     "comment_reply",
+    "followed_comment",
     "mention",
     "phase_opened",
     "phase_closing",

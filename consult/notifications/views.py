@@ -1,12 +1,21 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from datetime import time
+
+from babel.dates import get_day_names
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, format_time, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from ..accounts.models import User
+from ..errors import InvalidInput
 from ..extensions import csrf, db
-from . import emails, services
+from ..forums.permissions import can_view, require
+from . import emails, services, settings
+from .permissions import watch_refusal
+from .preferences import Frequency
+from .settings import unsubscribe_scope
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -18,6 +27,7 @@ MESSAGES = {
     "amendment_supported": _l("%(actor)s supports your amendment %(label)s."),
     "cosponsor_invited": _l("%(actor)s invites you to co-sponsor amendment %(label)s."),
     "comment_reply": _l("%(actor)s replied to your comment."),
+    "followed_comment": _l("%(actor)s commented in a discussion you follow."),
     "mention": _l("%(actor)s mentioned you in a comment."),
     "phase_opened": _l("%(title)s: the phase “%(phase)s” has opened."),
     "phase_closing": _l("%(title)s: the phase “%(phase)s” closes in less than 24 hours."),
@@ -124,15 +134,19 @@ def mark_read():
 def unsubscribe(token):
     """GET asks (link checkers open links); POST, from the page's button or from
     the mail client's one-click, sets the preference to "never"."""
-    user = emails.user_for_unsubscribe_token(token)
+    payload = emails.unsubscribe_payload(token)
+    user = db.session.get(User, payload["user"]) if payload else None
     if user is None:
         return render_template("notifications/unsubscribe.html", link_invalid=True), 400
+    scope = unsubscribe_scope(user, payload)
     done = request.method == "POST"
     if done:
-        emails.unsubscribe(user)
+        settings.unsubscribe(user, scope.forum_id, scope.topic, scope.watch)
         db.session.commit()
     with force_locale(user.locale):
-        return render_template("notifications/unsubscribe.html", unsubscribed=done, user=user)
+        return render_template(
+            "notifications/unsubscribe.html", unsubscribed=done, user=user, scope=scope
+        )
 
 
 @bp.app_context_processor
@@ -145,3 +159,97 @@ def unread_notifications():
         return services.unread_count(current_user)
 
     return {"unread_notifications": count}
+
+
+# --- the member's settings ------------------------------------------------------------
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():
+    """One table per forum: how often each topic's notifications come."""
+    form = FlaskForm()
+    error, status = None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            changes = settings.parse_changes(current_user, request.form)
+            settings.set_frequencies(current_user, changes)
+        except InvalidInput as invalid:
+            db.session.rollback()
+            error, status = invalid.message, 400
+        else:
+            db.session.commit()
+            flash(_("Your notification settings are saved."), "success")
+            return redirect(url_for("notifications.preferences"))
+    return render_template(
+        "notifications/preferences.html",
+        form=form,
+        tables=settings.settings_of(current_user),
+        frequencies=list(Frequency),
+        error=error,
+        digest_hour=format_time(time(emails.digest_time(current_user)[1]), "short"),
+        weekday=get_day_names("wide", locale=get_locale())[current_app.config["DIGEST_WEEKDAY"]],
+    ), status
+
+
+def _watch(forum, target_type: str, target_id: int, back: str):
+    if not can_view(current_user, forum):
+        abort(404)  # a private forum's amendment looks like none
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    require(watch_refusal(current_user, forum))
+    state = request.form.get("state", "")
+    if state not in ("follow", "mute", "none"):
+        raise InvalidInput(_("Choose to follow or to mute."))
+    chosen = None if state == "none" else state
+    settings.set_watch(current_user, forum, target_type, target_id, chosen)
+    db.session.commit()
+    flash(WATCH_MESSAGES[(target_type, state)], "success")
+    return redirect(back)
+
+
+WATCH_MESSAGES = {
+    ("amendment", "follow"): _l("You follow this amendment: its notifications come by email."),
+    ("amendment", "mute"): _l("This amendment is muted: no emails about it."),
+    ("amendment", "none"): _l("Emails about this amendment follow your settings again."),
+    ("thread", "follow"): _l("You follow this thread: its notifications come by email."),
+    ("thread", "mute"): _l("This thread is muted: no emails about it."),
+    ("thread", "none"): _l("Emails about this thread follow your settings again."),
+}
+
+
+@bp.post("/watch/amendment/<int:amendment_id>")
+@login_required
+def watch_amendment(amendment_id):
+    from ..amendments.models import Amendment
+    from ..forums.models import Forum
+
+    amendment = db.session.get(Amendment, amendment_id)
+    if amendment is None:
+        abort(404)
+    forum = db.session.get(Forum, amendment.forum_id)
+    back = url_for("amendments.detail", slug=forum.slug, amendment_id=amendment.id)
+    return _watch(forum, "amendment", amendment.id, back)
+
+
+@bp.post("/watch/thread/<int:comment_id>")
+@login_required
+def watch_thread(comment_id):
+    from ..comments.models import Comment
+    from ..forums.models import Forum
+
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.root_id is not None:
+        abort(404)  # a thread is named by its top-level comment
+    forum = db.session.get(Forum, comment.forum_id)
+    back = url_for("comments.permalink", slug=forum.slug, comment_id=comment.id)
+    return _watch(forum, "thread", comment.id, back)
+
+
+@bp.app_template_global()
+def watches_of(forum, target_type: str, target_ids) -> settings.Watches:
+    """For a page: whether the reader may follow or mute there
+    (``watch_refusal``) and their follows and mutes among these targets."""
+    return settings.watches_of(current_user, forum, target_type, list(target_ids))
