@@ -51,8 +51,11 @@ BY_SLUG = {guide.slug: guide for guide in GUIDES}
 # Sections that other pages link to: (guide, anchor).
 SECTIONS = {
     "write-an-amendment": ("member", "write-an-amendment"),
+    "sub-amendments": ("member", "sub-amendments"),
     "secret-vote": ("delegate", "secret-vote"),
+    "votes": ("delegate", "votes"),
     "phases": ("facilitator", "phases"),
+    "triage": ("facilitator", "triage"),
     "translate": ("translator", "translate"),
 }
 
