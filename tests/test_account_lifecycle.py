@@ -16,6 +16,7 @@ from consult.audit.models import AuditEvent
 from consult.errors import Conflict
 from consult.forums.models import Membership
 from consult.notifications.models import Notification
+from consult.notifications.services import notify
 from consult.votes import casting
 from consult.votes import lifecycle as votes_lifecycle
 from consult.votes.models import Ballot, Participation
@@ -150,6 +151,18 @@ def contributions(make, session, forum, plan, member):
     make.comment(other, plan, body="Their comment, not mine.")
     supports.support(member, theirs)
     supports.support(other, mine)
+    notify(
+        member.id, "amendment_status", mine, forum=forum, actor=other, label="E1", status="admitted"
+    )
+    notify(
+        other.id,
+        "amendment_status",
+        theirs,
+        forum=forum,
+        actor=member,
+        label="E9",
+        status="admitted",
+    )
     session.commit()
     return {"mine": mine, "theirs": theirs, "other": other}
 
@@ -173,8 +186,10 @@ def test_the_download_has_the_members_own_data_and_nobody_elses(client, member, 
     assert [c["body"] for c in data["comments"]] == ["My own comment."]
     assert [s["amendment"] for s in data["supports"]] == [f"E{contributions['theirs'].number}"]
     assert len(data["memberships"]) == 1
+    texts = [n["text"] for n in data["notifications"]]
+    assert "Beto Other changed the status of your amendment E1: Admitted." in texts
     text = json.dumps(data)
-    for foreign in ("Their text, not mine.", "Their comment, not mine.", "Beto Other"):
+    for foreign in ("Their text, not mine.", "Their comment, not mine.", "E9"):
         assert foreign not in text
 
 

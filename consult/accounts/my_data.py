@@ -164,17 +164,21 @@ def _supports(user: User) -> list[dict]:
 
 
 def _notifications(user: User) -> list[dict]:
+    """Each notification as the member reads it, in the current language."""
     from ..notifications.models import Notification
+    from ..notifications.views import describe
 
     rows = db.session.scalars(
         select(Notification)
+        .options(joinedload(Notification.actor), joinedload(Notification.forum))
         .where(Notification.user_id == user.id)
         .order_by(Notification.created_at, Notification.id)
     )
     return [
         {
             "kind": n.kind,
-            "about": f"{n.object_type} {n.object_id}" if n.object_id else n.object_type,
+            "text": describe(n),
+            "forum": n.forum.name if n.forum else None,
             "created_at": n.created_at,
             "read_at": n.read_at,
         }
