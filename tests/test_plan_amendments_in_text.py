@@ -145,6 +145,36 @@ def test_each_item_lists_its_open_amendments_with_their_word_diffs(
     assert "3 amendments" in text_of(doc.xpath('//p[@class="in-text-summary"]')[0])
 
 
+def test_every_item_s_amendments_open_at_once_and_the_filters_stay(
+    client, session, make, forum, plan
+):
+    group = make.group(forum, "Cultura")
+    plan_settings.assign_section(None, plan, key_of(plan, "1"), group.id)
+    author = make.member(forum, locale="en", groups=(group,)).user
+    propose(plan, author, "1.1", "Otro texto para el primer punto.")
+    propose(plan, author, "1.2", "Otro texto para el segundo punto.")
+    session.commit()
+    sign_in(client, author)
+    doc = page(client, plan, f"?show=amendments&group={group.id}")
+    assert [d.get("open") for d in doc.xpath('//details[@class="item-amendments"]')] == [None] * 2
+    (expand,) = doc.xpath('//a[@class="in-text-expand"]')
+    assert "open=1" in expand.get("href") and f"group={group.id}" in expand.get("href")
+    doc = page(client, plan, expand.get("href").partition("/" + str(plan.id) + "/")[2])
+    assert [d.get("open") for d in doc.xpath('//details[@class="item-amendments"]')] == [""] * 2
+    # Filtering again keeps them open.
+    assert doc.xpath('//form[contains(@class, "in-text-filters")]/input[@name="open"]')
+
+
+def test_anyone_reading_a_public_forum_reads_its_amendments_in_the_text(client, session, make):
+    public = make.forum(public=True)
+    plan = make.plan(public, PLAN_TEXT)
+    writer = make.member(public, locale="en").user
+    amendment = propose(plan, writer, "1.1", "Otro texto para el primer punto.")
+    session.commit()
+    assert listed_under(page(client, plan, "?show=amendments"), "1.1") == [amendment.id]
+    page(client, plan, "?show=accepted")
+
+
 def test_the_status_filter_shows_the_amendments_in_that_status_only(
     client, session, plan, author, facilitator
 ):

@@ -45,6 +45,7 @@ def reading_text(shown: str, plan, version, is_current: bool) -> Markup:
             "plans/_with_amendments.html",
             text=text,
             chosen=chosen,
+            expanded=request.args.get("open") == "1",  # every item's amendments opened
             groups=groups,
             statuses=in_text.FILTER_STATUSES,
             **common,
