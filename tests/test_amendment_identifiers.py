@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from consult.amendments import lifecycle, plan_settings, supports
+from consult.amendments import excerpts, lifecycle, plan_settings, supports
 from consult.errors import InvalidInput
 from consult.notifications.models import Notification
 from consult.notifications.views import describe
@@ -265,3 +265,96 @@ def test_notifications_written_before_the_identifiers_keep_their_wording(
         "Consult submitted amendment E1 to item 1 in your group.",
         "Your amendment E1 was carried over to version 2 of the plan, whose text had changed.",
     ]
+
+
+# --- lists: the identifier and the change --------------------------------------------
+
+
+def list_url(forum, plan):
+    return f"/forums/{forum.slug}/plans/{plan.id}/amendments/"
+
+
+def test_the_lists_of_two_plans_tell_their_e1_apart(client, make, forum, two_plans, member):
+    first, second = two_plans
+    for plan in two_plans:
+        make.amendment(plan, member, ref="1")
+    sign_in(client, member)
+    first_list = client.get(list_url(forum, first)).get_data(as_text=True)
+    second_list = client.get(list_url(forum, second)).get_data(as_text=True)
+    assert "<strong>PA-2026 E1 · 1</strong>" in first_list
+    assert "<strong>AC-2030 E1 · 1</strong>" in second_list
+    assert "AC-2030" not in first_list
+
+
+def test_the_list_shows_the_change_in_a_few_words(client, make, forum, member):
+    plan = make.plan(forum, PLAN_2026)
+    make.amendment(plan, member, ref="1", text="Primer punto, y sostenible.")
+    make.amendment(plan, member, ref="2", operation="delete")
+    sign_in(client, member)
+    page = client.get(list_url(forum, plan)).get_data(as_text=True)
+    found = re.findall(r'<p class="excerpt diff"[^>]*>(.*?)</p>', page, re.S)
+    assert sorted(found) == ["<del>Segundo punto.</del>", "Primer punto<ins>, y sostenible</ins>."]
+
+
+def test_an_excerpt_keeps_only_a_few_words_around_a_change():
+    old = " ".join(f"palabra{n}" for n in range(40))
+    new = old.replace("palabra20", "cambio")
+    excerpt = str(excerpts.diff_excerpt(old, new))
+    assert excerpt.startswith("… palabra14")
+    assert "<del>palabra20</del><ins>cambio</ins>" in excerpt
+    assert excerpt.endswith("palabra26 …")
+    assert "palabra3 " not in excerpt and "palabra35" not in excerpt
+
+
+def test_an_excerpt_is_escaped():
+    assert str(excerpts.diff_excerpt("<b>uno</b>", "<b>dos</b>")) == (
+        "&lt;b&gt;<del>uno</del><ins>dos</ins>&lt;/b&gt;"
+    )
+
+
+def test_the_item_page_lists_its_amendments_with_identifier_and_change(
+    client, make, forum, plan, member
+):
+    make.amendment(plan, member, ref="1", text="Un texto del todo nuevo.")
+    sign_in(client, member)
+    key = plans.find_node(plan.current_version, "1").key
+    page = client.get(f"/forums/{forum.slug}/plans/{plan.id}/items/{key}/").get_data(as_text=True)
+    assert f"<strong>{plan.short_name} E1 · 1</strong>" in page
+    assert "<ins>Un texto del todo nuevo.</ins>" in page or "Un texto del todo nuevo" in page
+
+
+def test_the_triage_desk_names_amendments_and_shows_their_change(
+    client, make, forum, plan, member, facilitator
+):
+    make.amendment(plan, member, ref="1", text="Un texto del todo nuevo.")
+    sign_in(client, facilitator)
+    page = client.get(f"/forums/{forum.slug}/plans/{plan.id}/amendments/triage")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f"{plan.short_name} E1 · 1</a>" in text
+    assert '<td class="excerpt diff"' in text and "<ins>" in text
+
+
+def test_the_amendment_page_is_titled_with_its_identifier(client, make, forum, plan, member):
+    amendment = make.amendment(plan, member)
+    sign_in(client, member)
+    page = client.get(f"/forums/{forum.slug}/amendments/{amendment.id}").get_data(as_text=True)
+    assert f"<title>{plan.short_name} E1 · 1 · {plan.title}" in page
+    assert f"<h1>Amendment {plan.short_name} E1 · 1</h1>" in page
+
+
+def test_the_list_with_excerpts_issues_the_same_statements_for_5_and_40(
+    client, session, make, forum, plan, member, count_statements
+):
+    for index in range(5):
+        make.amendment(plan, member, ref="1", text=f"Texto {index}.")
+    sign_in(client, make.member(forum, locale="en").user)
+    url = list_url(forum, plan)
+    with count_statements() as few:
+        assert client.get(url).status_code == 200
+    for index in range(35):
+        make.amendment(plan, member, ref="2", text=f"Más texto {index}.")
+    with count_statements() as many:
+        page = client.get(url).get_data(as_text=True)
+    assert page.count('class="excerpt diff"') == 25
+    assert len(few) == len(many)

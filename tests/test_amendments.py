@@ -146,7 +146,7 @@ def test_drafts_are_private_to_their_author(client, session, make, forum, plan, 
     sign_in(client, make.member(forum, locale="en").user)
     assert client.get(f"/forums/{forum.slug}/amendments/{draft.id}").status_code == 404
     listing = client.get(f"/forums/{forum.slug}/plans/{plan.id}/amendments/")
-    assert "<strong>E1</strong>" not in listing.get_data(as_text=True)
+    assert f"<strong>{draft.identifier}</strong>" not in listing.get_data(as_text=True)
 
 
 def test_the_same_form_sent_twice_makes_one_amendment(client, session, forum, plan, member):
@@ -418,11 +418,15 @@ def test_amendment_list_filters_sorts_and_paginates(client, session, make, forum
     sign_in(client, make.member(forum, locale="en").user)
     base = f"/forums/{forum.slug}/plans/{plan.id}/amendments/"
     html = client.get(base + "?sort=supported").get_data(as_text=True)
-    assert html.index("<strong>E31</strong>") < html.index("<strong>E30</strong>")
+
+    def shown(number):  # the start of the amendment's identifier, as the list shows it
+        return f"<strong>{plan.short_name} E{number} · "
+
+    assert html.index(shown(31)) < html.index(shown(30))
     section = node(plan, "2").key
     only_section = client.get(base + f"?section={section}").get_data(as_text=True)
-    assert "<strong>E31</strong>" in only_section and "<strong>E1</strong>" not in only_section
-    assert "<strong>E1</strong>" in client.get(base + "?page=2").get_data(as_text=True)
+    assert shown(31) in only_section and shown(1) not in only_section
+    assert shown(1) in client.get(base + "?page=2").get_data(as_text=True)
     assert client.get(base + "?status=bogus").status_code == 400
     assert client.get(base + "?page=abc").status_code == 400
 
@@ -628,14 +632,14 @@ def test_list_filters_by_working_group_and_author_and_sorts_by_discussion(
     sign_in(client, make.member(forum, locale="en").user)
     base = f"/forums/{forum.slug}/plans/{plan.id}/amendments/"
     in_group = client.get(base + f"?group={group.id}").get_data(as_text=True)
-    assert f"<strong>{talked.label}</strong>" in in_group
-    assert f"<strong>{quiet.label}</strong>" not in in_group
+    assert f"<strong>{talked.identifier}</strong>" in in_group
+    assert f"<strong>{quiet.identifier}</strong>" not in in_group
     by_author = client.get(base + f"?author={member.id}").get_data(as_text=True)
-    assert f"<strong>{quiet.label}</strong>" in by_author
-    assert f"<strong>{talked.label}</strong>" not in by_author
+    assert f"<strong>{quiet.identifier}</strong>" in by_author
+    assert f"<strong>{talked.identifier}</strong>" not in by_author
     discussed = client.get(base + "?sort=discussed&sort=discussed").get_data(as_text=True)
-    assert discussed.index(f"<strong>{talked.label}</strong>") < discussed.index(
-        f"<strong>{quiet.label}</strong>"
+    assert discussed.index(f"<strong>{talked.identifier}</strong>") < discussed.index(
+        f"<strong>{quiet.identifier}</strong>"
     )
     assert "1 comment" in discussed
     assert client.get(base + "?group=999999").status_code == 404
@@ -651,7 +655,7 @@ def test_a_kept_line_of_the_list_shows_a_new_support_status_and_name_at_once(
 
     def line() -> str:
         html = client.get(url).get_data(as_text=True)
-        start = html.index(f"<strong>{amendment.label}</strong>")
+        start = html.index(f"<strong>{amendment.identifier}</strong>")
         return html[start : html.index("</li>", start)]
 
     assert "0 supports" in line() and "Submitted" in line()

@@ -29,6 +29,7 @@ from ..timezones import reader_zone
 from . import (
     amendment_views,  # noqa: F401 (its routes, on the same blueprint)
     conflicts,
+    excerpts,
     facilitation_views,  # noqa: F401 (its routes, on the same blueprint)
     permissions,
     plan_settings,
@@ -267,12 +268,18 @@ ROW_TEMPLATE = "amendments/_row.html"
 
 
 @bp.app_template_global()
-def amendment_row(amendment, slug: str, support_count: int, comment_count: int | None) -> Markup:
+def amendment_row(
+    amendment, slug: str, support_count: int, comment_count: int | None, excerpt: bool = True
+) -> Markup:
     """A line of a list of amendments, kept in this process's memory under
     everything it shows (its state, names, counts, the language, the time
     zone and the template's revision): a page of the list renders none of
     its lines again until one of these changes. Nothing in it depends on who
-    reads it (drafts are only listed for their authors, by the query)."""
+    reads it (drafts are only listed for their authors, by the query).
+
+    It names the amendment across the forum (``identifier``) and, unless
+    ``excerpt`` is false, shows its change in a few words (``excerpts``): an
+    edit of its text moves its ``lock_version``, part of the key."""
     key = pagecache.make_key(
         "amendment-row",
         pagecache.source_revision(
@@ -283,6 +290,9 @@ def amendment_row(amendment, slug: str, support_count: int, comment_count: int |
         reader_zone(),
         slug,
         amendment.id,
+        amendment.plan.short_name,
+        amendment.lock_version,
+        excerpt,
         amendment.number,
         amendment.status,
         amendment.target_ref,
@@ -296,9 +306,18 @@ def amendment_row(amendment, slug: str, support_count: int, comment_count: int |
         amendment.created_at,
     )
     macro = current_app.jinja_env.get_template(ROW_TEMPLATE).module.row
-    return Markup(  # noqa: S704 (rendered by the template, which escapes)
-        pagecache.in_memory(key, lambda: str(macro(amendment, slug, support_count, comment_count)))
-    )
+
+    def render() -> str:
+        change = excerpts.change_excerpt(amendment) if excerpt else None
+        return str(macro(amendment, slug, support_count, comment_count, change))
+
+    return Markup(pagecache.in_memory(key, render))  # noqa: S704 (the template escapes)
+
+
+@bp.app_template_global()
+def amendment_excerpt(amendment) -> Markup:
+    """Its change in a few words (``excerpts.change_excerpt``), for tables."""
+    return excerpts.change_excerpt(amendment)
 
 
 @bp.get(PLAN + "/amendments/triage")
