@@ -188,3 +188,12 @@ def test_in_a_review_phase_only_commenting_is_offered(client, make, forum, membe
         offered = toolbar(client.get(url).get_data(as_text=True))
         assert "Comment on this" in offered, url
         assert "Amend this" not in offered, url
+
+
+def test_the_readings_with_amendments_offer_no_toolbar(client, forum, member, plan):
+    """There the text is not the item's as it stands: no words to quote from it."""
+    sign_in(client, member)
+    for show in ("amendments", "accepted"):
+        page = client.get(f"/forums/{forum.slug}/plans/{plan.id}/?show={show}")
+        assert page.status_code == 200
+        assert toolbar(page.get_data(as_text=True)) == "", show

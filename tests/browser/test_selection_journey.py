@@ -41,6 +41,22 @@ SELECT_JS = """
 """
 TOOLBAR = ".selection-toolbar:not([hidden])"
 
+# On an item's page: two words of its text.
+SELECT_ITEM_JS = """
+() => {
+  const text = document.querySelector('blockquote.item-text').firstChild;
+  const words = text.textContent.trim().split(/\\s+/).slice(1, 3).join(' ');
+  const start = text.textContent.indexOf(words);
+  const range = document.createRange();
+  range.setStart(text, start);
+  range.setEnd(text, start + words.length);
+  window.getSelection().removeAllRanges();
+  window.getSelection().addRange(range);
+  document.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));
+  return words;
+}
+"""
+
 
 def select_words(person) -> dict:
     selected = person.page.evaluate(SELECT_JS)
@@ -109,3 +125,25 @@ def test_selected_words_lead_to_a_quoted_comment_and_a_highlighted_amendment(jou
         )
         assert chosen == selected["words"]
         assert not page.evaluate(SIDEWAYS_JS), f"sideways scroll on the form at {width}"
+
+
+def test_words_selected_on_an_item_page_are_quoted_too(journey):
+    journey.name = "selection-item-es"
+    with journey.app_context():
+        place, forum, _plan, _facilitator = w.forum_with_plan("seleccion-punto", "es")
+        reader = w.person(forum, name="Lector Tomás", locale="es")
+        w.db.session.commit()
+        email, key = reader.email, place.items[1]
+
+    person = journey.person("es", "reader")
+    page = person.page
+    person.sign_in(email, w.PASSWORD)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        person.go(place.item_path(key))
+        words = page.evaluate(SELECT_ITEM_JS)
+        page.wait_for_selector(TOOLBAR, state="visible")
+        person.check(f"item-toolbar-{width}")
+        assert not page.evaluate(SIDEWAYS_JS), f"sideways scroll at {width}"
+        person.click(f"{TOOLBAR} [data-action='comment']", f"item-comment-form-{width}")
+        assert page.locator("#comment-body-new").input_value().startswith(f"> {words}\n")
