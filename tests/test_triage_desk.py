@@ -5,9 +5,10 @@ and exactly the decisions the rules allow, taken in the row, back at the desk.""
 import re
 
 import pytest
+from sqlalchemy import select
 
-from consult.amendments import plan_settings
-from consult.amendments.models import Amendment, AmendmentStatus
+from consult.amendments import plan_settings, supports
+from consult.amendments.models import Amendment, AmendmentEvent, AmendmentStatus
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -41,7 +42,7 @@ def test_the_desk_lists_both_kinds_with_their_text_and_allowed_decisions(
     assert admitted.label in second and admitted.label not in first
     assert [v for v, _l in buttons(html, waiting)] == ["admitted", "rejected"]
     assert {v for v, _l in buttons(html, admitted)} >= {"accepted", "rejected", "voting"}
-    assert ("voting", "Put to a vote") in buttons(html, admitted)
+    assert ("voting", "Put to the vote") in buttons(html, admitted)
 
 
 def test_admit_is_not_offered_below_the_support_threshold(
@@ -101,3 +102,94 @@ def test_the_desk_costs_the_same_statements_with_more_amendments(
             assert client.get(desk_url(forum, plan)).status_code == 200
         counts.append(len(seen))
     assert counts[0] == counts[1], "\n".join(seen)
+
+
+# --- several at once ----------------------------------------------------------------
+
+
+def test_five_amendments_are_triaged_in_one_pass_with_one_reason(
+    client, session, make, forum, facilitator, member, plan
+):
+    """Checked rows take the decision and the reason together; their authors
+    are told that reason; the unchecked one stays as it was."""
+    chosen = [make.amendment(plan, member, ref=ref) for ref in ("1", "2", "1", "2", "1")]
+    left = make.amendment(plan, member, ref="2")
+    sign_in(client, facilitator)
+    html = client.get(desk_url(forum, plan)).get_data(as_text=True)
+    bulk = section(html, "Waiting for admission")
+    assert 'form="bulk-waiting"' in bulk and "With the selected amendments" in bulk
+    assert re.findall(
+        r'name="status" value="([a-z]+)"', bulk[bulk.index('id="bulk-waiting"') :]
+    ) == [
+        "admitted",
+        "rejected",
+    ]
+
+    response = client.post(
+        desk_url(forum, plan),
+        data={
+            "amendment": [str(a.id) for a in chosen],
+            "status": "rejected",
+            "reason": "Fuera del mandato de esta consulta.",
+        },
+    )
+    assert response.status_code == 302 and response.location.endswith(desk_url(forum, plan))
+    session.expire_all()
+    assert {a.status for a in chosen} == {AmendmentStatus.REJECTED}
+    assert left.status is AmendmentStatus.SUBMITTED
+    reasons = session.scalars(
+        select(AmendmentEvent.reason).where(
+            AmendmentEvent.amendment_id.in_([a.id for a in chosen]),
+            AmendmentEvent.to_status == AmendmentStatus.REJECTED,
+        )
+    ).all()
+    assert reasons == ["Fuera del mandato de esta consulta."] * 5
+    page = client.get(desk_url(forum, plan)).get_data(as_text=True)
+    assert "Decision recorded for 5 amendments" in page
+
+
+def test_a_row_the_rules_refuse_is_left_as_it_was_and_said(
+    client, session, make, forum, facilitator, member, plan
+):
+    plan_settings.update_settings(
+        facilitator, plan, open_for_input=True, threshold=1, threshold_kind="members"
+    )
+    session.commit()
+    supported = make.amendment(plan, member, ref="1")
+    supports.support(make.member(forum).user, supported)
+    session.commit()
+    unsupported = make.amendment(plan, member, ref="2")
+    sign_in(client, facilitator)
+    client.post(
+        desk_url(forum, plan),
+        data={"amendment": [str(supported.id), str(unsupported.id)], "status": "admitted"},
+    )
+    session.expire_all()
+    assert supported.status is AmendmentStatus.ADMITTED
+    assert unsupported.status is AmendmentStatus.SUBMITTED
+    html = client.get(desk_url(forum, plan)).get_data(as_text=True)
+    assert f"{unsupported.identifier} was not changed" in html
+
+
+def test_nothing_selected_keeps_the_reason_typed(client, make, forum, facilitator, member, plan):
+    make.amendment(plan, member)
+    sign_in(client, facilitator)
+    response = client.post(
+        desk_url(forum, plan), data={"status": "rejected", "reason": "Razón larga escrita."}
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Select at least one amendment" in html and "Razón larga escrita." in html
+    bad = client.post(desk_url(forum, plan), data={"amendment": "1", "status": "merged"})
+    assert bad.status_code == 400 and "Choose a decision" in bad.get_data(as_text=True)
+
+
+def test_only_facilitators_decide_several_at_once(client, session, make, forum, member, plan):
+    amendment = make.amendment(plan, member)
+    sign_in(client, member)
+    response = client.post(
+        desk_url(forum, plan), data={"amendment": str(amendment.id), "status": "rejected"}
+    )
+    assert response.status_code == 403
+    session.expire_all()
+    assert amendment.status is AmendmentStatus.SUBMITTED

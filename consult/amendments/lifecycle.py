@@ -85,6 +85,23 @@ def decide(actor, amendment: Amendment, to_status: str, reason: str = "") -> Non
         apply_sub_amendment(actor, amendment)
 
 
+def decide_many(
+    actor, amendments: list[Amendment], to_status: str, reason: str = ""
+) -> tuple[list[Amendment], list[tuple[Amendment, str]]]:
+    """The triage desk's "with the selected": the same decision and reason on
+    several amendments, each taken if the rules allow it for that one (the
+    others come back with the reason why not, and stay as they were)."""
+    decided, refused = [], []
+    for amendment in amendments:
+        refusal = decide_refusal(actor, amendment, to_status)
+        if refusal is not None:
+            refused.append((amendment, str(refusal)))
+            continue
+        decide(actor, amendment, to_status, reason)
+        decided.append(amendment)
+    return decided, refused
+
+
 def move_by_poll(amendment: Amendment, to_status: str, reason: str) -> bool:
     """Move ``amendment`` as a poll's opening or result says, if it still can be
     (False otherwise). No permission check: the facilitator who set up the poll

@@ -86,7 +86,7 @@ class Decision(LabelledEnum):
     ADMIT = "admitted", _l("Admit")
     ACCEPT = "accepted", _l("Accept")
     REJECT = "rejected", _l("Reject")
-    PUT_TO_VOTE = "voting", _l("Put to a vote")
+    PUT_TO_VOTE = "voting", _l("Put to the vote")  # a verb: the status says "Put to a vote"
 
     @property
     def is_refusal(self) -> bool:

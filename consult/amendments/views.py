@@ -36,9 +36,10 @@ from . import (
     proposing,
     queries,
     selection,
+    triage_views,  # noqa: F401 (its routes, on the same blueprint)
 )
 from .blueprint import PLAN, bp, comment_thread, int_arg, plan_node, to_detail
-from .forms import AmendmentForm, DecisionForm
+from .forms import AmendmentForm
 from .models import STATUSES, AmendmentStatus
 
 __all__ = ["bp"]
@@ -318,43 +319,6 @@ def amendment_row(
 def amendment_excerpt(amendment) -> Markup:
     """Its change in a few words (``excerpts.change_excerpt``), for tables."""
     return excerpts.change_excerpt(amendment)
-
-
-@bp.get(PLAN + "/amendments/triage")
-@login_required
-@read_only
-def triage(slug, plan_id):
-    plan = plans.plan_for(current_user, slug, plan_id)
-    forums.require_manage(current_user, plan.forum)
-    # The desk: what waits for admission, then what is admitted and waits for
-    # acceptance, rejection or a vote; each row with the decisions the rules allow.
-    submitted, admitted = (
-        queries.list_amendments(
-            current_user,
-            plan,
-            status=status,
-            sort="target",
-            per_page=100,
-            page=int_arg(argument) or 1,
-        )
-        for status, argument in (
-            (AmendmentStatus.SUBMITTED, "page"),
-            (AmendmentStatus.ADMITTED, "admitted_page"),
-        )
-    )
-    listed = [*submitted.items, *admitted.items]
-    tallies = queries.support_tallies([a.id for a in listed])
-    return render_template(
-        "amendments/triage.html",
-        forum=plan.forum,
-        plan=plan,
-        page=submitted,
-        admitted=admitted,
-        conflicts=conflicts.conflicts(plan),
-        tallies=tallies,
-        decisions={a.id: permissions.decisions(current_user, a, tallies[a.id]) for a in listed},
-        decision_form=DecisionForm(formdata=None),
-    )
 
 
 @bp.app_template_global()
