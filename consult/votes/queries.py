@@ -88,12 +88,13 @@ def list_polls(forum: Forum) -> list[Poll]:
 
 
 def plan_timezones(forum: Forum) -> dict[int, str]:
-    """The calendar time zone of each of the forum's plans that has a consultation."""
+    """The calendar time zone of each of the forum's plans that has a consultation
+    (that of its current one, the latest reading, when it had several)."""
     return dict(
         db.session.execute(
-            select(Consultation.plan_id, Consultation.timezone).where(
-                Consultation.forum_id == forum.id
-            )
+            select(Consultation.plan_id, Consultation.timezone)
+            .where(Consultation.forum_id == forum.id)
+            .order_by(Consultation.plan_id, Consultation.number)
         ).all()
     )
 
