@@ -142,11 +142,22 @@ def eligibility_refusal(
     return None
 
 
+def final_refusal(plan: Plan) -> str | None:
+    """Why nobody, facilitators included, may change this plan's text any more:
+    the assembly approved it (its version is final). The one rule that every
+    page of the plan asks (the banner says "final text"), so none offers to
+    amend it."""
+    version = plan.current_version
+    if plan.status == "approved" or (version is not None and version.is_final):
+        return Refusal(_("The assembly approved this plan: its text is final."))
+    return None
+
+
 def phase_refusal(actor, plan: Plan, action: str) -> str | None:
     """Why the calendar (the consultation's phase, or the plan's switch) does not
     allow ``action`` now; facilitators are not bound by it (but an archived
-    plan refuses everyone)."""
-    if refusal := plans.archived_refusal(plan):
+    plan, or a plan whose text is final, refuses everyone)."""
+    if refusal := plans.archived_refusal(plan) or final_refusal(plan):
         return refusal
     if forums.can_manage(actor, plan.forum):
         return None
@@ -173,7 +184,7 @@ def compromise_refusal(actor, plan: Plan) -> str | None:
     """Why ``actor`` may not write a compromise on this plan's amendments."""
     if not forums.can_manage(actor, plan.forum):
         return Forbidden(_("Only the forum's facilitators can write compromises."))
-    return plans.archived_refusal(plan)
+    return plans.archived_refusal(plan) or final_refusal(plan)
 
 
 def mergeable(amendment: Amendment) -> bool:

@@ -9,7 +9,7 @@ from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..amendments.permissions import amend_refusal, phase_refusal
+from ..amendments.permissions import amend_refusal, final_refusal, phase_refusal
 from ..comments.permissions import write_refusal
 from ..consultations.models import Consultation
 from ..consultations.services import (
@@ -65,8 +65,7 @@ def phase_banner(
     page has read it) makes "vote" about that vote."""
     if consultation is _NOT_READ:
         consultation = consultation_of(plan)
-    version = plan.current_version
-    if plan.status == "approved" or (version is not None and version.is_final):
+    if final_refusal(plan):
         return PhaseBanner(consultation, final=True)
     if consultation is None:
         return None
