@@ -244,6 +244,15 @@ MATRIX = {
     "/notifications/": everyone(200, anonymous=LOGIN),
     "/notifications/read": everyone((302, "/notifications/"), anonymous=LOGIN),
     "/notifications/unsubscribe/<token>": everyone(400),  # the token is not valid
+    # The member's settings; following or muting (an empty form: no choice, 400)
+    # is for the forum's members (platform administrators see but are not told).
+    "/notifications/preferences": everyone(200, anonymous=LOGIN),
+    "/notifications/watch/amendment/<int:amendment_id>": everyone(
+        400, anonymous=LOGIN, outsider=404, platform_admin=403
+    ),
+    "/notifications/watch/thread/<int:comment_id>": everyone(
+        400, anonymous=LOGIN, outsider=404, platform_admin=403
+    ),
     "/admin/failed-jobs": everyone(403, anonymous=LOGIN, platform_admin=200),
     "/admin/failed-jobs/emails/retry": everyone(403, anonymous=LOGIN, platform_admin=400),
     "/admin/failed-jobs/jobs/retry": everyone(403, anonymous=LOGIN, platform_admin=400),

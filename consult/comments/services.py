@@ -17,7 +17,7 @@ from ..database import utcnow
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..forums.models import Forum
-from ..notifications.services import notify
+from ..notifications.services import notify, notify_followers
 from ..plans.models import Plan
 from ..richtext import clean_source
 from .mentions import mentioned_users, notification_data, notify_mentions
@@ -175,7 +175,11 @@ def _notify_new(actor, forum: Forum, comment: Comment, replied_to, body: str) ->
         )
         if sent is not None:
             notified.add(replied_to.author_id)
-    notify_mentions(actor, forum, comment, mentioned_users(forum, body), skip=notified)
+    mentioned = mentioned_users(forum, body)
+    notify_mentions(actor, forum, comment, mentioned, skip=notified)
+    # Those who follow the thread or the amendment, but not twice.
+    skip = notified | {user.id for user in mentioned}
+    notify_followers(comment, forum=forum, actor=actor, skip=skip, **notification_data(comment))
 
 
 def _by_form_token(actor, form_token: str) -> Comment | None:

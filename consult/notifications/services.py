@@ -5,13 +5,13 @@ preference: an email each, a daily or weekly digest, or none."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, insert, literal, select, update
+from sqlalchemy import Select, and_, func, insert, literal, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
 from ..extensions import db
 from . import emails
-from .models import Notification
+from .models import Notification, NotificationWatch
 
 KINDS = (
     "amendment_status",
@@ -111,6 +111,22 @@ def _notify_selected(selected: Select, kind: str, obj, *, forum, actor_id, data)
     if ids:
         emails.email_after_commit(db.session, ids)
     return len(ids)
+
+
+def notify_followers(comment, *, forum, actor=None, skip=(), **data) -> int:
+    """A new comment, to the members who follow its thread or the amendment it
+    is on (``NotificationWatch``), but those told already (``skip``): one
+    INSERT … SELECT whatever their number."""
+    watch = NotificationWatch
+    on = [and_(watch.target_type == "thread", watch.target_id == (comment.root_id or comment.id))]
+    if comment.target_type == "amendment" and str(comment.target_key).isdigit():
+        on.append(
+            and_(watch.target_type == "amendment", watch.target_id == int(comment.target_key))
+        )
+    followers = select(watch.user_id).where(watch.state == "follow", or_(*on))
+    if skip:
+        followers = followers.where(watch.user_id.not_in(set(skip)))
+    return notify_many(followers, "followed_comment", comment, forum=forum, actor=actor, **data)
 
 
 def notify_each(notifications: list[tuple]) -> int:
