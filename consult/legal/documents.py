@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -70,7 +71,7 @@ def edit_refusal(actor) -> str | None:
 def too_long_message() -> str:
     return _(
         "A text may have at most %(count)s characters; shorten it and save again.",
-        count=f"{MAX_LENGTH:,}",
+        count=format_decimal(MAX_LENGTH),
     )
 
 
