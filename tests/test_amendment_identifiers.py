@@ -2,6 +2,9 @@
 forum, makes an amendment's identifier across the forum ("PA-2026 E2 · 4.1"),
 used wherever an amendment is named to people; lists show the change."""
 
+import csv
+import io
+import json
 import re
 from datetime import UTC, datetime
 
@@ -11,6 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from consult.amendments import excerpts, lifecycle, plan_settings, supports
+from consult.comments import services as comments
 from consult.errors import InvalidInput
 from consult.notifications.models import Notification
 from consult.notifications.views import describe
@@ -358,3 +362,44 @@ def test_the_list_with_excerpts_issues_the_same_statements_for_5_and_40(
         page = client.get(url).get_data(as_text=True)
     assert page.count('class="excerpt diff"') == 25
     assert len(few) == len(many)
+
+
+# --- exports -------------------------------------------------------------------------
+
+
+def test_the_open_data_of_two_plans_tell_their_e1_apart(
+    client, session, make, forum, two_plans, member
+):
+    """Put together, the data sets of two consultations still say which E1 is which."""
+    rows = []
+    for plan in two_plans:
+        consultation = make.consultation(plan, advance=True)
+        first = make.amendment(plan, member, ref="1")
+        make.amendment(plan, member, ref="2")
+        comments.post_comment(
+            member,
+            forum,
+            plan=plan,
+            target_type="amendment",
+            target_key=str(first.id),
+            body="De acuerdo.",
+        )
+        session.commit()
+        url = f"/forums/{forum.slug}/consultations/{consultation.id}/open-data"
+        sign_in(client, member)
+        response = client.get(f"{url}/amendments.csv")
+        assert response.status_code == 200
+        rows += list(csv.DictReader(io.StringIO(response.get_data(as_text=True)[1:])))
+        data = json.loads(client.get(f"{url}/amendments.json").get_data(as_text=True))
+        assert [row["identifier"] for row in data["rows"]] == [
+            f"{plan.short_name} E1 · 1",
+            f"{plan.short_name} E2 · 2",
+        ]
+        commented = client.get(f"{url}/comments.csv").get_data(as_text=True)
+        assert f"{plan.short_name} E1 · 1" in commented
+    assert [(row["identifier"], row["label"]) for row in rows] == [
+        ("PA-2026 E1 · 1", "E1"),
+        ("PA-2026 E2 · 2", "E2"),
+        ("AC-2030 E1 · 1", "E1"),
+        ("AC-2030 E2 · 2", "E2"),
+    ]

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import aliased, joinedload
 
-from ..amendments.models import Amendment, AmendmentSupport
+from ..amendments.models import Amendment, AmendmentSupport, identifier_of
 from ..comments.models import Comment
 from ..consultations import dashboard
 from ..consultations.models import Consultation
@@ -39,6 +39,7 @@ DATASETS = tuple(DATASET_LABELS)
 COLUMNS = {
     "amendments": (
         "id",
+        "identifier",
         "label",
         "status",
         "operation",
@@ -110,8 +111,11 @@ def amendment_rows(consultation: Consultation) -> list[dict]:
         .subquery()
     )
     merged = aliased(Amendment)
+    # Named across the forum ("PA-2026 E2 · 4.1"): two plans' E2 stay apart
+    # once their data sets are put together.
+    short_name = consultation.plan.short_name
     rows = db.session.execute(
-        select(Amendment, func.coalesce(supports.c.n, 0), merged.number)
+        select(Amendment, func.coalesce(supports.c.n, 0), merged.number, merged.target_ref)
         .outerjoin(supports, supports.c.amendment_id == Amendment.id)
         .outerjoin(merged, merged.id == Amendment.merged_into_id)
         .options(joinedload(Amendment.author), joinedload(Amendment.coalition))
@@ -125,6 +129,7 @@ def amendment_rows(consultation: Consultation) -> list[dict]:
     return [
         {
             "id": amendment.id,
+            "identifier": identifier_of(short_name, amendment.label, amendment.target_ref),
             "label": amendment.label,
             "status": amendment.status,
             "operation": amendment.operation,
@@ -136,12 +141,14 @@ def amendment_rows(consultation: Consultation) -> list[dict]:
             "author": amendment.author_display or "",
             "coalition": amendment.coalition.name if amendment.coalition else "",
             "is_compromise": bool(amendment.is_compromise),
-            "merged_into": f"E{merged_number}" if merged_number else "",
+            "merged_into": identifier_of(short_name, f"E{merged_number}", merged_ref)
+            if merged_number
+            else "",
             "supporters_count": supporters,
             "submitted_at": _moment(amendment.submitted_at),
             "decided_at": _moment(amendment.decided_at),
         }
-        for amendment, supporters, merged_number in rows
+        for amendment, supporters, merged_number, merged_ref in rows
     ]
 
 
@@ -181,10 +188,13 @@ def comment_rows(consultation: Consultation) -> list[dict]:
             )
         ).all()
     )
+    short_name = consultation.plan.short_name
     labels = {
-        str(amendment_id): f"E{number}"
-        for amendment_id, number in db.session.execute(
-            select(Amendment.id, Amendment.number).where(Amendment.plan_id == plan_id)
+        str(amendment_id): identifier_of(short_name, f"E{number}", ref)
+        for amendment_id, number, ref in db.session.execute(
+            select(Amendment.id, Amendment.number, Amendment.target_ref).where(
+                Amendment.plan_id == plan_id
+            )
         )
     }
     targets = {"node": refs, "amendment": labels}
@@ -332,6 +342,8 @@ def as_json(consultation: Consultation, name: str, rows: list[dict]) -> str:
             "forum": consultation.forum.slug,
             "plan_id": consultation.plan_id,
             "plan_title": consultation.plan.title,
+            # 1 for the plan's first reading, 2 for the second…
+            "number": consultation.number,
         },
         "dataset": name,
         "generated_at": utcnow().isoformat(),
