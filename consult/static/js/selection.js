@@ -64,6 +64,7 @@
         url: new URL(link.href),
         lines: first && last ? (first === last ? `${first}` : `${first}-${last}`) : "",
         amendable: !node.classList.contains("kind-section") && !refused.has(key),
+        translated: body.classList.contains("translated"),
       };
     }
     const quote = start.closest(".item-text");
@@ -75,7 +76,9 @@
     url.hash = "";
     const lang = new URLSearchParams(window.location.search).get("lang");
     if (lang) url.searchParams.set("lang", lang);
-    return { url, lines: first === last ? first : `${first}-${last}`, amendable: true };
+    // A translation is read above the original (in a <details>): the amendment is to the original.
+    const translated = Boolean(document.querySelector("details.item-original")) && !quote.closest(".item-original");
+    return { url, lines: first === last ? first : `${first}-${last}`, amendable: true, translated };
   };
 
   // The selected words as the reader reads them: one space between lines,
@@ -125,7 +128,8 @@
         const url = new URL(item.url);
         url.pathname = url.pathname.replace(/\/?$/, "/amend");
         url.search = "";
-        url.searchParams.set("quote", words);
+        // Words of a translation are not in the text to amend: the form opens without them.
+        if (!item.translated) url.searchParams.set("quote", words);
         amend.href = url.href;
         offered = true;
       }
