@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from consult.amendments import plan_settings, supports
 from consult.amendments.models import Amendment, AmendmentEvent, AmendmentStatus
+from consult.forums import groups as forum_groups
+from consult.plans import services as plans
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -193,3 +195,38 @@ def test_only_facilitators_decide_several_at_once(client, session, make, forum, 
     assert response.status_code == 403
     session.expire_all()
     assert amendment.status is AmendmentStatus.SUBMITTED
+
+
+def test_each_row_says_the_group_in_charge_and_what_it_competes_with(
+    client, session, make, forum, facilitator, member, plan, count_statements
+):
+    energia = make.group(forum, "Energía")
+    section = plans.find_node(plan.current_version, "1").key
+    plan_settings.assign_section(None, plan, section, energia.id)
+    forum_groups.add_group_member(None, energia, member)
+    session.commit()
+    first = make.amendment(plan, member, ref="1.1", text="Promover energías limpas.")
+    rival = make.amendment(plan, member, ref="1.1", text="Promover energías renovables.")
+    alone = make.amendment(plan, member, ref="2.A.1")
+    sign_in(client, facilitator)
+    html = client.get(desk_url(forum, plan)).get_data(as_text=True)
+
+    def row(amendment):
+        start = html.index(f'id="select-{amendment.id}"')
+        return html[start : html.index("</tr>", start)]
+
+    assert "Group in charge: Energía" in row(first)
+    assert "Group in charge" not in row(alone)
+    assert f"Competes with {rival.label}" in row(first)
+    assert f"Competes with {first.label}" in row(rival)
+    assert "Competes with" not in row(alone)
+
+    counts = []
+    url = desk_url(forum, plan)
+    for extra in (0, 6):
+        for n in range(extra):
+            make.amendment(plan, member, ref=("1.1", "1.2", "2.A.1")[n % 3])
+        with count_statements() as seen:
+            assert client.get(url).status_code == 200
+        counts.append(len(seen))
+    assert counts[0] == counts[1], "\n".join(seen)

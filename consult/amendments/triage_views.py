@@ -11,15 +11,35 @@ from sqlalchemy import select
 from ..database import read_only
 from ..extensions import db
 from ..forums import services as forums
+from ..forums.groups import list_groups
 from ..inputs import clean_text, database_int
 from ..plans import services as plans
-from . import conflicts, lifecycle, permissions, queries
+from . import conflicts, lifecycle, permissions, plan_settings, queries
 from .blueprint import PLAN, bp, int_arg
 from .forms import DecisionForm
 from .models import Amendment, AmendmentStatus
 
 MAX_SELECTED = 100  # a page of the desk
 MAX_REASON = 2_000
+
+
+def _groups_in_charge(plan, amendments) -> dict[int, str]:
+    """The working group in charge of each amendment's item (that of its nearest
+    section with one), by amendment id: three statements for the whole desk."""
+    assignments = plan_settings.section_assignments(plan)
+    if not assignments:
+        return {}
+    names = {group.id: group.name for group, _members in list_groups(plan.forum)}
+    nodes = {node.key: node for node in plans.version_nodes(plan.current_version)}
+    in_charge = {}
+    for amendment in amendments:
+        node = nodes.get(amendment.target_key) if amendment.target_key else None
+        while node is not None:
+            if node.kind == "section" and node.key in assignments:
+                in_charge[amendment.id] = names.get(assignments[node.key], "")
+                break
+            node = nodes.get(node.parent_key)
+    return in_charge
 
 
 def _offered(amendments, decisions) -> list:
@@ -48,13 +68,16 @@ def _desk(plan, status: int = 200, *, bulk_reason: str = "", selected=frozenset(
     listed = [*submitted.items, *admitted.items]
     tallies = queries.support_tallies([a.id for a in listed])
     decisions = {a.id: permissions.decisions(current_user, a, tallies[a.id]) for a in listed}
+    competing = conflicts.conflicts(plan)
     return render_template(
         "amendments/triage.html",
         forum=plan.forum,
         plan=plan,
         page=submitted,
         admitted=admitted,
-        conflicts=conflicts.conflicts(plan),
+        conflicts=competing,
+        competing={a.id: group for group in competing for a in group.amendments},
+        in_charge=_groups_in_charge(plan, listed),
         tallies=tallies,
         decisions=decisions,
         offered_in={
