@@ -403,3 +403,34 @@ def test_the_open_data_of_two_plans_tell_their_e1_apart(
         ("AC-2030 E1 · 1", "E1"),
         ("AC-2030 E2 · 2", "E2"),
     ]
+
+
+# --- search --------------------------------------------------------------------------
+
+
+def test_search_results_name_amendments_with_their_plan(client, session, make, forum, member):
+    first = make.plan(forum, PLAN_2026)
+    second = make.plan(forum, PLAN_2030)
+    for plan in (first, second):
+        amendment = make.amendment(
+            plan, member, ref="1", text="Bibliotecas populares en cada barrio."
+        )
+        comments.post_comment(
+            member,
+            forum,
+            plan=plan,
+            target_type="amendment",
+            target_key=str(amendment.id),
+            body="Las bibliotecas importan.",
+        )
+        session.commit()
+    sign_in(client, member)
+    html = client.get(f"/search?q=bibliotecas&forum={forum.slug}").get_data(as_text=True)
+    for short_name in ("PA-2026", "AC-2030"):
+        assert f"Amendment {short_name} E1 · 1</a>" in html
+        assert f"Comment on amendment {short_name} E1 · 1</a>" in html
+    # A renamed plan is named anew at once (the index keeps only the number).
+    first.short_name = "PA-27"
+    session.commit()
+    html = client.get(f"/search?q=bibliotecas&forum={forum.slug}").get_data(as_text=True)
+    assert "Amendment PA-27 E1 · 1</a>" in html and "PA-2026" not in html

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import String, case, cast, column, func, literal_column, or_, select, table, text
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
-from ..amendments.models import STATUSES
+from ..amendments.models import STATUSES, identifier_of
 from ..config import LOCALES
 from ..errors import InvalidInput
 from ..extensions import db
@@ -118,6 +118,14 @@ class SearchHit:
     title: str
     snippet: Markup
     rank: float
+    plan_short_name: str | None = None
+
+    @property
+    def identifier(self) -> str:
+        """The amendment found (or commented on) as named across the forum
+        ("PA-2026 E2 · 4.1"); its plan's short name is read with the hit, so a
+        renamed plan needs no new index."""
+        return identifier_of(self.plan_short_name, self.label, self.ref) if self.label else ""
 
 
 @dataclass
@@ -190,6 +198,7 @@ def search(
             title=row.title,
             snippet=highlight(row.snippet),
             rank=float(row.rank or 0),
+            plan_short_name=row.plan_short_name,
         )
         for row in rows
     ]
@@ -246,6 +255,7 @@ class _SQLite:
             self._matching(
                 *_columns(),
                 Plan.title.label("plan_title"),
+                Plan.short_name.label("plan_short_name"),
                 snippet.label("snippet"),
                 (-rank).label("rank"),
             )
@@ -314,6 +324,7 @@ class _Postgres:
             select(
                 *_columns(),
                 Plan.title.label("plan_title"),
+                Plan.short_name.label("plan_short_name"),
                 snippet.label("snippet"),
                 ranked.c.rank,
             )
