@@ -196,7 +196,9 @@ def test_each_has_its_own_thread_dashboard_and_open_data(
         page = client.get(f"{base}/{consultation.id}").get_data(as_text=True)
         assert f"About the {own} reading." in page and f"About the {other} reading." not in page
         data = client.get(f"{base}/{consultation.id}/open-data/comments.json")
-        bodies = [row["body"] for row in json.loads(data.get_data(as_text=True))["rows"]]
+        document = json.loads(data.get_data(as_text=True))
+        assert document["consultation"]["number"] == consultation.number
+        bodies = [row["body"] for row in document["rows"]]
         assert bodies == [f"About the {own} reading."]
         data = client.get(f"{base}/{consultation.id}/open-data/amendments.json")
         texts = [row["proposed_text"] for row in json.loads(data.get_data(as_text=True))["rows"]]
@@ -204,7 +206,8 @@ def test_each_has_its_own_thread_dashboard_and_open_data(
         dashboard = client.get(f"{base}/{consultation.id}/dashboard")
         assert dashboard.status_code == 200
         assert consultation.title in dashboard.get_data(as_text=True)
-        assert client.get(f"{base}/{consultation.id}/open-data/").status_code == 200
+        index = client.get(f"{base}/{consultation.id}/open-data/").get_data(as_text=True)
+        assert consultation.reading_label in index
 
 
 def test_the_plans_number_is_unique_in_the_database(session, plan, facilitator, first):
