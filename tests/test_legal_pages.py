@@ -5,7 +5,9 @@ import html
 
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import select
 
+from consult.audit.models import AuditEvent
 from consult.inputs import _nul_message
 from consult.legal import documents
 from consult.tokens import make_token
@@ -64,6 +66,16 @@ def test_admin_writes_the_privacy_notice_in_portuguese_and_a_portuguese_reader_s
     spanish = page_text(client.get("/privacy"))
     assert PT_NOTICE not in spanish
     assert "Este aviso explica qué datos" in spanish
+
+
+def test_the_change_is_in_the_audit_log_on_the_administrators_account(client, admin, session):
+    sign_in(client, admin)
+    client.post("/admin/legal/terms", data=form(pt="Termos.", en="Terms."))
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "legal_text.changed")
+    ).one()
+    assert (event.object_type, event.object_id, event.actor_id) == ("User", admin.id, admin.id)
+    assert event.details == {"document": "terms", "languages": ["en", "pt"]}
 
 
 def test_markdown_is_rendered_safely(client, admin):

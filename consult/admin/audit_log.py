@@ -105,6 +105,7 @@ ACTION_LABELS = {
     "poll.proxy_revoked": _l("Proxy withdrawn"),
     "user.deactivated": _l("Account deactivated"),
     "user.reactivated": _l("Account reactivated"),
+    "legal_text.changed": _l("Privacy notice or terms of use changed"),
 }
 
 OBJECT_LABELS = {
@@ -185,7 +186,13 @@ def actor_choices(actor, forum: Forum) -> list[User]:
 
 # Kinds recorded about accounts, outside any forum: not offered in a forum's list.
 PLATFORM_ACTIONS = frozenset(
-    ("api_token.created", "api_token.revoked", "user.deactivated", "user.reactivated")
+    (
+        "api_token.created",
+        "api_token.revoked",
+        "user.deactivated",
+        "user.reactivated",
+        "legal_text.changed",
+    )
 )
 
 

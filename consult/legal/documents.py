@@ -17,6 +17,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..audit.services import record
 from ..config import LOCALES
 from ..errors import InvalidInput, PermissionDenied
 from ..inputs import clean_text
@@ -94,6 +95,9 @@ def save(actor, document: str, sources: dict[str, str]) -> list[str]:
             continue  # unchanged (the default saved as it is keeps following the shipped one)
         _store(_written_path(document, lang), text)
         changed.append(lang)
+    if changed:
+        # On the administrator's account page, with the others' acts on accounts.
+        record("legal_text.changed", actor, actor=actor, document=document, languages=changed)
     return changed
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..config import LOCALES
 from ..errors import ServiceError
+from ..extensions import db
 from ..i18n import LANGUAGE_NAMES
 from ..richtext import render_markdown
 from . import documents
@@ -61,11 +62,14 @@ def edit(document):
     elif form.validate():
         try:
             changed = documents.save(
-                current_user, document, {lang: form[lang].data for lang in LOCALES}
+                current_user._get_current_object(),
+                document,
+                {lang: form[lang].data for lang in LOCALES},
             )
         except ServiceError as error:
             flash(error.message, "error")
         else:
+            db.session.commit()
             if changed:
                 flash(_("Saved. Readers see the new text now."), "success")
             else:
