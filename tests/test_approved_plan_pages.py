@@ -14,11 +14,13 @@ pytestmark = pytest.mark.usefixtures("english")
 
 FINAL = "Final text, approved by the assembly."
 # What offers to change the text: the proposal form's links ("/items/<key>/amend"),
-# a new text for an admitted amendment, a compromise, the words selected in an item.
+# a new text for an admitted amendment, a compromise, the words selected in an item,
+# a facilitator's decision on an amendment (accept, reject, put to a vote).
 AMENDING = re.compile(
     r'/items/[^"/]+/amend[?"]|/sub-amend|/compromise|data-action="amend"|'
     r"Propose a new text|Propose to delete it|Propose a new item|Propose a new section|"
-    r"Amend this|Write a compromise|propose amendments",
+    r"Amend this|Write a compromise|propose amendments|"
+    r'Put this amendment to a vote|name="status" value=',
     re.I,
 )
 

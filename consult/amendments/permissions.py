@@ -304,8 +304,11 @@ def threshold_met(amendment: Amendment, tally: dict[str, int] | None = None) -> 
 
 
 def decide_refusal(actor, amendment: Amendment, to_status: str, tally=None) -> str | None:
-    """Why ``actor`` may not decide ``to_status`` for the amendment now: a vote
-    that has not closed decides it; admitting needs the plan's supports."""
+    """Why ``actor`` may not decide ``to_status`` for the amendment now: the
+    plan's text is final; a vote that has not closed decides it; admitting
+    needs the plan's supports."""
+    if refusal := final_refusal(amendment.plan):
+        return refusal
     if amendment.status == S.VOTING and in_running_poll(amendment):
         return Refusal(
             _("This amendment is in a vote that has not closed; the vote's result decides it.")
