@@ -197,3 +197,28 @@ def test_the_readings_with_amendments_offer_no_toolbar(client, forum, member, pl
         page = client.get(f"/forums/{forum.slug}/plans/{plan.id}/?show={show}")
         assert page.status_code == 200
         assert toolbar(page.get_data(as_text=True)) == "", show
+
+
+def test_items_of_a_working_groups_section_are_not_offered_for_amending_to_others(
+    client, make, forum, member
+):
+    from consult.amendments import plan_settings
+    from tests.factories import STRUCTURED
+
+    plan = make.plan(forum, STRUCTURED)
+    group = make.group(forum, "Energy")
+    in_group = make.member(forum, groups=[group], locale="en").user
+    section = plans.find_node(plan.current_version, "1")
+    plan_settings.assign_section(None, plan, section.key, group.id)
+    make.session.commit()
+    held = [n.key for n in plans.version_nodes(plan.current_version) if n.parent_key == section.key]
+    assert held
+    outside = plans.find_node(plan.current_version, "2.A.1").key
+    sign_in(client, member)
+    offered = toolbar(client.get(f"/forums/{forum.slug}/plans/{plan.id}/").get_data(as_text=True))
+    refused = re.search(r'data-refused="([^"]*)"', offered).group(1).split()
+    assert section.key in refused and set(held) <= set(refused)
+    assert outside not in refused
+    sign_in(client, in_group)
+    offered = toolbar(client.get(f"/forums/{forum.slug}/plans/{plan.id}/").get_data(as_text=True))
+    assert "Amend this" in offered and "data-refused" not in offered

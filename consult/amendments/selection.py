@@ -45,8 +45,8 @@ class Offer:
 @bp.app_template_global("selection_offer")
 def plan_offer(plan) -> Offer:
     """The plan page's offer for the reader (current_user), from the rules of
-    commenting and amending; at most one statement per section a working
-    group holds."""
+    commenting and amending; a few statements more per working group that
+    holds a section of the plan."""
     from flask_login import current_user
 
     if not getattr(current_user, "is_authenticated", False):
@@ -58,14 +58,18 @@ def plan_offer(plan) -> Offer:
     assignments = section_assignments(plan) if amend else {}
     if assignments:
         nodes = {n.key: n for n in plans.version_nodes(plans.get_version(plan))}
-        # Asked once per section a working group holds, then said of its items.
-        refused_sections = {
-            key
-            for key in assignments
-            if key in nodes and amend_refusal(current_user, plan, key, nodes) is not None
+        # The rule asked once per working group (of one of its sections), then
+        # said of every item of the sections that group holds.
+        one_section = {group: key for key, group in assignments.items() if key in nodes}
+        refused_groups = {
+            group
+            for group, key in one_section.items()
+            if amend_refusal(current_user, plan, key, nodes) is not None
         }
         refused = [
-            key for key in nodes if _holding_section(key, nodes, assignments) in refused_sections
+            key
+            for key in nodes
+            if assignments.get(_holding_section(key, nodes, assignments)) in refused_groups
         ]
     return Offer(comment=comment, amend=amend, refused_keys=refused)
 
