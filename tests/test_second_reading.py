@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from consult.amendments import proposing
 from consult.comments import services as comments
 from consult.consultations import services
+from consult.consultations.dashboard import figures
 from consult.consultations.models import Consultation
 from consult.consultations.readings import consultations_of
 from consult.consultations.services import PhaseInput
@@ -206,6 +207,9 @@ def test_each_has_its_own_thread_dashboard_and_open_data(
         dashboard = client.get(f"{base}/{consultation.id}/dashboard")
         assert dashboard.status_code == 200
         assert consultation.title in dashboard.get_data(as_text=True)
+        counted = figures(consultation)  # what the dashboard shows
+        assert (counted.amendments, counted.comments, counted.triage_total) == (1, 1, 1)
+        assert [a.proposed_text for a in counted.triage] == texts
         index = client.get(f"{base}/{consultation.id}/open-data/").get_data(as_text=True)
         assert consultation.reading_label in index
 

@@ -28,6 +28,7 @@ from ..forums.models import Coalition, Membership
 from ..i18n import country_name
 from ..plans.models import PlanNode
 from .models import Consultation, Phase
+from .readings import in_window, reading_window
 from .services import PHASE_LABELS, open_phase
 
 # Statuses shown on the dashboard (drafts are private), in the order of their life.
@@ -151,15 +152,18 @@ class DashboardFigures:
 
 def _comment_scope(consultation: Consultation, plan_id: int):
     """Comments on the plan's items and amendments, and on the consultation
-    itself; never those on a draft amendment (private to its author)."""
+    itself (not on another reading of the plan); never those on a draft
+    amendment (private to its author)."""
     draft = aliased(Amendment)  # never correlated with an Amendment of the outer query
     drafts = select(cast(draft.id, String)).where(draft.plan_id == plan_id, draft.status == "draft")
+    own = str(consultation.id)
     return (
         (Comment.forum_id == consultation.forum_id)
         & or_(
             Comment.plan_id == plan_id,
-            (Comment.target_type == "consultation") & (Comment.target_key == str(consultation.id)),
+            (Comment.target_type == "consultation") & (Comment.target_key == own),
         )
+        & ~((Comment.target_type == "consultation") & (Comment.target_key != own))
         & ~((Comment.target_type == "amendment") & Comment.target_key.in_(drafts))
     )
 
@@ -217,8 +221,15 @@ def _per_phase(phases: list[Phase], moment, *conditions) -> dict[int, int]:
 def figures(consultation: Consultation) -> DashboardFigures:
     plan = consultation.plan
     plan_id, forum_id = plan.id, consultation.forum_id
-    scope = _comment_scope(consultation, plan_id)
-    visible_amendment = (Amendment.plan_id == plan_id) & (Amendment.status != "draft")
+    # What was written during this reading of the plan (a plan read twice has
+    # a dashboard per reading, its queues included).
+    window = reading_window(consultation)
+    scope = _comment_scope(consultation, plan_id) & in_window(Comment.created_at, window)
+    visible_amendment = (
+        (Amendment.plan_id == plan_id)
+        & (Amendment.status != "draft")
+        & in_window(Amendment.created_at, window)
+    )
 
     # Where each target key belongs.
     nodes = []
@@ -348,7 +359,11 @@ def figures(consultation: Consultation) -> DashboardFigures:
         db.session.scalars(
             select(Amendment)
             .options(joinedload(Amendment.author))
-            .where(Amendment.plan_id == plan_id, Amendment.status == "submitted")
+            .where(
+                Amendment.plan_id == plan_id,
+                Amendment.status == "submitted",
+                in_window(Amendment.created_at, window),
+            )
             .order_by(func.coalesce(Amendment.submitted_at, Amendment.created_at), Amendment.id)
             .limit(QUEUE_LIMIT)
         )
