@@ -147,6 +147,14 @@ MATRIX = {
     "/profile/data.json": everyone(200, anonymous=LOGIN),
     "/profile/data.html": everyone(200, anonymous=LOGIN),
     "/profile/delete": everyone(200, anonymous=LOGIN),
+    "/profile/two-step": everyone(200, anonymous=LOGIN),
+    "/profile/two-step/start": everyone((302, "/profile/two-step"), anonymous=LOGIN),
+    "/profile/two-step/confirm": everyone(400, anonymous=LOGIN),
+    "/profile/two-step/recovery-codes": everyone(400, anonymous=LOGIN),
+    "/profile/two-step/off": everyone(400, anonymous=LOGIN),
+    # The code after the password: without a password just given, back to signing in.
+    "/sign-in/two-step": everyone((302, "/sign-in")),
+    "/admin/two-step": everyone(403, anonymous=LOGIN, platform_admin=200),
     # A member's calendar feed: only its secret opens it (the world's member has none).
     "/calendar/<int:user_id>/<key>.ics": everyone(404),
     "/forums/new": everyone(403, anonymous=LOGIN, platform_admin=200),

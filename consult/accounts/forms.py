@@ -3,7 +3,14 @@ from datetime import time
 from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..config import LOCALES
@@ -132,4 +139,37 @@ class EmailChangeForm(FlaskForm):
 class DeleteAccountForm(FlaskForm):
     current_password = PasswordField(
         _l("Your password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+
+
+class TwoStepCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("The six digits your app shows now, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off"},
+    )
+
+
+class TwoStepSetupForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class PasswordCheckForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Your password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+
+
+class TwoStepPolicyForm(FlaskForm):
+    required = BooleanField(
+        _l("Require two-step sign-in for facilitators and administrators"),
+        description=_l(
+            "They are asked to set it up right after their next sign-in, "
+            "and cannot turn it off while this is on."
+        ),
     )

@@ -165,6 +165,7 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     user.notification_preference = "never"
     user.next_digest_at = None
     user.last_sign_in_at = None
+    user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
     record("user.deleted", user, actor=user)
 
 
@@ -199,7 +200,7 @@ def _forget_links(user: User, now: datetime) -> None:
 
 # The member's own settings and messages, which nobody else reads (by table
 # name: a table that is not there yet is skipped).
-PERSONAL_TABLES = ("notifications", "notification_preferences")
+PERSONAL_TABLES = ("notifications", "notification_preferences", "recovery_codes")
 
 
 def _forget_personal_rows(user: User, old_email: str) -> None:

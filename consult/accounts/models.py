@@ -2,7 +2,16 @@ from datetime import datetime
 
 from flask_babel import gettext
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,6 +59,12 @@ class User(UserMixin, Base):
     # When the member deleted their account (see accounts/lifecycle.py): the row
     # stays, without personal data, so their contributions keep an author.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Two-step sign-in (accounts/two_step.py): the TOTP secret (base32), set
+    # while enrolling and kept once confirmed; when it was confirmed (NULL: off);
+    # the last time step accepted, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     memberships = relationship("Membership", back_populates="user", lazy="raise_on_sql")
 
@@ -70,6 +85,10 @@ class User(UserMixin, Base):
     @classmethod
     def _display_name_expression(cls):
         return cls.stored_name
+
+    @property
+    def has_two_step(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_deleted(self) -> bool:
@@ -127,3 +146,27 @@ class AuthAttempt(Base):
     key: Mapped[str] = mapped_column(String(254))
     client: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[created_at]
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for a two-step code (a lost phone).
+    Only its SHA-256 is kept: the member saw the code once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[created_at]
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PlatformSetting(Base):
+    """A setting of the whole platform, changed by its administrators
+    (``two_step_required``: facilitators and administrators must use two-step sign-in)."""
+
+    __tablename__ = "platform_settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

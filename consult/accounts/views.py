@@ -60,6 +60,7 @@ def sign_in_user(user) -> None:
     if locale:
         session["locale"] = locale
     login_user(user)
+    two_step_views.mark_if_required(user)
     token = throttle.device_token(user, request.cookies.get(throttle.KNOWN_DEVICE_COOKIE))
 
     @after_this_request
@@ -108,6 +109,8 @@ def sign_in():
             return _throttled("accounts/sign_in.html", form, error)
         if user is not None:
             offered = services.offer_browser_zone(user, form.browser_timezone.data)
+            if user.has_two_step:
+                return two_step_views.ask_code(user, form.next.data, offered)
             sign_in_user(user)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             flash_offered_zone(offered)
@@ -251,4 +254,5 @@ def change_password():
     return profile_page(form=form, password_form=password_form)
 
 
-from . import lifecycle_views  # noqa: E402, F401  (its routes are on this blueprint)
+# Their routes are on this blueprint.
+from . import lifecycle_views, two_step_views  # noqa: E402, F401
