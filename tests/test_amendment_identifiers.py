@@ -434,3 +434,16 @@ def test_search_results_name_amendments_with_their_plan(client, session, make, f
     session.commit()
     html = client.get(f"/search?q=bibliotecas&forum={forum.slug}").get_data(as_text=True)
     assert "Amendment PA-27 E1 · 1</a>" in html and "PA-2026" not in html
+
+
+# --- the assembly's agenda -----------------------------------------------------------
+
+
+def test_the_agenda_names_the_amendments_with_their_plan(make, forum, member):
+    from consult.assembly.sessions import point_title
+
+    plan = make.plan(forum, PLAN_2026)
+    first = make.amendment(plan, member, ref="1")
+    second = make.amendment(plan, member, ref="1")
+    assert point_title([first]) == "Amendment PA-2026 E1 · 1"
+    assert point_title([first, second]) == "Competing amendments PA-2026 E1, E2 to item 1"

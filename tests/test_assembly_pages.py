@@ -80,7 +80,7 @@ def test_a_facilitator_calls_a_session_from_the_consultation(app, make, session,
     assert response.headers["Location"].endswith(url(created))
     assert created.chair_id == world.chair.id and created.approval_rule == "two_thirds"
     shown = page(facilitator, url(created))
-    assert "Amendment E" in shown and "Approval of the plan" in shown
+    assert f"Amendment {world.plan.short_name} E" in shown and "Approval of the plan" in shown
 
     member = client_of(app, world.delegates[0])
     assert "Call a session" not in page(member, base + "/assembly")

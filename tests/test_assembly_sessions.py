@@ -388,7 +388,7 @@ def test_a_yes_no_vote_with_a_quorum_of_delegates_present(make, session, world):
     session.commit()
     assert poll.quorum_met is True and poll.winner == "yes"
     assert amendment.status == "accepted"
-    assert point.outcome == f"Amendment {amendment.label} is adopted."
+    assert point.outcome == f"Amendment {amendment.identifier} is adopted."
 
 
 def test_without_quorum_of_present_nothing_is_decided(make, session, world):

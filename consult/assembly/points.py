@@ -168,7 +168,7 @@ def outcome_of(poll: Poll) -> str:
             return _("The plan is approved.")
         return _("The plan is not approved.")
     if poll.subject == "amendment":
-        label = poll.amendment.label if poll.amendment else ""
+        label = poll.amendment.identifier if poll.amendment else ""
         if winner == tally.YES:
             return _("Amendment %(label)s is adopted.", label=label)
         return _("Amendment %(label)s is rejected.", label=label)

@@ -208,12 +208,13 @@ def _grouped_in_text_order(
 
 
 def point_title(amendments: list[Amendment]) -> str:
-    labels = ", ".join(amendment.label for amendment in amendments)
-    ref = amendments[0].target_ref
+    """The amendments named across the forum: "Amendment PA-2026 E2 · 4.1", or
+    "Competing amendments PA-2026 E2, E5 to item 4.1"."""
+    first = amendments[0]
     if len(amendments) == 1:
-        if ref:
-            return _("Amendment %(labels)s to item %(ref)s", labels=labels, ref=ref)
-        return _("Amendment %(labels)s", labels=labels)
+        return _("Amendment %(labels)s", labels=first.identifier)
+    labels = f"{first.plan.short_name} " + ", ".join(a.label for a in amendments)
+    ref = first.target_ref
     if ref:
         return _("Competing amendments %(labels)s to item %(ref)s", labels=labels, ref=ref)
     return _("Competing amendments %(labels)s", labels=labels)
