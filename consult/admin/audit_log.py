@@ -105,6 +105,10 @@ ACTION_LABELS = {
     "poll.proxy_revoked": _l("Proxy withdrawn"),
     "user.deactivated": _l("Account deactivated"),
     "user.reactivated": _l("Account reactivated"),
+    "user.deleted": _l("Account deleted by its owner"),
+    "user.two_step_on": _l("Two-step sign-in turned on"),
+    "user.two_step_off": _l("Two-step sign-in turned off"),
+    "platform.two_step_required": _l("Two-step sign-in required or not"),
     "legal_text.changed": _l("Privacy notice or terms of use changed"),
 }
 
@@ -122,6 +126,7 @@ OBJECT_LABELS = {
     "Plan": _l("Plan"),
     "PlanVersion": _l("Plan version"),
     "Poll": _l("Vote"),
+    "PlatformSetting": _l("Platform setting"),
     "User": _l("Account"),
     "WorkingGroup": _l("Working group"),
     "WorkingGroupMember": _l("Working group membership"),
@@ -191,6 +196,10 @@ PLATFORM_ACTIONS = frozenset(
         "api_token.revoked",
         "user.deactivated",
         "user.reactivated",
+        "user.deleted",
+        "user.two_step_on",
+        "user.two_step_off",
+        "platform.two_step_required",
         "legal_text.changed",
     )
 )
