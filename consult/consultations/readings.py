@@ -4,12 +4,48 @@ own phases, thread, dashboard and open data."""
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..forums.permissions import StateRefusal
 from ..plans.models import Plan
+from ..plans.services import archived_refusal
 from .models import Consultation
+
+_NOT_READ = object()  # "not given: read it"
+
+
+def consultation_of(plan: Plan) -> Consultation | None:
+    """The plan's current consultation: its latest (the only one that may still
+    be open, see ``start_refusal``), or None when it never had one."""
+    return db.session.scalar(
+        select(Consultation)
+        .options(selectinload(Consultation.phases))
+        .where(Consultation.plan_id == plan.id)
+        .order_by(Consultation.number.desc())
+        .limit(1)
+    )
+
+
+def start_refusal(plan: Plan, current=_NOT_READ) -> str | None:
+    """Why a new consultation of ``plan`` cannot start now (None: it can). One
+    at a time: the previous one must be over (every phase closed)."""
+    if refusal := archived_refusal(plan):
+        return StateRefusal(refusal)
+    if current is _NOT_READ:
+        current = consultation_of(plan)
+    if current is not None and not current.is_over:
+        return StateRefusal(
+            _(
+                "“%(title)s” (%(reading)s) is still open: close its last phase "
+                "before starting a new consultation of this plan.",
+                title=current.title,
+                reading=current.reading_label,
+            )
+        )
+    return None
 
 
 def consultations_of(plan: Plan) -> list[Consultation]:

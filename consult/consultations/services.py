@@ -19,12 +19,13 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..forums.models import Forum, Membership
-from ..forums.permissions import StateRefusal, require
+from ..forums.permissions import require
 from ..notifications.services import notify_many
 from ..plans.models import Plan
 from ..plans.services import archived_refusal
 from ..timezones import format_moment
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, Consultation, Phase
+from .readings import consultation_of, start_refusal
 
 PHASE_LABELS = {
     "proposals": _l("Proposals and comments"),
@@ -97,37 +98,6 @@ def local_time(consultation: Consultation, moment: datetime, fmt: str = "medium"
 # --- reading ------------------------------------------------------------------
 
 _NOT_READ = object()  # "not given: read it"
-
-
-def consultation_of(plan: Plan) -> Consultation | None:
-    """The plan's current consultation: its latest (the only one that may still
-    be open, see ``start_refusal``), or None when it never had one."""
-    return db.session.scalar(
-        select(Consultation)
-        .options(selectinload(Consultation.phases))
-        .where(Consultation.plan_id == plan.id)
-        .order_by(Consultation.number.desc())
-        .limit(1)
-    )
-
-
-def start_refusal(plan: Plan, current=_NOT_READ) -> str | None:
-    """Why a new consultation of ``plan`` cannot start now (None: it can). One
-    at a time: the previous one must be over (every phase closed)."""
-    if refusal := archived_refusal(plan):
-        return StateRefusal(refusal)
-    if current is _NOT_READ:
-        current = consultation_of(plan)
-    if current is not None and not current.is_over:
-        return StateRefusal(
-            _(
-                "“%(title)s” (%(reading)s) is still open: close its last phase "
-                "before starting a new consultation of this plan.",
-                title=current.title,
-                reading=current.reading_label,
-            )
-        )
-    return None
 
 
 def get_consultation(user, forum_slug: str, consultation_id) -> Consultation:
