@@ -120,18 +120,40 @@ class TextWithAmendments:
         return sum(1 for node in self.nodes if node.amendments)
 
 
+def kept_diff(old: str, new: str) -> Markup:
+    """``diffing.diff_html``, kept in this process's memory by the texts it
+    compares (a long diff takes a while, and the same ones come back)."""
+    return pagecache.in_memory(
+        pagecache.make_key("word-diff", old, new), lambda: diff_html(old, new)
+    )
+
+
 def amendment_diff(amendment: Amendment) -> Markup:
     """What an amendment changes, as the amendment's page shows it: the word
-    diff of a replacement, the deleted text, the new text. Kept in memory by
-    the texts it compares (a long diff takes a while)."""
+    diff of a replacement, the deleted text, the new text."""
     if amendment.operation == "delete":
         return Markup("<del>{}</del>").format(amendment.original_text)
     if amendment.operation != "replace":
         return Markup("<ins>{}</ins>").format(amendment.proposed_text)
-    key = pagecache.make_key("word-diff", amendment.original_text, amendment.proposed_text)
-    return pagecache.in_memory(
-        key, lambda: diff_html(amendment.original_text, amendment.proposed_text)
+    return kept_diff(amendment.original_text, amendment.proposed_text)
+
+
+def numbered_nodes(plan: Plan, version: PlanVersion, nodes: list[PlanNode]) -> dict:
+    """Each node's ``layout.NumberedNode`` by key, as the plain text numbers
+    them. The lines of a version never change: they are kept in this
+    process's memory (wrapping a long plan takes a good part of a second)."""
+
+    def lines() -> dict[str, list]:
+        numbered = layout.number_lines(nodes, layout.line_length(plan.forum))
+        return {entry.node.key: entry.lines for entry in numbered}
+
+    key = pagecache.make_key(
+        "numbered-lines", version.id, version.created_at, layout.line_length(plan.forum)
     )
+    kept = pagecache.in_memory(
+        key, lines, size=lambda found: sum(len(t) + 8 for ls in found.values() for _n, t in ls)
+    )
+    return {node.key: layout.NumberedNode(node, kept[node.key]) for node in nodes}
 
 
 def amendments_in_text(plan: Plan, version: PlanVersion, chosen: Filters) -> TextWithAmendments:
@@ -147,10 +169,7 @@ def amendments_in_text(plan: Plan, version: PlanVersion, chosen: Filters) -> Tex
         shown_nodes = [node for node in nodes if node.key in in_group]
     else:
         shown_nodes = nodes
-    numbered = {
-        entry.node.key: entry
-        for entry in layout.number_lines(nodes, layout.line_length(plan.forum))
-    }
+    numbered = numbered_nodes(plan, version, nodes)
     by_target: dict[str | None, list[ShownAmendment]] = {}
     amendments = _amendments(plan, chosen.statuses)
     for amendment in amendments:
@@ -212,7 +231,7 @@ class PreviewNode:
 
     @property
     def diff(self) -> Markup:
-        return diff_html(self.before, self.row["text"])
+        return kept_diff(self.before, self.row["text"])
 
 
 @dataclass
@@ -265,10 +284,7 @@ def accepted_reading(plan: Plan, version: PlanVersion) -> AcceptedReading:
     result = merge.apply_changes(
         _rows(nodes), [change_of(a) for a in pending], lambda: f"preview-{next(counter)}"
     )
-    numbered = {
-        entry.node.key: entry
-        for entry in layout.number_lines(nodes, layout.line_length(plan.forum))
-    }
+    numbered = numbered_nodes(plan, version, nodes)
     changed: dict[str, list[merge.Change]] = {}
     for applied in result.applied:
         changed.setdefault(applied.key, []).append(applied.change)
