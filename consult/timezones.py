@@ -26,6 +26,7 @@ from babel import Locale
 from babel.core import get_global
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
+from babel.dates import format_timedelta as babel_format_timedelta
 from babel.dates import get_timezone_location
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale
@@ -185,6 +186,21 @@ def format_moment(
     clock = babel_format_time(local.time(), "short", locale=loc)
     pattern = str(loc.datetime_formats[width]).replace("'", "")
     return f"{pattern.replace('{1}', day).replace('{0}', clock)} ({zone_label(zone, loc)})"
+
+
+def countdown(value: datetime | None, now: datetime | None = None, *, locale=None) -> str:
+    """The time left until a moment, as a person says it ("in 3 days",
+    "en 5 horas", "em 20 minutos"); empty once it has passed."""
+    from .database import utcnow
+
+    if value is None:
+        return ""
+    left = _aware(value) - _aware(now or utcnow())
+    if left.total_seconds() <= 0:
+        return ""
+    return babel_format_timedelta(
+        left, granularity="minute", threshold=1.5, add_direction=True, locale=_locale(locale)
+    )
 
 
 def format_day(value, fmt: str = "medium", *, zone: str | None = None, locale=None) -> str:

@@ -136,4 +136,4 @@ def init_app(app) -> None:
     app.jinja_env.globals["phase_banner_for"] = lambda plan, **options: phase_banner(
         current_user, plan, **options
     )
-    app.jinja_env.globals["whats_open_for"] = whats_open
+    app.jinja_env.globals["whats_open_for"] = lambda forums: whats_open(forums, current_user)

@@ -1,7 +1,8 @@
 """What is open now in the reader's forums (the forum page and the home page):
-the consultations in an open phase and until when, the votes open now, and the
-assembly sessions called or in session. Three statements for any number of
-forums, plans and votes."""
+the consultations in an open phase and until when (with the time left), the
+votes open now, and the assembly sessions called or in session; then what
+waits for this reader there (``for_you``). A constant number of statements for
+any number of forums, plans and votes."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,8 +16,9 @@ from ..database import utcnow
 from ..extensions import db
 from ..forums.models import Forum
 from ..plans.models import Plan
-from ..timezones import format_moment
+from ..timezones import countdown, format_moment
 from ..votes.models import Poll, PollState
+from .for_you import ForYou, for_reader
 
 # Sessions shown from this long before they start.
 SESSIONS_AHEAD = timedelta(days=30)
@@ -29,6 +31,7 @@ class OpenPhase:
     consultation: Consultation
     name: str
     ends: str
+    left: str  # "in 3 days"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class OpenVote:
     forum: Forum
     poll: Poll
     closes: str
+    left: str
 
 
 @dataclass(frozen=True)
@@ -51,14 +55,16 @@ class WhatsOpen:
     phases: list[OpenPhase] = field(default_factory=list)
     votes: list[OpenVote] = field(default_factory=list)
     sessions: list[CalledSession] = field(default_factory=list)
+    mine: ForYou = field(default_factory=ForYou)
 
     def __bool__(self) -> bool:
-        return bool(self.phases or self.votes or self.sessions)
+        return bool(self.phases or self.votes or self.sessions or self.mine)
 
 
-def whats_open(forums: list[Forum], now=None) -> WhatsOpen:
+def whats_open(forums: list[Forum], reader=None, now=None) -> WhatsOpen:
     """What is open now in ``forums`` (forums the reader may see), soonest
-    deadline first; dates in the reader's zone and language."""
+    deadline first, and what waits for ``reader`` there; dates in the
+    reader's zone and language."""
     now = now or utcnow()
     by_id = {forum.id: forum for forum in forums}
     found = WhatsOpen()
@@ -75,7 +81,14 @@ def whats_open(forums: list[Forum], now=None) -> WhatsOpen:
         name = phase.title or str(PHASE_LABELS.get(phase.kind, phase.kind))
         forum = by_id[consultation.forum_id]
         found.phases.append(
-            OpenPhase(forum, plan, consultation, name, format_moment(phase.ends_at))
+            OpenPhase(
+                forum,
+                plan,
+                consultation,
+                name,
+                format_moment(phase.ends_at),
+                countdown(phase.ends_at, now),
+            )
         )
     polls = db.session.scalars(
         select(Poll)
@@ -83,7 +96,14 @@ def whats_open(forums: list[Forum], now=None) -> WhatsOpen:
         .order_by(Poll.closes_at)
     )
     for poll in polls:
-        found.votes.append(OpenVote(by_id[poll.forum_id], poll, format_moment(poll.closes_at)))
+        found.votes.append(
+            OpenVote(
+                by_id[poll.forum_id],
+                poll,
+                format_moment(poll.closes_at),
+                countdown(poll.closes_at, now),
+            )
+        )
     sessions = db.session.scalars(
         select(AssemblySession)
         .where(
@@ -102,4 +122,5 @@ def whats_open(forums: list[Forum], now=None) -> WhatsOpen:
                 session.state == SessionState.IN_SESSION,
             )
         )
+    found.mine = for_reader(reader, forums, [vote.poll.id for vote in found.votes])
     return found
