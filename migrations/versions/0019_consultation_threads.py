@@ -31,7 +31,12 @@ def upgrade():
 
 
 def downgrade():
-    # Only the first consultation of each plan can stay.
+    # Only the first consultation of each plan can stay (with its phases, also
+    # where foreign keys are not enforced: SQLite).
+    op.execute(
+        'DELETE FROM consultation_phases WHERE consultation_id IN '
+        '(SELECT id FROM consultations WHERE number > 1)'
+    )
     op.execute('DELETE FROM consultations WHERE number > 1')
     with op.batch_alter_table('consultations', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_consultations_number_positive'), type_='check')
