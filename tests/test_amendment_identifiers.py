@@ -65,6 +65,7 @@ def test_an_imported_plan_is_given_a_short_name_from_its_title_free_in_its_forum
         ("Plano de Ação para a Diversidade Cultural", "PADC"),
         ("Plan", "PLAN"),
         ("", "PLAN"),
+        ("Plan de trabajo de las coaliciones para la diversidad cultural (2007)", "PTCD-2007"),
     ],
 )
 def test_the_suggestion_is_the_titles_initials_and_its_year(title, expected):

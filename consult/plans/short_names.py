@@ -45,7 +45,7 @@ def suggest(title: str) -> str:
     (or number), e.g. "Plan de Acción 2026-2030" → "PA-2026"."""
     words = _WORD.findall(_ascii(title))
     named = [w for w in words if w[0].isalpha() and w.casefold() not in _MINOR_WORDS]
-    initials = "".join(w[0] for w in named)[:6].upper()
+    initials = "".join(w[0] for w in named)[:4].upper()
     numbers = [w for w in words if w.isdigit()]
     number = next((n for n in numbers if len(n) == 4), numbers[0] if numbers else "")[:6]
     if len(initials) < SHORT_NAME_MIN and not number:

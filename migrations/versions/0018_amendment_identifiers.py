@@ -36,7 +36,7 @@ def _suggest(title):
     decomposed = unicodedata.normalize("NFKD", title or "")
     words = _WORD.findall("".join(c for c in decomposed if not unicodedata.combining(c)))
     named = [w for w in words if w[0].isalpha() and w.casefold() not in _MINOR_WORDS]
-    initials = "".join(w[0] for w in named)[:6].upper()
+    initials = "".join(w[0] for w in named)[:4].upper()
     numbers = [w for w in words if w.isdigit()]
     number = next((n for n in numbers if len(n) == 4), numbers[0] if numbers else "")[:6]
     if len(initials) < 2 and not number:
