@@ -295,3 +295,23 @@ def test_the_thread_page_names_the_consultation(client, session, forum, consulta
         query_string={"target_type": "consultation", "target_key": str(consultation.id)},
     ).get_data(as_text=True)
     assert re.search(r"Comments on the consultation “Consulta 2028”", html)
+
+
+def test_the_api_reads_and_writes_the_consultation_thread(
+    client, session, forum, consultation, member
+):
+    from tests.test_api import bearer, token_for
+
+    secret = token_for(session, member)
+    target = {"target_type": "consultation", "target_key": str(consultation.id)}
+    posted = client.post(
+        f"/api/v1/forums/{forum.slug}/comments",
+        json={**target, "body": "Is there a session online?"},
+        headers=bearer(secret),
+    )
+    assert posted.status_code == 201
+    listed = client.get(
+        f"/api/v1/forums/{forum.slug}/comments", query_string=target, headers=bearer(secret)
+    ).get_json()
+    assert [item["body"] for item in listed["items"]] == ["Is there a session online?"]
+    assert listed["can_post"] is True and listed["closed_reason"] is None
