@@ -328,6 +328,27 @@ def test_the_accepted_reading_names_what_cannot_be_applied(
     assert "todos los" in text_of(node_div(doc, "1.1"))
 
 
+def test_once_a_consolidated_draft_applies_them_they_are_the_text_not_a_preview(
+    client, session, plan, author, facilitator
+):
+    from consult.consolidation import services as consolidation
+
+    accepted = accept(facilitator, propose(plan, author, "1.1", "Un texto nuevo y aceptado."))
+    session.commit()
+    sign_in(client, author)
+    doc = page(client, plan, "?show=amendments&status=accepted")
+    assert listed_under(doc, "1.1") == [accepted.id]
+    consolidation.request(facilitator, plan)
+    session.commit()
+    session.expire_all()
+    assert plan.current_version.number == 2
+    doc = page(client, plan, "?show=amendments&status=accepted")
+    assert "Un texto nuevo y aceptado." in text_of(node_div(doc, "1.1").xpath(".//p")[0])
+    assert not doc.xpath('//details[@class="item-amendments"]')
+    doc = page(client, plan, "?show=accepted")
+    assert not doc.xpath('//div[contains(@class, "changed")]')
+
+
 def test_without_accepted_amendments_the_preview_says_it_reads_as_the_version(client, plan, author):
     sign_in(client, author)
     doc = page(client, plan, "?show=accepted")

@@ -187,8 +187,9 @@ def amendments_in_text(plan: Plan, version: PlanVersion, chosen: Filters) -> Tex
 
 
 def _amendments(plan: Plan, statuses) -> list[Amendment]:
-    """The plan's amendments in these statuses (never drafts), by number, with
-    what their line in the list shows (author, coalition, parent)."""
+    """The plan's amendments in these statuses (never drafts, nor accepted ones
+    that a consolidated draft has applied: they are the text now), by number,
+    with what their line shows (author, coalition)."""
     statuses = [status for status in statuses if status != AmendmentStatus.DRAFT]
     return list(
         db.session.scalars(
@@ -197,7 +198,11 @@ def _amendments(plan: Plan, statuses) -> list[Amendment]:
                 joinedload(Amendment.author),
                 joinedload(Amendment.coalition),
             )
-            .where(Amendment.plan_id == plan.id, Amendment.status.in_(statuses))
+            .where(
+                Amendment.plan_id == plan.id,
+                Amendment.status.in_(statuses),
+                Amendment.applied_version_id.is_(None),
+            )
             .order_by(Amendment.number)
         )
     )
