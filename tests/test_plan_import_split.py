@@ -95,7 +95,7 @@ def test_a_heading_in_capitals_on_the_line_of_its_paragraph_is_split_at_its_end(
     [
         "1. Celebrar reuniones.",  # after an item's own number
         "a) Celebrar reuniones.",  # after a letter
-        "Véase el punto 2. Promover la red.",  # "2." starts an item: offered before, not after
+        "Véase el punto 2. Promover la red.",  # a number inside a sentence is no item
         "Una frase. otra en minúscula.",  # a lower-case start would be joined back
         "[1]: Una nota.",  # a footnote's label
     ],
@@ -245,3 +245,16 @@ def test_the_split_text_is_what_is_saved(client, session, forum, facilitator):
         .order_by(PlanNode.position)
     ).all()
     assert items == ["Celebrar reuniones periódicas.", "Promover la participación de los Estados."]
+
+
+def test_a_block_of_many_sentences_lists_its_first_places_and_any_can_be_split(app):
+    text = "PLAN\n\n" + " ".join(f"Frase {n} del plan." for n in range(1, 101)) + "\n"
+    with app.test_request_context():
+        parsed = importer.parse(text)
+        shown = parsed.split_points(parsed.nodes[0])
+        assert len(shown) == 40
+        assert shown[0].start == "Frase 2 del plan. Frase 3…"
+        last = repairs.split_points(text)[-1]  # not listed yet, still a place of the text
+        assert repairs.apply_fix(text, "split", last.line, last.column).endswith(
+            "\n\nFrase 100 del plan.\n"
+        )

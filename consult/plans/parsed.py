@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+SPLIT_POINTS_SHOWN = 40
 
 WARNINGS = {
     "joined": _l("Line %(line)d was joined to the previous block (it starts in lower case)."),
@@ -93,7 +94,9 @@ class ParsedPlan:
 
         if not self.source or not node.line:
             return []
-        return block_split_points(self.source, node.line, node.joined)
+        # A block of hundreds of sentences (a whole document on one line) lists
+        # its first places; each split brings the next ones into view.
+        return block_split_points(self.source, node.line, node.joined)[:SPLIT_POINTS_SHOWN]
 
     def count(self, kind: str) -> int:
         return sum(1 for node, _parent, _depth in self.walk() if node.kind == kind)

@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 
 from .importer import (
     MD_HEADING,
-    NUMBERED,
     is_all_caps,
     normalise,
     read_blocks,
@@ -25,8 +24,9 @@ FIXES = {
     "split": _l("Start a new paragraph here"),
 }
 
-# Inside a line, a new block may start after the end of a sentence, at an item
-# number or a bullet (items run together), or after a heading in capitals.
+# Inside a line, a new block may start after the end of a sentence (before a
+# capital or an item number: items run together), at a bullet, or after a
+# heading in capitals.
 _SENTENCE_END = re.compile("[.!?:;…][\"'\u201d\u2019»)\\]]*$")
 # An item's or a footnote's own label ("2.", "b)", "[3]:") is not a sentence's end.
 _LABEL_END = re.compile(
@@ -139,38 +139,61 @@ def block_split_points(lines: list[str], first: int, joined: list[int]) -> list[
             and lines[number - 2].strip()
             and not starts_as_continuation(raw.strip())
         ):
-            points.append(SplitPoint(number, 0, _first_words(raw)))
+            points.append(SplitPoint(number, 0, _first_words(raw, 0)))
         points.extend(
-            SplitPoint(number, column, _first_words(raw[column:])) for column in _inline(raw)
+            SplitPoint(number, column, _first_words(raw, column)) for column in _inline(raw)
         )
     return points
 
 
+# What is read around a gap between words: enough for a sentence's end, a label
+# or an item number, and bounded, so a very long line costs its length only.
+_BEFORE, _AFTER = 24, 40
+
+
 def _inline(raw: str) -> list[int]:
     text_start = len(raw) - len(raw.lstrip())
+    caps_end = _caps_heading_end(raw, text_start)
     return [
         gap.end()
         for gap in re.finditer(r"\s+", raw)
-        if gap.start() > text_start
+        if text_start < gap.start()
         and gap.end() < len(raw)
-        and _starts_a_block(raw[: gap.start()], raw[gap.end() :])
+        and (
+            gap.end() == caps_end
+            or _starts_a_block(
+                raw[max(0, gap.start() - _BEFORE) : gap.start()],
+                raw[gap.end() : gap.end() + _AFTER],
+            )
+        )
     ]
 
 
 def _starts_a_block(before: str, after: str) -> bool:
-    if NUMBERED.match(after) or _BULLET_START.match(after):
+    if _BULLET_START.match(after):
         return True
     first = after.lstrip(_OPENING)[:1]
     if _SENTENCE_END.search(before) and not _LABEL_END.search(before):
         return first.isupper() or first.isdigit()
-    # The end of a heading in capitals: the next word has lower-case letters.
-    return is_all_caps(before) and first.isupper() and any(c.islower() for c in after.split()[0])
+    return False
 
 
-def _first_words(text: str) -> str:
-    found = text.split()
+def _caps_heading_end(raw: str, text_start: int) -> int | None:
+    """Where a heading in capitals at the start of the line ends: before its
+    first word with lower-case letters, if that word starts with a capital."""
+    for word in re.finditer(r"\S+", raw):
+        if any(c.islower() for c in word.group()):
+            first = word.group().lstrip(_OPENING)[:1]
+            heading = raw[text_start : word.start()]
+            return word.start() if first.isupper() and is_all_caps(heading.strip()) else None
+    return None
+
+
+def _first_words(raw: str, column: int) -> str:
+    found = raw[column : column + 160].split()
+    more = len(found) > _PREVIEW_WORDS or len(raw) > column + 160
     shown = " ".join(found[:_PREVIEW_WORDS])
-    return f"{shown}…" if len(found) > _PREVIEW_WORDS else shown
+    return f"{shown}…" if more else shown
 
 
 def _section_marker(lines: list[str]) -> str:
