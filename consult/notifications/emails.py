@@ -1,4 +1,6 @@
-"""Notifications by email, following each member's preference.
+"""Notifications by email, following each member's preferences: which of the
+ways below a notification takes is decided by ``preferences.email_frequency``
+(per forum and topic, with follows and mutes), for a whole batch at once.
 
 - **immediately**: the rows a transaction wrote are handed, after it commits,
   to jobs of at most MAIL_BATCH_SIZE notifications; each job renders its batch
@@ -712,8 +714,3 @@ def change_preference(user: User, preference: str, now: datetime | None = None) 
         if before in DIGEST_PREFERENCES and user.next_digest_at is not None:
             slot = min(slot, user.next_digest_at)
         user.next_digest_at = slot
-
-
-def unsubscribe(user: User) -> None:
-    """The one-click unsubscribe: no more notification emails."""
-    change_preference(user, "never")
