@@ -224,3 +224,15 @@ def test_the_plans_number_is_unique_in_the_database(session, plan, facilitator, 
     with pytest.raises(IntegrityError):
         session.flush()
     session.rollback()
+
+
+def test_the_plan_page_offers_facilitators_the_next_reading_once_the_last_is_over(
+    client, session, forum, plan, facilitator, first
+):
+    sign_in(client, facilitator)
+    new_url = f"/forums/{forum.slug}/plans/{plan.id}/consultation/new"
+    while_open = client.get(f"/forums/{forum.slug}/plans/{plan.id}/").get_data(as_text=True)
+    assert new_url not in while_open
+    close(session, first)
+    over = client.get(f"/forums/{forum.slug}/plans/{plan.id}/").get_data(as_text=True)
+    assert f'href="{new_url}"' in over and "Start a new reading" in over

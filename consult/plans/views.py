@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..consultations.services import consultation_of
+from ..consultations.readings import consultation_of, start_refusal
 from ..database import read_only
 from ..errors import Conflict, InvalidInput, ServiceError
 from ..extensions import db
@@ -148,6 +148,7 @@ def show(slug, plan_id, number=None):
     shown = in_text_views.shown_reading()
     is_current = version.id == plan.current_version_id
     can_manage = forum_permissions.can_manage(current_user, plan.forum)
+    consultation = consultation_of(plan)
     archived = services.archived_refusal(plan)
     # Offered exactly when the editing services would accept it.
     may_edit = can_manage and is_current and services.edit_refusal(plan) is None
@@ -160,7 +161,11 @@ def show(slug, plan_id, number=None):
         if shown
         else Markup(rendering.TEXT_MARK),  # noqa: S704 (a constant)
         completeness=translations.kept_completeness(plan, version, stamps),
-        consultation=consultation_of(plan),
+        consultation=consultation,
+        # Its last consultation is over: a facilitator may start the next reading.
+        may_start_reading=can_manage
+        and consultation is not None
+        and start_refusal(plan, consultation) is None,
         forum=plan.forum,
         plan=plan,
         version=version,
