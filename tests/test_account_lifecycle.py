@@ -19,7 +19,8 @@ from consult.notifications.models import Notification
 from consult.notifications.services import notify
 from consult.votes import casting
 from consult.votes import lifecycle as votes_lifecycle
-from consult.votes.models import Ballot, Participation
+from consult.votes import proxies as votes_proxies
+from consult.votes.models import Ballot, Participation, PollProxy
 from consult.votes.queries import electorate
 from tests.factories import PASSWORD, link_in, outbox, sign_in
 
@@ -375,3 +376,18 @@ def test_pages_ask_to_be_signed_in(client):
     for url in ("/profile/delete", "/profile/data", "/profile/data.json", "/profile/data.html"):
         response = client.get(url)
         assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_proxy_in_a_running_vote_ends_when_its_holder_leaves(
+    client, make, session, forum, plan, facilitator
+):
+    grantor, holder = make.delegate(forum), make.delegate(forum)
+    poll = make.poll(plan, facilitator, max_proxies=1)
+    votes_proxies.grant_proxy(grantor, poll, holder.id)
+    session.commit()
+    sign_in(client, holder)
+    assert delete(client).status_code == 302
+    assert session.scalars(select(PollProxy).where(PollProxy.poll_id == poll.id)).all() == []
+    # The grantor votes themself again.
+    session.expire_all()
+    assert casting.cast(session.get(User, grantor.id), session.get(type(poll), poll.id), "yes")
