@@ -197,6 +197,8 @@ MATRIX = {
     "/forums/<slug>/plans/<int:plan_id>/diff": everyone(200, anonymous=LOGIN, outsider=404),
     "/forums/<slug>/plans/<int:plan_id>/amendments/": private_forum_page(),
     "/forums/<slug>/plans/<int:plan_id>/amendments/triage": managers_only(),
+    # Several decisions at once: an empty form chooses none (400).
+    "/forums/<slug>/plans/<int:plan_id>/amendments/triage/decisions": managers_only(400),
     "/forums/<slug>/plans/<int:plan_id>/amendments/import": managers_only(),
     "/forums/<slug>/plans/<int:plan_id>/items/<key>/compromise": managers_only(),
     "/forums/<slug>/plans/<int:plan_id>/settings": managers_only(),

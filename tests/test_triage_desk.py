@@ -20,6 +20,10 @@ def desk_url(forum, plan):
     return f"/forums/{forum.slug}/plans/{plan.id}/amendments/triage"
 
 
+def decisions_url(forum, plan):
+    return desk_url(forum, plan) + "/decisions"
+
+
 def section(html: str, heading: str) -> str:
     start = html.index(heading)
     end = html.find("</section>", start)
@@ -128,7 +132,7 @@ def test_five_amendments_are_triaged_in_one_pass_with_one_reason(
     ]
 
     response = client.post(
-        desk_url(forum, plan),
+        decisions_url(forum, plan),
         data={
             "amendment": [str(a.id) for a in chosen],
             "status": "rejected",
@@ -163,7 +167,7 @@ def test_a_row_the_rules_refuse_is_left_as_it_was_and_said(
     unsupported = make.amendment(plan, member, ref="2")
     sign_in(client, facilitator)
     client.post(
-        desk_url(forum, plan),
+        decisions_url(forum, plan),
         data={"amendment": [str(supported.id), str(unsupported.id)], "status": "admitted"},
     )
     session.expire_all()
@@ -177,12 +181,12 @@ def test_nothing_selected_keeps_the_reason_typed(client, make, forum, facilitato
     make.amendment(plan, member)
     sign_in(client, facilitator)
     response = client.post(
-        desk_url(forum, plan), data={"status": "rejected", "reason": "Razón larga escrita."}
+        decisions_url(forum, plan), data={"status": "rejected", "reason": "Razón larga escrita."}
     )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Select at least one amendment" in html and "Razón larga escrita." in html
-    bad = client.post(desk_url(forum, plan), data={"amendment": "1", "status": "merged"})
+    bad = client.post(decisions_url(forum, plan), data={"amendment": "1", "status": "merged"})
     assert bad.status_code == 400 and "Choose a decision" in bad.get_data(as_text=True)
 
 
@@ -190,7 +194,7 @@ def test_only_facilitators_decide_several_at_once(client, session, make, forum, 
     amendment = make.amendment(plan, member)
     sign_in(client, member)
     response = client.post(
-        desk_url(forum, plan), data={"amendment": str(amendment.id), "status": "rejected"}
+        decisions_url(forum, plan), data={"amendment": str(amendment.id), "status": "rejected"}
     )
     assert response.status_code == 403
     session.expire_all()

@@ -99,7 +99,7 @@ def triage(slug, plan_id):
     return _desk(plan)
 
 
-@bp.post(PLAN + "/amendments/triage")
+@bp.post(PLAN + "/amendments/triage/decisions")
 @login_required
 def decide_selected(slug, plan_id):
     """One decision and one reason for the amendments checked on the desk."""
