@@ -448,3 +448,11 @@ def test_the_agenda_names_the_amendments_with_their_plan(make, forum, member):
     second = make.amendment(plan, member, ref="1")
     assert point_title([first]) == "Amendment PA-2026 E1 · 1"
     assert point_title([first, second]) == "Competing amendments PA-2026 E1, E2 to item 1"
+
+
+def test_a_vote_on_an_amendment_is_titled_with_its_identifier(make, forum, member, facilitator):
+    plan = make.plan(forum, PLAN_2026)
+    make.delegate(forum)
+    amendment = make.amendment(plan, member, ref="1", admitted_by=facilitator)
+    poll = make.poll(plan, facilitator, amendment=amendment, opened=False)
+    assert poll.title == "Vote on amendment PA-2026 E1 · 1"

@@ -222,7 +222,9 @@ def _amendment_subject(plan: Plan, scope: str, settings: PollSettings, amendment
     if settings.method != "yesno":
         raise on_field(InvalidInput(_("A vote on one amendment is a yes/no vote.")), "method")
     return _Subject(
-        amendment=amendment, title=_("Vote on amendment %(label)s", label=amendment.label)
+        amendment=amendment,
+        # Named across the forum: the votes of several plans are listed together.
+        title=_("Vote on amendment %(label)s", label=amendment.identifier),
     )
 
 
