@@ -47,6 +47,8 @@ def mark_if_required(user: User) -> None:
 
 @bp.before_app_request
 def send_to_set_up():
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return None  # a visitor: their session is not even opened (no Vary: Cookie)
     if not session.get(MUST_SET_UP_KEY) or request.endpoint in _OPEN_WHILE_SETTING_UP:
         return None
     if not current_user.is_authenticated or current_user.has_two_step:
