@@ -456,3 +456,16 @@ def test_a_vote_on_an_amendment_is_titled_with_its_identifier(make, forum, membe
     amendment = make.amendment(plan, member, ref="1", admitted_by=facilitator)
     poll = make.poll(plan, facilitator, amendment=amendment, opened=False)
     assert poll.title == "Vote on amendment PA-2026 E1 · 1"
+
+
+def test_the_forums_audit_log_names_amendments_with_their_plan(
+    client, session, make, forum, two_plans, member
+):
+    admin = make.member(forum, role="admin", locale="en").user
+    for plan in two_plans:
+        amendment = make.amendment(plan, member, ref="1")
+        lifecycle.decide(admin, amendment, "admitted")
+        session.commit()
+    sign_in(client, admin)
+    page = client.get(f"/forums/{forum.slug}/manage/audit").get_data(as_text=True)
+    assert "PA-2026 E1 · 1</a>" in page and "AC-2030 E1 · 1</a>" in page

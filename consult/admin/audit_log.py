@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..accounts.models import User
-from ..amendments.models import Amendment
+from ..amendments.models import Amendment, identifier_of
 from ..audit.models import AuditEvent
 from ..comments.models import Comment
 from ..consolidation.models import Consolidation
@@ -258,9 +258,14 @@ def _own(*columns, forum_column):
 TARGET_QUERIES = [
     (
         "Amendment",
-        _own(Amendment.id, Amendment.number, forum_column=Amendment.forum_id),
+        lambda forum, ids: (
+            select(Amendment.id, Amendment.number, Amendment.target_ref, Plan.short_name)
+            .join(Plan, Plan.id == Amendment.plan_id)
+            .where(Amendment.id.in_(ids), Amendment.forum_id == forum.id)
+        ),
         lambda slug, r: Target(
-            f"E{r.number}", url_for("amendments.detail", slug=slug, amendment_id=r.id)
+            identifier_of(r.short_name, f"E{r.number}", r.target_ref),
+            url_for("amendments.detail", slug=slug, amendment_id=r.id),
         ),
     ),
     (
