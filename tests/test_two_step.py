@@ -11,7 +11,7 @@ from sqlalchemy import select
 from consult.accounts import two_step
 from consult.accounts.models import RecoveryCode, User
 from consult.database import utcnow
-from tests.factories import PASSWORD, sign_in
+from tests.factories import PASSWORD, link_in, outbox, sign_in
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -231,3 +231,16 @@ def test_deleting_an_account_removes_its_two_step_secret_and_codes(client, make,
     gone = session.get(User, user.id)
     assert gone.totp_secret is None and not gone.has_two_step
     assert session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).all() == []
+
+
+def test_a_password_reset_still_asks_for_the_code(client, make, session):
+    user = make.user(locale="en")
+    secret, _codes = set_up(client, session, user)
+    client.post("/password-reset", data={"email": user.email})
+    link = link_in(outbox(session, user.email)[-1], "/password-reset/")
+    new = {"password": "a brand new password", "confirm": "a brand new password"}
+    response = client.post(link, data=new)
+    assert response.headers["Location"] == "/sign-in/two-step"
+    assert client.get("/profile").status_code == 302
+    assert client.post("/sign-in/two-step", data={"code": next_code(secret)}).status_code == 302
+    assert client.get("/profile").status_code == 200

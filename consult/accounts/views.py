@@ -168,6 +168,9 @@ def reset_password(token):
         except InvalidInput as error:
             flash(error.message, "error")
             return render_template("accounts/reset_password.html", form=form), 400
+        if user.has_two_step:  # the mailbox alone does not let anyone in
+            flash(_("Your password has been changed."), "success")
+            return two_step_views.ask_code(user, "", None)
         sign_in_user(user)
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("core.index"))
