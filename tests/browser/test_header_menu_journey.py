@@ -72,3 +72,7 @@ def test_the_header_is_one_row_with_a_menu_on_a_phone(journey):
     for link in ("nav a[href^='/search']", "nav a[href='/notifications/']", "#language-select"):
         assert page.locator(link).is_visible(), link
     assert page.locator("header.site-header").bounding_box()["height"] < 64
+    # …reached with the keyboard too, and working.
+    person.tab_to("nav a[href^='/search']")
+    person.press_and_wait()
+    assert "/search" in page.url
