@@ -469,3 +469,18 @@ def test_the_forums_audit_log_names_amendments_with_their_plan(
     sign_in(client, admin)
     page = client.get(f"/forums/{forum.slug}/manage/audit").get_data(as_text=True)
     assert "PA-2026 E1 · 1</a>" in page and "AC-2030 E1 · 1</a>" in page
+
+
+def test_the_api_gives_each_amendment_its_identifier(
+    client, session, make, forum, two_plans, member
+):
+    from consult.api import tokens
+
+    _token, secret = tokens.create_token(member, "read token", "read")
+    session.commit()
+    headers = {"Authorization": f"Bearer {secret}", "Accept-Language": "en"}
+    for plan in two_plans:
+        make.amendment(plan, member, ref="1")
+        url = f"/api/v1/forums/{forum.slug}/plans/{plan.id}/amendments"
+        listed = client.get(url, headers=headers).get_json()
+        assert [item["identifier"] for item in listed["items"]] == [f"{plan.short_name} E1 · 1"]

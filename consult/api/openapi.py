@@ -143,6 +143,7 @@ SCHEMAS = {
         {
             "id": INTEGER,
             "label": STRING,
+            "identifier": STRING,
             "plan_id": INTEGER,
             "status": {"type": "string", "enum": list(STATUSES)},
             "operation": {"type": "string", "enum": list(OPERATIONS)},
@@ -262,6 +263,7 @@ SCHEMAS = {
             "target_key": nullable(STRING),
             "ref": STRING,
             "label": STRING,
+            "identifier": STRING,
             "status": nullable(STRING),
             "language": STRING,
             "snippet_html": STRING,

@@ -85,6 +85,8 @@ def amendment(value: Amendment, supporters: int) -> dict:
     return {
         "id": value.id,
         "label": value.label,
+        # Its name across the forum: "PA-2026 E2 · 4.1".
+        "identifier": value.identifier,
         "plan_id": value.plan_id,
         "status": value.status,
         "operation": value.operation,
@@ -214,6 +216,7 @@ def search_hit(hit) -> dict:
         "target_key": hit.target_key,
         "ref": hit.ref,
         "label": hit.label,
+        "identifier": hit.identifier,
         "status": hit.status,
         "language": hit.language,
         "snippet_html": str(hit.snippet),
