@@ -406,3 +406,21 @@ def test_statements_do_not_grow_with_items_and_amendments(
             assert response.status_code == 200
         counts.append(len(seen))
     assert counts[0] == counts[1], "\n".join(seen)
+
+
+def test_markup_in_an_amendment_is_shown_as_text_in_both_readings(
+    client, session, plan, author, facilitator
+):
+    """Both readings are built as Markup for the page: what an author typed
+    must stay text there (the accepted reading and the list of amendments)."""
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    accept(facilitator, propose(plan, author, "1.1", f"Promover {evil} en la región."))
+    propose(plan, author, "1.2", f"Crear {evil} observatorios.")
+    session.commit()
+    sign_in(client, author)
+    for reading in ("?show=amendments&status=accepted", "?show=amendments", "?show=accepted"):
+        html = client.get(f"/forums/{plan.forum.slug}/plans/{plan.id}/{reading}").get_data(
+            as_text=True
+        )
+        assert "&lt;script&gt;" in html, reading
+        assert "<script>alert" not in html and "<img src=x" not in html, reading

@@ -18,35 +18,19 @@ What comes out, block by block in body order, separated by blank lines:
 * table rows → cells joined by `` | ``.
 """
 
-import io
 import logging
-import posixpath
 import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
 from lxml import etree
 
 from ..errors import InvalidInput
+from . import docx_package
 from .importer import MAX_TEXT_LENGTH
 
 log = logging.getLogger(__name__)
-
-MAX_ENTRIES = 2_000
-MAX_ENTRY_SIZE = 50 * 1024 * 1024
-MAX_TOTAL_SIZE = 100 * 1024 * 1024
-MAX_RATIO = 200
-# Below this size an entry cannot be a bomb; very repetitive small parts
-# (empty tables, blank styles) legitimately compress more than MAX_RATIO.
-RATIO_MIN_SIZE = 1024 * 1024
-
-DOCUMENT_PART = "word/document.xml"
-CONTENT_TYPES_PART = "[Content_Types].xml"
-DOCUMENT_RELS_PART = "word/_rels/document.xml.rels"
-
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 W_NAMESPACES = (
     "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
@@ -54,7 +38,6 @@ W_NAMESPACES = (
 )
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 MATH_TEXT = "{http://schemas.openxmlformats.org/officeDocument/2006/math}t"
-RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -71,145 +54,6 @@ TYPED_LABEL = re.compile(
     "|[-\u2013\u2014\u2022\u00b7\u25aa\u25e6\u25cf\u25cb*]\\s"
     "|[\u2022\u00b7\u25aa\u25e6\u25cf\u25cb])"
 )
-
-
-def _reject(message: str) -> InvalidInput:
-    return InvalidInput(message)
-
-
-def _not_a_docx() -> InvalidInput:
-    return _reject(_("This file is not a Word document (.docx)."))
-
-
-def _too_large() -> InvalidInput:
-    return _reject(_("This Word document is too large or damaged to be read."))
-
-
-def _unreadable() -> InvalidInput:
-    return _reject(
-        _(
-            "This Word document could not be read. It may be damaged: open it in your "
-            "word processor and save it again as .docx."
-        )
-    )
-
-
-def _macros() -> InvalidInput:
-    return _reject(
-        _("Documents with macros (.docm) are not accepted. Save it as a .docx without macros.")
-    )
-
-
-def _old_format() -> InvalidInput:
-    return _reject(
-        _(
-            "This is an old Word document (.doc) or a password-protected one. Save it as a "
-            ".docx without a password and try again."
-        )
-    )
-
-
-# --- the package ------------------------------------------------------------------
-
-
-def _open_package(data: bytes) -> zipfile.ZipFile:
-    """The zip archive, after the checks that need no decompression."""
-    if not data or data.startswith(b"%PDF"):
-        raise _not_a_docx()
-    if data.startswith(OLE_MAGIC):
-        raise _old_format()
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.LargeZipFile as error:
-        raise _too_large() from error
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise _not_a_docx() from error
-    entries = archive.infolist()
-    if len(entries) > MAX_ENTRIES:
-        raise _too_large()
-    total = 0
-    for entry in entries:
-        if entry.file_size > MAX_ENTRY_SIZE:
-            raise _too_large()
-        total += entry.file_size
-        if total > MAX_TOTAL_SIZE:
-            raise _too_large()
-        if entry.file_size >= RATIO_MIN_SIZE and (
-            entry.compress_size <= 0 or entry.file_size / entry.compress_size > MAX_RATIO
-        ):
-            raise _too_large()
-    names = {entry.filename for entry in entries}
-    if DOCUMENT_PART not in names:
-        raise _not_a_docx()
-    if any("vbaproject" in name.lower() for name in names):
-        raise _macros()
-    return archive
-
-
-def _read_part(archive: zipfile.ZipFile, name: str) -> bytes | None:
-    """An entry's bytes (None when absent), never more than its declared size."""
-    try:
-        entry = archive.getinfo(name)
-    except KeyError:
-        return None
-    with archive.open(entry) as stream:
-        data = stream.read(MAX_ENTRY_SIZE + 1)
-    if len(data) > min(entry.file_size, MAX_ENTRY_SIZE):
-        raise _too_large()
-    return data
-
-
-def _parse_xml(data: bytes) -> etree._Element:
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    root = etree.fromstring(data, parser)  # the hardened parser above
-    docinfo = root.getroottree().docinfo
-    # Word never writes a DOCTYPE; one is only there to declare entities.
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise _unreadable()
-    return root
-
-
-def _check_content_types(archive: zipfile.ZipFile) -> None:
-    data = _read_part(archive, CONTENT_TYPES_PART)
-    if data is None:
-        return
-    root = _parse_xml(data)
-    for element in root.iter():
-        for value in element.attrib.values():
-            lowered = value.lower()
-            if "macroenabled" in lowered or "vbaproject" in lowered:
-                raise _macros()
-
-
-def _related_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """The parts the main document points at, by relationship type."""
-    parts = {
-        "styles": "word/styles.xml",
-        "numbering": "word/numbering.xml",
-        "footnotes": "word/footnotes.xml",
-        "endnotes": "word/endnotes.xml",
-    }
-    data = _read_part(archive, DOCUMENT_RELS_PART)
-    if data is None:
-        return parts
-    for relationship in _parse_xml(data).iter(f"{{{RELS_NS}}}Relationship"):
-        kind = relationship.get("Type", "").rsplit("/", 1)[-1]
-        target = relationship.get("Target", "")
-        if kind in parts and target and relationship.get("TargetMode") != "External":
-            if target.startswith("/"):
-                path = target.lstrip("/")
-            else:
-                path = posixpath.normpath(posixpath.join("word", target))
-            parts[kind] = path
-    return parts
 
 
 # --- styles and numbering ---------------------------------------------------------
@@ -644,19 +488,21 @@ def read_docx(data: bytes) -> str:
     Raises InvalidInput for anything that is not a safe, readable Word document.
     """
     try:
-        archive = _open_package(data)
+        archive = docx_package.open_package(data)
         with archive:
-            _check_content_types(archive)
-            document = _parse_xml(_read_part(archive, DOCUMENT_PART) or b"")
+            docx_package.check_content_types(archive)
+            document = docx_package.parse_xml(
+                docx_package.read_part(archive, docx_package.DOCUMENT_PART) or b""
+            )
             name = etree.QName(document)
             if name.namespace not in W_NAMESPACES or name.localname != "document":
-                raise _not_a_docx()
+                raise docx_package.not_a_docx()
             reader = _Reader(name.namespace)
-            parts = _related_parts(archive)
+            parts = docx_package.related_parts(archive)
 
             def optional(kind: str) -> etree._Element | None:
-                content = _read_part(archive, parts[kind])
-                return _parse_xml(content) if content else None
+                content = docx_package.read_part(archive, parts[kind])
+                return docx_package.parse_xml(content) if content else None
 
             reader.load_styles(optional("styles"))
             reader.load_numbering(optional("numbering"))
@@ -670,13 +516,13 @@ def read_docx(data: bytes) -> str:
     except InvalidInput:
         raise
     except zipfile.LargeZipFile as error:
-        raise _too_large() from error
+        raise docx_package.too_large() from error
     except (zipfile.BadZipFile, etree.LxmlError) as error:
         log.info("Unreadable .docx upload: %s", error)
-        raise _unreadable() from error
+        raise docx_package.unreadable() from error
     except Exception as error:  # anything else a hostile file provokes is still bad input
         log.warning("Unexpected error reading a .docx upload", exc_info=True)
-        raise _unreadable() from error
+        raise docx_package.unreadable() from error
     if len(text) > MAX_TEXT_LENGTH:
-        raise _too_large()
+        raise docx_package.too_large()
     return text
