@@ -41,7 +41,7 @@ def forum_of(make, session, members: int):
     n = next(_numbers)
     emails_ = [f"fanout{n}-{i}@example.org" for i in range(members)]
     session.execute(
-        insert(User),
+        insert(User.__table__),
         [
             {"email": e, "display_name": f"Miembro {i}", "locale": ("es", "en", "pt")[i % 3]}
             for i, e in enumerate(emails_)
@@ -49,7 +49,7 @@ def forum_of(make, session, members: int):
     )
     ids = session.scalars(select(User.id).where(User.email.in_(emails_))).all()
     session.execute(
-        insert(Membership),
+        insert(Membership.__table__),
         [{"forum_id": forum.id, "user_id": uid, "role": "member"} for uid in ids],
     )
     session.commit()

@@ -133,7 +133,7 @@ def members(count, *, locale="en", prefix="member") -> list[User]:
         {"email": f"{prefix}{n}@example.org", "display_name": f"Member {n}", "locale": locale}
         for n in range(count)
     ]
-    db.session.execute(insert(User), rows)
+    db.session.execute(insert(User.__table__), rows)
     return list(
         db.session.scalars(
             select(User).where(User.email.like(f"{prefix}%@example.org")).order_by(User.id)
