@@ -27,7 +27,10 @@ SAME_IN_ALL_LANGUAGES = {
     "Error %(status)s",
 }
 # Strings that one language writes as English does.
-SAME_AS_ENGLISH_IN = {"es": {"No", "original", "Asia", "Australia"}, "pt": {"original"}}
+SAME_AS_ENGLISH_IN = {
+    "es": {"No", "no", "original", "Asia", "Australia"},
+    "pt": {"original", "Menu"},
+}
 
 
 def catalog_path(locale: str) -> Path:
