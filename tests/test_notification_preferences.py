@@ -319,6 +319,11 @@ def test_the_page_saves_a_table_per_forum(client, session, make, forum):
         )
     ).all()
     assert chosen == [(other.id, "group_sections", "weekly")]
+    # Choosing the default again leaves no choice: the topic follows the defaults.
+    client.post(
+        "/notifications/preferences", data={f"frequency-{other.id}-group_sections": "daily"}
+    )
+    assert session.scalar(select(NotificationPreference.id)) is None
 
 
 @pytest.mark.parametrize(

@@ -90,8 +90,9 @@ def parse_changes(user: User, form) -> dict[tuple[int, str], str]:
 
 
 def set_frequencies(user: User, changes: dict[tuple[int, str], str]) -> None:
-    """Save the member's choices (one row per forum and topic) and decide anew
-    for what waits in those forums."""
+    """Save the member's choices (one row per forum and topic; none where the
+    choice is the default, which then keeps following the defaults) and decide
+    anew for what waits in those forums."""
     rows = {
         (row.forum_id, row.topic): row
         for row in db.session.scalars(
@@ -100,7 +101,10 @@ def set_frequencies(user: User, changes: dict[tuple[int, str], str]) -> None:
     }
     for (forum_id, topic), frequency in changes.items():
         row = rows.get((forum_id, topic))
-        if row is None:
+        if frequency == default_frequency(user.notification_preference, topic):
+            if row is not None:
+                db.session.delete(row)
+        elif row is None:
             db.session.add(
                 NotificationPreference(
                     user_id=user.id, forum_id=forum_id, topic=topic, frequency=frequency
