@@ -177,3 +177,65 @@ def test_generated_plans_number_the_same_words_on_the_page_and_in_the_export(
     with app.test_request_context(), force_locale("es"):
         exported, _type, _name = documents.render("html", plan, version, nodes)
     assert export_lines(exported)[0] == expected
+
+
+def office_lines(paragraph_texts: list[str]) -> dict[int, list[str]]:
+    """Numbered lines of a word processor's paragraphs: "N<tab>[ref ]words",
+    a heading's lines separated by line breaks."""
+    found = {}
+    for text in paragraph_texts:
+        for line in text.split("\n"):
+            number, tab, rest = line.partition("\t")
+            if tab and number.isdigit():
+                found[int(number)] = words(rest)
+    return found
+
+
+def odt_paragraph_texts(content: bytes) -> list[str]:
+    """Each paragraph and heading of an ODT as text (tabs and line breaks kept)."""
+    import io
+
+    from odf import teletype
+    from odf.opendocument import load
+    from odf.text import H, P
+
+    document = load(io.BytesIO(content))
+    return [
+        teletype.extractText(element)
+        for kind in (P, H)
+        for element in document.text.getElementsByType(kind)
+    ]
+
+
+@pytest.mark.parametrize("name", ["bogota", "structured"])
+def test_the_word_processors_downloads_number_the_same_words_alike(app, make, session, name):
+    """DOCX and ODT carry line N with the words the page and the PDF give it,
+    the number in the margin, and the printed references once."""
+    import io
+
+    import docx
+
+    _forum, plan, version, nodes = import_sample(make, SAMPLES[name].read_text(encoding="utf-8"))
+    expected = expected_lines(nodes)
+    cited = {
+        number: words(cited_ref(e.node)) for e in number_lines(nodes) for number, _t in e.lines[:1]
+    }
+
+    def matches(found):
+        return {
+            number: line
+            for number, line in found.items()
+            if line == expected.get(number)
+            or line == cited.get(number, []) + expected.get(number, [])
+        }
+
+    with app.test_request_context(), force_locale("es"):
+        word, _type, _name = documents.render("docx", plan, version, nodes)
+        odt, _type, _name = documents.render("odt", plan, version, nodes)
+    texts = [p.text for p in docx.Document(io.BytesIO(word)).paragraphs]
+    found = office_lines(texts)
+    assert found.keys() == expected.keys()
+    assert matches(found).keys() == expected.keys()
+    found = office_lines(odt_paragraph_texts(odt))
+    assert found.keys() == expected.keys()
+    assert matches(found).keys() == expected.keys()

@@ -1,8 +1,18 @@
-"""The word processors' downloads: DOCX (python-docx) and ODT (odfpy)."""
+"""The word processors' downloads: DOCX (python-docx) and ODT (odfpy).
+
+Both carry the plan's numbered lines as the page, the HTML and the PDF do
+(line N holds the same words): each printed line is a paragraph of its own,
+its number in the margin (a hanging indent) and in small grey type, so that a
+word processor never re-breaks one line into another's number. A section
+heading stays one paragraph (one entry in the document's outline), its lines
+separated by line breaks."""
 
 import io
 
 from .model import LIST_KINDS, Block, Export
+
+NUMBER_ROOM_CM = 1.0  # the margin that the line numbers sit in
+INDENT_CM = 0.75  # per level of a list
 
 
 def _docx_field(paragraph, instruction: str) -> None:
@@ -85,26 +95,54 @@ class _DocxWriter:
         return Paragraph(element, self.document)
 
     def write(self, block: Block, style: str | None = None, *, indent: int = 0, size=None):
-        from docx.shared import Cm
+        """The block's numbered lines: a paragraph each (a heading: one paragraph)."""
+        from docx.shared import Pt
 
-        result = self.paragraph(style)
-        if indent:
-            result.paragraph_format.left_indent = Cm(0.75 * indent)
-        runs = []
-        if block.ref:
-            runs.append(result.add_run(block.ref + " "))
-            runs[0].bold = True
-        runs.append(result.add_run(block.text))
-        for run in runs if size is not None else ():
-            run.font.size = size
+        size = size or Pt(10)
+        heading = block.kind == "section"
+        lines = block.lines or [None]
+        result = None
+        for index, line in enumerate(lines):
+            if result is None or not heading:
+                last = heading or index == len(lines) - 1
+                result = self._numbered_paragraph(style, indent, last=last)
+            elif heading:
+                result.add_run().add_break()
+            if line is not None:
+                self._number(result, line.number)
+            if index == 0 and block.ref:
+                reference = result.add_run(block.ref + " ")
+                reference.bold = True
+                reference.font.size = size
+            marker = "• " if index == 0 and block.kind == "bullet" else ""
+            text = result.add_run(marker + (line.text if line is not None else block.text))
+            text.font.size = None if heading else size
+
+    def _numbered_paragraph(self, style, indent: int, *, last: bool):
+        from docx.shared import Cm, Pt
+
+        paragraph = self.paragraph(style)
+        layout = paragraph.paragraph_format
+        layout.left_indent = Cm(NUMBER_ROOM_CM + INDENT_CM * indent)
+        layout.first_line_indent = Cm(-NUMBER_ROOM_CM)
+        layout.tab_stops.add_tab_stop(Cm(NUMBER_ROOM_CM + INDENT_CM * indent))
+        if not last:
+            layout.space_after = Pt(0)
+            layout.keep_with_next = True
+        return paragraph
+
+    @staticmethod
+    def _number(paragraph, number: int) -> None:
+        from docx.shared import Pt, RGBColor
+
+        run = paragraph.add_run(f"{number}\t")
+        run.font.size = Pt(8)
+        run.font.color.rgb = RGBColor(0x5F, 0x63, 0x68)
 
     def body_block(self, block: Block) -> None:
         if block.kind == "section":
             self.write(block, f"Heading {min(block.section_level, 9)}")
-        elif block.kind == "bullet":
-            level = min(block.list_level, 2)
-            self.write(block, "List Bullet" + (f" {level + 1}" if level else ""))
-        elif block.kind == "item":
+        elif block.kind in LIST_KINDS:
             self.write(block, indent=block.list_level)
         else:
             self.write(block)
@@ -130,13 +168,13 @@ def odt_bytes(export: Export) -> bytes:
         P(stylename=styles.subtitle, text=f"{export.version_label} · {export.date}")
     )
     for block in export.body:
-        _odt_write(document, styles, block, _odt_element(styles, block))
+        _odt_write(document, styles, block)
     if export.footnotes:
         document.text.addElement(
             H(outlinelevel=1, stylename=styles.heading(1), text=export.footnotes_label)
         )
         for block in export.footnotes:
-            _odt_write(document, styles, block, P(stylename=styles.footnote))
+            _odt_write(document, styles, block, footnote=True)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -144,7 +182,9 @@ def odt_bytes(export: Export) -> bytes:
 
 class _OdtStyles:
     """The document's named paragraph styles (so that a word processor shows
-    "Heading 2", "List item 1"…), made once each."""
+    "Heading 2", "List item 1"…), made once each. The plan's paragraphs hang
+    their line numbers in a margin of NUMBER_ROOM_CM; a "… line" style is the
+    same without the space after, for the lines of a paragraph but its last."""
 
     def __init__(self, document):
         from odf.style import Style, TextProperties
@@ -154,15 +194,24 @@ class _OdtStyles:
         self.subtitle = self.paragraph(
             "Subtitle", "Subtitle", size="11pt", italic=True, space_after="0.6cm"
         )
-        self.body = self.paragraph("Text_20_body", "Text body")
-        self.footnote = self.paragraph("Footnote", "Footnote", size="9pt")
+        self.body = self.paragraph("Text_20_body", "Text body", size="10pt", hanging=0)
+        self.body_line = self.paragraph(
+            "Text_20_body_20_line", "Text body line", size="10pt", hanging=0, space_after="0cm"
+        )
+        self.footnote = self.paragraph("Footnote", "Footnote", size="9pt", hanging=0)
+        self.footnote_line = self.paragraph(
+            "Footnote_20_line", "Footnote line", size="9pt", hanging=0, space_after="0cm"
+        )
         self.closing = self.paragraph("Closing", "Closing", italic=True, space_before="0.5cm")
         self.small = self.paragraph("Plan_20_header", "Plan header", size="8pt", space_after="0cm")
         self.headings: dict[int, Style] = {}
-        self.lists: dict[tuple[str, int], Style] = {}
+        self.lists: dict[tuple[str, int, bool], Style] = {}
         self.reference = Style(name="Reference", displayname="Reference", family="text")
         self.reference.addElement(TextProperties(fontweight="bold"))
         document.styles.addElement(self.reference)
+        self.line_number = Style(name="Line_20_number", displayname="Line number", family="text")
+        self.line_number.addElement(TextProperties(fontsize="8pt", color="#5f6368"))
+        document.styles.addElement(self.line_number)
 
     def paragraph(
         self,
@@ -172,21 +221,28 @@ class _OdtStyles:
         size=None,
         bold=False,
         italic=False,
-        indent=None,
+        hanging=None,
         outline=None,
         space_before="0cm",
         space_after="0.2cm",
     ):
-        from odf.style import ParagraphProperties, Style, TextProperties
+        """``hanging``: the paragraph's indent (cm) after the line numbers' margin."""
+        from odf.style import ParagraphProperties, Style, TabStop, TabStops, TextProperties
 
         attributes = {"name": name, "displayname": display, "family": "paragraph"}
         if outline:
             attributes["defaultoutlinelevel"] = str(outline)
         style = Style(**attributes)
         paragraph = {"margintop": space_before, "marginbottom": space_after}
-        if indent:
-            paragraph["marginleft"] = f"{indent:.2f}cm"
-        style.addElement(ParagraphProperties(**paragraph))
+        if hanging is not None:
+            paragraph["marginleft"] = f"{NUMBER_ROOM_CM + hanging:.2f}cm"
+            paragraph["textindent"] = f"-{NUMBER_ROOM_CM:.2f}cm"
+        properties = ParagraphProperties(**paragraph)
+        if hanging is not None:
+            stops = TabStops()
+            stops.addElement(TabStop(position="0cm"))  # the text's own left edge
+            properties.addElement(stops)
+        style.addElement(properties)
         text = {
             "fontsize": size,
             "fontweight": "bold" if bold else None,
@@ -206,23 +262,26 @@ class _OdtStyles:
                 f"Heading {level}",
                 size=size,
                 bold=True,
+                hanging=0,
                 outline=level,
                 space_before="0.4cm",
                 space_after="0.2cm",
             )
         return self.headings[level]
 
-    def list_item(self, kind: str, level: int):
-        if (kind, level) not in self.lists:
+    def list_item(self, kind: str, level: int, *, last: bool = True):
+        if (kind, level, last) not in self.lists:
             name = "List_20_item" if kind == "item" else "List_20_bullet"
             display = "List item" if kind == "item" else "List bullet"
-            self.lists[(kind, level)] = self.paragraph(
-                f"{name}_20_{level + 1}",
-                f"{display} {level + 1}",
-                indent=0.75 * level + (0.5 if kind == "bullet" else 0),
-                space_after="0.1cm",
+            suffix = ("", "") if last else ("_20_line", " line")
+            self.lists[(kind, level, last)] = self.paragraph(
+                f"{name}_20_{level + 1}{suffix[0]}",
+                f"{display} {level + 1}{suffix[1]}",
+                size="10pt",
+                hanging=INDENT_CM * level,
+                space_after="0.1cm" if last else "0cm",
             )
-        return self.lists[(kind, level)]
+        return self.lists[(kind, level, last)]
 
 
 def _odt_page(document, export: Export, styles: _OdtStyles) -> None:
@@ -262,25 +321,42 @@ def _odt_page(document, export: Export, styles: _OdtStyles) -> None:
     document.masterstyles.addElement(master)
 
 
-def _odt_element(styles: _OdtStyles, block: Block):
+def _odt_element(styles: _OdtStyles, block: Block, last: bool, footnote: bool):
     from odf.text import H, P
 
+    if footnote:
+        return P(stylename=styles.footnote if last else styles.footnote_line)
     if block.kind == "section":
         level = block.section_level
         return H(outlinelevel=level, stylename=styles.heading(level))
     if block.kind in LIST_KINDS:
-        return P(stylename=styles.list_item(block.kind, block.list_level))
+        return P(stylename=styles.list_item(block.kind, block.list_level, last=last))
     if block.kind == "closing":
         return P(stylename=styles.closing)
-    return P(stylename=styles.body)
+    return P(stylename=styles.body if last else styles.body_line)
 
 
-def _odt_write(document, styles: _OdtStyles, block: Block, element) -> None:
+def _odt_write(document, styles: _OdtStyles, block: Block, *, footnote: bool = False) -> None:
+    """The block's numbered lines: a paragraph each (a heading: one, with line
+    breaks), the number in the margin before a tab."""
     from odf import teletype
-    from odf.text import Span
+    from odf.text import LineBreak, Span, Tab
 
-    if block.ref:
-        element.addElement(Span(stylename=styles.reference, text=block.ref + " "))
-    marker = "• " if block.kind == "bullet" else ""
-    teletype.addTextToElement(element, f"{marker}{block.text}")
-    document.text.addElement(element)
+    lines = block.lines or [None]
+    element = None
+    for index, line in enumerate(lines):
+        last = index == len(lines) - 1
+        if element is None:
+            element = _odt_element(styles, block, last, footnote)
+        elif block.kind == "section":
+            element.addElement(LineBreak())
+        if line is not None:
+            element.addElement(Span(stylename=styles.line_number, text=str(line.number)))
+            element.addElement(Tab())
+        if index == 0 and block.ref:
+            element.addElement(Span(stylename=styles.reference, text=block.ref + " "))
+        marker = "• " if index == 0 and block.kind == "bullet" else ""
+        teletype.addTextToElement(element, marker + (line.text if line is not None else block.text))
+        if block.kind != "section" or last:
+            document.text.addElement(element)
+            element = None
