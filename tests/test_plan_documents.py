@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import docx
+import docx.shared
 import pytest
 from flask_babel import force_locale, format_date, gettext
 from markupsafe import escape
@@ -17,6 +18,7 @@ from odf.opendocument import load as load_odf
 from weasyprint.formatting_structure.boxes import TextBox
 
 from consult.plans import documents, services
+from consult.plans.documents.model import Export
 from consult.plans.layout import cited_ref, display_text, number_lines
 from consult.plans.models import Plan, PlanNode, PlanVersion
 
@@ -424,13 +426,34 @@ def test_the_pdf_prints_every_line_number_beside_its_line(app, backend, make):
 # --- DOCX -----------------------------------------------------------------------
 
 
+def numbered_blocks(paragraphs):
+    """A word processor's paragraphs as the plan's blocks: each numbered line is
+    a paragraph ("N<tab>words"; a heading's lines joined by line breaks) and
+    a block's lines but its last have no space after. Yields (style, text
+    without the line numbers, first paragraph)."""
+    blocks, current = [], None
+    for paragraph in paragraphs:
+        lines = [line.partition("\t") for line in paragraph.text.split("\n")]
+        numbered = all(tab and number.isdigit() for number, tab, _rest in lines)
+        text = " ".join(rest for _number, _tab, rest in lines) if numbered else paragraph.text
+        if current is not None:
+            current[1] += " " + text
+        else:
+            current = [paragraph.style.name, text, paragraph]
+        if not numbered or paragraph.paragraph_format.space_after != docx.shared.Pt(0):
+            blocks.append(tuple(current))
+            current = None
+    return blocks
+
+
 def test_docx_has_headings_paragraphs_lists_and_footnotes(app, sample):
     plan, version, nodes = sample
     content, _mimetype, _filename = render(app, "docx", plan, version, nodes)
     expected = labels(app, version, "pt")
     document = docx.Document(io.BytesIO(content))
-    paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
-    by_text = {p.text: (p.style.name, p) for p in document.paragraphs}
+    blocks = numbered_blocks(document.paragraphs)
+    paragraphs = [(style, text) for style, text, _p in blocks]
+    by_text = {text: (style, first) for style, text, first in blocks}
 
     assert paragraphs[0] == ("Title", plan.title)
     assert expected["version"] in paragraphs[1][1]
@@ -441,16 +464,19 @@ def test_docx_has_headings_paragraphs_lists_and_footnotes(app, sample):
     assert expected["date"] in "\n".join(p.text for p in section.footer.paragraphs)
 
     def printed(node) -> str:
-        return f"{cited_ref(node)} {display_text(node)}".strip()
+        marker = "• " if node.kind == "bullet" else ""
+        return f"{cited_ref(node)} {marker}{display_text(node)}".strip()
 
     for node in nodes:
         assert printed(node) in by_text, printed(node)
         paragraph = by_text[printed(node)][1]
+        number = paragraph.runs[0]  # the line number, in the margin
+        assert number.text.rstrip("\t").isdigit() and not number.bold
         if cited_ref(node):
-            assert paragraph.runs[0].text.strip() == node.ref
-            assert paragraph.runs[0].bold
+            assert paragraph.runs[1].text.strip() == node.ref
+            assert paragraph.runs[1].bold
         else:
-            assert not paragraph.runs[0].bold  # no key printed in its place
+            assert not paragraph.runs[1].bold  # no key printed in its place
 
     def style_of(ref):
         return by_text[printed(next(n for n in nodes if n.ref == ref))][0]
@@ -460,8 +486,12 @@ def test_docx_has_headings_paragraphs_lists_and_footnotes(app, sample):
     assert style_of("2.A.2.1") == "List Bullet 2"
     assert style_of("2.A.2.2.1") == "List Bullet 3"
     assert style_of("1.3") == "Normal"  # an item: its label after the reference
-    assert by_text[f"1.3 {display_text(nodes[6])}"][1].text.startswith(
-        "1.3 Elaborar"  # the item's label once, in its reference
+    assert (
+        by_text[f"1.3 {display_text(nodes[6])}"][1]
+        .text.partition("\t")[2]
+        .startswith(
+            "1.3 Elaborar"  # the item's label once, in its reference
+        )
     )
 
     # Footnotes last, under their heading.
@@ -476,23 +506,34 @@ def test_docx_has_headings_paragraphs_lists_and_footnotes(app, sample):
 # --- ODT ------------------------------------------------------------------------
 
 
+def unnumbered(text: str) -> str:
+    """A paragraph's words without its line numbers ("N<tab>" at each line)."""
+    lines = [line.partition("\t") for line in text.split("\n")]
+    if all(tab and number.isdigit() for number, tab, _rest in lines):
+        return " ".join(rest for _number, _tab, rest in lines)
+    return text
+
+
 def test_odt_has_headings_paragraphs_and_footnotes(app, sample):
     plan, version, nodes = sample
     content, _mimetype, _filename = render(app, "odt", plan, version, nodes)
     expected = labels(app, version, "pt")
     document = load_odf(io.BytesIO(content))
     headings = {
-        teletype.extractText(h): int(h.getAttribute("outlinelevel"))
+        unnumbered(teletype.extractText(h)): int(h.getAttribute("outlinelevel"))
         for h in document.getElementsByType(odf_text.H)
     }
     paragraphs = [teletype.extractText(p) for p in document.getElementsByType(odf_text.P)]
-    texts = set(paragraphs) | set(headings)
+    # A block's lines are paragraphs of its own; the words, joined, are the node's.
+    joined = " ".join(unnumbered(text) for text in paragraphs)
+    texts = set(headings)
 
     assert plan.title in paragraphs
     assert any(expected["version"] in text and expected["date"] in text for text in paragraphs)
     for node in nodes:
         marker = "• " if node.kind == "bullet" else ""
-        assert f"{cited_ref(node)} {marker}{display_text(node)}".strip() in texts
+        text = f"{cited_ref(node)} {marker}{display_text(node)}".strip()
+        assert text in texts or text in joined, text
     assert headings["1 I. ENERGÍA"] == 1
     assert headings["2.A TEMAS GLOBALES"] == 2
     assert headings[expected["footnotes"]] == 1
@@ -514,6 +555,8 @@ def test_two_thousand_items_render_in_every_editable_format(app, make):
     root = parse_html(html)
     assert len(by_id(root)) == len(nodes)
     document = docx.Document(io.BytesIO(render(app, "docx", plan, version, nodes)[0]))
-    assert len(document.paragraphs) == len(nodes) + 2  # title and version line
+    numbered = [p for p in document.paragraphs if p.text.partition("\t")[0].isdigit()]
+    lines = sum(len(block.lines) for block in Export.build(plan, version, nodes).body)
+    assert len(numbered) == lines  # a paragraph per numbered line (2,000 items: no heading wraps)
     odt = load_odf(io.BytesIO(render(app, "odt", plan, version, nodes)[0]))
     assert len(odt.getElementsByType(odf_text.H)) == sum(n.kind == "section" for n in nodes)

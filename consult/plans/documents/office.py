@@ -72,6 +72,18 @@ def _docx_page(document, export: Export) -> None:
             _docx_field(pages, "PAGE" if kind == "page" else "NUMPAGES")
 
 
+def _without_numbering(paragraph) -> None:
+    """A list style's own bullet off (numId 0): the line number is in the margin."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    numbering = OxmlElement("w:numPr")
+    number_id = OxmlElement("w:numId")
+    number_id.set(qn("w:val"), "0")
+    numbering.append(number_id)
+    paragraph._p.get_or_add_pPr().append(numbering)  # python-docx has no API for it
+
+
 class _DocxWriter:
     """Appends paragraphs straight before the final section properties:
     Document.add_paragraph() searches the whole body for them every time,
@@ -122,6 +134,8 @@ class _DocxWriter:
         from docx.shared import Cm, Pt
 
         paragraph = self.paragraph(style)
+        if style and style.startswith("List"):
+            _without_numbering(paragraph)  # the style's name, the line's own "• "
         layout = paragraph.paragraph_format
         layout.left_indent = Cm(NUMBER_ROOM_CM + INDENT_CM * indent)
         layout.first_line_indent = Cm(-NUMBER_ROOM_CM)
@@ -142,7 +156,10 @@ class _DocxWriter:
     def body_block(self, block: Block) -> None:
         if block.kind == "section":
             self.write(block, f"Heading {min(block.section_level, 9)}")
-        elif block.kind in LIST_KINDS:
+        elif block.kind == "bullet":
+            level = min(block.list_level, 2)
+            self.write(block, "List Bullet" + (f" {level + 1}" if level else ""), indent=level)
+        elif block.kind == "item":
             self.write(block, indent=block.list_level)
         else:
             self.write(block)
