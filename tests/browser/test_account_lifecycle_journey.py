@@ -1,9 +1,7 @@
 """A member's account (issue 16), on a phone: their data read and downloaded,
 a new email address asked for, and the account deleted with the password (a
-wrong one first); afterwards the password no longer signs in.
-
-In English until the catalogs carry this work's strings
-(/work/notes/translations/account-lifecycle.json); then LOCALE = "pt"."""
+wrong one first); afterwards the password no longer signs in. In Portuguese,
+so every page is also checked for English left in it."""
 
 import json
 
@@ -12,7 +10,7 @@ from consult.forums import services as forums
 
 from . import world as w
 
-LOCALE = "en"
+LOCALE = "pt"
 
 
 def test_a_member_downloads_their_data_and_deletes_their_account(journey):
