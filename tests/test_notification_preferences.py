@@ -59,7 +59,7 @@ def test_every_kind_the_code_emits_belongs_to_exactly_one_topic():
 def test_the_defaults_are_immediately_but_a_daily_digest_for_the_groups_sections(
     session, make, forum, plan
 ):
-    member = make.member(forum).user
+    member = make.member(forum, locale="en").user
     now = notify(member.id, "cosponsor_invited", plan, forum=forum, label="E1")
     later = notify(member.id, "amendment_submitted", plan, forum=forum, label="E2", ref="1")
     session.commit()
@@ -119,7 +119,7 @@ def test_each_topics_frequency_decides_now_daily_weekly_or_never(session, make, 
 def test_the_same_topic_can_differ_from_forum_to_forum(session, make, forum, plan):
     other = make.forum()
     other_plan = make.plan(other, "Otro\n\n1. Punto.\n")
-    member = make.member(forum).user
+    member = make.member(forum, locale="en").user
     make.member(other, member)
     settings.set_frequency(member, other.id, "phases_votes", "never")
     session.commit()
@@ -131,7 +131,7 @@ def test_the_same_topic_can_differ_from_forum_to_forum(session, make, forum, pla
 
 
 def test_a_change_decides_again_for_what_waits(session, make, forum, plan):
-    member = make.member(forum).user
+    member = make.member(forum, locale="en").user
     waiting = notify(member.id, "amendment_submitted", plan, forum=forum, label="E2", ref="1")
     session.commit()
     assert state_of(session, waiting.id) is None
@@ -146,7 +146,7 @@ def test_a_change_decides_again_for_what_waits(session, make, forum, plan):
 def test_a_follow_brings_an_amendments_notifications_even_when_its_topic_is_never(
     session, make, forum, plan
 ):
-    author, reader = make.member(forum).user, make.member(forum).user
+    author, reader = make.member(forum, locale="en").user, make.member(forum, locale="en").user
     amendment = make.amendment(plan, author)
     other = make.amendment(plan, author)
     settings.set_frequency(reader, forum.id, "my_amendments", "never")
@@ -162,7 +162,7 @@ def test_a_follow_brings_an_amendments_notifications_even_when_its_topic_is_neve
 
 
 def test_a_mute_keeps_a_thread_out_of_every_email(session, make, forum, plan):
-    first, second, third = (make.member(forum).user for _ in range(3))
+    first, second, third = (make.member(forum, locale="en").user for _ in range(3))
     top = make.comment(first, plan)
     settings.set_watch(first, forum, "thread", top.id, "mute")
     session.commit()
@@ -182,7 +182,7 @@ def test_a_mute_keeps_a_thread_out_of_every_email(session, make, forum, plan):
 
 
 def test_following_a_thread_tells_of_every_new_comment_in_it(session, make, forum, plan):
-    author, follower, replier = (make.member(forum).user for _ in range(3))
+    author, follower, replier = (make.member(forum, locale="en").user for _ in range(3))
     top = make.comment(author, plan)
     settings.set_watch(follower, forum, "thread", top.id, "follow")
     session.commit()
@@ -195,7 +195,7 @@ def test_following_a_thread_tells_of_every_new_comment_in_it(session, make, foru
 
 
 def test_the_pages_offer_follow_and_mute_and_the_buttons_work(client, session, make, forum, plan):
-    author, reader = make.member(forum).user, make.member(forum).user
+    author, reader = make.member(forum, locale="en").user, make.member(forum, locale="en").user
     amendment = make.amendment(plan, author)
     sign_in(client, reader)
     page_url = f"/forums/{forum.slug}/amendments/{amendment.id}"
@@ -217,7 +217,7 @@ def test_the_pages_offer_follow_and_mute_and_the_buttons_work(client, session, m
 
 
 def test_an_outsider_is_offered_no_buttons_and_cannot_follow(client, session, make, forum, plan):
-    author = make.member(forum).user
+    author = make.member(forum, locale="en").user
     amendment = make.amendment(plan, author)
     forum.is_public = True
     session.commit()
@@ -234,7 +234,7 @@ def test_an_outsider_is_offered_no_buttons_and_cannot_follow(client, session, ma
 
 
 def test_an_email_says_why_and_links_to_the_exact_preference(client, session, make, forum, plan):
-    member = make.member(forum).user
+    member = make.member(forum, locale="en").user
     notify(member.id, "plan_approved", plan, forum=forum, title="Plan")
     session.commit()
     [message] = outbox(session, member.email)
@@ -259,7 +259,7 @@ def test_an_email_says_why_and_links_to_the_exact_preference(client, session, ma
 def test_unsubscribing_from_a_followed_amendment_ends_the_follow_and_that_topic(
     client, session, make, forum, plan
 ):
-    author, reader = make.member(forum).user, make.member(forum).user
+    author, reader = make.member(forum, locale="en").user, make.member(forum, locale="en").user
     amendment = make.amendment(plan, author)
     settings.set_watch(reader, forum, "amendment", amendment.id, "follow")
     session.commit()
@@ -280,7 +280,7 @@ def test_unsubscribing_from_a_followed_amendment_ends_the_follow_and_that_topic(
 
 
 def test_a_digests_unsubscribe_link_stops_every_email(client, session, make, forum, plan):
-    member = make.member(forum).user
+    member = make.member(forum, locale="en").user
     notify(member.id, "amendment_submitted", plan, forum=forum, label="E2", ref="1")
     session.commit()
     session.refresh(member)
@@ -300,7 +300,7 @@ def test_a_digests_unsubscribe_link_stops_every_email(client, session, make, for
 
 def test_the_page_saves_a_table_per_forum(client, session, make, forum):
     other = make.forum()
-    member = make.member(forum).user
+    member = make.member(forum, locale="en").user
     make.member(other, member)
     sign_in(client, member)
     page = client.get("/notifications/preferences").get_data(as_text=True)
@@ -340,7 +340,7 @@ def test_bad_input_is_a_400_with_a_message_and_changes_nothing(
     client, session, make, forum, data, message
 ):
     other = make.forum()  # not the member's
-    member = make.member(forum).user
+    member = make.member(forum, locale="en").user
     sign_in(client, member)
     data = {k.format(forum=forum.id, other=other.id): v for k, v in data.items()}
     response = client.post("/notifications/preferences", data=data)
