@@ -108,6 +108,11 @@ def test_a_facilitator_runs_a_consultation_a_group_vote_and_a_consolidated_draft
     chair.go(poll_path)
     chair.click("form[action$='/close'] button", "vote-closed")
     assert page.locator(".result .outcome").count() == 1
+    # The result explains itself: each option's share against the rule's
+    # threshold, the base, and the quorum (none was asked for this vote).
+    explanation = page.locator(".result .explanation").inner_text()
+    assert "66,7" in explanation and "%" in explanation, explanation
+    assert "quórum" in explanation, explanation
 
     # The consolidated draft: prepared by a job, followed on its page.
     chair.go(place.plan_path)
