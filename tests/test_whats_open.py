@@ -110,6 +110,19 @@ def test_a_delegate_is_told_a_vote_awaits_them_until_they_cast_it(
     assert "awaits your vote" not in text and "you have voted" not in text
 
 
+def test_a_vote_is_said_to_await_a_ballot_only_while_the_phase_takes_ballots(
+    client, session, make, forum, facilitator, plan
+):
+    """The consultation's phase decides when ballots are cast (as the vote
+    page does): in an amendment phase the open vote awaits nothing yet."""
+    delegate = make.delegate(forum, locale="en")
+    make.poll(plan, facilitator, title="Approval of the plan")
+    make.consultation(plan, advance=True)  # an amendments phase: no ballots
+    sign_in(client, delegate)
+    text = open_now(client.get(f"/forums/{forum.slug}/").get_data(as_text=True))
+    assert "Approval of the plan" in text and "awaits your vote" not in text
+
+
 def test_an_author_is_shown_their_draft_and_what_their_amendment_still_needs(
     client, session, make, forum, facilitator, member, plan
 ):

@@ -29,6 +29,7 @@ class OpenPhase:
     forum: Forum
     plan: Plan
     consultation: Consultation
+    phase: Phase
     name: str
     ends: str
     left: str  # "in 3 days"
@@ -61,6 +62,25 @@ class WhatsOpen:
         return bool(self.phases or self.votes or self.sessions or self.mine)
 
 
+def _castable(found: WhatsOpen, forum_ids: list[int]) -> list[int]:
+    """The open votes that take ballots now: their plan has no consultation
+    (no phase limits them), or its open phase allows voting (as
+    ``votes.permissions.phase_reason`` rules). One statement."""
+    if not found.votes:
+        return []
+    voting = {item.plan.id for item in found.phases if item.phase.allows("vote")}
+    consulted = set(
+        db.session.scalars(
+            select(Consultation.plan_id).where(Consultation.forum_id.in_(forum_ids)).distinct()
+        )
+    )
+    return [
+        vote.poll.id
+        for vote in found.votes
+        if vote.poll.plan_id in voting or vote.poll.plan_id not in consulted
+    ]
+
+
 def whats_open(forums: list[Forum], reader=None, now=None) -> WhatsOpen:
     """What is open now in ``forums`` (forums the reader may see), soonest
     deadline first, and what waits for ``reader`` there; dates in the
@@ -85,6 +105,7 @@ def whats_open(forums: list[Forum], reader=None, now=None) -> WhatsOpen:
                 forum,
                 plan,
                 consultation,
+                phase,
                 name,
                 format_moment(phase.ends_at),
                 countdown(phase.ends_at, now),
@@ -122,5 +143,5 @@ def whats_open(forums: list[Forum], reader=None, now=None) -> WhatsOpen:
                 session.state == SessionState.IN_SESSION,
             )
         )
-    found.mine = for_reader(reader, forums, [vote.poll.id for vote in found.votes])
+    found.mine = for_reader(reader, forums, _castable(found, list(by_id)))
     return found
