@@ -305,3 +305,44 @@ def _serve(database_url: str, large, pages: dict, poll_path: str, voters, worker
         "plan_page_bytes": plan_bytes,
         "pages": measured,
     }
+
+
+def pages_against_static(base: str, static_dir: Path, pages: dict, email: str, workers: int):
+    """Each page read by a signed-in member, against a static file of its own
+    size served by the same gunicorn: requests per second of both, the page's
+    p50 and p95, and the ratio (1.0: as fast as the file)."""
+    member = Browser(base).sign_in(email)
+    targets, sizes = [], {}
+    for name, path in pages.items():
+        status, html = member.send("GET", path)
+        if status != 200:
+            raise RuntimeError(f"{path}: {status}")
+        sizes[name] = len(html.encode())
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower())
+        (static_dir / f"{slug}.html").write_bytes(os.urandom(sizes[name] // 2).hex().encode())
+        static = [("GET", f"/bench-static/{slug}.html", "", "")] * 3000
+        targets += [
+            {"name": f"{name} (static)", "requests": static, "seconds": 10},
+            {"name": name, "requests": [("GET", path, "", member.cookie)] * 3000, "seconds": 15},
+        ]
+    plan = {"base": base, "threads": THREADS_PER_WORKER * workers, "targets": targets}
+    loadgen = subprocess.run(  # noqa: S603  # nosec B603: our own script
+        [sys.executable, str(HERE / "loadgen.py")],
+        input=json.dumps(plan),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(loadgen.stdout)
+    rows = {}
+    for name in pages:
+        page, static = measured[name], measured[f"{name} (static)"]
+        rows[name] = {
+            **page,
+            "bytes": sizes[name],
+            "static_requests_per_second": static["requests_per_second"],
+            "ratio_to_static": round(
+                (page["requests_per_second"] or 0) / static["requests_per_second"], 4
+            ),
+        }
+    return rows

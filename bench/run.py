@@ -446,8 +446,9 @@ class Bench:
         return self._large
 
     @contextlib.contextmanager
-    def server(self, workers: int = 2) -> Iterator[str]:
-        """gunicorn serving this database; yields its base URL."""
+    def server(self, workers: int = 2, static_dir: Path | None = None) -> Iterator[str]:
+        """gunicorn serving this database (and ``static_dir`` at /bench-static/);
+        yields its base URL."""
         from load import gunicorn
 
         from consult.extensions import db
@@ -455,9 +456,8 @@ class Bench:
         with self.app.app_context():
             db.session.remove()
             db.engine.dispose()  # the server's workers write to the same database
-        with gunicorn(
-            self.url, Path(tempfile.mkdtemp(prefix="consult-bench-static-")), workers
-        ) as base:
+        static_dir = static_dir or Path(tempfile.mkdtemp(prefix="consult-bench-static-"))
+        with gunicorn(self.url, static_dir, workers) as base:
             yield base
 
     def own_database(self, label: str):
@@ -504,6 +504,46 @@ def part_plans(bench: Bench) -> Result:
             Measure(f"{size}-item plan: SQL statements per page", statements["n"], "statements"),
         ]
     return Result(measures)
+
+
+def part_plan_pages(bench: Bench) -> Result:
+    """The plan page of the 113-item sample and of a 2,000-item plan, read by a
+    member through gunicorn (2 workers), against a static file of each page's
+    size (issue 14's goal: at least half the file's throughput)."""
+    from load import pages_against_static
+
+    from consult.extensions import db
+    from consult.forums.models import Forum
+    from consult.plans import services
+
+    with bench.app.app_context():
+        forum = db.session.scalar(db.select(Forum).where(Forum.slug == "bench"))
+        sample = services.import_plan(
+            None, forum, SAMPLE_113.read_text(encoding="utf-8"), language="es"
+        )
+        large = services.import_plan(None, forum, synthetic_plan(2000))
+        db.session.commit()
+        pages = {
+            "113-item sample": f"/forums/bench/plans/{sample.id}/",
+            "2,000-item plan": f"/forums/bench/plans/{large.id}/",
+        }
+    static_dir = Path(tempfile.mkdtemp(prefix="consult-bench-static-"))
+    with bench.server(workers=2, static_dir=static_dir) as base:
+        rows = pages_against_static(base, static_dir, pages, "bench@example.org", workers=2)
+    measures = []
+    for name, row in rows.items():
+        measures += [
+            Measure(f"{name}: page p50", row["p50_ms"], "ms"),
+            Measure(f"{name}: page p95", row["p95_ms"], "ms"),
+            Measure(f"{name}: page throughput", row["requests_per_second"], "req/s"),
+            Measure(f"{name}: static file throughput", row["static_requests_per_second"], "req/s"),
+            Measure(f"{name}: ratio to the static file", row["ratio_to_static"], "ratio"),
+        ]
+    notes = [
+        ", ".join(f"{name} {row['bytes']:,} bytes" for name, row in rows.items())
+        + " (each static file the same size); gunicorn, 2 workers, 4 client threads."
+    ]
+    return Result(measures, notes)
 
 
 def part_dashboard(bench: Bench) -> Result:
@@ -761,6 +801,7 @@ PARTS = [
     Part("pdf", part_pdf, per_database=False, title="PDF export"),
     Part("fanout", part_fanout, title="Fan-out of one event to 10,000 members"),
     Part("load", part_load, title="Large forum under load (gunicorn)"),
+    Part("plan_pages", part_plan_pages, title="Plan pages against a static file of their size"),
     Part("assembly", part_assembly, title="The assembly: sign-ins and ballots at once"),
     Part("live", part_live, title="The assembly live: 300 streams, the chair's actions"),
 ]
