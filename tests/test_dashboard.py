@@ -173,9 +173,7 @@ def test_the_page_shows_the_figures_to_facilitators(client, known, facilitator):
     assert dashboard_url(consultation, ".csv") in html
 
 
-def test_working_groups_fit_the_page_and_the_details_are_one_click_away(
-    client, known, facilitator
-):
+def test_working_groups_fit_the_page_and_the_details_are_one_click_away(client, known, facilitator):
     """The groups' table has five columns whatever the number of statuses (it
     was cut off at 1280 px with one column per status); each status per group
     is in a disclosure beneath it, as is each chart's table."""
@@ -198,7 +196,7 @@ def test_working_groups_fit_the_page_and_the_details_are_one_click_away(
     assert "Amendments per working group and status" in breakdown
     assert '<th scope="row">Withdrawn</th>' in breakdown
     # Every chart keeps its figures, folded beneath it.
-    assert html.count('<summary>The figures as a table</summary>') == 3
+    assert html.count("<summary>The figures as a table</summary>") == 3
 
 
 def test_members_are_refused_and_outsiders_see_nothing(client, make, forum, known):

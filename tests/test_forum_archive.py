@@ -11,9 +11,8 @@ from consult.amendments import proposing
 from consult.audit.models import AuditEvent
 from consult.comments import services as comments
 from consult.errors import Conflict
-from consult.forums import archiving
+from consult.forums import archiving, invitations, memberships
 from consult.forums import groups as working_groups
-from consult.forums import invitations, memberships
 from consult.forums import permissions as forum_permissions
 from consult.forums import services as forums
 from consult.plans import services as plans

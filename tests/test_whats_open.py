@@ -141,7 +141,8 @@ def test_an_author_is_shown_their_draft_and_what_their_amendment_still_needs(
     assert f"Your amendment {short.identifier} · 1 of the 3 supports needed" in text
     assert f'href="/forums/{forum.slug}/amendments/{draft.id}"' in html
 
-    sign_in(client, make.member(forum, locale="en").user)  # someone else's amendments are not theirs
+    # Someone else's amendments are not theirs.
+    sign_in(client, make.member(forum, locale="en").user)
     assert "Waiting for you" not in open_now(
         client.get(f"/forums/{forum.slug}/").get_data(as_text=True)
     )

@@ -158,8 +158,7 @@ def _build(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
             entry.node.key,
             str(
                 escape(
-                    layout.cited_ref(entry.node)
-                    or _("line %(number)d", number=entry.first_line)
+                    layout.cited_ref(entry.node) or _("line %(number)d", number=entry.first_line)
                 )
             ),
         )
