@@ -252,6 +252,8 @@ def test_deleting_removes_personal_data_and_keeps_contributions(
     client, make, session, forum, plan, member, contributions
 ):
     member_id, old_email = member.id, member.email
+    draft = make.amendment(plan, member, submit=False)
+    draft_id = draft.id
     sign_in(client, member)
     response = delete(client)
     assert response.status_code == 302
@@ -266,6 +268,8 @@ def test_deleting_removes_personal_data_and_keeps_contributions(
     assert gone.country is None and gone.timezone is None and gone.calendar_key is None
     assert session.scalar(select(func.count()).where(Membership.user_id == member_id)) == 0
     assert session.scalar(select(func.count()).where(Notification.user_id == member_id)) == 0
+    # Their draft, seen by no one else, went with the account.
+    assert session.get(type(draft), draft_id) is None
     # What they wrote and supported stays, by a former member.
     mine = contributions["mine"]
     assert session.get(type(mine), mine.id).author_id == member_id

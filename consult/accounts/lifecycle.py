@@ -141,7 +141,7 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     """Remove the member's personal data and end their sessions and API tokens.
 
     Their amendments, comments, supports and votes stay, shown as by a former
-    member; their memberships, notifications and pending emails go."""
+    member; their memberships, drafts, notifications and pending emails go."""
     _check_password(user, password)
     refusal = deletion_refusal(user)
     if refusal:
@@ -204,13 +204,19 @@ PERSONAL_TABLES = ("notifications", "notification_preferences", "recovery_codes"
 
 
 def _forget_personal_rows(user: User, old_email: str) -> None:
-    from ..amendments.models import Amendment
+    from ..amendments.models import Amendment, AmendmentStatus
     from ..mail.models import OutboxEmail
 
     for name in PERSONAL_TABLES:
         table = db.metadata.tables.get(name)
         if table is not None:
             db.session.execute(delete(table).where(table.c.user_id == user.id))
+    # Drafts were seen by no one but their author: they go with the account.
+    db.session.execute(
+        delete(Amendment).where(
+            Amendment.author_id == user.id, Amendment.status == AmendmentStatus.DRAFT
+        )
+    )
     # The name written by hand on an amendment brought in from paper.
     db.session.execute(
         update(Amendment)
