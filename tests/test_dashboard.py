@@ -107,7 +107,7 @@ def known(session, make, forum, facilitator):
     session.commit()
 
     consultation = start_consultation(make, plan)
-    return {"consultation": consultation, "e1": e1, "reported": reported}
+    return {"consultation": consultation, "e1": e1, "e2": e2, "reported": reported}
 
 
 def test_figures_of_a_known_consultation(known):
@@ -148,7 +148,10 @@ def test_figures_of_a_known_consultation(known):
         ("Uruguay", 1),
         ("Unknown country", 1),
     ]
-    assert [a.id for a in result.triage] == [known["e1"].id]
+    # Waiting for a decision: the submitted one and the admitted one, which
+    # still waits for acceptance or a vote.
+    assert [a.id for a in result.triage] == [known["e1"].id, known["e2"].id]
+    assert result.triage_total == 2
     assert result.triage[0].author is not None
     assert [c.id for c in result.flagged] == [known["reported"].id]
 

@@ -19,7 +19,13 @@ from sqlalchemy import String, case, cast, func, or_, select, union
 from sqlalchemy.orm import aliased, joinedload
 
 from ..accounts.models import User
-from ..amendments.models import FINAL_STATUSES, STATUSES, Amendment, AmendmentSupport
+from ..amendments.models import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    STATUSES,
+    Amendment,
+    AmendmentSupport,
+)
 from ..amendments.plan_settings import section_assignments
 from ..comments.models import Comment
 from ..extensions import db
@@ -121,7 +127,9 @@ class DashboardFigures:
 
     @property
     def triage_total(self) -> int:
-        return self.statuses.get("submitted", 0)
+        """Everything that waits for a facilitator or a vote: submitted,
+        admitted and put to a vote."""
+        return sum(self.statuses.get(status, 0) for status in OPEN_STATUSES)
 
     # Rows of (label, value) for the charts and their tables.
     @property
@@ -361,7 +369,7 @@ def figures(consultation: Consultation) -> DashboardFigures:
             .options(joinedload(Amendment.author))
             .where(
                 Amendment.plan_id == plan_id,
-                Amendment.status == "submitted",
+                Amendment.status.in_(OPEN_STATUSES),
                 in_window(Amendment.created_at, window),
             )
             .order_by(func.coalesce(Amendment.submitted_at, Amendment.created_at), Amendment.id)
