@@ -55,6 +55,7 @@ def test_an_archived_forum_refuses_every_write_and_stays_readable(app, session, 
 
     # Still public where it was, saying why nothing can be done.
     visitor = app.test_client()
+    visitor.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     for path in (f"/forums/{forum.slug}/", f"/forums/{forum.slug}/plans/{plan.id}/"):
         page = visitor.get(path)
         assert page.status_code == 200, path
