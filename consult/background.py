@@ -15,7 +15,8 @@ from .consultations.services import advance_due, remind_closing_phases
 from .extensions import db
 from .jobs import QUEUES, redis_connection
 from .mail.services import relay_pending, relay_stalled
-from .notifications.emails import relay_unemailed, send_due_digests
+from .notifications.digests import send_due_digests
+from .notifications.emails import relay_unemailed
 from .votes.scheduling import advance_polls, remind_closing_polls
 
 SCHEDULER_INTERVAL = 30

@@ -15,7 +15,8 @@ from consult.accounts.models import User
 from consult.extensions import db
 from consult.forums import services as forums
 from consult.mail.models import OutboxEmail
-from consult.notifications import emails
+from consult.notifications import digests as notification_digests
+from consult.notifications import email_rendering
 from consult.notifications.models import Notification
 from consult.notifications.services import notify
 from consult.plans import services as plans
@@ -57,7 +58,7 @@ def tell(session, forum, plan):
 
 def member_with(make, forum, preference, *, locale="en", now=NOW):
     user = make.member(forum, locale=locale).user
-    emails.change_preference(user, preference, now=now)
+    notification_digests.change_preference(user, preference, now=now)
     db.session.commit()
     return user
 
@@ -77,22 +78,24 @@ def titles_in(message) -> list[str]:
 
 def test_the_next_digest_is_at_the_hour_on_the_day_in_the_zone(app):
     with app.app_context():
-        assert emails.next_digest_slot("daily", NOW) == NEXT_MORNING
-        assert emails.next_digest_slot("daily", NEXT_MORNING) == NEXT_MORNING + DAY
-        assert emails.next_digest_slot("daily", NEXT_MORNING - timedelta(seconds=1)) == (
-            NEXT_MORNING
-        )
-        assert emails.next_digest_slot("weekly", NOW) == NEXT_MONDAY
-        assert emails.next_digest_slot("immediately", NOW) is None
-        assert emails.next_digest_slot("never", NOW) is None
+        assert notification_digests.next_digest_slot("daily", NOW) == NEXT_MORNING
+        assert notification_digests.next_digest_slot("daily", NEXT_MORNING) == NEXT_MORNING + DAY
+        assert notification_digests.next_digest_slot(
+            "daily", NEXT_MORNING - timedelta(seconds=1)
+        ) == (NEXT_MORNING)
+        assert notification_digests.next_digest_slot("weekly", NOW) == NEXT_MONDAY
+        assert notification_digests.next_digest_slot("immediately", NOW) is None
+        assert notification_digests.next_digest_slot("never", NOW) is None
 
 
 def test_digest_time_is_wall_clock_time_across_daylight_saving(app, monkeypatch):
     monkeypatch.setitem(app.config, "DIGEST_TIMEZONE", "Europe/Madrid")
     with app.app_context():
         # Madrid moves from UTC+1 to UTC+2 on 30 March 2031.
-        before = emails.next_digest_slot("daily", datetime(2031, 3, 28, 12, tzinfo=UTC))
-        after = emails.next_digest_slot("daily", before)
+        before = notification_digests.next_digest_slot(
+            "daily", datetime(2031, 3, 28, 12, tzinfo=UTC)
+        )
+        after = notification_digests.next_digest_slot("daily", before)
         assert before == datetime(2031, 3, 29, 6, tzinfo=UTC)  # 07:00 in Madrid
         assert after == datetime(2031, 3, 30, 5, tzinfo=UTC)  # 07:00 in Madrid, summer time
 
@@ -102,12 +105,14 @@ def test_a_daily_digest_sends_each_notification_once_across_days(session, make, 
     assert member.next_digest_at == NEXT_MORNING
     tell(member), tell(member)
 
-    assert emails.send_due_digests(NEXT_MORNING - timedelta(seconds=1)) == 0
-    assert emails.send_due_digests(NEXT_MORNING) == 1
+    assert notification_digests.send_due_digests(NEXT_MORNING - timedelta(seconds=1)) == 0
+    assert notification_digests.send_due_digests(NEXT_MORNING) == 1
     tell(member)  # after the first digest went out
-    assert emails.send_due_digests(NEXT_MORNING + timedelta(hours=3)) == 0
-    assert emails.send_due_digests(NEXT_MORNING + DAY) == 1
-    assert emails.send_due_digests(NEXT_MORNING + 2 * DAY) == 0  # nothing new: no email
+    assert notification_digests.send_due_digests(NEXT_MORNING + timedelta(hours=3)) == 0
+    assert notification_digests.send_due_digests(NEXT_MORNING + DAY) == 1
+    assert (
+        notification_digests.send_due_digests(NEXT_MORNING + 2 * DAY) == 0
+    )  # nothing new: no email
 
     first, second = digests(session, member)
     assert first.idempotency_key == f"digest:{member.id}:{NEXT_MORNING.isoformat()}"
@@ -126,8 +131,8 @@ def test_a_scheduler_that_was_down_sends_one_digest_with_everything(session, mak
     for _ in range(3):
         tell(member)
     late = NEXT_MORNING + 3 * DAY + timedelta(hours=5)
-    assert emails.send_due_digests(late) == 1
-    assert emails.send_due_digests(late) == 0
+    assert notification_digests.send_due_digests(late) == 1
+    assert notification_digests.send_due_digests(late) == 0
     [digest] = digests(session, member)
     assert titles_in(digest) == ["Plan 1", "Plan 2", "Plan 3"]
     session.refresh(member)
@@ -137,9 +142,9 @@ def test_a_scheduler_that_was_down_sends_one_digest_with_everything(session, mak
 def test_a_weekly_digest_waits_for_its_day(session, make, forum, tell):
     member = member_with(make, forum, "weekly", locale="pt")
     tell(member)
-    assert emails.send_due_digests(NEXT_MORNING) == 0
+    assert notification_digests.send_due_digests(NEXT_MORNING) == 0
     tell(member)
-    assert emails.send_due_digests(NEXT_MONDAY) == 1
+    assert notification_digests.send_due_digests(NEXT_MONDAY) == 1
     [digest] = digests(session, member)
     assert len(titles_in(digest)) == 2
     with force_locale("pt"):
@@ -155,11 +160,11 @@ def test_a_weekly_digest_waits_for_its_day(session, make, forum, tell):
 def test_a_long_digest_lists_the_newest_and_counts_the_others(
     session, make, forum, tell, monkeypatch
 ):
-    monkeypatch.setattr(emails, "DIGEST_MAX_ITEMS", 3)
+    monkeypatch.setattr(notification_digests, "DIGEST_MAX_ITEMS", 3)
     member = member_with(make, forum, "daily")
     for _ in range(5):
         tell(member)
-    emails.send_due_digests(NEXT_MORNING)
+    notification_digests.send_due_digests(NEXT_MORNING)
     [digest] = digests(session, member)
     assert titles_in(digest) == ["Plan 3", "Plan 4", "Plan 5"]
     assert "2 earlier notifications are in your notification centre" in digest.body_text
@@ -170,13 +175,13 @@ def test_a_long_digest_lists_the_newest_and_counts_the_others(
 def test_digests_carry_the_unsubscribe_link_and_headers(session, make, forum, tell):
     member = member_with(make, forum, "daily")
     tell(member)
-    emails.send_due_digests(NEXT_MORNING)
+    notification_digests.send_due_digests(NEXT_MORNING)
     [digest] = digests(session, member)
     prefix = "<http://consult.test/notifications/unsubscribe/"
     header = digest.headers["List-Unsubscribe"]
     assert header.startswith(prefix) and header.endswith(">")
     # The token is signed with a timestamp: compare whom it names, not its bytes.
-    assert emails.user_for_unsubscribe_token(header[len(prefix) : -1]).id == member.id
+    assert email_rendering.user_for_unsubscribe_token(header[len(prefix) : -1]).id == member.id
     assert digest.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert header[1:-1] in digest.body_text
 
@@ -184,7 +189,7 @@ def test_digests_carry_the_unsubscribe_link_and_headers(session, make, forum, te
 def test_never_means_no_email_at_all(session, make, forum, tell):
     member = member_with(make, forum, "never")
     tell(member)
-    assert emails.send_due_digests(NEXT_MONDAY) == 0
+    assert notification_digests.send_due_digests(NEXT_MONDAY) == 0
     assert outbox(session, member.email) == []
 
 
@@ -193,10 +198,10 @@ def test_members_with_a_digest_but_no_time_for_it_get_the_next_one(session, make
     member.notification_preference = "weekly"  # as before digests existed
     session.commit()
     tell(member)
-    assert emails.send_due_digests(NOW) == 0
+    assert notification_digests.send_due_digests(NOW) == 0
     session.refresh(member)
     assert member.next_digest_at == NEXT_MONDAY
-    assert emails.send_due_digests(NEXT_MONDAY) == 1
+    assert notification_digests.send_due_digests(NEXT_MONDAY) == 1
 
 
 # --- changing preference --------------------------------------------------------------
@@ -228,10 +233,10 @@ def every_notification_went_once(session, user) -> list[str]:
 def test_from_immediately_to_daily_nothing_twice_nothing_lost(session, make, forum, tell):
     member = member_with(make, forum, "immediately")
     tell(member)  # emailed at once
-    emails.change_preference(member, "daily", now=NOW)
+    notification_digests.change_preference(member, "daily", now=NOW)
     session.commit()
     tell(member)
-    emails.send_due_digests(NEXT_MORNING)
+    notification_digests.send_due_digests(NEXT_MORNING)
     assert [titles_in(d) for d in digests(session, member)] == [["Plan 2"]]
     assert every_notification_went_once(session, member) == ["immediate", "digest"]
 
@@ -240,30 +245,30 @@ def test_from_daily_to_immediately_what_waits_goes_out_in_a_last_digest(session,
     member = member_with(make, forum, "daily")
     tell(member), tell(member)
     switched_at = NOW + timedelta(hours=1)
-    emails.change_preference(member, "immediately", now=switched_at)
+    notification_digests.change_preference(member, "immediately", now=switched_at)
     session.commit()
     tell(member)  # emailed at once, not in the last digest
-    assert emails.send_due_digests(switched_at + timedelta(seconds=30)) == 1
+    assert notification_digests.send_due_digests(switched_at + timedelta(seconds=30)) == 1
     [last] = digests(session, member)
     assert titles_in(last) == ["Plan 1", "Plan 2"]
     assert last.subject == "Your notifications: 2 since your last email"
     session.refresh(member)
     assert member.next_digest_at is None
-    assert emails.send_due_digests(NEXT_MONDAY) == 0
+    assert notification_digests.send_due_digests(NEXT_MONDAY) == 0
     assert every_notification_went_once(session, member) == ["digest", "digest", "immediate"]
 
 
 def test_to_never_drops_what_waits_and_back_sends_nothing_old(session, make, forum, tell):
     member = member_with(make, forum, "daily")
     tell(member)
-    emails.change_preference(member, "never", now=NOW)
+    notification_digests.change_preference(member, "never", now=NOW)
     session.commit()
     tell(member)
-    assert emails.send_due_digests(NEXT_MORNING) == 0
-    emails.change_preference(member, "daily", now=NEXT_MORNING + timedelta(hours=1))
+    assert notification_digests.send_due_digests(NEXT_MORNING) == 0
+    notification_digests.change_preference(member, "daily", now=NEXT_MORNING + timedelta(hours=1))
     session.commit()
     tell(member)
-    assert emails.send_due_digests(NEXT_MORNING + DAY) == 1
+    assert notification_digests.send_due_digests(NEXT_MORNING + DAY) == 1
     assert [titles_in(d) for d in digests(session, member)] == [["Plan 3"]]
     assert every_notification_went_once(session, member) == ["skipped", "skipped", "digest"]
 
@@ -271,7 +276,7 @@ def test_to_never_drops_what_waits_and_back_sends_nothing_old(session, make, for
 def test_never_to_immediately_sends_only_what_comes_after(session, make, forum, tell):
     member = member_with(make, forum, "never")
     tell(member)
-    emails.change_preference(member, "immediately")
+    notification_digests.change_preference(member, "immediately")
     session.commit()
     tell(member)
     assert email_count(session, member) == 1
@@ -283,19 +288,19 @@ def test_from_weekly_to_daily_the_waiting_ones_come_at_the_next_daily_digest(
 ):
     member = member_with(make, forum, "weekly")
     tell(member)
-    emails.change_preference(member, "daily", now=NOW + timedelta(hours=1))
+    notification_digests.change_preference(member, "daily", now=NOW + timedelta(hours=1))
     session.commit()
     tell(member)
-    assert emails.send_due_digests(NEXT_MORNING) == 1
+    assert notification_digests.send_due_digests(NEXT_MORNING) == 1
     assert [titles_in(d) for d in digests(session, member)] == [["Plan 1", "Plan 2"]]
     # Back to weekly: the daily digest already due still comes, then weekly ones.
-    emails.change_preference(member, "weekly", now=NEXT_MORNING + timedelta(hours=1))
+    notification_digests.change_preference(member, "weekly", now=NEXT_MORNING + timedelta(hours=1))
     session.commit()
     tell(member)
-    assert emails.send_due_digests(NEXT_MORNING + DAY) == 1
+    assert notification_digests.send_due_digests(NEXT_MORNING + DAY) == 1
     tell(member)
-    assert emails.send_due_digests(NEXT_MORNING + 2 * DAY) == 0
-    assert emails.send_due_digests(NEXT_MONDAY) == 1
+    assert notification_digests.send_due_digests(NEXT_MORNING + 2 * DAY) == 0
+    assert notification_digests.send_due_digests(NEXT_MONDAY) == 1
     assert [titles_in(d) for d in digests(session, member)][1:] == [["Plan 3"], ["Plan 4"]]
     assert every_notification_went_once(session, member) == ["digest"] * 4
 
@@ -327,20 +332,20 @@ def test_the_profile_form_changes_the_preference_through_the_same_rules(
 def test_a_broken_digest_does_not_hold_up_the_others(session, make, forum, tell, monkeypatch):
     broken, fine = member_with(make, forum, "daily"), member_with(make, forum, "daily")
     tell(broken), tell(fine)
-    real = emails._render
+    real = email_rendering.render_message
 
     def render(user, *args, **kwargs):
         if user.id == broken.id:
             raise RuntimeError("a template bug")
         return real(user, *args, **kwargs)
 
-    monkeypatch.setattr(emails, "_render", render)
-    assert emails.send_due_digests(NEXT_MORNING) == 1
+    monkeypatch.setattr(email_rendering, "render_message", render)
+    assert notification_digests.send_due_digests(NEXT_MORNING) == 1
     session.refresh(broken)
     assert broken.next_digest_at == NEXT_MORNING  # still due, nothing taken
     assert every_notification_went_once(session, broken) == [None]
-    monkeypatch.setattr(emails, "_render", real)
-    assert emails.send_due_digests(NEXT_MORNING + timedelta(minutes=1)) == 1
+    monkeypatch.setattr(email_rendering, "render_message", real)
+    assert notification_digests.send_due_digests(NEXT_MORNING + timedelta(minutes=1)) == 1
 
 
 # --- two schedulers at once (PostgreSQL, committed data, one connection each) -----------
@@ -357,7 +362,7 @@ def test_two_schedulers_at_once_send_one_digest_per_member(tmp_path):
             members = []
             for number in range(20):
                 user = accounts.create_user(f"m{number}@example.org", f"M{number}")
-                emails.change_preference(user, "daily", now=NOW)
+                notification_digests.change_preference(user, "daily", now=NOW)
                 members.append(user)
             db.session.flush()
             for user in members:
@@ -373,7 +378,7 @@ def test_two_schedulers_at_once_send_one_digest_per_member(tmp_path):
             try:
                 with app.app_context():
                     barrier.wait(timeout=10)
-                    counts.append(emails.send_due_digests(NEXT_MORNING))
+                    counts.append(notification_digests.send_due_digests(NEXT_MORNING))
                     db.session.remove()
             except Exception as error:  # reported below
                 errors.append(error)

@@ -25,6 +25,7 @@ from consult.forums import services as forums
 from consult.jobs import QUEUES, enqueue
 from consult.mail.models import OutboxEmail
 from consult.mail.services import failed_emails, relay_stalled
+from consult.notifications import digests as notification_digests
 from consult.notifications import emails
 from consult.notifications.models import Notification
 from consult.notifications.services import notify_many
@@ -316,7 +317,7 @@ def test_redis_down_at_commit_loses_no_notification_email(mail_app, smtp, subjec
 
 def test_emails_whose_job_was_lost_are_sent_by_the_scheduler_once(mail_app, smtp, subject):
     everyone = members(3)
-    emails.change_preference(everyone[0], "daily")
+    notification_digests.change_preference(everyone[0], "daily")
     db.session.commit()
     announce(subject, everyone)
     run_worker(mail_app)  # two emails sent; the third member waits for a digest
@@ -324,7 +325,9 @@ def test_emails_whose_job_was_lost_are_sent_by_the_scheduler_once(mail_app, smtp
     mail_app.config["REDIS_URL"] = f"redis://127.0.0.1:{_free_port()}/0"
     mail_app.extensions.pop("consult_redis", None)
     slot = db.session.get(User, everyone[0].id).next_digest_at
-    assert emails.send_due_digests(slot) == 1  # in the outbox; its job could not be queued
+    assert (
+        notification_digests.send_due_digests(slot) == 1
+    )  # in the outbox; its job could not be queued
     mail_app.config["REDIS_URL"] = real_url
     mail_app.extensions.pop("consult_redis", None)
     assert queued(mail_app) == []
@@ -351,13 +354,13 @@ def test_an_email_waiting_for_its_retry_is_left_to_it(mail_app, smtp, subject):
 
 def test_a_digest_goes_out_through_the_worker_and_its_one_click_link_works(mail_app, smtp, subject):
     [member] = members(1)
-    emails.change_preference(member, "daily")
+    notification_digests.change_preference(member, "daily")
     db.session.commit()
     announce(subject, [member])
     announce(subject, [member])
     run_worker(mail_app)
     assert smtp.messages == []
-    assert emails.send_due_digests(member.next_digest_at) == 1
+    assert notification_digests.send_due_digests(member.next_digest_at) == 1
     run_worker(mail_app)
     [(_peer, recipients, message)] = smtp.messages
     assert recipients == [member.email]

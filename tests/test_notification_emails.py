@@ -15,7 +15,8 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.mail import services as mail
 from consult.mail.models import OutboxEmail
-from consult.notifications import emails
+from consult.notifications import digests as notification_digests
+from consult.notifications import email_rendering, emails
 from consult.notifications.models import Notification
 from consult.notifications.services import notify, notify_many
 from consult.plans import services as plans
@@ -80,7 +81,7 @@ def test_every_notification_email_carries_a_one_click_unsubscribe_link(session, 
     assert header.startswith(prefix) and header.endswith(">")
     # The token is signed with a timestamp: compare whom it names, not its bytes.
     token = header[len(prefix) : -1]
-    assert emails.user_for_unsubscribe_token(token).id == member.id
+    assert email_rendering.user_for_unsubscribe_token(token).id == member.id
     assert message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = header[1:-1]
     assert link in message.body_text
@@ -118,7 +119,7 @@ def test_members_who_chose_a_digest_or_nothing_get_no_email_per_notification(
     session, make, forum, plan, preference
 ):
     member = make.member(forum).user
-    emails.change_preference(member, preference)
+    notification_digests.change_preference(member, preference)
     session.commit()
     approve(plan, forum, [member])
     assert outbox(session, member.email) == []
@@ -160,7 +161,7 @@ def test_notifying_many_members_is_one_insert_without_objects_per_member(
     app, session, make, forum, plan
 ):
     members = [make.member(forum).user for _ in range(30)]
-    emails.change_preference(members[0], "daily")  # one waits for a digest
+    notification_digests.change_preference(members[0], "daily")  # one waits for a digest
     session.commit()
     inserts = []
 
@@ -197,7 +198,7 @@ def test_a_member_is_never_notified_of_their_own_action_by_email_either(session,
 def test_lost_jobs_are_handed_out_again_by_the_scheduler(app, session, make, forum, plan):
     member = make.member(forum).user
     waiting = make.member(forum).user
-    emails.change_preference(waiting, "daily")
+    notification_digests.change_preference(waiting, "daily")
     session.commit()
     notify_many([member.id, waiting.id], "plan_approved", plan, forum=forum, title=plan.title)
     session.info.pop("consult_notifications_to_email")  # as if Redis was down at the commit
@@ -263,7 +264,7 @@ def test_an_email_rendered_once_for_many_members_says_what_it_says_to_each(
         [notification] = session.scalars(
             select(Notification).where(Notification.user_id == member.id)
         )
-        alone = emails._render(
+        alone = email_rendering.render_message(
             member, "notification", f"notification:{notification.id}", notification=notification
         )
         assert message.recipient == member.email == alone["recipient"]

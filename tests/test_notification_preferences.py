@@ -14,6 +14,7 @@ from consult.accounts.models import User
 from consult.database import utcnow
 from consult.forums.models import Membership
 from consult.mail.models import OutboxEmail
+from consult.notifications import digests as notification_digests
 from consult.notifications import emails, settings
 from consult.notifications.models import (
     Notification,
@@ -66,8 +67,8 @@ def test_the_defaults_are_immediately_but_a_daily_digest_for_the_groups_sections
     assert state_of(session, now.id) == "immediate"
     assert state_of(session, later.id) is None  # waits for the daily digest
     session.refresh(member)
-    assert member.next_digest_at == emails.next_digest_slot("daily", utcnow(), member)
-    assert emails.send_due_digests(member.next_digest_at) == 1
+    assert member.next_digest_at == notification_digests.next_digest_slot("daily", utcnow(), member)
+    assert notification_digests.send_due_digests(member.next_digest_at) == 1
     assert state_of(session, later.id) == "digest"
 
 
@@ -101,16 +102,16 @@ def test_each_topics_frequency_decides_now_daily_weekly_or_never(session, make, 
     assert len(emailed_now(session, member)) == 1
     # The daily digest takes the daily one; the weekly one waits for its day.
     session.refresh(member)
-    daily_slot = emails.next_digest_slot("daily", utcnow(), member)
-    weekly_slot = emails.next_digest_slot("weekly", utcnow(), member)
+    daily_slot = notification_digests.next_digest_slot("daily", utcnow(), member)
+    weekly_slot = notification_digests.next_digest_slot("weekly", utcnow(), member)
     assert member.next_digest_at == daily_slot
     if daily_slot != weekly_slot:
-        assert emails.send_due_digests(daily_slot) == 1
+        assert notification_digests.send_due_digests(daily_slot) == 1
         assert state_of(session, daily.id) == "digest"
         assert state_of(session, weekly.id) is None
         session.refresh(member)
         assert member.next_digest_at == weekly_slot  # planned for what still waits
-    assert emails.send_due_digests(weekly_slot) == 1
+    assert notification_digests.send_due_digests(weekly_slot) == 1
     assert state_of(session, weekly.id) == "digest"
     assert state_of(session, never.id) == "skipped"
     assert "weekly" in digests(session, member)[-1].subject.lower()
@@ -284,7 +285,7 @@ def test_a_digests_unsubscribe_link_stops_every_email(client, session, make, for
     notify(member.id, "amendment_submitted", plan, forum=forum, label="E2", ref="1")
     session.commit()
     session.refresh(member)
-    emails.send_due_digests(member.next_digest_at)
+    notification_digests.send_due_digests(member.next_digest_at)
     [digest] = digests(session, member)
     assert "You receive this digest because" in digest.body_text
     assert client.post(link_in(digest, "/notifications/unsubscribe/")).status_code == 200

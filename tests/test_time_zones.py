@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from consult.accounts.models import User
 from consult.extensions import db
-from consult.notifications import emails
+from consult.notifications import digests as notification_digests
 from consult.notifications.services import notify
 from tests.factories import ONE_ITEM_PLAN, PASSWORD, outbox, sign_in
 
@@ -174,7 +174,9 @@ def test_an_email_to_a_member_who_chose_no_zone_uses_the_forums(
 def member_with_digest(session, make, forum, *, zone, hour, language, now=None):
     user = make.member(forum, locale=language).user
     user.timezone, user.digest_hour = zone, hour
-    emails.change_preference(user, "daily", now=now or datetime(2026, 10, 23, 12, tzinfo=UTC))
+    notification_digests.change_preference(
+        user, "daily", now=now or datetime(2026, 10, 23, 12, tzinfo=UTC)
+    )
     session.commit()
     return user
 
@@ -186,19 +188,21 @@ def test_digests_go_out_at_each_members_local_hour_across_the_change_of_clocks(
     bogota = member_with_digest(session, make, forum, zone="America/Bogota", hour=18, language="es")
     # 08:00 in Madrid: 06:00 UTC in summer time, 07:00 UTC once the clocks went back.
     assert madrid.next_digest_at == datetime(2026, 10, 24, 6, 0, tzinfo=UTC)
-    assert emails.next_digest_slot("daily", madrid.next_digest_at, madrid) == datetime(
-        2026, 10, 25, 7, 0, tzinfo=UTC
-    )
+    assert notification_digests.next_digest_slot(
+        "daily", madrid.next_digest_at, madrid
+    ) == datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
     # 18:00 in Bogotá (no summer time) is 23:00 UTC every day.
     assert bogota.next_digest_at == datetime(2026, 10, 23, 23, 0, tzinfo=UTC)
-    assert emails.next_digest_slot("daily", bogota.next_digest_at, bogota) == datetime(
-        2026, 10, 24, 23, 0, tzinfo=UTC
-    )
+    assert notification_digests.next_digest_slot(
+        "daily", bogota.next_digest_at, bogota
+    ) == datetime(2026, 10, 24, 23, 0, tzinfo=UTC)
 
 
 def test_a_member_without_an_hour_or_zone_keeps_the_platforms(app, session, make, forum):
     user = make.member(forum).user
-    emails.change_preference(user, "daily", now=datetime(2026, 10, 23, 12, tzinfo=UTC))
+    notification_digests.change_preference(
+        user, "daily", now=datetime(2026, 10, 23, 12, tzinfo=UTC)
+    )
     hour, zone = app.config["DIGEST_HOUR"], app.config["DIGEST_TIMEZONE"]
     assert zone == "UTC"
     assert user.next_digest_at == datetime(2026, 10, 24, hour, 0, tzinfo=UTC)
@@ -221,8 +225,8 @@ def test_a_digest_is_sent_at_the_local_hour_with_its_dates_in_the_members_zone(
         notification.created_at = moment
     session.commit()
     due = datetime(2026, 10, 25, 7, 0, tzinfo=UTC)  # 08:00 CET
-    assert emails.send_due_digests(due - timedelta(minutes=1)) == 0
-    assert emails.send_due_digests(due) == 1
+    assert notification_digests.send_due_digests(due - timedelta(minutes=1)) == 0
+    assert notification_digests.send_due_digests(due) == 1
     (digest,) = [m for m in outbox(session, user.email) if m.idempotency_key.startswith("digest:")]
     for text in (
         "24 de out. de 2026 22:00 (Horário Madri)",
@@ -238,7 +242,7 @@ def test_a_digest_is_sent_at_the_local_hour_with_its_dates_in_the_members_zone(
 
 def test_changing_the_zone_or_hour_on_the_profile_moves_the_next_digest(client, session, make):
     user = make.user(locale="en")
-    emails.change_preference(user, "daily")
+    notification_digests.change_preference(user, "daily")
     session.commit()
     sign_in(client, user)
     response = client.post(

@@ -10,7 +10,8 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from consult.accounts import services as accounts
-from consult.notifications import emails
+from consult.notifications import digests as notification_digests
+from consult.notifications import email_rendering
 from consult.notifications.models import Notification, NotificationPreference
 from consult.notifications.services import notify
 from consult.plans import services as plans
@@ -90,17 +91,17 @@ def test_one_click_from_the_mail_client_needs_no_session_nor_csrf_token(
 
 
 def test_unsubscribing_drops_what_waits_for_a_digest(client, session, forum, member):
-    emails.change_preference(member, "daily")
+    notification_digests.change_preference(member, "daily")
     session.commit()
     plan = plans.import_plan(None, forum, "Plan\n\n1. Punto.\n")
     notify(member.id, "plan_approved", plan, forum=forum, title=plan.title)
     session.commit()
-    token = emails.unsubscribe_token(member)
+    token = email_rendering.unsubscribe_token(member)
     assert client.post(f"/notifications/unsubscribe/{token}").status_code == 200
     session.expire_all()
     assert member.next_digest_at is None
     assert session.scalar(select(Notification.email_state)) == "skipped"
-    assert emails.send_due_digests() == 0
+    assert notification_digests.send_due_digests() == 0
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -119,7 +120,7 @@ def test_an_expired_link_is_refused(app, client, session, member, monkeypatch):
         monkeypatch.setattr(
             TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 400 * 24 * 3600
         )
-        token = emails.unsubscribe_token(member)
+        token = email_rendering.unsubscribe_token(member)
         monkeypatch.undo()
     response = client.post(f"/notifications/unsubscribe/{token}")
     assert response.status_code == 400

@@ -16,7 +16,7 @@ from ..database import utcnow
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..inputs import clean_text
-from ..notifications import emails as notification_emails
+from ..notifications import digests as notification_digests
 from ..timezones import canonical_zone
 from ..tokens import make_token, read_token
 from . import throttle
@@ -230,10 +230,10 @@ def update_profile(
     moved = (zone, hour) != (user.timezone, user.digest_hour)
     user.timezone, user.digest_hour = zone, hour
     before = user.notification_preference
-    notification_emails.change_preference(user, notification_preference)
+    notification_digests.change_preference(user, notification_preference)
     if moved and notification_preference == before:
         # The next digest comes at the new local hour.
-        notification_emails.reschedule_digest(user)
+        notification_digests.reschedule_digest(user)
 
 
 def _checked_zone(name) -> str:
@@ -258,7 +258,7 @@ def offer_browser_zone(user: User, browser_zone) -> str | None:
     if zone is None:
         return None
     user.timezone = zone
-    notification_emails.reschedule_digest(user)
+    notification_digests.reschedule_digest(user)
     return zone
 
 

@@ -14,6 +14,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..forums.models import Forum, Membership
 from ..forums.permissions import require
+from . import digests as notification_digests
 from . import emails
 from .models import Notification, NotificationPreference, NotificationWatch
 from .permissions import watch_refusal
@@ -262,4 +263,4 @@ def unsubscribe(user: User, forum_id: int | None = None, topic: str | None = Non
             NotificationWatch.state == WatchState.FOLLOW.value,
         )
     )
-    emails.change_preference(user, Frequency.NEVER.value)
+    notification_digests.change_preference(user, Frequency.NEVER.value)

@@ -12,7 +12,8 @@ from ..accounts.models import User
 from ..errors import InvalidInput
 from ..extensions import csrf, db
 from ..forums.permissions import can_view, require
-from . import emails, services, settings
+from . import digests as notification_digests
+from . import email_rendering, services, settings
 from .permissions import watch_refusal
 from .preferences import Frequency
 from .settings import unsubscribe_scope
@@ -134,7 +135,7 @@ def mark_read():
 def unsubscribe(token):
     """GET asks (link checkers open links); POST, from the page's button or from
     the mail client's one-click, sets the preference to "never"."""
-    payload = emails.unsubscribe_payload(token)
+    payload = email_rendering.unsubscribe_payload(token)
     user = db.session.get(User, payload["user"]) if payload else None
     if user is None:
         return render_template("notifications/unsubscribe.html", link_invalid=True), 400
@@ -189,7 +190,7 @@ def preferences():
         tables=settings.settings_of(current_user),
         frequencies=list(Frequency),
         error=error,
-        digest_hour=format_time(time(emails.digest_time(current_user)[1]), "short"),
+        digest_hour=format_time(time(notification_digests.digest_time(current_user)[1]), "short"),
         weekday=get_day_names("wide", locale=get_locale())[current_app.config["DIGEST_WEEKDAY"]],
     ), status
 
