@@ -85,7 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .amendments.views import bp as amendments_bp
     from .api.pages import bp as api_pages_bp
-    from .api.views import init_app as init_api
+    from .api.blueprint import init_app as init_api
     from .assembly.minutes_views import bp as assembly_minutes_bp
     from .assembly.views import bp as assembly_bp
     from .calendars.views import bp as calendars_bp

@@ -7,10 +7,8 @@ writes need the CSRF token, as forms do), else an anonymous visitor (who reads
 public forums only). Tokens of the "read" scope cannot write.
 """
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
-from flask_login import AnonymousUserMixin, current_user
-from werkzeug.routing import IntegerConverter
 
 from ..amendments import proposing, queries, supports
 from ..amendments.models import OPERATIONS, STATUSES
@@ -19,7 +17,7 @@ from ..comments import threads as comment_threads
 from ..comments.models import ALIGNMENTS, TARGET_TYPES
 from ..comments.targets import get_comment
 from ..config import LOCALES
-from ..extensions import csrf, db
+from ..extensions import db
 from ..forums import groups as forum_groups
 from ..forums import services as forums
 from ..notifications import services as notifications
@@ -29,228 +27,20 @@ from ..search.models import KINDS
 from ..votes import disclosure as votes_disclosure
 from ..votes import integrity as votes_integrity
 from ..votes import queries as votes_queries
-from . import openapi, ratelimit, serializers, tokens
-from .errors import ApiError, api_error_response
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-MAX_PER_PAGE = 100
-DEFAULT_PER_PAGE = 25
-MAX_PAGE = 100_000
-FORUM = "/forums/<slug>"
-PLAN = FORUM + "/plans/<id:plan_id>"
-MAX_ID = 2**31 - 1
-
-
-class IdConverter(IntegerConverter):
-    """Ids in URLs: positive and within the database's integer (a larger one is
-    simply not found, rather than an error of the database)."""
-
-    def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=MAX_ID)
-
-
-def init_app(app) -> None:
-    """Settings with defaults, the id converter, and the CSRF exemption (checked
-    by hand below for requests that ride on a browser's session)."""
-    app.config.setdefault("API_RATE_LIMIT", 300)  # requests a minute, per token or member
-    app.config.setdefault("API_ANONYMOUS_RATE_LIMIT", 1200)  # per address: a whole venue
-    app.url_map.converters["id"] = IdConverter
-    csrf.exempt(bp)
-    app.register_blueprint(bp)
-
-
-# --- who is asking -------------------------------------------------------------
-
-
-def actor():
-    return g.api_user
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _sep, secret = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        return ""
-    return secret.strip()
-
-
-def _unauthorised(message, code: str = "unauthorized", error: str | None = None) -> ApiError:
-    challenge = 'Bearer realm="consult"' + (f', error="{error}"' if error else "")
-    return ApiError(401, message, code, {"WWW-Authenticate": challenge})
-
-
-@bp.before_request
-def _authenticate():
-    if any(_unstorable(value) for value in request.args.values()):
-        raise _bad(_("The request contains characters that cannot be stored."))
-    if request.headers.get("Accept-Language"):
-        g.request_locale = request.accept_languages.best_match(LOCALES)
-    g.api_token = None
-    secret = _bearer()
-    if secret is not None:
-        token = tokens.authenticate(secret)
-        if token is None:
-            raise _unauthorised(
-                _("The access token is not valid: it may have been revoked or mistyped."),
-                "invalid_token",
-                "invalid_token",
-            )
-        g.api_token, g.api_user = token, token.user
-        g.request_locale = g.get("request_locale") or token.user.locale
-        key, limit = f"token:{token.id}", current_app.config["API_RATE_LIMIT"]
-        tokens.touch(token)
-    elif current_user.is_authenticated:
-        g.api_user = current_user._get_current_object()
-        if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
-            csrf.protect()
-        key, limit = f"user:{g.api_user.id}", current_app.config["API_RATE_LIMIT"]
-    else:
-        g.api_user = AnonymousUserMixin()
-        key = f"address:{request.remote_addr or 'unknown'}"
-        limit = current_app.config["API_ANONYMOUS_RATE_LIMIT"]
-    verdict = ratelimit.hit(key, limit)
-    g.rate = verdict
-    if not verdict.allowed:
-        raise ApiError(
-            429,
-            _("Too many requests. Please wait %(seconds)d seconds.", seconds=verdict.reset),
-            headers={"Retry-After": str(verdict.reset)},
-        )
-
-
-@bp.after_request
-def _headers(response):
-    rate = g.get("rate")
-    if rate is not None:
-        response.headers["X-RateLimit-Limit"] = str(rate.limit)
-        response.headers["X-RateLimit-Remaining"] = str(rate.remaining)
-        response.headers["X-RateLimit-Reset"] = str(rate.reset)
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers["Vary"] = "Authorization, Accept-Language, Cookie"
-    return response
-
-
-bp.register_error_handler(ApiError, api_error_response)
-
-
-def require_write():
-    """The acting user, if they may write through the API."""
-    user = actor()
-    if not user.is_authenticated:
-        raise _unauthorised(_("Sign in, or send an access token, to do this."))
-    if g.api_token is not None and not g.api_token.can_write:
-        raise ApiError(
-            403,
-            _("This access token may only read. Create one that may also write."),
-            "insufficient_scope",
-        )
-    return user
-
-
-# --- reading the request -------------------------------------------------------
-
-
-def _bad(message) -> ApiError:
-    return ApiError(400, message, "invalid_input")
-
-
-def _int_query(name: str, *, minimum: int = 1, maximum: int = MAX_PAGE) -> int | None:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    if not (value.isascii() and value.isdigit()) or len(value) > 9:
-        raise _bad(_("“%(name)s” must be a whole number.", name=name))
-    number = int(value)
-    if not minimum <= number <= maximum:
-        raise _bad(
-            _(
-                "“%(name)s” must be between %(low)d and %(high)d.",
-                name=name,
-                low=minimum,
-                high=maximum,
-            )
-        )
-    return number
-
-
-def _choice_query(name: str, allowed) -> str | None:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    if value not in allowed:
-        raise _bad(_("“%(name)s” has a value that is not allowed.", name=name))
-    return value
-
-
-def _pages() -> tuple[int, int]:
-    page = _int_query("page") or 1
-    per_page = _int_query("per_page", maximum=MAX_PER_PAGE) or DEFAULT_PER_PAGE
-    return page, per_page
-
-
-def _slice(items: list, page: int, per_page: int) -> tuple[list, int]:
-    """A page of a list a service returned whole (short lists: forums, plans…)."""
-    total = len(items)
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
-    return items[(page - 1) * per_page : page * per_page], page
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise _bad(_("Send a JSON object (Content-Type: application/json)."))
-    return body
-
-
-def _text_field(body: dict, name: str, *, required: bool = False, default: str = "") -> str:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise _bad(_("“%(name)s” is required.", name=name))
-        return default
-    if not isinstance(value, str):
-        raise _bad(_("“%(name)s” must be text.", name=name))
-    if _unstorable(value):
-        raise _bad(_("The request contains characters that cannot be stored."))
-    return value
-
-
-def _unstorable(value: str) -> bool:
-    """NUL bytes (PostgreSQL refuses them) and lone surrogates (not UTF-8)."""
-    if "\x00" in value:
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _bool_field(body: dict, name: str, default: bool = False) -> bool:
-    value = body.get(name, default)
-    if not isinstance(value, bool):
-        raise _bad(_("“%(name)s” must be true or false.", name=name))
-    return value
-
-
-def _id_field(body: dict, name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise _bad(_("“%(name)s” must be a positive whole number.", name=name))
-    return value
-
-
-def _idempotency_key() -> str | None:
-    value = request.headers.get("Idempotency-Key", "").strip()
-    return value[:64] or None
-
+from . import openapi, serializers
+from .blueprint import FORUM, MAX_ID, PLAN, actor, bp, require_write, unauthorised
+from .inputs import (
+    bad,
+    bool_field,
+    choice_query,
+    id_field,
+    idempotency_key,
+    int_query,
+    json_body,
+    page_of,
+    pages,
+    text_field,
+)
 
 # --- the document -------------------------------------------------------------------
 
@@ -278,7 +68,7 @@ def openapi_document():
 def me():
     user = actor()
     if not user.is_authenticated:
-        raise _unauthorised(_("Sign in, or send an access token, to do this."))
+        raise unauthorised(_("Sign in, or send an access token, to do this."))
     token = g.api_token
     return jsonify(
         {
@@ -293,9 +83,9 @@ def me():
 
 @bp.get("/forums")
 def forum_list():
-    page, per_page = _pages()
+    page, per_page = pages()
     visible = forums.forums_visible_to(actor())
-    items, page = _slice(visible, page, per_page)
+    items, page = page_of(visible, page, per_page)
     return jsonify(
         serializers.page_of([serializers.forum(f) for f in items], page, per_page, len(visible))
     )
@@ -327,9 +117,9 @@ def _plan_data(plan) -> dict:
 @bp.get(FORUM + "/plans")
 def plan_list(slug):
     forum = forums.get_forum_for(actor(), slug)
-    page, per_page = _pages()
+    page, per_page = pages()
     everything = plans.list_plans(forum)
-    items, page = _slice(everything, page, per_page)
+    items, page = page_of(everything, page, per_page)
     return jsonify(
         serializers.page_of([_plan_data(p) for p in items], page, per_page, len(everything))
     )
@@ -343,9 +133,9 @@ def plan_detail(slug, plan_id):
 @bp.get(PLAN + "/versions")
 def version_list(slug, plan_id):
     plan = _plan(slug, plan_id)
-    page, per_page = _pages()
+    page, per_page = pages()
     everything = plans.versions(plan)
-    items, page = _slice(everything, page, per_page)
+    items, page = page_of(everything, page, per_page)
     return jsonify(
         serializers.page_of(
             [serializers.version(v) for v in items], page, per_page, len(everything)
@@ -364,9 +154,9 @@ def version_nodes(slug, plan_id, number):
     """The version's document tree in document order (``parent_key`` and
     ``depth`` give the tree), a page at a time."""
     version = plans.get_version(_plan(slug, plan_id), number)
-    page, per_page = _pages()
+    page, per_page = pages()
     everything = plans.version_nodes(version)
-    items, page = _slice(everything, page, per_page)
+    items, page = page_of(everything, page, per_page)
     return jsonify(
         serializers.page_of([serializers.node(n) for n in items], page, per_page, len(everything))
     )
@@ -385,7 +175,7 @@ def amendments_of_plan(slug, plan_id):
 
 
 def _amendment_list(plan):
-    page, per_page = _pages()
+    page, per_page = pages()
     target = request.args.get("target") or None
     target_keys = None
     if target is not None:
@@ -394,10 +184,10 @@ def _amendment_list(plan):
     result = queries.list_amendments(
         actor(),
         plan,
-        status=_choice_query("status", STATUSES),
+        status=choice_query("status", STATUSES),
         target_keys=target_keys,
-        author_id=_int_query("author", maximum=2**31 - 1),
-        sort=_choice_query("sort", queries.SORTS) or "newest",
+        author_id=int_query("author", maximum=2**31 - 1),
+        sort=choice_query("sort", queries.SORTS) or "newest",
         page=page,
         per_page=per_page,
     )
@@ -416,23 +206,23 @@ def amendment_detail(slug, amendment_id):
 
 def _amendment_create(plan):
     user = require_write()
-    body = _body()
-    operation = _text_field(body, "operation", required=True)
+    body = json_body()
+    operation = text_field(body, "operation", required=True)
     if operation not in OPERATIONS:
-        raise _bad(_("Unknown kind of amendment."))
-    language = _text_field(body, "language") or None
+        raise bad(_("Unknown kind of amendment."))
+    language = text_field(body, "language") or None
     if language is not None and language not in LOCALES:
-        raise _bad(_("Unknown language."))
+        raise bad(_("Unknown language."))
     amendment = proposing.propose(
         user,
         plan,
-        target=_text_field(body, "target")[:60] or None,
+        target=text_field(body, "target")[:60] or None,
         operation=operation,
-        text=_text_field(body, "text"),
-        justification=_text_field(body, "justification"),
+        text=text_field(body, "text"),
+        justification=text_field(body, "justification"),
         language=language,
-        submit=_bool_field(body, "submit", True),
-        form_token=_idempotency_key(),
+        submit=bool_field(body, "submit", True),
+        form_token=idempotency_key(),
     )
     db.session.commit()
     data = _amendment_data(amendment)
@@ -471,12 +261,12 @@ def comments_of_forum(slug):
 
 def _comment_list(forum):
     """One page of a thread: top-level comments, oldest first, with their replies."""
-    target_type = _choice_query("target_type", TARGET_TYPES)
+    target_type = choice_query("target_type", TARGET_TYPES)
     target_key = request.args.get("target_key", "")
     if target_type is None or not target_key:
-        raise _bad(_("Say which discussion: “target_type” and “target_key”."))
-    plan = _comment_plan(forum, _int_query("plan_id", maximum=2**31 - 1))
-    page, per_page = _pages()
+        raise bad(_("Say which discussion: “target_type” and “target_key”."))
+    plan = _comment_plan(forum, int_query("plan_id", maximum=2**31 - 1))
+    page, per_page = pages()
     thread = comment_threads.thread(
         actor(), forum, plan, target_type, target_key[:40], page=page, per_page=per_page
     )
@@ -490,26 +280,26 @@ def _comment_list(forum):
 
 def _comment_create(forum):
     user = require_write()
-    body = _body()
-    target_type = _text_field(body, "target_type", required=True)
+    body = json_body()
+    target_type = text_field(body, "target_type", required=True)
     if target_type not in TARGET_TYPES:
-        raise _bad(_("Unknown kind of discussion."))
-    plan = _comment_plan(forum, _id_field(body, "plan_id"))
-    alignment = _text_field(body, "alignment", default="neutral")
+        raise bad(_("Unknown kind of discussion."))
+    plan = _comment_plan(forum, id_field(body, "plan_id"))
+    alignment = text_field(body, "alignment", default="neutral")
     if alignment not in ALIGNMENTS:
-        raise _bad(_("Choose in favour, against or neutral."))
-    parent_id = _id_field(body, "parent_id")
+        raise bad(_("Choose in favour, against or neutral."))
+    parent_id = id_field(body, "parent_id")
     parent = get_comment(forum, parent_id) if parent_id is not None else None
     comment = comments.post_comment(
         user,
         forum,
         plan=plan,
         target_type=target_type,
-        target_key=_text_field(body, "target_key", required=True)[:40],
-        body=_text_field(body, "body", required=True),
+        target_key=text_field(body, "target_key", required=True)[:40],
+        body=text_field(body, "body", required=True),
         alignment=alignment,
         parent=parent,
-        form_token=_idempotency_key(),
+        form_token=idempotency_key(),
     )
     db.session.commit()
     response = jsonify(serializers.comment_created(comment))
@@ -540,9 +330,9 @@ def _poll_data(poll) -> dict:
 @bp.get(FORUM + "/polls")
 def poll_list(slug):
     forum = forums.get_forum_for(actor(), slug)
-    page, per_page = _pages()
+    page, per_page = pages()
     everything = votes_queries.list_polls(forum)
-    items, page = _slice(everything, page, per_page)
+    items, page = page_of(everything, page, per_page)
     data = [
         serializers.poll(
             p, results=None, visible=votes_queries.results_visible(actor(), p), turnout=None
@@ -563,14 +353,14 @@ def poll_detail(slug, poll_id):
 def _signed_in():
     user = actor()
     if not user.is_authenticated:
-        raise _unauthorised(_("Sign in, or send an access token, to do this."))
+        raise unauthorised(_("Sign in, or send an access token, to do this."))
     return user
 
 
 @bp.get("/notifications")
 def notification_list():
     user = _signed_in()
-    page, per_page = _pages()
+    page, per_page = pages()
     result = notifications.for_user(user, page=page, per_page=per_page)
     items = [serializers.notification(n) for n in result.items]
     data = serializers.page_of(items, result.page, result.per_page, result.total)
@@ -588,7 +378,7 @@ def notification_read():
         if not isinstance(ids, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids
         ):
-            raise _bad(_("“ids” must be a list of whole numbers."))
+            raise bad(_("“ids” must be a list of whole numbers."))
         ids = ids[:1000]
     notifications.mark_read(user, ids)
     db.session.commit()
@@ -602,17 +392,17 @@ def notification_read():
 def search_documents():
     query = request.args.get("q", "")
     if not query.strip():
-        raise _bad(_("“%(name)s” is required.", name="q"))
+        raise bad(_("“%(name)s” is required.", name="q"))
     forum_slug = request.args.get("forum")
-    kind = _choice_query("type", KINDS)
+    kind = choice_query("type", KINDS)
     filters = search.SearchFilters(
         kinds=(kind,) if kind else (),
         forum=forums.get_forum_for(actor(), forum_slug) if forum_slug else None,
-        plan_id=_int_query("plan", maximum=2**31 - 1),
-        group_id=_int_query("group", maximum=2**31 - 1),
-        status=_choice_query("status", STATUSES),
+        plan_id=int_query("plan", maximum=2**31 - 1),
+        group_id=int_query("group", maximum=2**31 - 1),
+        status=choice_query("status", STATUSES),
     )
-    page, per_page = _pages()
+    page, per_page = pages()
     result = search.search(
         actor(), query, filters, page=page, per_page=min(per_page, search.MAX_PER_PAGE)
     )
