@@ -26,7 +26,7 @@ from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import Forum
 from ..plans.models import Plan
-from . import index
+from . import text as search_text
 from .models import KINDS, SearchDocument
 
 KIND_LABELS = {
@@ -57,7 +57,7 @@ def parse_query(query: str) -> list[list[str]]:
     """The phrases of a query (a word alone is a one-word phrase): quoted text
     stays together, punctuation and operators are dropped, so that nothing a
     reader types can break the database's query syntax."""
-    query = index.normalise(query)[:MAX_QUERY_LENGTH]
+    query = search_text.normalise(query)[:MAX_QUERY_LENGTH]
     phrases = []
     for quoted, bare in _TERM.findall(query):
         words = [word[:60] for word in _WORD.findall(quoted or bare)]
@@ -270,13 +270,13 @@ class _Postgres:
     configuration of each document's language (stemming for es, pt and en)."""
 
     def __init__(self, phrases: list[list[str]]):
-        fold = not index.accents_folded_by_database(db.session.connection())
+        fold = not search_text.accents_folded_by_database(db.session.connection())
         self.queries = {}
         for language in LOCALES:
-            config = cast(index.pg_config(language), REGCONFIG)
+            config = cast(search_text.pg_config(language), REGCONFIG)
             parts = [
                 func.phraseto_tsquery(
-                    config, index.fold_accents(" ".join(w)) if fold else " ".join(w)
+                    config, search_text.fold_accents(" ".join(w)) if fold else " ".join(w)
                 )
                 for w in phrases
             ]
