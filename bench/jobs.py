@@ -179,6 +179,7 @@ def bench_phase_change(url: str, members: int = 5_000) -> dict:
 
     from consult.accounts.models import User
     from consult.accounts.services import create_user
+    from consult.consultations import scheduler as phase_scheduler
     from consult.consultations import services as consultations
     from consult.consultations.services import PhaseInput
     from consult.extensions import db
@@ -223,7 +224,7 @@ def bench_phase_change(url: str, members: int = 5_000) -> dict:
             ],
         )
         db.session.commit()
-        consultations.advance_due(now)  # the first phase opens (and its jobs run)
+        phase_scheduler.advance_due(now)  # the first phase opens (and its jobs run)
         db.session.commit()
         before = db.session.scalar(select(func.max(Notification.id)))
 
@@ -234,7 +235,7 @@ def bench_phase_change(url: str, members: int = 5_000) -> dict:
         try:
             started = time.perf_counter()
             with _Statements(engine) as change:
-                consultations.advance(facilitator, consultation)
+                phase_scheduler.advance(facilitator, consultation)
                 db.session.commit()
             change_seconds = time.perf_counter() - started
         finally:

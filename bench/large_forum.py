@@ -154,7 +154,7 @@ def generate(app, synthetic_plan) -> LargeForum:
                 PhaseInput("voting", now + timedelta(days=20), now + timedelta(days=30)),
             ],
         )
-        from consult.consultations.services import advance_due
+        from consult.consultations.scheduler import advance_due
 
         advance_due()
         db.session.commit()

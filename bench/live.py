@@ -54,6 +54,7 @@ def seed_session(database_url: str) -> dict:
     from consult import create_app
     from consult.accounts.models import User
     from consult.assembly import agenda, sessions
+    from consult.consultations import scheduler as phase_scheduler
     from consult.consultations import services as consultations
     from consult.database import utcnow
     from consult.extensions import db
@@ -78,7 +79,7 @@ def seed_session(database_url: str) -> dict:
         consultation = consultations.create_consultation(
             chair, plan, title="Asamblea", phases=[phase]
         )
-        consultations.advance_due(now)
+        phase_scheduler.advance_due(now)
         session = sessions.create_session(
             chair, consultation, sessions.SessionInput(title="Asamblea", starts_at=now)
         )

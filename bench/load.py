@@ -170,6 +170,7 @@ def server_side_work(app, large) -> dict:
     """What the large forum costs outside requests: a stored 5,000-ballot tally
     recomputed, and a phase change that notifies all 5,000 members twice."""
     from consult.accounts.models import User
+    from consult.consultations import scheduler as phase_scheduler
     from consult.consultations import services as consultations
     from consult.extensions import db
     from consult.votes import integrity as votes_integrity
@@ -184,7 +185,7 @@ def server_side_work(app, large) -> dict:
         )
 
         def advance():
-            consultations.advance(facilitator, consultation)
+            phase_scheduler.advance(facilitator, consultation)
             db.session.commit()
 
         fan_out = timed(advance)

@@ -84,8 +84,8 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.audit_views import bp as audit_log_bp
     from .admin.views import bp as admin_bp
     from .amendments.views import bp as amendments_bp
-    from .api.pages import bp as api_pages_bp
     from .api.blueprint import init_app as init_api
+    from .api.pages import bp as api_pages_bp
     from .assembly.minutes_views import bp as assembly_minutes_bp
     from .assembly.views import bp as assembly_bp
     from .calendars.views import bp as calendars_bp

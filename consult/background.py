@@ -11,7 +11,7 @@ from rq import Worker
 
 from workers import _own_pool
 
-from .consultations.services import advance_due, remind_closing_phases
+from .consultations.scheduler import advance_due, remind_closing_phases
 from .extensions import db
 from .jobs import QUEUES, redis_connection
 from .mail.services import relay_pending, relay_stalled

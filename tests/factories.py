@@ -19,6 +19,7 @@ from pathlib import Path
 from consult.accounts import services as accounts
 from consult.amendments import lifecycle, proposing
 from consult.comments import services as comments
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.database import utcnow
 from consult.forums import groups as working_groups
@@ -192,7 +193,7 @@ class Factory:
             ],
         )
         if advance:
-            consultations.advance_due(now)
+            phase_scheduler.advance_due(now)
         self.session.commit()
         return consultation
 

@@ -29,6 +29,7 @@ from consult.assembly.models import (
     SpeakerSide,
 )
 from consult.audit.models import AuditEvent
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
 from consult.database import utcnow
@@ -107,7 +108,7 @@ def world(make, session):
         timezone=ZONE,
         phases=[PhaseInput("assembly", w.started - HOUR, w.started + 24 * HOUR)],
     )
-    consultations.advance_due()
+    phase_scheduler.advance_due()
     session.commit()
     w.session = _run(session, w)
     return w

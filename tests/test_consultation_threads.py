@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from consult.comments import moderation, threads
 from consult.comments import services as comments
 from consult.comments.models import Comment
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services
 from consult.consultations.services import PhaseInput
 from consult.errors import Conflict, PermissionDenied
@@ -43,7 +44,7 @@ def consultation(session, plan, facilitator):
             PhaseInput("assembly", T0 + 30 * DAY, T0 + 40 * DAY),
         ],
     )
-    services.advance_due(T0 + DAY)
+    phase_scheduler.advance_due(T0 + DAY)
     session.commit()
     return made
 
@@ -181,7 +182,7 @@ def test_an_observer_is_refused_with_the_reason(client, session, make, forum, co
 def test_outside_a_phase_with_comments_the_writer_is_told_when_they_closed(
     client, session, forum, consultation, member
 ):
-    services.advance_due(T0 + 31 * DAY)  # the assembly phase: no comments
+    phase_scheduler.advance_due(T0 + 31 * DAY)  # the assembly phase: no comments
     session.commit()
     with pytest.raises(Conflict, match="Comments closed on"):
         write(member, consultation, "Too late?")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from consult.amendments import proposing, supports
 from consult.audit.models import AuditEvent
 from consult.comments import services as comments
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services
 from consult.consultations.services import PhaseInput
 from consult.errors import Conflict, InvalidInput, PermissionDenied
@@ -64,21 +65,21 @@ def propose(actor, plan, **options):
 
 
 def test_phases_open_and_close_on_their_own(session, consultation):
-    assert services.advance_due(T0 - timedelta(minutes=1)) == {"opened": 0, "closed": 0}
+    assert phase_scheduler.advance_due(T0 - timedelta(minutes=1)) == {"opened": 0, "closed": 0}
     assert states(consultation) == ["pending", "pending", "pending"]
-    assert services.advance_due(T0) == {"opened": 1, "closed": 0}
+    assert phase_scheduler.advance_due(T0) == {"opened": 1, "closed": 0}
     assert states(consultation) == ["open", "pending", "pending"]
-    assert services.advance_due(T0 + 30 * DAY) == {"opened": 1, "closed": 1}
+    assert phase_scheduler.advance_due(T0 + 30 * DAY) == {"opened": 1, "closed": 1}
     assert states(consultation) == ["closed", "open", "pending"]
-    services.advance_due(T0 + 100 * DAY)
+    phase_scheduler.advance_due(T0 + 100 * DAY)
     assert states(consultation) == ["closed", "closed", "closed"]
 
 
 def test_the_scheduler_does_each_change_once(session, make, forum, consultation):
     make.member(forum)
     make.member(forum)
-    first = services.advance_due(T0 + timedelta(hours=1))
-    again = services.advance_due(T0 + timedelta(hours=2))
+    first = phase_scheduler.advance_due(T0 + timedelta(hours=1))
+    again = phase_scheduler.advance_due(T0 + timedelta(hours=2))
     assert (first, again) == ({"opened": 1, "closed": 0}, {"opened": 0, "closed": 0})
     told = session.scalars(
         select(Notification.user_id).where(Notification.kind == "phase_opened")
@@ -89,16 +90,16 @@ def test_the_scheduler_does_each_change_once(session, make, forum, consultation)
 def test_two_schedulers_open_a_phase_once(app, session, consultation):
     """A second scheduler that saw the phase as pending cannot open it again."""
     phase = consultation.phases[0]
-    assert services._open(phase, T0) is True
+    assert phase_scheduler.open_phase_now(phase, T0) is True
     # The guard is in the database (UPDATE … WHERE state = 'pending'), not in
     # the objects a scheduler has in memory.
-    assert services._open(phase, T0) is False
+    assert phase_scheduler.open_phase_now(phase, T0) is False
 
 
 def test_amending_follows_the_phase_and_says_when_it_closed(session, plan, member, consultation):
-    services.advance_due(T0 + DAY)
+    phase_scheduler.advance_due(T0 + DAY)
     assert propose(member, plan, submit=True).status == "submitted"
-    services.advance_due(T0 + 31 * DAY)
+    phase_scheduler.advance_due(T0 + 31 * DAY)
     late = propose(member, plan, submit=True)
     assert late.status == "draft"
     assert late.submission_refused.startswith("Amendments closed on")
@@ -112,11 +113,11 @@ def test_before_the_first_phase_members_are_told_when_it_opens(session, plan, me
 
 def test_comments_follow_the_phase(session, forum, plan, member, consultation):
     key = plans.find_node(plan.current_version, "1.1").key
-    services.advance_due(
+    phase_scheduler.advance_due(
         T0 + 61 * DAY
     )  # voting: no comments allowed in this calendar? yes, allowed
     comments.post_comment(member, forum, plan=plan, target_type="node", target_key=key, body="Ok.")
-    services.advance_due(T0 + 71 * DAY)
+    phase_scheduler.advance_due(T0 + 71 * DAY)
     with pytest.raises((Conflict, InvalidInput, PermissionDenied)):
         comments.post_comment(
             member, forum, plan=plan, target_type="node", target_key=key, body="Tarde."
@@ -124,16 +125,16 @@ def test_comments_follow_the_phase(session, forum, plan, member, consultation):
 
 
 def test_supports_follow_the_phase(session, make, forum, plan, member, consultation):
-    services.advance_due(T0 + DAY)
+    phase_scheduler.advance_due(T0 + DAY)
     amendment = propose(member, plan, submit=True)
-    services.advance_due(T0 + 31 * DAY)
+    phase_scheduler.advance_due(T0 + 31 * DAY)
     with pytest.raises(Conflict, match="Supports closed on"):
         supports.support(make.member(forum).user, amendment)
 
 
 def test_facilitator_advances_by_hand_and_it_is_audited(session, facilitator, consultation):
-    services.advance_due(T0 + DAY)
-    opened = services.advance(facilitator, consultation, now=T0 + 2 * DAY)
+    phase_scheduler.advance_due(T0 + DAY)
+    opened = phase_scheduler.advance(facilitator, consultation, now=T0 + 2 * DAY)
     assert opened.kind == "review" and states(consultation) == ["closed", "open", "pending"]
     assert opened.starts_at == T0 + 2 * DAY
     actions = session.scalars(select(AuditEvent.action)).all()
@@ -141,22 +142,22 @@ def test_facilitator_advances_by_hand_and_it_is_audited(session, facilitator, co
 
 
 def test_facilitator_extends_the_current_phase(session, facilitator, consultation):
-    services.advance_due(T0 + DAY)
+    phase_scheduler.advance_due(T0 + DAY)
     phase = consultation.phases[0]
     with pytest.raises(InvalidInput, match="before the next phase"):
-        services.extend_phase(facilitator, phase, T0 + 40 * DAY)
+        phase_scheduler.extend_phase(facilitator, phase, T0 + 40 * DAY)
     consultation.phases[1].starts_at = T0 + 40 * DAY
-    services.extend_phase(facilitator, phase, T0 + 35 * DAY)
-    services.advance_due(T0 + 31 * DAY)
+    phase_scheduler.extend_phase(facilitator, phase, T0 + 35 * DAY)
+    phase_scheduler.advance_due(T0 + 31 * DAY)
     assert phase.state == "open"  # still open: it was extended
     assert "consultation.phase_extended" in session.scalars(select(AuditEvent.action)).all()
 
 
 def test_only_facilitators_manage_consultations(plan, member, consultation):
     with pytest.raises(PermissionDenied):
-        services.advance(member, consultation)
+        phase_scheduler.advance(member, consultation)
     with pytest.raises(PermissionDenied):
-        services.extend_phase(member, consultation.phases[0], T0 + 10 * DAY)
+        phase_scheduler.extend_phase(member, consultation.phases[0], T0 + 10 * DAY)
 
 
 def test_bad_calendars_are_refused(session, make, forum, facilitator):
@@ -208,7 +209,7 @@ def test_create_page_reads_dates_in_the_calendars_time_zone(
 def test_public_page_shows_the_calendar_and_what_members_can_do(
     client, session, forum, member, consultation
 ):
-    services.advance_due(T0 + DAY)
+    phase_scheduler.advance_due(T0 + DAY)
     session.commit()
     sign_in(client, member)
     html = client.get(f"/forums/{forum.slug}/consultations/{consultation.id}").get_data(

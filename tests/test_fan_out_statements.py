@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from consult.accounts.models import User
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
 from consult.forums.models import Membership
@@ -68,7 +69,7 @@ def consultation_of(forum, facilitator, session):
         ],
     )
     session.commit()
-    consultations.advance_due(T0)  # the first phase is open
+    phase_scheduler.advance_due(T0)  # the first phase is open
     session.commit()
     return made
 
@@ -81,7 +82,7 @@ def test_a_phase_change_costs_the_same_statements_for_3_or_1100_members(
         consultation = consultation_of(forum, facilitator, session)
         before = session.scalar(select(func.max(Notification.id)))
         with count_statements() as seen:
-            consultations.advance(facilitator, consultation)  # closes one phase, opens the next
+            phase_scheduler.advance(facilitator, consultation)  # closes one phase, opens the next
             session.commit()
         told = session.execute(
             select(Notification.kind, Notification.user_id).where(Notification.id > before)

@@ -15,6 +15,7 @@ from sqlalchemy import Integer, String, func, select, update
 
 from consult.amendments import lifecycle, proposing, queries
 from consult.audit.models import AuditEvent
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
 from consult.database import utcnow
@@ -1064,7 +1065,7 @@ def test_extending_a_phase_moves_the_closing_of_its_polls(
         title="Consultation",
         phases=[PhaseInput("voting", now - HOUR, now + DAY)],
     )
-    consultations.advance_due(now)  # the voting phase is open: polls may open
+    phase_scheduler.advance_due(now)  # the voting phase is open: polls may open
     phase = consultation.phases[0]
     poll = new_poll(
         facilitator, plan, amendment=tied, group=group, phase=phase, closes_at=phase.ends_at
@@ -1074,7 +1075,7 @@ def test_extending_a_phase_moves_the_closing_of_its_polls(
         facilitator, plan, amendment=separate, group=group, phase=phase, closes_at=now + HOUR
     )
     session.commit()
-    consultations.extend_phase(facilitator, phase, now + 2 * DAY)
+    phase_scheduler.extend_phase(facilitator, phase, now + 2 * DAY)
     session.commit()
     session.expire_all()
     assert poll.closes_at == now + 2 * DAY

@@ -8,6 +8,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from consult.cli import run_scheduler_once
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PHASE_LABELS, PhaseInput
 from consult.database import utcnow
@@ -59,11 +60,11 @@ def test_members_are_reminded_once_a_day_before_a_phase_closes(
     consultation = consultation_with(
         session, facilitator, plan, PhaseInput("amendments", T0, T0 + 30 * DAY)
     )
-    consultations.advance_due(T0)
+    phase_scheduler.advance_due(T0)
     end = T0 + 30 * DAY
-    assert consultations.remind_closing_phases(end - DAY - HOUR) == 0
-    assert consultations.remind_closing_phases(end - DAY + HOUR) == 1
-    assert consultations.remind_closing_phases(end - HOUR) == 0  # once
+    assert phase_scheduler.remind_closing_phases(end - DAY - HOUR) == 0
+    assert phase_scheduler.remind_closing_phases(end - DAY + HOUR) == 1
+    assert phase_scheduler.remind_closing_phases(end - HOUR) == 0  # once
     session.commit()
 
     [reminder] = reminders(session, "phase_closing", portuguese)
@@ -81,9 +82,9 @@ def test_members_are_reminded_once_a_day_before_a_phase_closes(
 def test_a_phase_shorter_than_a_day_gets_no_reminder(session, make, forum, plan, facilitator):
     make.member(forum)
     consultation_with(session, facilitator, plan, PhaseInput("amendments", T0, T0 + 12 * HOUR))
-    consultations.advance_due(T0)
-    assert consultations.remind_closing_phases(T0 + HOUR) == 0
-    assert consultations.remind_closing_phases(T0 + 2 * HOUR) == 0
+    phase_scheduler.advance_due(T0)
+    assert phase_scheduler.remind_closing_phases(T0 + HOUR) == 0
+    assert phase_scheduler.remind_closing_phases(T0 + 2 * HOUR) == 0
     assert reminders(session, "phase_closing") == []
 
 
@@ -93,14 +94,14 @@ def test_an_extended_phase_is_reminded_again_before_its_new_end(
     consultation = consultation_with(
         session, facilitator, plan, PhaseInput("amendments", T0, T0 + 30 * DAY)
     )
-    consultations.advance_due(T0)
+    phase_scheduler.advance_due(T0)
     end = T0 + 30 * DAY
-    assert consultations.remind_closing_phases(end - 12 * HOUR) == 1
+    assert phase_scheduler.remind_closing_phases(end - 12 * HOUR) == 1
     phase = consultation.phases[0]
-    consultations.extend_phase(facilitator, phase, end + 7 * DAY)
+    phase_scheduler.extend_phase(facilitator, phase, end + 7 * DAY)
     session.commit()
-    assert consultations.remind_closing_phases(end - 6 * HOUR) == 0
-    assert consultations.remind_closing_phases(end + 6 * DAY + HOUR) == 1
+    assert phase_scheduler.remind_closing_phases(end - 6 * HOUR) == 0
+    assert phase_scheduler.remind_closing_phases(end + 6 * DAY + HOUR) == 1
 
 
 # --- polls -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from consult.amendments import proposing
 from consult.comments import services as comments
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services
 from consult.consultations.dashboard import figures
 from consult.consultations.models import Consultation
@@ -47,7 +48,7 @@ def first(session, plan, facilitator):
 
 
 def close(session, consultation):
-    services.advance_due(consultation.phases[-1].ends_at + DAY)
+    phase_scheduler.advance_due(consultation.phases[-1].ends_at + DAY)
     session.commit()
 
 
@@ -82,7 +83,7 @@ def test_a_second_consultation_follows_the_first_once_it_closed(session, plan, f
     # Each has its own phases; the first's stay as they were.
     assert [p.consultation_id for p in second.phases] == [second.id, second.id]
     assert [p.state for p in first.phases] == ["closed", "closed"]
-    services.advance_due(T0 + 31 * DAY)
+    phase_scheduler.advance_due(T0 + 31 * DAY)
     assert services.open_phase(second).kind == "amendments"
     assert services.open_phase(first) is None
 
@@ -90,7 +91,7 @@ def test_a_second_consultation_follows_the_first_once_it_closed(session, plan, f
 def test_refused_while_one_is_open_with_the_reason(
     client, session, forum, plan, facilitator, first
 ):
-    services.advance_due(T0 + DAY)  # the first reading's amendments are open
+    phase_scheduler.advance_due(T0 + DAY)  # the first reading's amendments are open
     session.commit()
     with pytest.raises(Conflict, match="is still open: close its last phase"):
         second_of(session, plan, facilitator)
@@ -177,13 +178,13 @@ def test_each_has_its_own_thread_dashboard_and_open_data(
             author, plan, target=key, operation="replace", text=text, submit=True
         )
 
-    services.advance_due(T0 + DAY)
+    phase_scheduler.advance_due(T0 + DAY)
     say(first, "About the first reading.")
     propose("Texto de la primera lectura.")
     session.commit()
     close(session, first)
     second = second_of(session, plan, facilitator, start=datetime.now(UTC) - DAY)
-    services.advance_due()
+    phase_scheduler.advance_due()
     say(second, "About the second reading.")
     propose("Texto de la segunda lectura.")
     session.commit()

@@ -18,6 +18,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from consult.amendments import lifecycle, plan_settings, proposing
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
 from consult.database import utcnow
@@ -97,7 +98,7 @@ def consultation_with(session, facilitator, plan, *kinds, first_started=HOUR):
     consultation = consultations.create_consultation(
         facilitator, plan, title="Consultation", phases=phases
     )
-    consultations.advance_due()
+    phase_scheduler.advance_due()
     session.commit()
     return consultation
 
@@ -191,7 +192,7 @@ def test_a_vote_opens_and_is_cast_only_while_the_phase_allows_voting(
     assert not allowed.may_open and allowed.waiting
     assert allowed.open_reason.startswith("This vote cannot be opened now")
 
-    consultations.advance(facilitator, consultation)  # the voting phase opens
+    phase_scheduler.advance(facilitator, consultation)  # the voting phase opens
     session.commit()
     assert permissions.allowed(facilitator, poll).may_open
     assert scheduling.advance_polls() == {"opened": 1, "closed": 0}
@@ -200,7 +201,7 @@ def test_a_vote_opens_and_is_cast_only_while_the_phase_allows_voting(
     casting.cast(voters[0], poll, "yes")
     session.commit()
 
-    consultations.advance(facilitator, consultation)  # review: no more voting
+    phase_scheduler.advance(facilitator, consultation)  # review: no more voting
     session.commit()
     with pytest.raises(Conflict, match="Votes cannot be cast now: Voting closed on") as error:
         casting.cast(voters[1], poll, "no")
@@ -254,7 +255,7 @@ def test_the_page_of_an_open_vote_after_its_phase_offers_no_ballot(
     poll = group_poll(session, facilitator, plan, group, amendment)
     sign_in(client, voters[1])
     assert "Cast my vote" in text_of(client.get(poll_url(poll)))
-    consultations.advance(facilitator, consultation)
+    phase_scheduler.advance(facilitator, consultation)
     session.commit()
     page = client.get(poll_url(poll))
     assert "Votes cannot be cast now: Voting closed on" in text_of(page)

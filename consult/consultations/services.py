@@ -2,25 +2,24 @@
 scheduler that opens and closes them on time, exactly once."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.services import clean_text
 from ..audit.services import record
 from ..database import utcnow
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
-from ..forums.models import Forum, Membership
+from ..forums.models import Forum
 from ..forums.permissions import require
-from ..notifications.services import notify_many
 from ..plans.models import Plan
 from ..plans.services import archived_refusal
 from ..timezones import format_moment
@@ -235,183 +234,6 @@ def create_consultation(
     db.session.flush()
     record("consultation.created", consultation, actor=actor, forum=plan.forum)
     return consultation
-
-
-def extend_phase(actor, phase: Phase, new_end: datetime) -> None:
-    """Give the current (or a coming) phase more time; recorded in the audit log."""
-    consultation = phase.consultation
-    forum_permissions.require_manage(actor, consultation.forum)
-    if phase.state == "closed":
-        raise Conflict(_("This phase is over; it can no longer be extended."))
-    if new_end.tzinfo is None or new_end <= phase.starts_at or new_end <= utcnow():
-        raise InvalidInput(_("The new end must be in the future and after the phase starts."))
-    following = [p for p in consultation.phases if p.position > phase.position]
-    if following and new_end > following[0].starts_at:
-        raise InvalidInput(_("The new end must come before the next phase starts."))
-    before = phase.ends_at
-    phase.ends_at = new_end
-    if new_end - REMINDER_LEAD > utcnow():
-        phase.reminded_at = None  # remind again a day before the new end
-    _extend_polls(phase, before, new_end)
-    record(
-        "consultation.phase_extended",
-        phase,
-        actor=actor,
-        forum=consultation.forum,
-        before=before.isoformat(),
-        after=new_end.isoformat(),
-    )
-
-
-def _extend_polls(phase: Phase, old_end: datetime, new_end: datetime) -> None:
-    """Polls that close with the phase close with it at its new end."""
-    from ..votes.models import Poll
-
-    db.session.execute(
-        update(Poll)
-        .where(
-            Poll.phase_id == phase.id,
-            Poll.state.in_(("draft", "open")),
-            Poll.closes_at == old_end,
-        )
-        .values(
-            closes_at=new_end,
-            reminded_at=None if new_end - REMINDER_LEAD > utcnow() else Poll.reminded_at,
-        )
-        .execution_options(synchronize_session="fetch")
-    )
-
-
-def advance(actor, consultation: Consultation, now: datetime | None = None) -> Phase | None:
-    """Close the open phase now and open the next one now (a facilitator's hand)."""
-    forum_permissions.require_manage(actor, consultation.forum)
-    now = now or utcnow()
-    current = open_phase(consultation)
-    pending = [p for p in consultation.phases if p.state == "pending"]
-    if current is None and not pending:
-        raise Conflict(_("The consultation is over; there is no next phase."))
-    if current is not None:
-        if now < current.ends_at:
-            current.ends_at = max(now, current.starts_at + timedelta(seconds=1))
-        _close(current, now)
-    following = pending[0] if pending else None
-    if following is not None:
-        if following.starts_at > now:
-            following.starts_at = max(now, current.ends_at) if current is not None else now
-        _open(following, now)
-    record(
-        "consultation.advanced",
-        consultation,
-        actor=actor,
-        forum=consultation.forum,
-        opened=following.id if following else None,
-    )
-    return following
-
-
-# --- the scheduler ------------------------------------------------------------------
-
-
-def _open(phase: Phase, now: datetime) -> bool:
-    """Open ``phase`` unless someone else already did (a second scheduler)."""
-    opened = db.session.execute(
-        update(Phase)
-        .where(Phase.id == phase.id, Phase.state == "pending")
-        .values(state="open", opened_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if opened:
-        phase.state, phase.opened_at = "open", now
-        _announce(phase, "phase_opened")
-    return bool(opened)
-
-
-def _close(phase: Phase, now: datetime) -> bool:
-    closed = db.session.execute(
-        update(Phase)
-        .where(Phase.id == phase.id, Phase.state == "open")
-        .values(state="closed", closed_at=now, ends_at=phase.ends_at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if closed:
-        phase.state, phase.closed_at = "closed", now
-        _announce(phase, "phase_closed")
-    return bool(closed)
-
-
-def _announce(phase: Phase, kind: str) -> None:
-    """Tell every member of the forum (the rows go out by email per preference)."""
-    consultation = phase.consultation
-    notify_many(
-        select(Membership.user_id).where(Membership.forum_id == consultation.forum_id),
-        kind,
-        consultation,
-        forum=consultation.forum,
-        phase=str(PHASE_LABELS[phase.kind]),
-        phase_kind=phase.kind,  # named in each reader's language
-        title=consultation.title,
-    )
-
-
-def advance_due(now: datetime | None = None) -> dict[str, int]:
-    """Open and close every phase whose time has come. Safe to run from several
-    schedulers at once and as often as wanted: each change happens once."""
-    now = now or utcnow()
-    opened = closed = 0
-    due = db.session.scalars(
-        select(Phase)
-        .where(
-            ((Phase.state == "pending") & (Phase.starts_at <= now))
-            | ((Phase.state == "open") & (Phase.ends_at <= now))
-        )
-        .order_by(Phase.consultation_id, Phase.position)
-    ).all()
-    for phase in due:
-        if phase.state == "pending":
-            for other in phase.consultation.phases:
-                if other.state == "open" and other.position < phase.position:
-                    closed += _close(other, now)
-            opened += _open(phase, now)
-        if phase.state == "open" and phase.ends_at <= now:
-            closed += _close(phase, now)
-    return {"opened": opened, "closed": closed}
-
-
-# How long before a phase (or a poll) ends members are reminded of it.
-REMINDER_LEAD = timedelta(hours=24)
-
-
-def remind_closing_phases(now: datetime | None = None) -> int:
-    """Tell the forum's members, once, that an open phase closes within a day.
-    A phase that lasts less than that gets no reminder (its opening said it).
-    Safe with two schedulers: the conditional UPDATE lets one of them remind."""
-    now = now or utcnow()
-    due = db.session.scalars(
-        select(Phase)
-        .where(
-            Phase.state == "open",
-            Phase.reminded_at.is_(None),
-            Phase.ends_at > now,
-            Phase.ends_at <= now + REMINDER_LEAD,
-        )
-        .order_by(Phase.id)
-    ).all()
-    reminded = 0
-    for phase in due:
-        taken = db.session.execute(
-            update(Phase)
-            .where(Phase.id == phase.id, Phase.reminded_at.is_(None))
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not taken:
-            continue  # another scheduler did
-        phase.reminded_at = now
-        opened = phase.opened_at or phase.starts_at
-        if opened <= phase.ends_at - REMINDER_LEAD:
-            _announce(phase, "phase_closing")
-            reminded += 1
-    return reminded
 
 
 # The amendments' statuses the consultation page counts, in the order of their life.

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..plans import services as plans
 from ..timezones import forum_zone
-from . import services
+from . import scheduler, services
 from .forms import ConsultationForm, ExtendForm
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, reading_label
 from .readings import consultations_of
@@ -71,7 +71,7 @@ def create(slug, plan_id):
                 timezone=form.timezone.data,
                 phases=_phase_inputs(form),
             )
-            services.advance_due()
+            scheduler.advance_due()
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -132,7 +132,7 @@ def advance(slug, consultation_id):
     consultation = services.get_consultation(current_user, slug, consultation_id)
     forum_permissions.require_manage(current_user, consultation.forum)
     try:
-        opened = services.advance(current_user, consultation)
+        opened = scheduler.advance(current_user, consultation)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -158,7 +158,7 @@ def extend(slug, consultation_id, phase_id):
         flash(_("Give the new end as a date and a time."), "error")
         return redirect(url_for("consultations.show", slug=slug, consultation_id=consultation.id))
     try:
-        services.extend_phase(
+        scheduler.extend_phase(
             current_user, phase, services.to_utc(form.ends_at.data, consultation.timezone)
         )
     except ServiceError as error:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from ..amendments import lifecycle, proposing
 from ..assembly import agenda, queries, sessions
+from ..consultations import scheduler as phase_scheduler
 from ..consultations import services as consultations
 from ..database import utcnow
 from ..plans.services import version_nodes
@@ -29,7 +30,7 @@ def add_assembly_session(plan, people) -> None:
             ),
         ],
     )
-    consultations.advance_due(now)
+    phase_scheduler.advance_due(now)
     nodes = {node.ref: node for node in version_nodes(plan.current_version)}
     proposals = [
         (people["membro"], "2.2", "Definir grupos de trabajo por área, eje temático y lengua."),

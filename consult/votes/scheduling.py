@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..consultations.services import REMINDER_LEAD
+from ..consultations.scheduler import REMINDER_LEAD
 from ..database import utcnow
 from ..errors import ServiceError
 from ..extensions import db

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from consult.amendments import lifecycle
 from consult.assembly import queries, sessions
 from consult.assembly.models import AssemblySession, SessionState
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
 from consult.database import utcnow
@@ -91,7 +92,7 @@ def _meeting(journey):
             timezone="America/Bogota",
             phases=[PhaseInput("assembly", now - timedelta(hours=1), now + timedelta(days=1))],
         )
-        consultations.advance_due()
+        phase_scheduler.advance_due()
         db.session.commit()
         data = sessions.SessionInput(
             title="Asamblea de aprobación del plan",

@@ -5,6 +5,7 @@ the member then reads the answer. Every page is checked (axe, language)."""
 
 from datetime import timedelta
 
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.database import utcnow
 from consult.extensions import db
@@ -30,7 +31,7 @@ def test_a_member_asks_about_the_consultation_and_a_facilitator_answers(journey)
                 consultations.PhaseInput("amendments", now - timedelta(hours=1), now + 9 * DAY)
             ],
         )
-        consultations.advance_due(now)
+        phase_scheduler.advance_due(now)
         db.session.commit()
         page_path = f"/forums/{world.slug}/consultations/{consultation.id}"
         member_email, facilitator_email = member.email, facilitator.email

@@ -6,6 +6,7 @@ consultation — on a phone and on a laptop, every page checked with axe-core.""
 from datetime import timedelta
 
 from consult.amendments import plan_settings, supports
+from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.database import utcnow
 from consult.extensions import db
@@ -51,7 +52,7 @@ def test_a_member_reaches_what_waits_for_them_in_one_click(journey):
                 )
             ],
         )
-        consultations.advance_due(now)
+        phase_scheduler.advance_due(now)
         db.session.commit()
         place.ids.update(poll=poll.id, draft=draft.id, short=short.id)
         email = member.email
