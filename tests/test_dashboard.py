@@ -10,8 +10,9 @@ import pytest
 from consult.amendments import lifecycle, plan_settings, proposing, supports
 from consult.comments import moderation
 from consult.comments import services as comments
-from consult.consultations.dashboard import figures, figures_csv, safe_cell
+from consult.consultations.dashboard import figures, figures_csv
 from consult.plans import services as plans
+from consult.spreadsheets import safe_cell
 from tests.factories import sign_in
 
 EVIL = '=HYPERLINK("http://evil.example/","Click")'

@@ -18,12 +18,12 @@ from ..amendments.models import Amendment, identifier_of
 from ..audit.models import AuditEvent
 from ..comments.models import Comment
 from ..consolidation.models import Consolidation
-from ..consultations.dashboard import safe_cell
 from ..consultations.models import Consultation, Phase
 from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums.models import Coalition, Forum, Invitation, Membership, WorkingGroup
 from ..plans.models import Plan, PlanVersion
+from ..spreadsheets import safe_cell
 from ..votes.models import Poll
 
 PER_PAGE = 50

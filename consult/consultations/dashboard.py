@@ -33,6 +33,7 @@ from ..forums.groups import list_groups
 from ..forums.models import Coalition, Membership
 from ..i18n import country_name
 from ..plans.models import PlanNode
+from ..spreadsheets import safe_cell
 from .models import Consultation, Phase
 from .readings import in_window, reading_window
 from .services import PHASE_LABELS, open_phase
@@ -419,14 +420,6 @@ def figures(consultation: Consultation) -> DashboardFigures:
 
 
 # --- export --------------------------------------------------------------------------
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def figures_csv(figures: DashboardFigures) -> str:

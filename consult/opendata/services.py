@@ -25,6 +25,7 @@ from ..consultations.readings import in_window, reading_window
 from ..database import utcnow
 from ..extensions import db
 from ..plans.models import PlanNode
+from ..spreadsheets import safe_cell
 from ..votes import disclosure as votes_disclosure
 from ..votes import queries as votes_queries
 
@@ -324,7 +325,7 @@ def as_csv(name: str, rows: list[dict]) -> str:
     writer = csv.writer(out)
     writer.writerow(COLUMNS[name])
     for row in rows:
-        writer.writerow([dashboard.safe_cell(_cell(row.get(column))) for column in COLUMNS[name]])
+        writer.writerow([safe_cell(_cell(row.get(column))) for column in COLUMNS[name]])
     return "\ufeff" + out.getvalue()
 
 

@@ -25,8 +25,8 @@ import json
 
 from flask_babel import gettext as _
 
-from ..consultations.dashboard import safe_cell
 from ..errors import Conflict
+from ..spreadsheets import safe_cell
 from . import disclosure, explanation, explanation_text, integrity, queries
 from .models import Poll
 
