@@ -217,6 +217,52 @@ def test_the_pages_offer_follow_and_mute_and_the_buttons_work(client, session, m
     assert "Choose to follow or to mute." in response.get_data(as_text=True)
 
 
+def test_the_settings_page_lists_what_one_follows_or_mutes_and_changes_it(
+    client, session, make, forum, plan, count_statements
+):
+    author, reader = make.member(forum, locale="en").user, make.member(forum, locale="en").user
+    amendment = make.amendment(plan, author)
+    thread = make.comment(author, plan, body="Una pregunta sobre el punto uno del plan.")
+    sign_in(client, reader)
+    settings_page = "/notifications/preferences"
+    assert "You follow and mute nothing in particular" in client.get(settings_page).get_data(
+        as_text=True
+    )
+    client.post(f"/notifications/watch/amendment/{amendment.id}", data={"state": "follow"})
+    client.post(f"/notifications/watch/thread/{thread.id}", data={"state": "mute"})
+    page = client.get(settings_page).get_data(as_text=True)
+    listed = page[page.index('id="watched-heading"') :]
+    assert amendment.identifier in listed and "Following" in listed
+    assert "Una pregunta sobre el punto uno del plan." in listed and "Muted" in listed
+    assert f'href="/forums/{forum.slug}/amendments/{amendment.id}"' in listed
+
+    # Unmuted from the list: back to the list, the thread gone from it.
+    response = client.post(
+        f"/notifications/watch/thread/{thread.id}",
+        data={"state": "none", "next": settings_page + "#watched-heading"},
+    )
+    assert response.headers["Location"].endswith(settings_page + "#watched-heading")
+    listed = client.get(settings_page).get_data(as_text=True)
+    assert "Una pregunta sobre el punto uno" not in listed[listed.index('id="watched-heading"') :]
+    # An address elsewhere is not followed.
+    response = client.post(
+        f"/notifications/watch/amendment/{amendment.id}",
+        data={"state": "none", "next": "https://elsewhere.example/"},
+    )
+    assert "elsewhere" not in response.headers["Location"]
+
+    # Two statements for the list, however much is followed.
+    counts = []
+    for extra in (0, 5):
+        for _ in range(extra):
+            other = make.amendment(plan, author)
+            client.post(f"/notifications/watch/amendment/{other.id}", data={"state": "follow"})
+        with count_statements() as seen:
+            assert client.get(settings_page).status_code == 200
+        counts.append(len(seen))
+    assert counts[0] == counts[1], "\n".join(seen)
+
+
 def test_an_outsider_is_offered_no_buttons_and_cannot_follow(client, session, make, forum, plan):
     author = make.member(forum, locale="en").user
     amendment = make.amendment(plan, author)

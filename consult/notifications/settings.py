@@ -155,6 +155,75 @@ class Watches:
         return url_for("notifications.watch_thread", comment_id=target_id)
 
 
+@dataclass(frozen=True)
+class Watched:
+    """One amendment or thread the member follows or mutes, as the settings
+    page lists it (with the buttons that change it)."""
+
+    target_type: str
+    target_id: int
+    state: str
+    name: str  # the amendment's identifier, or the thread's first words
+    url: str
+    forum: Forum
+
+    @property
+    def watches(self) -> Watches:
+        return Watches(True, self.target_type, {self.target_id: self.state})
+
+    @property
+    def is_followed(self) -> bool:
+        return self.state == WatchState.FOLLOW
+
+    @property
+    def is_amendment(self) -> bool:
+        return self.target_type == "amendment"
+
+
+def watched_by(user: User) -> list[Watched]:
+    """Everything the member follows or mutes, amendments then threads, newest
+    first: two statements whatever their number."""
+    from sqlalchemy.orm import joinedload
+
+    from ..amendments.models import Amendment
+    from ..comments.models import Comment
+
+    def watched(model, target_type):
+        return (
+            select(model, NotificationWatch.state, Forum)
+            .join(
+                NotificationWatch,
+                (NotificationWatch.target_type == target_type)
+                & (NotificationWatch.target_id == model.id),
+            )
+            .join(Forum, Forum.id == model.forum_id)
+            .where(NotificationWatch.user_id == user.id)
+            .order_by(NotificationWatch.created_at.desc(), NotificationWatch.id.desc())
+        )
+
+    found = [
+        Watched(
+            "amendment",
+            amendment.id,
+            state,
+            amendment.identifier,
+            url_for("amendments.detail", slug=forum.slug, amendment_id=amendment.id),
+            forum,
+        )
+        for amendment, state, forum in db.session.execute(
+            watched(Amendment, "amendment").options(joinedload(Amendment.plan))
+        )
+    ]
+    for comment, state, forum in db.session.execute(watched(Comment, "thread")):
+        words = " ".join((comment.body or "").split())
+        name = (words[:60] + "…") if len(words) > 60 else words
+        if comment.deleted_at is not None or comment.hidden_at is not None or not name:
+            name = _("A comment no longer shown")
+        url = url_for("comments.permalink", slug=forum.slug, comment_id=comment.id)
+        found.append(Watched("thread", comment.id, state, name, url, forum))
+    return found
+
+
 def watches_of(user, forum: Forum, target_type: str, target_ids) -> Watches:
     if watch_refusal(user, forum) is not None:
         return Watches(False, target_type, {})

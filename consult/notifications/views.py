@@ -12,6 +12,7 @@ from ..accounts.models import User
 from ..errors import InvalidInput
 from ..extensions import csrf, db
 from ..forums.permissions import can_view, require
+from ..urls import safe_next
 from . import digests as notification_digests
 from . import email_rendering, services, settings
 from .permissions import watch_refusal
@@ -188,6 +189,7 @@ def preferences():
         "notifications/preferences.html",
         form=form,
         tables=settings.settings_of(current_user),
+        watched=settings.watched_by(current_user),
         frequencies=list(Frequency),
         error=error,
         digest_hour=format_time(time(notification_digests.digest_time(current_user)[1]), "short"),
@@ -208,7 +210,8 @@ def _watch(forum, target_type: str, target_id: int, back: str):
     settings.set_watch(current_user, forum, target_type, target_id, chosen)
     db.session.commit()
     flash(WATCH_MESSAGES[(target_type, state)], "success")
-    return redirect(back)
+    # From the settings page, back to it; else to the amendment or thread.
+    return redirect(safe_next(request.form.get("next")) or back)
 
 
 WATCH_MESSAGES = {
