@@ -184,6 +184,8 @@ def test_the_download_has_the_members_own_data_and_nobody_elses(client, member, 
     }
     assert data["profile"]["email"] == member.email
     assert [a["proposed_text"] for a in data["amendments"]] == ["My own better text."]
+    # Named as everywhere in the forum: the plan's short name, number and item.
+    assert data["amendments"][0]["number"] == contributions["mine"].identifier
     assert [c["body"] for c in data["comments"]] == ["My own comment."]
     assert [s["amendment"] for s in data["supports"]] == [f"E{contributions['theirs'].number}"]
     assert len(data["memberships"]) == 1

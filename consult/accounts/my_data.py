@@ -97,11 +97,11 @@ def _memberships(user: User) -> list[dict]:
 
 
 def _amendments(user: User) -> list[dict]:
-    from ..amendments.models import Amendment
+    from ..amendments.models import Amendment, identifier_of
     from ..plans.models import Plan
 
     rows = db.session.execute(
-        select(Amendment, Plan.title)
+        select(Amendment, Plan.title, Plan.short_name)
         .join(Plan, Plan.id == Amendment.plan_id)
         .where(Amendment.author_id == user.id)
         .order_by(Amendment.created_at, Amendment.id)
@@ -109,7 +109,7 @@ def _amendments(user: User) -> list[dict]:
     return [
         {
             "plan": title,
-            "number": f"E{a.number}",
+            "number": identifier_of(short_name, a.label, a.target_ref),
             "item": a.target_ref,
             "operation": a.operation,
             "status": str(a.status),
@@ -118,7 +118,7 @@ def _amendments(user: User) -> list[dict]:
             "created_at": a.created_at,
             "submitted_at": a.submitted_at,
         }
-        for a, title in rows
+        for a, title, short_name in rows
     ]
 
 
