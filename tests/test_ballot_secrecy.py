@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -110,17 +111,23 @@ def ballot_section(rows):
     return rows[: rows.index([])]
 
 
+def _holds(text, needle: str) -> bool:
+    """``needle`` as a number of its own in ``text`` (not the "2.5" inside a
+    timestamp's "52.518" seconds, which made this test fail by chance)."""
+    return re.search(rf"(?<![\d.]){re.escape(needle)}(?!\d)", str(text)) is not None
+
+
 def places_of(value, needle, path=()):
     """Every place in decoded JSON where ``needle`` appears: keys and values."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if needle in str(key):
+            if _holds(key, needle):
                 yield (*path, key)
             yield from places_of(item, needle, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from places_of(item, needle, (*path, index))
-    elif needle in str(value):
+    elif _holds(value, needle):
         yield path
 
 
