@@ -49,7 +49,7 @@ def _bulk(model, rows: list[dict]) -> None:
     from consult.extensions import db
 
     for chunk in _chunks(rows):
-        db.session.execute(insert(model), chunk)
+        db.session.execute(insert(model.__table__), chunk)
 
 
 def generate(app, synthetic_plan) -> LargeForum:
@@ -58,6 +58,7 @@ def generate(app, synthetic_plan) -> LargeForum:
     from consult.comments.models import Comment
     from consult.consultations.services import PhaseInput, create_consultation
     from consult.extensions import db
+    from consult.forums import groups as forum_groups
     from consult.forums import services as forums
     from consult.forums.models import Coalition, Membership, WorkingGroupMember
     from consult.plans import services as plans
@@ -79,7 +80,9 @@ def generate(app, synthetic_plan) -> LargeForum:
             for i in range(COALITIONS)
         ]
         db.session.add_all(coalitions)
-        groups = [forums.save_group(None, forum, f"Eje temático {i + 1}") for i in range(GROUPS)]
+        groups = [
+            forum_groups.save_group(None, forum, f"Eje temático {i + 1}") for i in range(GROUPS)
+        ]
         db.session.flush()
         _bulk(
             User,

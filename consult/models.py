@@ -22,6 +22,7 @@ from .forums.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
+from .generation import DataGeneration
 from .mail.models import OutboxEmail
 from .notifications.models import Notification
 from .pagecache import PageFragment
@@ -65,6 +66,7 @@ __all__ = [
     "CommentRevision",
     "Consolidation",
     "Consultation",
+    "DataGeneration",
     "Forum",
     "Invitation",
     "Membership",

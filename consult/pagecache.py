@@ -145,6 +145,17 @@ def _recall(key: str):
         return entry[0]
 
 
+def recall(key: str):
+    """The value kept in this process's memory under ``key``, or None."""
+    return _recall(key)
+
+
+def remember(key: str, value, size: int) -> None:
+    """Keep ``value`` (about ``size`` characters) in this process's memory
+    only, the least recently used going first when the budget is spent."""
+    _remember(key, value, size)
+
+
 def in_memory(key: str, build: Callable[[], object], size: Callable[[object], int] = len):
     """A value kept in this process's memory only (never in the database):
     for what is cheap to rebuild but worth not rebuilding on every request."""

@@ -225,6 +225,15 @@ def count_statements(app):
     return recording
 
 
+@pytest.fixture
+def pages_built_each_time(app):
+    """Pages built for every request, none kept for their reader
+    (``consult.whole_pages``): what building a page costs, measured."""
+    app.config["WHOLE_PAGES"] = False
+    yield
+    app.config["WHOLE_PAGES"] = True
+
+
 # --- a forum, its people and a plan -------------------------------------------------
 
 

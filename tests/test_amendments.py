@@ -544,7 +544,7 @@ def test_support_and_decide_through_the_pages(
 
 
 def test_amendment_list_issues_the_same_number_of_queries_for_5_and_60(
-    client, session, make, forum, plan, member, count_statements
+    client, session, make, forum, plan, member, count_statements, pages_built_each_time
 ):
     for index in range(5):
         propose(member, plan, text=f"Texto {index}.", submit=True)

@@ -721,7 +721,7 @@ def _bulk_thread(session, forum, plan, key, author, top_level: int, replies_each
 
 
 def test_a_thread_page_costs_the_same_statements_for_20_or_2000_comments(
-    app, client, session, forum, plan, member, other
+    app, client, session, forum, plan, member, other, pages_built_each_time
 ):
     small_key = plans.find_node(plan.current_version, "1.1").key
     large_key = plans.find_node(plan.current_version, "1.2").key

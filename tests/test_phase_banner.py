@@ -87,7 +87,7 @@ def test_an_approved_plan_says_its_text_is_final(client, session, make, forum, m
 
 
 def test_the_banner_costs_the_same_statements_whatever_the_plan(
-    client, make, forum, member, count_statements
+    client, make, forum, member, count_statements, pages_built_each_time
 ):
     small = make.plan(forum, "Plan\n\n1. Uno.\n")
     big = make.plan(forum, "Plan\n\n" + "\n".join(f"{n}. Punto {n}." for n in range(1, 200)))

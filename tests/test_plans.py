@@ -128,7 +128,7 @@ def test_private_plan_is_invisible_to_outsiders(client, make, forum, plan):
 
 
 def test_plan_page_queries_do_not_grow_with_the_plan(
-    client, make, session, forum, count_statements
+    client, make, session, forum, count_statements, pages_built_each_time
 ):
     small = services.import_plan(None, forum, synthetic_plan(20))
     large = services.import_plan(None, forum, synthetic_plan(2000))

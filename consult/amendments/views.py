@@ -26,6 +26,7 @@ from ..plans import layout
 from ..plans import rendering as plan_rendering
 from ..plans import services as plans
 from ..timezones import reader_zone
+from ..whole_pages import kept_per_reader
 from . import (
     amendment_views,  # noqa: F401 (its routes, on the same blueprint)
     conflicts,
@@ -189,6 +190,7 @@ def live_diff(slug, plan_id):
 
 @bp.get(PLAN + "/amendments/")
 @read_only
+@kept_per_reader
 def index(slug, plan_id):
     # The forum is kept while the plan is read: the plan's forum is then the
     # same object, not a second query.

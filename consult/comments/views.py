@@ -25,6 +25,7 @@ from ..forums.services import get_forum_for
 from ..pagination import page_arg
 from ..plans import services as plans
 from ..urls import safe_next
+from ..whole_pages import kept_per_reader
 from . import cards, moderation, services, threads
 from .forms import (
     CommentForm,
@@ -162,6 +163,7 @@ def _comment_in_forum(slug, comment_id):
 
 @bp.get("/thread")
 @read_only
+@kept_per_reader
 def thread(slug):
     forum = get_forum_for(current_user, slug)
     target_type, plan_id, target_key = _target_args(request.args)

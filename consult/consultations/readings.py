@@ -5,8 +5,8 @@ own phases, thread, dashboard and open data."""
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
 from ..forums.permissions import StateRefusal
@@ -15,18 +15,35 @@ from ..plans.services import archived_refusal
 from .models import Consultation
 
 _NOT_READ = object()  # "not given: read it"
+_MEMO = "consultation_of"  # key of the session's memo in Session.info
 
 
 def consultation_of(plan: Plan) -> Consultation | None:
     """The plan's current consultation: its latest (the only one that may still
-    be open, see ``start_refusal``), or None when it never had one."""
-    return db.session.scalar(
+    be open, see ``start_refusal``), or None when it never had one.
+
+    A page asks this through several predicates (the banner alone asks it for
+    each action), so the answer is kept in the session until it next writes,
+    commits or rolls back (``_forget``), and read again after."""
+    session = db.session()
+    memo = session.info.setdefault(_MEMO, {})
+    if plan.id in memo and not any(isinstance(new, Consultation) for new in session.new):
+        return memo[plan.id]
+    memo[plan.id] = session.scalar(
         select(Consultation)
         .options(selectinload(Consultation.phases))
         .where(Consultation.plan_id == plan.id)
         .order_by(Consultation.number.desc())
         .limit(1)
     )
+    return memo[plan.id]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session, *_args) -> None:
+    session.info.pop(_MEMO, None)
 
 
 def start_refusal(plan: Plan, current=_NOT_READ) -> str | None:

@@ -230,7 +230,7 @@ def page(html: str, text: PlanText, activity, edit_url: str | None, state: str):
     made of (its cache key, ``state``: the key of the counts, and whether the
     edit links are shown), so the 1 MB text is neither encoded nor hashed on
     each request."""
-    from .. import http
+    from .. import http, whole_pages
 
     head, _mark, tail = html.partition(TEXT_MARK)
     head_bytes, tail_bytes = head.encode(), tail.encode()
@@ -247,7 +247,9 @@ def page(html: str, text: PlanText, activity, edit_url: str | None, state: str):
         pagecache.make_key("plan-text-filled", text.key, state, edit_url),
         lambda: fill_bytes(text, activity, edit_url),
     )
-    response.set_data(head_bytes + filled + tail_bytes)
+    # Sent as three parts: the filled text is not copied for each reader
+    # (``whole_pages`` keeps this list as it is).
+    response.response = [head_bytes, whole_pages.share(filled), tail_bytes]
     return response
 
 

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..uploads import check_size, decode_text
+from ..whole_pages import kept_per_reader
 from . import (
     activity,
     comparing,
@@ -137,6 +138,7 @@ def import_plan(slug):
 @bp.get("/<int:plan_id>/")
 @bp.get("/<int:plan_id>/versions/<int:number>")
 @read_only
+@kept_per_reader
 def show(slug, plan_id, number=None):
     from ..plan_translations import services as translations
 
