@@ -39,9 +39,7 @@ def settled(client, path: str):
     return read(client, path)
 
 
-def test_a_kept_page_is_sent_again_without_building_it(
-    client, plan, member, count_statements
-):
+def test_a_kept_page_is_sent_again_without_building_it(client, plan, member, count_statements):
     sign_in(client, member)
     path = plan_path(plan)
     first = settled(client, path)
@@ -73,9 +71,7 @@ def test_any_write_makes_kept_pages_old_at_once(client, session, plan, member, f
     assert "Settings" in read(client, path).get_data(as_text=True)
 
 
-def test_reading_moves_nothing_and_a_rolled_back_write_moves_nothing(
-    client, session, plan, member
-):
+def test_reading_moves_nothing_and_a_rolled_back_write_moves_nothing(client, session, plan, member):
     sign_in(client, member)
     settled(client, plan_path(plan))
     before = generation.current()
