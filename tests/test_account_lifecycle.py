@@ -223,7 +223,7 @@ def test_the_download_never_holds_a_ballot(client, make, session, forum, plan, f
 
 
 def test_the_data_page_reads_the_same_number_of_times_whatever_was_written(
-    client, make, session, forum, plan, member, count_statements
+    client, make, session, forum, plan, member, count_statements, pages_built_each_time
 ):
     sign_in(client, member)
 

@@ -349,7 +349,7 @@ def test_the_amendment_page_is_titled_with_its_identifier(client, make, forum, p
 
 
 def test_the_list_with_excerpts_issues_the_same_statements_for_5_and_40(
-    client, session, make, forum, plan, member, count_statements
+    client, session, make, forum, plan, member, count_statements, pages_built_each_time
 ):
     for index in range(5):
         make.amendment(plan, member, ref="1", text=f"Texto {index}.")

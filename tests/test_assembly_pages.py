@@ -233,7 +233,7 @@ def grow(make, session, world, assembly, n):
 
 @pytest.mark.parametrize("tail", ["/console/live", "/projector/live", "/phone/live"])
 def test_live_fragments_cost_the_same_whatever_the_room(
-    app, make, session, world, count_statements, tail
+    app, make, session, world, count_statements, tail, pages_built_each_time
 ):
     to_assembly(make, world, "1")
     to_assembly(make, world, "1", author=world.delegates[1])

@@ -112,3 +112,33 @@ def test_a_part_can_serve_the_bench_database_with_gunicorn(bench_run, monkeypatc
             member = Browser(base).sign_in("bench@example.org")  # raises unless signed in
             status, html = member.send("GET", "/forums/bench/")
     assert status == 200 and "Bench" in html
+
+
+def test_the_large_forum_is_generated_with_the_services_of_today(bench_run, monkeypatch):
+    """The bench builds its large forum through the app's services and models;
+    a service renamed or moved breaks it here, not on the next `make bench`."""
+    sizes = {
+        "MEMBERS": 60,
+        "COALITIONS": 3,
+        "GROUPS": 2,
+        "ITEMS": 20,
+        "AMENDMENTS": 40,
+        "COMMENTS": 80,
+        "THREAD": 20,
+        "THREAD_REPLIES": 5,
+        "BALLOTS": 120,
+        "CLOSED_POLLS": 2,
+    }
+    for name, value in sizes.items():
+        monkeypatch.setattr(bench_run.large_forum, name, value)
+    with bench_run.own_database("sqlite", "large") as url:
+        bench = bench_run.Bench("sqlite", url)
+        large = bench.large_forum()
+        client = bench.app.test_client()
+        client.post("/sign-in", data={"email": large.member, "password": bench_run.PASSWORD})
+        page = client.get(f"/forums/{large.slug}/plans/{large.plan_id}/")
+        assert page.status_code == 200
+        with bench.app.app_context():
+            from consult.extensions import db
+
+            db.engine.dispose()

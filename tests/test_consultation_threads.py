@@ -265,7 +265,7 @@ def test_who_reads_and_writes_the_consultation_thread(
 
 
 def test_the_consultation_page_reads_its_thread_in_constant_statements(
-    client, session, make, forum, consultation, member, count_statements
+    client, session, make, forum, consultation, member, count_statements, pages_built_each_time
 ):
     sign_in(client, member)
 

@@ -293,7 +293,7 @@ def populate(session, make, forum, facilitator, people: int):
 
 
 def test_dashboard_queries_do_not_grow_with_the_consultation(
-    client, make, session, count_statements
+    client, make, session, count_statements, pages_built_each_time
 ):
     small_forum, large_forum = make.forum(), make.forum()
     facilitator = make.member(small_forum, role="facilitator", locale="en").user

@@ -218,7 +218,7 @@ def test_the_pages_offer_follow_and_mute_and_the_buttons_work(client, session, m
 
 
 def test_the_settings_page_lists_what_one_follows_or_mutes_and_changes_it(
-    client, session, make, forum, plan, count_statements
+    client, session, make, forum, plan, count_statements, pages_built_each_time
 ):
     author, reader = make.member(forum, locale="en").user, make.member(forum, locale="en").user
     amendment = make.amendment(plan, author)
@@ -421,7 +421,7 @@ def jobs(monkeypatch):
 
 
 def test_deciding_for_a_batch_costs_the_same_statements_for_6_or_300_members(
-    make, session, jobs, count_statements
+    make, session, jobs, count_statements, pages_built_each_time
 ):
     """Members with every kind of choice (rows, follows, mutes, digests): the
     email job decides for all of them in the same number of statements."""

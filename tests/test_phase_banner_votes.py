@@ -143,7 +143,15 @@ def test_a_delegate_who_gave_their_vote_away_is_not_told_they_can_vote(
 
 
 def test_the_plan_banner_costs_the_same_statements_however_many_votes_are_open(
-    client, make, forum, plan, voting, facilitator, delegate, count_statements
+    client,
+    make,
+    forum,
+    plan,
+    voting,
+    facilitator,
+    delegate,
+    count_statements,
+    pages_built_each_time,
 ):
     sign_in(client, delegate)
     make.poll(plan, facilitator)

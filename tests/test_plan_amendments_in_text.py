@@ -372,7 +372,7 @@ def synthetic_plan(sections: int) -> str:
     "query", ["?show=amendments", "?show=amendments&group={group}", "?show=accepted"]
 )
 def test_statements_do_not_grow_with_items_and_amendments(
-    client, session, make, forum, facilitator, count_statements, query
+    client, session, make, forum, facilitator, count_statements, query, pages_built_each_time
 ):
     group = make.group(forum, "Grupo")
     author = make.member(forum, locale="en", groups=(group,)).user

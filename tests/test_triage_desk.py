@@ -96,7 +96,7 @@ def test_members_cannot_reach_the_desk(client, forum, member, plan):
 
 
 def test_the_desk_costs_the_same_statements_with_more_amendments(
-    client, make, forum, facilitator, member, plan, count_statements
+    client, make, forum, facilitator, member, plan, count_statements, pages_built_each_time
 ):
     sign_in(client, facilitator)
     counts = []
@@ -202,7 +202,7 @@ def test_only_facilitators_decide_several_at_once(client, session, make, forum, 
 
 
 def test_each_row_says_the_group_in_charge_and_what_it_competes_with(
-    client, session, make, forum, facilitator, member, plan, count_statements
+    client, session, make, forum, facilitator, member, plan, count_statements, pages_built_each_time
 ):
     energia = make.group(forum, "Energía")
     section = plans.find_node(plan.current_version, "1").key

@@ -71,7 +71,7 @@ def test_the_home_page_names_each_entrys_forum_and_hides_other_forums(
 
 
 def test_the_list_costs_the_same_statements_however_much_is_open(
-    client, make, forum, facilitator, member, count_statements
+    client, make, forum, facilitator, member, count_statements, pages_built_each_time
 ):
     make.delegate(forum)
     sign_in(client, member)
@@ -175,7 +175,7 @@ def test_a_facilitator_is_led_to_the_desk_and_the_reported_comments(
 
 
 def test_what_waits_for_the_reader_costs_the_same_statements_however_much_waits(
-    client, session, make, forum, facilitator, member, count_statements
+    client, session, make, forum, facilitator, member, count_statements, pages_built_each_time
 ):
     make.delegate(forum)
     sign_in(client, facilitator)

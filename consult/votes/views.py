@@ -13,6 +13,7 @@ from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..plans import services as plans
+from ..whole_pages import kept_per_reader
 
 # ballot_views and download_views add their routes to the same blueprint.
 from . import ballot_views, download_views, lifecycle, queries, setup  # noqa: F401
@@ -158,5 +159,6 @@ def create(slug, plan_id):
 
 
 @bp.get(POLL)
+@kept_per_reader
 def show(slug, poll_id):
     return poll_page(queries.get_poll(current_user, slug, poll_id))
