@@ -24,8 +24,9 @@ from tests.factories import sign_in
 PLAN_TEXT = "Plan\n\n1. First item.\n\n2. Second item.\n"
 # The session's user; the poll with its forum, plan and the reader's membership;
 # the plan's consultation; the casting checks under the poll's shared lock; the
-# participation; the ballot; the header's unread count.
-VOTE_STATEMENTS = 7
+# participation; the ballot; the header's unread count; the data's generation
+# moved on (consult.generation: in the transaction on SQLite, after it on PostgreSQL).
+VOTE_STATEMENTS = 8
 
 
 @pytest.fixture(autouse=True)

@@ -115,7 +115,8 @@ def test_notifying_a_selection_of_members_is_one_statement(make, session, jobs, 
             number=2,
         )
     assert written == 40
-    assert len(seen) == 1
+    # (and, on SQLite, the data's generation moving on with the first write)
+    assert len([statement for statement in seen if "data_generation" not in statement]) == 1
     rows = session.scalars(select(Notification).where(Notification.forum_id == forum.id)).all()
     assert len({row.user_id for row in rows}) == 40
     assert facilitator_id not in {row.user_id for row in rows}
