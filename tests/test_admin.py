@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from consult.accounts.models import User
-from consult.admin import audit_log
+from consult.admin import audit_labels
 from consult.api import tokens
 from consult.api.models import ApiToken
 from consult.audit.models import AuditEvent
@@ -382,7 +382,7 @@ def test_every_action_kind_recorded_by_the_code_has_a_label():
     for path in root.rglob("*.py"):
         keys |= set(re.findall(r'record\(\s*"([a-z_]+\.[a-z_]+)"', path.read_text()))
     assert keys, "no audit records found"
-    missing = sorted(key for key in keys if key not in audit_log.ACTION_LABELS)
+    missing = sorted(key for key in keys if key not in audit_labels.ACTION_LABELS)
     assert not missing, missing
 
 

@@ -9,7 +9,7 @@ from ..errors import InvalidInput
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..timezones import reader_zone
-from . import audit_log
+from . import audit_labels, audit_log, audit_targets
 from .forms import AuditFilterForm
 
 bp = Blueprint("audit_log", __name__)
@@ -25,7 +25,7 @@ def _filters(forum):
         (person.id, person.display_name) for person in audit_log.actor_choices(current_user, forum)
     ]
     form.action.choices = [("", _("Any kind"))] + [
-        (key, audit_log.action_label(key)) for key in audit_log.action_choices(forum)
+        (key, audit_labels.action_label(key)) for key in audit_log.action_choices(forum)
     ]
     if not form.validate():
         return form, None
@@ -71,9 +71,9 @@ def page(slug):
         page=result,
         arguments=_arguments(filters),
         people=audit_log.actors_of(result.items),
-        targets=audit_log.targets(forum, result.items),
-        action_label=audit_log.action_label,
-        object_label=audit_log.object_label,
+        targets=audit_targets.targets(forum, result.items),
+        action_label=audit_labels.action_label,
+        object_label=audit_labels.object_label,
         max_export=audit_log.MAX_EXPORT_ROWS,
     )
 

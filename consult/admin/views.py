@@ -11,7 +11,7 @@ from .. import jobs, leases
 from ..errors import ServiceError
 from ..extensions import db
 from ..mail import services as mail
-from . import audit_log, services
+from . import audit_labels, audit_log, services
 from .forms import ReasonForm, ResendInvitationForm, RetryEmailForm, RetryJobForm, UserSearchForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -70,7 +70,7 @@ def _user_page(user, status=200, **forms):
         memberships=services.sorted_memberships(user),
         events=events,
         people=audit_log.actors_of(events),
-        action_label=audit_log.action_label,
+        action_label=audit_labels.action_label,
         reason_form=forms.get("reason_form") or ReasonForm(formdata=None),
     ), status
 

@@ -16,6 +16,7 @@ from .lifecycle import record_event, set_status, submit_amendment
 from .models import OPERATIONS, Amendment, AmendmentOperation
 from .models import AmendmentStatus as S
 from .permissions import (
+    amend_refusal,
     edit_refusal,
     eligibility_refusal,
     enforce,
@@ -99,6 +100,13 @@ def _proposed_text(operation: str, text: str, current: str | None) -> str:
     if operation == AmendmentOperation.REPLACE and current is not None and text == current:
         raise InvalidInput(_("The proposed text is the same as the current text."))
     return text
+
+
+def require_may_amend(actor, plan: Plan, version, target_key: str) -> None:
+    """Before the proposal form is shown: refuse as ``propose`` would (who may
+    amend this item, and whether the phase allows amending now)."""
+    nodes = {n.key: n for n in plans.version_nodes(version)}
+    enforce(amend_refusal(actor, plan, target_key, nodes))
 
 
 def propose(

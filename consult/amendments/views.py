@@ -113,54 +113,14 @@ def propose(slug, plan_id, key):
     plan = plans.plan_for(current_user, slug, plan_id)
     version, node = plan_node(plan, key)
     if request.method == "GET":
-        nodes = {n.key: n for n in plans.version_nodes(version)}
-        permissions.enforce(permissions.amend_refusal(current_user, plan, node.key, nodes))
-    form = AmendmentForm()
-    if request.method == "GET":
-        form.operation.data = request.args.get("operation", "replace")
-        form.language.data = plan.language
-        form.text.data = "" if form.operation.data in ("insert_after", "new_section") else node.text
+        proposing.require_may_amend(current_user, plan, version, node.key)
+        form = _new_proposal_form(plan, node)
+    else:
+        form = AmendmentForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            amendment = proposing.propose(
-                current_user,
-                plan,
-                target=node.key,
-                operation=form.operation.data,
-                text=form.text.data,
-                justification=form.justification.data,
-                language=form.language.data if form.language.data in LOCALES else None,
-                submit=request.form.get("action") == "submit",
-                form_token=form.form_token.data,
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            status = error.status
-        else:
-            db.session.commit()
-            if amendment.submission_refused:
-                flash(
-                    _(
-                        "%(reason)s Your text has been kept as draft %(label)s.",
-                        reason=amendment.submission_refused,
-                        label=amendment.label,
-                    ),
-                    "warning",
-                )
-            elif amendment.status == AmendmentStatus.SUBMITTED:
-                flash(
-                    _("Amendment %(label)s has been submitted.", label=amendment.label), "success"
-                )
-            else:
-                flash(
-                    _(
-                        "Your draft %(label)s has been saved. Only you can see it.",
-                        label=amendment.label,
-                    ),
-                    "success",
-                )
+        amendment, status = _save_proposal(form, plan, node)
+        if amendment is not None:
             return to_detail(amendment)
     elif request.method == "POST":
         status = 400
@@ -173,6 +133,54 @@ def propose(slug, plan_id, key):
         # Words selected on the plan or item page (selection.js), highlighted.
         quote=selection.from_request([node.text]),
     ), status
+
+
+def _new_proposal_form(plan, node) -> AmendmentForm:
+    """A new proposal starts from the item's text (empty for what is added)."""
+    form = AmendmentForm()
+    form.operation.data = request.args.get("operation", "replace")
+    form.language.data = plan.language
+    form.text.data = "" if form.operation.data in ("insert_after", "new_section") else node.text
+    return form
+
+
+def _save_proposal(form, plan, node):
+    """The amendment the form proposes, saved, and the flashed word on what
+    became of it; (None, the error's status) when the service refused it."""
+    try:
+        amendment = proposing.propose(
+            current_user,
+            plan,
+            target=node.key,
+            operation=form.operation.data,
+            text=form.text.data,
+            justification=form.justification.data,
+            language=form.language.data if form.language.data in LOCALES else None,
+            submit=request.form.get("action") == "submit",
+            form_token=form.form_token.data,
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return None, error.status
+    db.session.commit()
+    flash(*_saved_message(amendment))
+    return amendment, 200
+
+
+def _saved_message(amendment) -> tuple[str, str]:
+    """What the member is told once their proposal is saved, and its category."""
+    if amendment.submission_refused:
+        return _(
+            "%(reason)s Your text has been kept as draft %(label)s.",
+            reason=amendment.submission_refused,
+            label=amendment.label,
+        ), "warning"
+    if amendment.status == AmendmentStatus.SUBMITTED:
+        return _("Amendment %(label)s has been submitted.", label=amendment.label), "success"
+    return _(
+        "Your draft %(label)s has been saved. Only you can see it.", label=amendment.label
+    ), "success"
 
 
 @bp.post(PLAN + "/diff")

@@ -1,6 +1,7 @@
 """The API's blueprint: its URL converter, who is asking (a Bearer token, the
 signed-in member with the CSRF token for writes, or an anonymous visitor),
-rate limits and the headers of every answer. The handlers are in ``views``."""
+rate limits and the headers of every answer. The handlers are in ``views``
+and ``participation_views``."""
 
 from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
@@ -34,7 +35,7 @@ def init_app(app) -> None:
     by hand below for requests that ride on a browser's session)."""
     app.config.setdefault("API_RATE_LIMIT", 300)  # requests a minute, per token or member
     app.config.setdefault("API_ANONYMOUS_RATE_LIMIT", 1200)  # per address: a whole venue
-    from . import views  # noqa: F401 (its routes, on this blueprint)
+    from . import participation_views, views  # noqa: F401 (their routes, on this blueprint)
 
     app.url_map.converters["id"] = IdConverter
     csrf.exempt(bp)

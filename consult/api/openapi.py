@@ -371,25 +371,39 @@ def _operation(operation_id: str, summary, ok_schema: str, *, params=(), status=
 PAGES = ("page", "per_page")
 
 
+FORUM_PATH = "/forums/{slug}"
+PLAN_PATH = FORUM_PATH + "/plans/{plan_id}"
+
+
 def paths() -> dict:
-    forum, plan = "/forums/{slug}", "/forums/{slug}/plans/{plan_id}"
+    """Every operation, by path, in the order the API page lists them."""
+    return {
+        **_forum_and_plan_paths(),
+        **_amendment_paths(),
+        **_comment_and_poll_paths(),
+        **_notification_and_search_paths(),
+    }
+
+
+def _forum_and_plan_paths() -> dict:
+    """Who the token belongs to, the forums, their plans and the plans' versions."""
     return {
         "/me": {"get": _operation("getMe", _l("Who the token belongs to"), "Me")},
         "/forums": {
             "get": _operation("listForums", _l("Forums you may read"), "ForumPage", params=PAGES)
         },
-        forum: {
+        FORUM_PATH: {
             "get": _operation(
                 "getForum", _l("A forum and its working groups"), "ForumDetail", params=["slug"]
             )
         },
-        forum + "/plans": {
+        FORUM_PATH + "/plans": {
             "get": _operation(
                 "listPlans", _l("The forum's plans"), "PlanPage", params=["slug", *PAGES]
             )
         },
-        plan: {"get": _operation("getPlan", _l("A plan"), "Plan", params=["slug", "plan_id"])},
-        plan + "/versions": {
+        PLAN_PATH: {"get": _operation("getPlan", _l("A plan"), "Plan", params=["slug", "plan_id"])},
+        PLAN_PATH + "/versions": {
             "get": _operation(
                 "listVersions",
                 _l("The plan's versions, newest first"),
@@ -397,12 +411,12 @@ def paths() -> dict:
                 params=["slug", "plan_id", *PAGES],
             )
         },
-        plan + "/versions/{number}": {
+        PLAN_PATH + "/versions/{number}": {
             "get": _operation(
                 "getVersion", _l("A version"), "Version", params=["slug", "plan_id", "number"]
             )
         },
-        plan + "/versions/{number}/nodes": {
+        PLAN_PATH + "/versions/{number}/nodes": {
             "get": _operation(
                 "listNodes",
                 _l("A version's document tree, in document order"),
@@ -410,7 +424,13 @@ def paths() -> dict:
                 params=["slug", "plan_id", "number", *PAGES],
             )
         },
-        plan + "/amendments": {
+    }
+
+
+def _amendment_paths() -> dict:
+    """A plan's amendments (list, proposal), one amendment, supporting it."""
+    return {
+        PLAN_PATH + "/amendments": {
             "get": _operation(
                 "listAmendments",
                 _l("The plan's amendments (drafts: only yours)"),
@@ -438,12 +458,12 @@ def paths() -> dict:
                 body="NewAmendment",
             ),
         },
-        forum + "/amendments/{amendment_id}": {
+        FORUM_PATH + "/amendments/{amendment_id}": {
             "get": _operation(
                 "getAmendment", _l("An amendment"), "Amendment", params=["slug", "amendment_id"]
             )
         },
-        forum + "/amendments/{amendment_id}/support": {
+        FORUM_PATH + "/amendments/{amendment_id}/support": {
             "post": _operation(
                 "supportAmendment",
                 _l("Support an amendment (scope: write)"),
@@ -451,7 +471,13 @@ def paths() -> dict:
                 params=["slug", "amendment_id"],
             )
         },
-        forum + "/comments": {
+    }
+
+
+def _comment_and_poll_paths() -> dict:
+    """A discussion (a page of it, a new comment or reply) and the forum's votes."""
+    return {
+        FORUM_PATH + "/comments": {
             "get": _operation(
                 "listComments",
                 _l("A page of a discussion, with the replies"),
@@ -487,12 +513,12 @@ def paths() -> dict:
                 body="NewComment",
             ),
         },
-        forum + "/polls": {
+        FORUM_PATH + "/polls": {
             "get": _operation(
                 "listPolls", _l("The forum's votes"), "PollPage", params=["slug", *PAGES]
             )
         },
-        forum + "/polls/{poll_id}": {
+        FORUM_PATH + "/polls/{poll_id}": {
             "get": _operation(
                 "getPoll",
                 _l("A vote, with its results when they are public"),
@@ -500,6 +526,12 @@ def paths() -> dict:
                 params=["slug", "poll_id"],
             )
         },
+    }
+
+
+def _notification_and_search_paths() -> dict:
+    """The reader's notifications, and search."""
+    return {
         "/notifications": {
             "get": _operation(
                 "listNotifications", _l("Your notifications"), "NotificationPage", params=PAGES

@@ -6,6 +6,7 @@ event shares is rendered once per language, zone and reason."""
 import json
 import re
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app
 from markupsafe import escape
@@ -154,9 +155,8 @@ def _render_group(
     the template is rendered once, with markers where the recipient's name and
     unsubscribe link go, and each email is that text with its own name and link
     put in (escaped in HTML, as the template would)."""
-    from .views import describe
-
-    def one_by_one() -> list[dict]:
+    shared = _shared_rendering(users, zones, group, reason) if len(group) > 1 else None
+    if shared is None:
         return [
             render_message(
                 users[n.user_id],
@@ -168,17 +168,36 @@ def _render_group(
             )
             for n in group
         ]
+    return _personalised(shared, users, group)
 
-    if len(group) == 1:
-        return one_by_one()
+
+@dataclass(frozen=True)
+class _SharedRendering:
+    """One rendering for a group of recipients, with markers for each one's part."""
+
+    message: dict
+    token: str
+    name_mark: str
+    link_mark: str
+    scope: dict | None  # what the unsubscribe links stop
+
+
+def _shared_rendering(
+    users: dict[int, User], zones: dict[int, str], group: list[Notification], reason: tuple
+) -> _SharedRendering | None:
+    """The group's email rendered once for all; None when the template reads
+    more of the recipient than their name (each is then rendered on its own)."""
+    from .views import describe
+
     # Random for each rendering, so that no name or text can contain one.
     token = secrets.token_hex(8)
     name_mark, link_mark = f"recipientname{token}x", f"unsubscribeurl{token}x"
-    why = _why(group[0], reason)
+    first = group[0]
+    why = _why(first, reason)
     try:
-        with force_timezone(zones[group[0].id]):
-            shared = mail.render_email(
-                users[group[0].user_id].locale,
+        with force_timezone(zones[first.id]):
+            message = mail.render_email(
+                users[first.user_id].locale,
                 "notification",
                 user=_Recipient(name_mark),
                 describe=describe,
@@ -186,29 +205,39 @@ def _render_group(
                 unsubscribe_url=link_mark,
                 profile_url=external_url("accounts.profile"),
                 why=why,
-                notification=group[0],
+                notification=first,
             )
     except _PerRecipient:
-        return one_by_one()
-    if token in shared["subject"]:
-        return one_by_one()
-    marks = re.compile(f"{name_mark}|{link_mark}")
-    place = f"tokenplace{token}x"
+        return None
+    if token in message["subject"]:
+        return None
+    return _SharedRendering(message, token, name_mark, link_mark, why["scope"])
+
+
+def _personalised(
+    shared: _SharedRendering, users: dict[int, User], group: list[Notification]
+) -> list[dict]:
+    """Each recipient's email: the shared text with their name and link put in."""
+    marks = re.compile(f"{shared.name_mark}|{shared.link_mark}")
+    place = f"tokenplace{shared.token}x"
     before, after = external_url("notifications.unsubscribe", token=place).rsplit(place, 1)
     messages = []
     for notification in group:
         user = users[notification.user_id]
-        url, headers = _unsubscribe_links(user, (before, after), why["scope"])
-        text = {name_mark: user.display_name, link_mark: url}
-        html = {name_mark: str(escape(user.display_name)), link_mark: str(escape(url))}
+        url, headers = _unsubscribe_links(user, (before, after), shared.scope)
+        text = {shared.name_mark: user.display_name, shared.link_mark: url}
+        html = {
+            shared.name_mark: str(escape(user.display_name)),
+            shared.link_mark: str(escape(url)),
+        }
         messages.append(
             {
-                **shared,
+                **shared.message,
                 "idempotency_key": f"notification:{notification.id}",
                 "recipient": user.email,
                 "headers": headers,
-                "body_text": marks.sub(lambda m, t=text: t[m.group()], shared["body_text"]),
-                "body_html": marks.sub(lambda m, h=html: h[m.group()], shared["body_html"]),
+                "body_text": marks.sub(lambda m, t=text: t[m.group()], shared.message["body_text"]),
+                "body_html": marks.sub(lambda m, h=html: h[m.group()], shared.message["body_html"]),
             }
         )
     return messages

@@ -75,20 +75,11 @@ def phase_banner(
         return PhaseBanner(
             consultation, phase=_phase_name(phase), ends=_ends(phase), reasons=reasons
         )
-    may, reasons, about_poll = [], [], None
-    for action in ACTIONS:
-        if action == "vote" and poll is not None:
-            status = voter if voter is not None else voter_status(actor, poll)
-            refusal = about_poll = poll_vote_refusal(actor, poll, status)
-        else:
-            refusal = _refusal(actor, plan, action, target_key, nodes or {})
-        if refusal is None:
-            may.append(str(ACTION_LABELS[action]))
-        elif str(refusal) not in reasons and (phase is None or phase.allows(action)):
-            reasons.append(str(refusal))
+    may, reasons, about_poll = _may_and_why_not(
+        actor, plan, phase, target_key, nodes or {}, poll, voter
+    )
     if phase is None:
-        upcoming = [closed_reason(plan, action) for action in ACTIONS]
-        reasons = list(dict.fromkeys(r for r in upcoming if r))[:2]
+        reasons = _when_it_opens(plan)
     if about_poll is not None and str(about_poll) not in reasons:
         # On a vote's page, why the reader may not vote in it is always said.
         reasons.insert(0, str(about_poll))
@@ -101,6 +92,29 @@ def phase_banner(
         reasons=reasons,
         vote_until=format_moment(poll.closes_at) if may_vote else None,
     )
+
+
+def _may_and_why_not(actor, plan: Plan, phase, target_key, nodes, poll, voter):
+    """What the reader may do now (its labels), why not for what the open
+    phase allows, and on a vote's pages why not that vote (None: they may)."""
+    may, reasons, about_poll = [], [], None
+    for action in ACTIONS:
+        if action == "vote" and poll is not None:
+            status = voter if voter is not None else voter_status(actor, poll)
+            refusal = about_poll = poll_vote_refusal(actor, poll, status)
+        else:
+            refusal = _refusal(actor, plan, action, target_key, nodes)
+        if refusal is None:
+            may.append(str(ACTION_LABELS[action]))
+        elif str(refusal) not in reasons and (phase is None or phase.allows(action)):
+            reasons.append(str(refusal))
+    return may, reasons, about_poll
+
+
+def _when_it_opens(plan: Plan) -> list[str]:
+    """Between phases: when what is closed opens again (at most two reasons)."""
+    upcoming = [closed_reason(plan, action) for action in ACTIONS]
+    return list(dict.fromkeys(r for r in upcoming if r))[:2]
 
 
 def _refusal(actor, plan: Plan, action: str, target_key, nodes) -> str | None:

@@ -87,44 +87,61 @@ def whats_open(forums: list[Forum], reader=None, now=None) -> WhatsOpen:
     reader's zone and language."""
     now = now or utcnow()
     by_id = {forum.id: forum for forum in forums}
-    found = WhatsOpen()
     if not by_id:
-        return found
-    phases = db.session.execute(
+        return WhatsOpen()
+    found = WhatsOpen(
+        phases=_open_phases(by_id, now),
+        votes=_open_votes(by_id, now),
+        sessions=_called_sessions(by_id, now),
+    )
+    found.mine = for_reader(reader, forums, _castable(found, list(by_id)))
+    return found
+
+
+def _open_phases(by_id: dict[int, Forum], now) -> list[OpenPhase]:
+    """The open phases of the forums' consultations, the soonest to end first."""
+    rows = db.session.execute(
         select(Phase, Consultation, Plan)
         .join(Consultation, Phase.consultation_id == Consultation.id)
         .join(Plan, Consultation.plan_id == Plan.id)
         .where(Consultation.forum_id.in_(by_id), Phase.state == "open")
         .order_by(Phase.ends_at)
     )
-    for phase, consultation, plan in phases:
-        name = phase.title or str(PHASE_LABELS.get(phase.kind, phase.kind))
-        forum = by_id[consultation.forum_id]
-        found.phases.append(
-            OpenPhase(
-                forum,
-                plan,
-                consultation,
-                phase,
-                name,
-                format_moment(phase.ends_at),
-                countdown(phase.ends_at, now),
-            )
+    return [
+        OpenPhase(
+            by_id[consultation.forum_id],
+            plan,
+            consultation,
+            phase,
+            phase.title or str(PHASE_LABELS.get(phase.kind, phase.kind)),
+            format_moment(phase.ends_at),
+            countdown(phase.ends_at, now),
         )
+        for phase, consultation, plan in rows
+    ]
+
+
+def _open_votes(by_id: dict[int, Forum], now) -> list[OpenVote]:
+    """The forums' open votes, the soonest to close first."""
     polls = db.session.scalars(
         select(Poll)
         .where(Poll.forum_id.in_(by_id), Poll.state == PollState.OPEN)
         .order_by(Poll.closes_at)
     )
-    for poll in polls:
-        found.votes.append(
-            OpenVote(
-                by_id[poll.forum_id],
-                poll,
-                format_moment(poll.closes_at),
-                countdown(poll.closes_at, now),
-            )
+    return [
+        OpenVote(
+            by_id[poll.forum_id],
+            poll,
+            format_moment(poll.closes_at),
+            countdown(poll.closes_at, now),
         )
+        for poll in polls
+    ]
+
+
+def _called_sessions(by_id: dict[int, Forum], now) -> list[CalledSession]:
+    """The forums' assembly sessions in session, or called to start within
+    ``SESSIONS_AHEAD``, the soonest first."""
     sessions = db.session.scalars(
         select(AssemblySession)
         .where(
@@ -134,14 +151,12 @@ def whats_open(forums: list[Forum], reader=None, now=None) -> WhatsOpen:
         )
         .order_by(AssemblySession.starts_at)
     )
-    for session in sessions:
-        found.sessions.append(
-            CalledSession(
-                by_id[session.forum_id],
-                session,
-                format_moment(session.starts_at),
-                session.state == SessionState.IN_SESSION,
-            )
+    return [
+        CalledSession(
+            by_id[session.forum_id],
+            session,
+            format_moment(session.starts_at),
+            session.state == SessionState.IN_SESSION,
         )
-    found.mine = for_reader(reader, forums, _castable(found, list(by_id)))
-    return found
+        for session in sessions
+    ]

@@ -156,49 +156,13 @@ def amendment_rows(consultation: Consultation) -> list[dict]:
 def comment_rows(consultation: Consultation) -> list[dict]:
     """Shown comments on the plan's items, on its amendments (not drafts) and on
     the consultation itself, written during this reading, oldest first."""
-    plan_id = consultation.plan_id
-    drafts = select(cast(Amendment.id, String)).where(
-        Amendment.plan_id == plan_id, Amendment.status == "draft"
-    )
-    scope = (
-        (Comment.forum_id == consultation.forum_id)
-        & (
-            (Comment.plan_id == plan_id)
-            | (
-                (Comment.target_type == "consultation")
-                & (Comment.target_key == str(consultation.id))
-            )
-        )
-        & ~((Comment.target_type == "amendment") & Comment.target_key.in_(drafts))
-        # Another reading's thread, and what was written during another reading.
-        & ~((Comment.target_type == "consultation") & (Comment.target_key != str(consultation.id)))
-        & in_window(Comment.created_at, reading_window(consultation))
-        & Comment.deleted_at.is_(None)
-        & Comment.hidden_at.is_(None)
-    )
     comments = db.session.scalars(
         select(Comment)
         .options(joinedload(Comment.author))
-        .where(scope)
+        .where(_comments_of_reading(consultation))
         .order_by(Comment.created_at, Comment.id)
     ).all()
-    refs = dict(
-        db.session.execute(
-            select(PlanNode.key, PlanNode.ref).where(
-                PlanNode.version_id == consultation.plan.current_version_id
-            )
-        ).all()
-    )
-    short_name = consultation.plan.short_name
-    labels = {
-        str(amendment_id): identifier_of(short_name, f"E{number}", ref)
-        for amendment_id, number, ref in db.session.execute(
-            select(Amendment.id, Amendment.number, Amendment.target_ref).where(
-                Amendment.plan_id == plan_id
-            )
-        )
-    }
-    targets = {"node": refs, "amendment": labels}
+    targets = _comment_target_refs(consultation)
     return [
         {
             "id": comment.id,
@@ -214,6 +178,53 @@ def comment_rows(consultation: Consultation) -> list[dict]:
         }
         for comment in comments
     ]
+
+
+def _comments_of_reading(consultation: Consultation):
+    """The condition on the comments ``comment_rows`` gives: shown, about the
+    plan or this consultation, not on a draft, written during this reading."""
+    plan_id = consultation.plan_id
+    drafts = select(cast(Amendment.id, String)).where(
+        Amendment.plan_id == plan_id, Amendment.status == "draft"
+    )
+    return (
+        (Comment.forum_id == consultation.forum_id)
+        & (
+            (Comment.plan_id == plan_id)
+            | (
+                (Comment.target_type == "consultation")
+                & (Comment.target_key == str(consultation.id))
+            )
+        )
+        & ~((Comment.target_type == "amendment") & Comment.target_key.in_(drafts))
+        # Another reading's thread, and what was written during another reading.
+        & ~((Comment.target_type == "consultation") & (Comment.target_key != str(consultation.id)))
+        & in_window(Comment.created_at, reading_window(consultation))
+        & Comment.deleted_at.is_(None)
+        & Comment.hidden_at.is_(None)
+    )
+
+
+def _comment_target_refs(consultation: Consultation) -> dict[str, dict[str, str]]:
+    """How the comments' targets are cited, by kind and key: an item by its
+    reference in the current version, an amendment by its identifier."""
+    refs = dict(
+        db.session.execute(
+            select(PlanNode.key, PlanNode.ref).where(
+                PlanNode.version_id == consultation.plan.current_version_id
+            )
+        ).all()
+    )
+    short_name = consultation.plan.short_name
+    labels = {
+        str(amendment_id): identifier_of(short_name, f"E{number}", ref)
+        for amendment_id, number, ref in db.session.execute(
+            select(Amendment.id, Amendment.number, Amendment.target_ref).where(
+                Amendment.plan_id == consultation.plan_id
+            )
+        )
+    }
+    return {"node": refs, "amendment": labels}
 
 
 def poll_rows(user, consultation: Consultation) -> list[dict]:

@@ -156,11 +156,31 @@ def search(
     phrases = parse_query(query)
     if not phrases:
         return SearchPage(query, [], 1, per_page, 0)
-    visible = {f.id: f for f in forums.forums_visible_to(user)}
-    if filters.forum is not None:
-        visible = {filters.forum.id: filters.forum} if filters.forum.id in visible else {}
+    visible = _forums_searched(user, filters)
     if not visible:
         return SearchPage(query, [], 1, per_page, 0)
+    conditions = _conditions(user, visible, filters)
+    backend = _Postgres(phrases) if db.engine.dialect.name == "postgresql" else _SQLite(phrases)
+    total = db.session.scalar(backend.count(conditions))
+    pages = max(1, -(-total // per_page))
+    page = min(max(int(page), 1), pages)
+    rows = db.session.execute(backend.page(conditions, per_page, (page - 1) * per_page)).all()
+    hits = [_hit(row, visible[row.forum_id]) for row in rows]
+    return SearchPage(query, hits, page, per_page, total)
+
+
+def _forums_searched(user, filters: SearchFilters) -> dict:
+    """The forums searched, by id: those the user may read, or the one the
+    filters name if they may read it."""
+    visible = {f.id: f for f in forums.forums_visible_to(user)}
+    if filters.forum is not None:
+        return {filters.forum.id: filters.forum} if filters.forum.id in visible else {}
+    return visible
+
+
+def _conditions(user, visible: dict, filters: SearchFilters) -> list:
+    """What a document must be to be found: in a forum searched, readable by
+    everyone there or by this reader only, and as the filters say."""
     document = SearchDocument
     reader = user.id if getattr(user, "is_authenticated", False) else -1
     conditions = [
@@ -176,33 +196,28 @@ def search(
         conditions.append(document.plan_id == filters.plan_id)
     if filters.group_id is not None:
         conditions.append(document.working_group_id == filters.group_id)
-    backend = _Postgres(phrases) if db.engine.dialect.name == "postgresql" else _SQLite(phrases)
-    total = db.session.scalar(backend.count(conditions))
-    pages = max(1, -(-total // per_page))
-    page = min(max(int(page), 1), pages)
-    rows = db.session.execute(backend.page(conditions, per_page, (page - 1) * per_page)).all()
-    hits = [
-        SearchHit(
-            kind=row.kind,
-            object_id=row.object_id,
-            forum_slug=visible[row.forum_id].slug,
-            forum_name=visible[row.forum_id].name,
-            plan_id=row.plan_id,
-            plan_title=row.plan_title,
-            target_key=row.target_key,
-            ref=row.ref,
-            label=row.label,
-            status=row.status,
-            language=row.language,
-            created_at=row.created_at,
-            title=row.title,
-            snippet=highlight(row.snippet),
-            rank=float(row.rank or 0),
-            plan_short_name=row.plan_short_name,
-        )
-        for row in rows
-    ]
-    return SearchPage(query, hits, page, per_page, total)
+    return conditions
+
+
+def _hit(row, forum) -> SearchHit:
+    return SearchHit(
+        kind=row.kind,
+        object_id=row.object_id,
+        forum_slug=forum.slug,
+        forum_name=forum.name,
+        plan_id=row.plan_id,
+        plan_title=row.plan_title,
+        target_key=row.target_key,
+        ref=row.ref,
+        label=row.label,
+        status=row.status,
+        language=row.language,
+        created_at=row.created_at,
+        title=row.title,
+        snippet=highlight(row.snippet),
+        rank=float(row.rank or 0),
+        plan_short_name=row.plan_short_name,
+    )
 
 
 def _columns():
