@@ -90,7 +90,7 @@ def to_utc(local: datetime, timezone: str) -> datetime:
 
 def local_time(consultation: Consultation, moment: datetime, fmt: str = "medium") -> str:
     """A moment of the consultation's calendar as the reader reads it: in their
-    time zone and language, with the zone's name (see consult/timezones.py)."""
+    time zone and language, with the zone's name (see consult/date_formats.py)."""
     return format_moment(moment, fmt)
 
 
