@@ -93,7 +93,7 @@ def bench_rebase(url: str, items=2000, accepted=1000, still_open=2000, seed=11) 
 
     from consult.accounts.models import User
     from consult.amendments.models import Amendment
-    from consult.consolidation import services as consolidation
+    from consult.consolidation import job as consolidation_job
     from consult.consolidation.models import Consolidation
     from consult.extensions import db
     from consult.forums.models import Forum
@@ -153,7 +153,7 @@ def bench_rebase(url: str, items=2000, accepted=1000, still_open=2000, seed=11) 
         with app.app_context():
             started = time.perf_counter()
             with _Statements(engine) as counted:
-                done = consolidation.run(request_id)
+                done = consolidation_job.run(request_id)
             seconds = time.perf_counter() - started
     finally:
         emails.enqueue_batches = real_enqueue

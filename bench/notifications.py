@@ -116,7 +116,8 @@ def bench_fanout(members: int = 10_000, url: str | None = None) -> dict:
     from consult.accounts.models import User
     from consult.extensions import db
     from consult.forums.services import create_forum
-    from consult.mail.services import deliver_many, pending_ids
+    from consult.mail.delivery import deliver_many
+    from consult.mail.services import pending_ids
     from consult.notifications import emails
     from consult.notifications.models import Notification
     from consult.notifications.services import notify_many

@@ -244,7 +244,7 @@ def bench_consolidation(app, items=2000, accepted=3000, seed=7) -> dict:
     from sqlalchemy import insert
 
     from consult.amendments.models import Amendment
-    from consult.consolidation import services as consolidation
+    from consult.consolidation import job as consolidation_job
     from consult.consolidation.models import Consolidation
     from consult.extensions import db
     from consult.forums.models import Forum
@@ -298,7 +298,7 @@ def bench_consolidation(app, items=2000, accepted=3000, seed=7) -> dict:
         request_id = request.id
     with app.app_context():
         started = time.perf_counter()
-        done = consolidation.run(request_id)
+        done = consolidation_job.run(request_id)
         seconds = time.perf_counter() - started
         return {
             "items": items,

@@ -14,7 +14,7 @@ from workers import _own_pool
 from .consultations.scheduler import advance_due, remind_closing_phases
 from .extensions import db
 from .jobs import QUEUES, redis_connection
-from .mail.services import relay_pending, relay_stalled
+from .mail.delivery import relay_pending, relay_stalled
 from .notifications.digests import send_due_digests
 from .notifications.emails import relay_unemailed
 from .votes.scheduling import advance_polls, remind_closing_polls

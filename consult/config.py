@@ -42,8 +42,30 @@ def load_settings(overrides: dict | None = None) -> dict:
     folder = Path(os.environ.get("CONSULT_INSTANCE", instance_dir()))
     folder.mkdir(parents=True, exist_ok=True)
     production = os.environ.get("CONSULT_ENV", "development") == "production"
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'consult.db'}"
     settings = {
+        **_storage(folder, production),
+        **_jobs(),
+        **_mail(production),
+        **_web(production),
+        **_sign_in(),
+        **_notifications(),
+    }
+    if overrides:
+        settings.update(overrides)
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        settings["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not (overrides and "SQLALCHEMY_ENGINE_OPTIONS" in overrides):
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(
+            settings["SQLALCHEMY_DATABASE_URI"], settings["SQLALCHEMY_ENGINE_OPTIONS"]
+        )
+    return settings
+
+
+def _storage(folder: Path, production: bool) -> dict:
+    """Where things are kept: the instance folder, the database, Redis."""
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'consult.db'}"
+    return {
         "INSTANCE_DIR": str(folder),
         "PRODUCTION": production,
         "DEBUG": False,
@@ -51,6 +73,21 @@ def load_settings(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+    }
+
+
+def _engine_options(database_url: str, default: dict) -> dict:
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 15}}
+    if database_url.startswith("postgresql"):
+        # A database host that stops answering fails a request (503) in
+        # seconds, instead of holding a worker until the system gives up.
+        return {"connect_args": {"connect_timeout": 5}, "pool_pre_ping": True}
+    return default
+
+
+def _jobs() -> dict:
+    return {
         # PDF, DOCX and ODT of versions with at least this many nodes are made
         # by a background job (a 2,000-item PDF takes seconds).
         "PLAN_EXPORT_JOB_MIN_NODES": int(os.environ.get("PLAN_EXPORT_JOB_MIN_NODES", "400")),
@@ -63,6 +100,11 @@ def load_settings(overrides: dict | None = None) -> dict:
         # (the last resort when no Redis is configured or can be started).
         "JOBS_MODE": os.environ.get("JOBS_MODE")
         or ("rq" if os.environ.get("REDIS_URL") else "inline"),
+    }
+
+
+def _mail(production: bool) -> dict:
+    return {
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "log"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
@@ -74,6 +116,12 @@ def load_settings(overrides: dict | None = None) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Consult <consult@localhost>"),
         # Links in emails are built from this, never from the request's Host header.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+    }
+
+
+def _web(production: bool) -> dict:
+    """The web side: URLs, languages, the session cookie, forms and uploads."""
+    return {
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
         "BABEL_DEFAULT_TIMEZONE": "UTC",
@@ -86,6 +134,14 @@ def load_settings(overrides: dict | None = None) -> dict:
         # hours writing an amendment does not lose it to an expired token.
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024))),
+        # How many reverse proxies in front of the app add X-Forwarded-For: the
+        # client of a sign-in is the address the outermost one of them saw.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+    }
+
+
+def _sign_in() -> dict:
+    return {
         "INVITATION_MAX_AGE": timedelta(days=14),
         "PASSWORD_RESET_MAX_AGE": timedelta(hours=2),
         # Sign-in throttling (consult/accounts/throttle.py). Per (email, client):
@@ -101,9 +157,11 @@ def load_settings(overrides: dict | None = None) -> dict:
         # Reset links asked for per email address, and per client across addresses.
         "RESET_REQUESTS_PER_HOUR": 5,
         "RESET_REQUESTS_PER_CLIENT_PER_HOUR": 50,
-        # How many reverse proxies in front of the app add X-Forwarded-For: the
-        # client of a sign-in is the address the outermost one of them saw.
-        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+    }
+
+
+def _notifications() -> dict:
+    return {
         # Unsubscribe links in notification emails (one click, RFC 8058).
         "UNSUBSCRIBE_MAX_AGE": timedelta(days=365),
         # Notification emails: how many one job renders and sends over one SMTP connection.
@@ -113,22 +171,3 @@ def load_settings(overrides: dict | None = None) -> dict:
         "DIGEST_HOUR": int(os.environ.get("DIGEST_HOUR", "7")),
         "DIGEST_WEEKDAY": int(os.environ.get("DIGEST_WEEKDAY", "0")),
     }
-    if overrides:
-        settings.update(overrides)
-    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
-        settings["SQLALCHEMY_DATABASE_URI"]
-    )
-    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not (
-        overrides and "SQLALCHEMY_ENGINE_OPTIONS" in overrides
-    ):
-        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
-    elif settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not (
-        overrides and "SQLALCHEMY_ENGINE_OPTIONS" in overrides
-    ):
-        # A database host that stops answering fails a request (503) in
-        # seconds, instead of holding a worker until the system gives up.
-        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"connect_timeout": 5},
-            "pool_pre_ping": True,
-        }
-    return settings

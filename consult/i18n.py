@@ -74,7 +74,8 @@ def country_name(code: str | None) -> str:
 
 
 def register_template_helpers(app) -> None:
-    from .timezones import format_day, format_moment, reader_zone, zone_label
+    from .date_formats import format_day, format_moment, zone_label
+    from .timezones import reader_zone
     from .urls import external_url
 
     app.jinja_env.globals.update(

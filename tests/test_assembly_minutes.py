@@ -33,10 +33,10 @@ from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
 from consult.database import utcnow
+from consult.date_formats import format_moment
 from consult.errors import Conflict, PermissionDenied
 from consult.forums.services import membership_of
 from consult.plans import services as plans
-from consult.timezones import format_moment
 from consult.votes import casting as votes_casting
 from consult.votes import queries as votes_queries
 from tests.factories import sign_in

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from consult.amendments import compromises, lifecycle, proposing
 from consult.amendments.models import Amendment, AmendmentEvent
-from consult.consolidation import merge, services
+from consult.consolidation import carrying_over, job, merge, services, word_merge
 from consult.consolidation.models import Consolidation
 from consult.database import utcnow
 from consult.errors import Conflict, PermissionDenied
@@ -91,36 +91,36 @@ def test_changes_to_different_words_merge():
     urgent = BASE.replace("ratificación", "ratificación urgente")
     america = BASE.replace("de la región", "de América")
     drive = BASE.replace("Promover", "Impulsar")
-    assert merge.merge(BASE, [urgent, america, drive]) == (
+    assert word_merge.merge(BASE, [urgent, america, drive]) == (
         "Impulsar la ratificación urgente de la Convención en todos los países de América."
     )
 
 
 def test_changes_to_the_same_words_are_a_conflict_not_a_guess():
     assert (
-        merge.merge(BASE, [BASE.replace("todos", "muchos"), BASE.replace("todos", "ciertos")])
+        word_merge.merge(BASE, [BASE.replace("todos", "muchos"), BASE.replace("todos", "ciertos")])
         is None
     )
     same_place = [
         BASE.replace("la Convención", "la Convención 2005"),
         BASE.replace("la Convención", "la Convención de la UNESCO"),
     ]
-    assert merge.merge(BASE, same_place) is None
+    assert word_merge.merge(BASE, same_place) is None
 
 
 def test_the_same_change_twice_is_applied_once():
     change = BASE.replace("todos", "muchos")
-    assert merge.merge(BASE, [change, change]) == change
+    assert word_merge.merge(BASE, [change, change]) == change
 
 
 def test_an_amendment_is_carried_over_to_a_text_that_changed_elsewhere():
     proposed = BASE.replace("todos los países", "cada país")
     current = BASE.replace("Promover", "Impulsar")
-    assert merge.carry_over(BASE, proposed, current) == (
+    assert word_merge.carry_over(BASE, proposed, current) == (
         "Impulsar la ratificación de la Convención en cada país de la región."
     )
-    assert merge.carry_over(BASE, proposed, BASE.replace("todos", "varios")) is None
-    assert merge.carry_over(BASE, proposed, BASE) == proposed
+    assert word_merge.carry_over(BASE, proposed, BASE.replace("todos", "varios")) is None
+    assert word_merge.carry_over(BASE, proposed, BASE) == proposed
 
 
 words = st.lists(
@@ -136,7 +136,7 @@ words = st.lists(
 @given(base=words, variant=words)
 def test_one_variant_always_merges_to_itself(base, variant):
     base_text, variant_text = " ".join(base), " ".join(variant)
-    assert merge.merge(base_text, [variant_text]) == variant_text
+    assert word_merge.merge(base_text, [variant_text]) == variant_text
 
 
 @settings(max_examples=200, deadline=None)
@@ -152,7 +152,7 @@ def test_edits_to_disjoint_words_always_merge_with_both_changes(base, data):
     second = data.draw(st.integers(len(base) // 2 + 1, len(base) - 1))
     one, two = list(base), list(base)
     one[first], two[second] = "NUEVO", "OTRO"
-    merged = merge.merge(" ".join(base), [" ".join(one), " ".join(two)])
+    merged = word_merge.merge(" ".join(base), [" ".join(one), " ".join(two)])
     expected = list(base)
     expected[first], expected[second] = "NUEVO", "OTRO"
     assert merged == " ".join(expected)
@@ -305,7 +305,7 @@ def test_running_twice_makes_one_version(session, plan, facilitator, author):
     accepted(plan, author, facilitator, "1.3", "Apoyar a los creadores y creadoras.")
     done = consolidate(session, facilitator, plan)
     versions = session.scalar(select(func.count()).select_from(PlanVersion))
-    assert services.run(done.id).version_id == done.version_id  # a retried job
+    assert job.run(done.id).version_id == done.version_id  # a retried job
     again = consolidate(session, facilitator, plan)  # nothing new accepted
     assert again.state == "finished" and again.version_id is None
     assert session.scalar(select(func.count()).select_from(PlanVersion)) == versions
@@ -344,7 +344,7 @@ def test_a_failure_leaves_the_plan_unchanged_and_says_why(
 
     monkeypatch.setattr(merge, "apply_changes", broken)
     with pytest.raises(RuntimeError):
-        services.run(consolidation.id)
+        job.run(consolidation.id)
     session.expire_all()
     failed = session.get(Consolidation, consolidation.id)
     assert failed.state == "failed" and failed.active_plan_id is None
@@ -521,7 +521,7 @@ def test_a_long_draft_whose_worker_is_alive_is_left_alone(
     session.commit()
     assert services.request(facilitator, plan) == (consolidation, False)
     session.commit()
-    assert services.run(consolidation.id).attempts == 0  # a duplicate job does nothing
+    assert job.run(consolidation.id).attempts == 0  # a duplicate job does nothing
     assert len(calls) == 1
 
 
@@ -569,7 +569,7 @@ def test_an_amendment_edited_while_the_draft_is_built_fails_the_job_instead_of_b
     before = plan.current_version_id
     monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: True)  # no inline run
     session.commit()
-    move = services._move_unchanged
+    move = carrying_over._move_unchanged
 
     def edited_meanwhile(version, moved):
         # The author saves an edit between the job's reading and its writing.
@@ -580,9 +580,9 @@ def test_an_amendment_edited_while_the_draft_is_built_fails_the_job_instead_of_b
         )
         move(version, moved)
 
-    monkeypatch.setattr(services, "_move_unchanged", edited_meanwhile)
+    monkeypatch.setattr(carrying_over, "_move_unchanged", edited_meanwhile)
     with pytest.raises(StaleDataError):
-        services.run(consolidation.id)
+        job.run(consolidation.id)
     session.expire_all()
     assert session.get(Consolidation, consolidation.id).state == "failed"
     assert session.get(Plan, plan.id).current_version_id == before
@@ -614,7 +614,7 @@ def test_carrying_over_costs_the_same_statements_for_2_or_12_open_amendments(
         consolidation, _ = services.request(facilitator, plan)
         session.commit()
         with count_statements() as seen:
-            done = services.run(consolidation.id)
+            done = job.run(consolidation.id)
         assert done.rebased_count == open_count and done.revise_count == 0
         return len(seen)
 

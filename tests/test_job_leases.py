@@ -16,6 +16,7 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
 from consult import leases
+from consult.consolidation import job as consolidation_job
 from consult.consolidation import services as consolidations
 from consult.consolidation.models import Consolidation
 from consult.database import utcnow
@@ -352,7 +353,7 @@ def test_a_failed_draft_is_retried_only_while_no_other_draft_holds_its_plan(
     session.commit()
     assert consolidations.WORK.retry(failed.id) is leases.Retry.QUEUED
     monkeypatch.undo()
-    assert consolidations.run(failed.id).state == "finished"
+    assert consolidation_job.run(failed.id).state == "finished"
     assert session.get(Consolidation, failed.id).version.number == 2
 
 

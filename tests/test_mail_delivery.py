@@ -16,8 +16,8 @@ from consult.extensions import db
 from consult.forums import invitations as forum_invitations
 from consult.forums import services as forums
 from consult.jobs import QUEUES
+from consult.mail.delivery import relay_pending
 from consult.mail.models import OutboxEmail
-from consult.mail.services import relay_pending
 from consult.redis_runtime import reachable, start_embedded
 from tests.conftest import IN_CI, REDIS_URL, fresh_database, make_app, require_service
 

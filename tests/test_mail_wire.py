@@ -12,7 +12,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consult.mail import services, wire
+from consult.mail import transport, wire
 
 SENDER = "Consult <consult@example.org>"
 MESSAGE_ID = "<outbox7@consult.local>"
@@ -47,8 +47,8 @@ def _both(monkeypatch, subject, text, html, recipient="ana@example.org", headers
     row = SimpleNamespace(
         id=7, recipient=recipient, subject=subject, body_text=text, body_html=html, headers=headers
     )
-    monkeypatch.setattr(services, "_message_id", lambda _id: MESSAGE_ID)
-    package = services._build(row).as_bytes(policy=SMTP)
+    monkeypatch.setattr(transport, "_message_id", lambda _id: MESSAGE_ID)
+    package = transport._build(row).as_bytes(policy=SMTP)
     ours = wire.encode(
         sender=SENDER,
         recipient=recipient,

@@ -23,8 +23,9 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.forums import services as forums
 from consult.jobs import QUEUES, enqueue
+from consult.mail.delivery import relay_stalled
+from consult.mail.failures import failed_emails
 from consult.mail.models import OutboxEmail
-from consult.mail.services import failed_emails, relay_stalled
 from consult.notifications import digests as notification_digests
 from consult.notifications import emails
 from consult.notifications.models import Notification

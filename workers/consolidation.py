@@ -2,7 +2,7 @@ from . import app_context
 
 
 def consolidate(consolidation_id: int) -> str:
-    from consult.consolidation.services import run
+    from consult.consolidation.job import run
 
     with app_context():
         consolidation = run(consolidation_id)

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from ..config import LOCALES
 from ..i18n import LANGUAGE_NAMES, country_choices
-from ..timezones import find_zone, zone_groups
+from ..zone_choice import find_zone, zone_groups
 from .models import NOTIFICATION_PREFERENCES
 from .services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 

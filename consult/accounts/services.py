@@ -16,8 +16,8 @@ from ..database import utcnow
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..inputs import clean_text
+from ..known_zones import canonical_zone
 from ..notifications import digests as notification_digests
-from ..timezones import canonical_zone
 from ..tokens import make_token, read_token
 from . import throttle
 from .models import NOTIFICATION_PREFERENCES, User, UserSession

@@ -12,10 +12,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..date_formats import zone_label
 from ..errors import InvalidInput
 from ..extensions import db
-from ..timezones import member_countries, member_zone, zone_label
+from ..timezones import member_zone
 from ..urls import safe_next
+from ..zone_choice import member_countries
 from . import services, throttle
 from .forms import (
     ChangePasswordForm,

@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from .. import jobs, leases
 from ..errors import ServiceError
 from ..extensions import db
-from ..mail import services as mail
+from ..mail import failures as mail_failures
 from . import audit_labels, audit_log, services
 from .forms import ReasonForm, ResendInvitationForm, RetryEmailForm, RetryJobForm, UserSearchForm
 
@@ -136,7 +136,7 @@ def resend_invitation(user_id):
 
 @bp.get("/failed-jobs")
 def failed_jobs():
-    emails = mail.failed_emails(page=_page_arg())
+    emails = mail_failures.failed_emails(page=_page_arg())
     redis_problem = False
     try:
         failed = jobs.failed_jobs()
@@ -152,7 +152,7 @@ def retry_email():
     form = RetryEmailForm()
     if not form.validate_on_submit():
         abort(400)
-    if mail.retry_email(form.email_id.data):
+    if mail_failures.retry_email(form.email_id.data):
         db.session.commit()
         flash(_("The email is queued again."), "success")
     else:

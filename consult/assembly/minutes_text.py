@@ -15,8 +15,8 @@ from babel.dates import format_time
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
+from ..date_formats import format_moment, zone_label
 from ..labels import label
-from ..timezones import format_moment, zone_label
 from ..votes import explanation
 from ..votes.forms import METHOD_LABELS, RULE_LABELS
 from ..votes.models import STATUS_QUO

@@ -22,10 +22,10 @@ from ..accounts.models import User
 from ..consultations.models import Consultation, Phase
 from ..consultations.services import PHASE_LABELS
 from ..database import utcnow
+from ..date_formats import format_moment
 from ..errors import NotFound
 from ..extensions import db
 from ..forums.models import Membership, WorkingGroupMember
-from ..timezones import format_moment
 from ..urls import external_url
 from ..votes.models import Poll, PollVoter
 

@@ -14,7 +14,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..jobs import redis_connection
 from ..plans.cli import plan_by_id
-from . import services
+from . import job, services
 from .models import Consolidation
 
 
@@ -32,7 +32,7 @@ def _wait_for(consolidation_id: int) -> Consolidation:
     if not workers_listening():
         # A failure is recorded on the consolidation and reported by the caller.
         with contextlib.suppress(Exception):
-            services.run(consolidation_id)
+            job.run(consolidation_id)
     while True:
         db.session.expire_all()
         consolidation = db.session.get(Consolidation, consolidation_id)

@@ -1,93 +1,17 @@
 """Applying accepted amendments to a version's text: pure functions, no database.
 
-Texts are merged at word level. Every amendment is turned into *edits* of the
-text it was written against (character ranges of that text and their
-replacement, found with the word diff). Edits of different amendments to the
-same text merge when they touch different words; edits that touch the same
-words (or insert at the same place) are a conflict and are never guessed. An
-amendment written against an older text is first carried over to the current
-text the same way (a three-way merge with the older text as the common base).
+Text changes to one item are merged at word level (``word_merge``): changes
+that touch the same words are a conflict and are never guessed. Insertions
+after an item and new sections are added in amendment order; positions, numbers
+and references are then recomputed (``numbering``).
 """
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..diffing import DELETE, EQUAL, INSERT, word_diff
-from ..plans.importer import ParsedNode, ParsedPlan, assign_refs
-
-# --- word-level three-way merging -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Edit:
-    start: int
-    end: int
-    text: str
-
-
-def edits(base: str, changed: str) -> list[Edit]:
-    """What turns ``base`` into ``changed``, as non-overlapping edits of ``base``."""
-    found: list[Edit] = []
-    position = 0
-    pending: Edit | None = None
-    for op, text in word_diff(base, changed):
-        if op == EQUAL:
-            if pending is not None:
-                found.append(pending)
-                pending = None
-            position += len(text)
-        elif op == DELETE:
-            start = pending.start if pending else position
-            position += len(text)
-            pending = Edit(start, position, pending.text if pending else "")
-        elif op == INSERT:
-            pending = Edit(
-                pending.start if pending else position,
-                pending.end if pending else position,
-                (pending.text if pending else "") + text,
-            )
-    if pending is not None:
-        found.append(pending)
-    return found
-
-
-def _clash(a: Edit, b: Edit) -> bool:
-    if a == b:
-        return False  # the same change twice is one change
-    if a.start == a.end and b.start == b.end:
-        return a.start == b.start  # two insertions at the same place: which first?
-    if a.start == a.end:
-        return b.start < a.start < b.end
-    if b.start == b.end:
-        return a.start < b.start < a.end
-    return a.start < b.end and b.start < a.end
-
-
-def merge(base: str, variants: Sequence[str]) -> str | None:
-    """One text with every variant's changes to ``base``, or None when two of them
-    change the same words."""
-    all_edits: list[Edit] = []
-    for variant in variants:
-        for edit in edits(base, variant):
-            if any(_clash(edit, other) for other in all_edits):
-                return None
-            if edit not in all_edits:
-                all_edits.append(edit)
-    text = base
-    for edit in sorted(all_edits, key=lambda e: (e.start, e.end), reverse=True):
-        text = text[: edit.start] + edit.text + text[edit.end :]
-    return text
-
-
-def carry_over(original: str, proposed: str, current: str) -> str | None:
-    """``proposed`` (written against ``original``) carried over to ``current``: the
-    amendment's own change applied to the text as it is now, or None if the text
-    changed at the words the amendment changes."""
-    if original == current:
-        return proposed
-    return merge(original, [proposed, current])
-
+from .numbering import finalize
+from .word_merge import carry_over, merge
 
 # --- the document ---------------------------------------------------------------------------
 
@@ -163,25 +87,43 @@ def apply_changes(
     Positions, item numbers and references are recomputed afterwards by the caller.
     ``progress(done)`` is called as items are processed.
     """
-    changes = sorted(changes, key=lambda change: change.number)
     by_key = {row["key"]: dict(row) for row in rows}
     order = [row["key"] for row in rows]
     result = Result(rows=[])
+    text_changes, insertions = _sort_changes(changes, by_key, result)
+    removed = _change_texts(order, by_key, text_changes, result, progress)
+    rows_now = [by_key[key] for key in order]
+    touched = _mark_removed(rows_now, removed)
+    rows_now = _insert(rows_now, insertions, new_key, result)
+    final = [row for row in rows_now if not row.get("_removed")]
+    touched.update(row["parent_key"] for row in final if row.get("_new"))
+    result.rows = finalize(final, touched, _first_numbers(rows))
+    if progress is not None:
+        progress(len(order))
+    return result
 
+
+def _sort_changes(
+    changes: Iterable[Change], by_key: dict[str, dict], result: Result
+) -> tuple[dict[str, list[Change]], dict[str | None, list[Change]]]:
+    """The changes, in amendment order, by the item whose text they change and
+    by the node they insert after; one whose node is gone is a conflict."""
     text_changes: dict[str, list[Change]] = {}
     insertions: dict[str | None, list[Change]] = {}
-    for change in changes:
-        if change.operation in ("replace", "delete"):
-            if change.target_key not in by_key:
-                _conflict(result, change.target_key, "", "target_gone", [change])
-                continue
+    for change in sorted(changes, key=lambda change: change.number):
+        changes_text = change.operation in ("replace", "delete")
+        if (changes_text or change.target_key is not None) and change.target_key not in by_key:
+            _conflict(result, change.target_key, "", "target_gone", [change])
+        elif changes_text:
             text_changes.setdefault(change.target_key, []).append(change)
         else:
-            if change.target_key is not None and change.target_key not in by_key:
-                _conflict(result, change.target_key, "", "target_gone", [change])
-                continue
             insertions.setdefault(change.target_key, []).append(change)
+    return text_changes, insertions
 
+
+def _change_texts(order, by_key, text_changes, result, progress) -> set[str]:
+    """Merge each item's text changes, in document order; returns the keys of
+    the items deleted."""
     removed: set[str] = set()
     for done, key in enumerate(order, start=1):
         node_changes = text_changes.get(key)
@@ -189,14 +131,16 @@ def apply_changes(
             _change_text(by_key[key], node_changes, removed, result)
         if progress is not None and done % 100 == 0:
             progress(done)
+    return removed
 
-    # A deleted node takes what hangs under it (a section its items) with it. The
-    # rows stay in place, marked, until the insertions are made: an item proposed
-    # after a deleted one takes its place.
+
+def _mark_removed(rows: list[dict], removed: set[str]) -> set[str | None]:
+    """Mark the deleted nodes and what hangs under them (a section its items);
+    returns the parents whose lists lost a member. The rows stay in place until
+    the insertions are made: an item proposed after a deleted one takes its place."""
     touched: set[str | None] = set()
-    rows_now = [by_key[key] for key in order]
     skip_below: int | None = None
-    for row in rows_now:
+    for row in rows:
         if skip_below is not None and row["depth"] > skip_below:
             row["_removed"] = True
             continue
@@ -205,82 +149,15 @@ def apply_changes(
             row["_removed"] = True
             touched.add(row["parent_key"])
             skip_below = row["depth"]
-    rows_now = _insert(rows_now, insertions, new_key, result)
-    final = [row for row in rows_now if not row.get("_removed")]
-    touched.update(row["parent_key"] for row in final if row.get("_new"))
+    return touched
+
+
+def _first_numbers(rows: list[dict]) -> dict[tuple, str]:
+    """The number each list (a parent's items, or its sections) started with."""
     first_numbers: dict[tuple, str] = {}
     for row in rows:
         first_numbers.setdefault((row["parent_key"], row["kind"]), row["number"])
-    result.rows = finalize(final, touched, first_numbers)
-    if progress is not None:
-        progress(len(order))
-    return result
-
-
-def finalize(
-    rows: list[dict], touched: set[str | None], first_numbers: dict[tuple, str] | None = None
-) -> list[dict]:
-    """Positions, numbers and references for ``rows`` in document order.
-
-    Lists that gained or lost an item (children of a parent in ``touched``) are
-    renumbered when they are numbered 1, 2, 3… or a, b, c…; references are then
-    given by the importer's own rules, so "4.8" means what it would after an import.
-    ``first_numbers``: the number each list started with before the changes.
-    """
-    siblings: dict[str | None, list[dict]] = {}
-    for row in rows:
-        siblings.setdefault(row["parent_key"], []).append(row)
-    for parent, group in siblings.items():
-        if parent not in touched:
-            continue
-        for kind in ("item", "section"):
-            start = (first_numbers or {}).get((parent, kind), "")
-            _renumber([row for row in group if row["kind"] == kind], start)
-
-    nodes: dict[str, ParsedNode] = {}
-    roots: list[ParsedNode] = []
-    for row in rows:
-        level = row["depth"] + 1 if row["kind"] == "section" else 1
-        node = ParsedNode(row["kind"], row["text"], row["number"], level=level, key=row["key"])
-        nodes[row["key"]] = node
-        parent = nodes.get(row["parent_key"]) if row["parent_key"] else None
-        (parent.children if parent is not None else roots).append(node)
-    parsed = ParsedPlan(title=None, nodes=roots, warnings=[])
-    assign_refs(parsed, [])
-    finished = []
-    for position, (node, parent, depth) in enumerate(parsed.walk()):
-        finished.append(
-            {
-                "key": node.key,
-                "parent_key": parent.key if parent is not None else None,
-                "position": position,
-                "depth": depth,
-                "kind": node.kind,
-                "number": node.number[:20],
-                "ref": node.ref[:60],
-                "text": node.text,
-            }
-        )
-    return finished
-
-
-def _renumber(members: list[dict], first: str) -> None:
-    """1, 2, 3… or a, b, c…, from the number the list started with (``first``);
-    in any other scheme the old numbers are kept and a new member gets its place."""
-    if not members:
-        return
-    old = [row["number"] for row in members if not row.get("_new") and row["number"]]
-    if all(number.isdigit() for number in old):
-        start = int(first) if first.isdigit() else 1
-        for offset, row in enumerate(members):
-            row["number"] = str(start + offset)
-    elif all(len(number) == 1 and "a" <= number <= "z" for number in old):
-        start = ord(first) if len(first) == 1 and "a" <= first <= "z" else ord("a")
-        for offset, row in enumerate(members):
-            row["number"] = chr(min(start + offset, ord("z")))
-    else:
-        for offset, row in enumerate(members):
-            row["number"] = row["number"] or str(offset + 1)
+    return first_numbers
 
 
 def _conflict(result: Result, key, ref: str, reason: str, changes: list[Change]) -> None:

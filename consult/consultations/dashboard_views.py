@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 
 from ..forums import permissions as forum_permissions
 from . import services
-from .dashboard import figures, figures_csv
+from .dashboard import figures
+from .dashboard_figures import figures_csv
 
 bp = Blueprint("consultation_dashboard", __name__)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.services import clean_text
 from ..audit.services import record
 from ..database import utcnow
+from ..date_formats import format_moment
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..forums import permissions as forum_permissions
@@ -22,7 +23,6 @@ from ..forums.models import Forum
 from ..forums.permissions import require
 from ..plans.models import Plan
 from ..plans.services import archived_refusal
-from ..timezones import format_moment
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, Consultation, Phase
 from .readings import consultation_of, start_refusal
 
@@ -90,7 +90,7 @@ def to_utc(local: datetime, timezone: str) -> datetime:
 
 def local_time(consultation: Consultation, moment: datetime, fmt: str = "medium") -> str:
     """A moment of the consultation's calendar as the reader reads it: in their
-    time zone and language, with the zone's name (see consult/timezones.py)."""
+    time zone and language, with the zone's name (see consult/date_formats.py)."""
     return format_moment(moment, fmt)
 
 

@@ -3,7 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
-from .services import relay_pending
+from .delivery import relay_pending
 
 
 @click.group("mail")

@@ -18,8 +18,8 @@ from ..accounts.models import NOTIFICATION_PREFERENCES, User
 from ..database import utcnow
 from ..errors import InvalidInput
 from ..extensions import db
+from ..known_zones import valid_timezone
 from ..mail import services as mail
-from ..timezones import valid_timezone
 from ..urls import external_url
 from . import email_rendering, preferences
 from .models import Notification

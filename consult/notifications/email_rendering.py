@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..extensions import db
+from ..known_zones import valid_timezone
 from ..mail import services as mail
-from ..timezones import force_timezone, forum_zone, member_zone, platform_zone, valid_timezone
+from ..timezones import force_timezone, forum_zone, member_zone, platform_zone
 from ..tokens import make_token, read_token
 from ..urls import external_url
 from . import preferences

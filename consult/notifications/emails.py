@@ -32,6 +32,7 @@ from ..accounts.models import User
 from ..database import utcnow
 from ..extensions import db
 from ..jobs import enqueue
+from ..mail import delivery as mail_delivery
 from ..mail import services as mail
 from . import preferences
 from .digests import DIGEST_PREFERENCES, plan_digests, skip_emails
@@ -89,7 +90,7 @@ def enqueue_batches(notification_ids: list[int], *, unless_known: bool = False) 
             batch,
             job_id=f"notification-emails-{batch[0]}-{batch[-1]}",
             queue="mail",
-            retry=mail.RETRY,
+            retry=mail_delivery.RETRY,
             unless_known=unless_known,
         )
     return len(batches)
@@ -174,4 +175,4 @@ def email_notifications(notification_ids: list[int]) -> dict[int, str]:
     ids = sorted(set(notification_ids))
     prepare_emails(ids)
     db.session.commit()
-    return mail.deliver_many(mail.pending_ids([f"notification:{i}" for i in ids]))
+    return mail_delivery.deliver_many(mail.pending_ids([f"notification:{i}" for i in ids]))

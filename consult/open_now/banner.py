@@ -19,8 +19,8 @@ from ..consultations.services import (
     consultation_of,
     open_phase,
 )
+from ..date_formats import format_moment
 from ..plans.models import Plan
-from ..timezones import format_moment
 from ..votes.permissions import plan_vote_refusal, poll_vote_refusal, voter_status
 
 # What a member does on a plan's pages, in the order the banner lists them.

@@ -13,10 +13,10 @@ from ..assembly.models import AssemblySession, SessionState
 from ..consultations.models import Consultation, Phase
 from ..consultations.services import PHASE_LABELS
 from ..database import utcnow
+from ..date_formats import countdown, format_moment
 from ..extensions import db
 from ..forums.models import Forum
 from ..plans.models import Plan
-from ..timezones import countdown, format_moment
 from ..votes.models import Poll, PollState
 from .for_you import ForYou, for_reader
 
