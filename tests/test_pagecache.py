@@ -161,13 +161,17 @@ def test_readers_of_other_roles_and_languages_never_get_each_others_page(
     session.commit()
     portuguese = make.member(forum, locale="pt").user
     spanish = make.member(forum, locale="es").user
-    pages = {}
+    pages, readers = {}, {}
     for name, user in (("facilitator", facilitator), ("pt", portuguese), ("es", spanish)):
-        reader = app.test_client()
+        reader = readers[name] = app.test_client()
         reader.environ_base["HTTP_ACCEPT_LANGUAGE"] = user.locale
         sign_in(reader, user)
         pages[name] = page_of(reader, plan)
-        pages[name + " again"] = page_of(reader, plan)  # from the cache
+        pages[name + " again"] = page_of(reader, plan)  # the text from the cache
+    for name, reader in readers.items():
+        # Now the whole page, kept for this reader while the others kept theirs.
+        pages[name + " kept"] = page_of(reader, plan)
+        assert pages[name + " kept"] == pages[name + " again"]
     edit = f"/plans/{plan.id}/nodes/{node.key}/edit"
     assert edit in pages["facilitator"] and edit in pages["facilitator again"]
     for name in ("pt", "pt again", "es", "es again"):
