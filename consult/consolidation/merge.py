@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..diffing import DELETE, EQUAL, INSERT, word_diff
-from ..plans.importer import ParsedNode, ParsedPlan, assign_refs
+from ..plans.parsed import ParsedNode, ParsedPlan, assign_refs
 
 # --- word-level three-way merging -----------------------------------------------------
 

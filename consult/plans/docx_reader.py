@@ -30,7 +30,7 @@ from . import docx_package
 from .docx_numbering import Numbering
 from .docx_package import W_NAMESPACES, WordXml, to_int
 from .docx_styles import Styles
-from .importer import MAX_TEXT_LENGTH
+from .import_lines import MAX_TEXT_LENGTH
 
 log = logging.getLogger(__name__)
 
