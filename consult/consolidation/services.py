@@ -31,6 +31,7 @@ from ..forums.models import Membership
 from ..leases import LeasedWork
 from ..notifications.services import notify_many
 from ..plans import services as plans
+from ..plans import version_writing
 from ..plans.models import Plan, PlanVersion
 from . import merge
 from .models import Consolidation
@@ -253,7 +254,9 @@ def _build(consolidation: Consolidation) -> None:
     # From here on only the plain rows and changes are read: the nodes and
     # amendments loaded above are expired by the commits and never loaded again.
 
-    result = merge.apply_changes(rows, changes, plans.new_key, progress=_progress(consolidation.id))
+    result = merge.apply_changes(
+        rows, changes, version_writing.new_key, progress=_progress(consolidation.id)
+    )
     version = None
     carried, revise = [], []
     if result.applied:
@@ -261,7 +264,7 @@ def _build(consolidation: Consolidation) -> None:
         locale = requester.locale if requester is not None else plan.language
         with force_locale(locale):
             note = _("Consolidated draft: %(count)d amendments applied.", count=len(result.applied))
-        version = plans.write_version(
+        version = version_writing.write_version(
             plan,
             result.rows,
             title=base.title,
