@@ -89,7 +89,7 @@ class ParsedPlan:
 
     def split_points(self, node: ParsedNode) -> list:
         """Where the preview can split ``node``'s block (``repairs.SplitPoint``s)."""
-        # Imported here: the repairs read the importer, which builds this plan.
+        # Imported here: the repairs read the importer's lines, which import this module.
         from .repairs import block_split_points
 
         if not self.source or not node.line:
