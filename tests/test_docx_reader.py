@@ -18,8 +18,9 @@ from docx.oxml.ns import qn
 from flask_babel import force_locale
 
 from consult.errors import InvalidInput
-from consult.plans import importer
+from consult.plans import import_lines, importer
 from consult.plans.docx_reader import read_docx
+from consult.plans.parsed import ParsedPlan
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NOT_DOCX = "This file is not a Word document (.docx)."
@@ -182,10 +183,10 @@ def patch_central_directory(
 
 def words_of(*texts: str) -> Counter:
     text = " ".join(texts)
-    return Counter(importer.words(re.sub(f"[{SUPERSCRIPTS}]", " ", text)))
+    return Counter(import_lines.words(re.sub(f"[{SUPERSCRIPTS}]", " ", text)))
 
 
-def plan_words(plan: importer.ParsedPlan) -> Counter:
+def plan_words(plan: ParsedPlan) -> Counter:
     return words_of(plan.title or "", *(node.text for node, _p, _d in plan.walk()))
 
 

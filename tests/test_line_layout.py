@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lxml import html as lxml_html
 
 from consult.plans import documents, services
-from consult.plans.importer import words
+from consult.plans.import_lines import words
 from consult.plans.layout import cited_ref, number_lines
 from tests.conftest import IN_CI
 from tests.factories import sign_in

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 
 from consult.forums import services as forums
 from consult.plans import documents, exports, services
-from consult.plans.importer import words
+from consult.plans.import_lines import words
 from consult.plans.layout import number_lines
 from tests.factories import sign_in
 from tests.test_line_layout import export_lines

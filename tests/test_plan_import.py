@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consult.plans.importer import parse, words
+from consult.plans.import_lines import words
+from consult.plans.importer import parse
 from consult.plans.markdown import to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent

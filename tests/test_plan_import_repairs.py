@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from consult.plans import importer, repairs
+from consult.plans import import_lines, importer, repairs
 from consult.plans.models import Plan
 from tests.factories import sign_in
 
@@ -133,7 +133,7 @@ def test_a_repair_never_loses_or_adds_a_word(lines, fix, line):
         fixed = repairs.apply_fix(text, fix, line)
     except ValueError:
         return
-    assert Counter(importer.words(fixed)) == Counter(importer.words(text))
+    assert Counter(import_lines.words(fixed)) == Counter(import_lines.words(text))
 
 
 # --- the page -------------------------------------------------------------------

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from consult.plans import importer, repairs
+from consult.plans import import_lines, importer, repairs
 from consult.plans.models import Plan, PlanNode
 from tests.factories import sign_in
 
@@ -153,9 +153,9 @@ def test_splitting_then_joining_gives_back_the_same_text(app, text, data):
             return
         point = data.draw(st.sampled_from(offered))
         split = repairs.apply_fix(text, "split", point.line, point.column)
-        assert Counter(importer.words(split)) == Counter(importer.words(text))
+        assert Counter(import_lines.words(split)) == Counter(import_lines.words(text))
         new_line = point.line + (2 if point.column else 1)
-        blocks, _w = importer.read_blocks(split)
+        blocks, _w = import_lines.read_blocks(split)
         assert new_line in [block.number for block in blocks]  # a new block starts there
         assert tree(repairs.apply_fix(split, "join", new_line)) == tree(text)
 

@@ -17,7 +17,7 @@ from consult.amendments import lifecycle, proposing
 from consult.consolidation import services as consolidation
 from consult.database import utcnow
 from consult.errors import Conflict, InvalidInput, PermissionDenied
-from consult.plan_translations import services
+from consult.plan_translations import po_files, services
 from consult.plans import services as plans
 from consult.votes import setup as votes_setup
 from tests.factories import sign_in
@@ -227,13 +227,13 @@ def po_bytes(catalog) -> bytes:
 
 def test_a_po_file_goes_out_and_comes_back(session, plan, translator):
     version = plans.get_version(plan)
-    catalog = po_catalog(services.export_po(plan, version, "pt"))
+    catalog = po_catalog(po_files.export_po(plan, version, "pt"))
     units = [m for m in catalog if m.id]
     assert len(units) == len(plans.version_nodes(version))
     assert {m.context for m in units} == {n.key for n in plans.version_nodes(version)}
     for message in units:
         message.string = "PT: " + message.id
-    report = services.import_po(translator, plan, "pt", po_bytes(catalog), replace=False)
+    report = po_files.import_po(translator, plan, "pt", po_bytes(catalog), replace=False)
     assert (report.imported, report.rejected) == (len(units), 0)
     assert services.completeness(plan, version)["pt"].percent == 100
 
@@ -260,11 +260,11 @@ def test_any_translations_survive_the_po_round_trip(session, plan, translator, t
         {n.key: (text, n.text) for n, text in zip(nodes, texts, strict=False)},
     )
     before = {k: t.text for k, t in services.translations_of(plan, "en").items()}
-    data = services.export_po(plan, version, "en")
+    data = po_files.export_po(plan, version, "en")
     for translation in services.translations_of(plan, "en").values():
         session.delete(translation)
     session.flush()
-    report = services.import_po(translator, plan, "en", data, replace=False)
+    report = po_files.import_po(translator, plan, "en", data, replace=False)
     assert report.rejected == 0
     assert {k: t.text for k, t in services.translations_of(plan, "en").items()} == before
     for translation in services.translations_of(plan, "en").values():
@@ -275,13 +275,13 @@ def test_any_translations_survive_the_po_round_trip(session, plan, translator, t
 def test_bad_po_files_are_refused_or_reported_never_applied_silently(session, plan, translator):
     version = plans.get_version(plan)
     with pytest.raises(InvalidInput):
-        services.import_po(translator, plan, "pt", b"\x00\x01 not a po file \xff", replace=False)
+        po_files.import_po(translator, plan, "pt", b"\x00\x01 not a po file \xff", replace=False)
     with pytest.raises(InvalidInput, match="translation into English"):
-        services.import_po(
-            translator, plan, "pt", services.export_po(plan, version, "en"), replace=False
+        po_files.import_po(
+            translator, plan, "pt", po_files.export_po(plan, version, "en"), replace=False
         )
     translate(translator, plan, "pt", **{"1_2": "Criar observatórios."})
-    catalog = po_catalog(services.export_po(plan, version, "pt"))
+    catalog = po_catalog(po_files.export_po(plan, version, "pt"))
     by_ref = {m.auto_comments[0].split(" ")[0]: m for m in catalog if m.id}
     by_ref["1.1"].string = "Source changed underneath."
     by_ref["1.1"].id = "Un texto fuente que ya no existe."
@@ -289,7 +289,7 @@ def test_bad_po_files_are_refused_or_reported_never_applied_silently(session, pl
     by_ref["2.1"].string = "Publicar um boletim."
     by_ref["2.1"].flags.add("fuzzy")
     catalog.add("Algo", "Algo", context="nosuchkey")
-    report = services.import_po(translator, plan, "pt", po_bytes(catalog), replace=False)
+    report = po_files.import_po(translator, plan, "pt", po_bytes(catalog), replace=False)
     reasons = {row.subject: row.message for row in report.rows if not row.ok}
     assert set(reasons) == {"1.1", "1.2", "2.1", "nosuchkey"}
     assert "not the current one" in reasons["1.1"]
@@ -298,7 +298,7 @@ def test_bad_po_files_are_refused_or_reported_never_applied_silently(session, pl
     assert (
         services.translations_of(plan, "pt")[node(plan, "1.2").key].text == "Criar observatórios."
     )
-    replaced = services.import_po(translator, plan, "pt", po_bytes(catalog), replace=True)
+    replaced = po_files.import_po(translator, plan, "pt", po_bytes(catalog), replace=True)
     assert replaced.imported == 1
     assert (
         services.translations_of(plan, "pt")[node(plan, "1.2").key].text

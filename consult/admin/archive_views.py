@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forums import archiving as forum_archiving
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
+from ..plans import archiving as plan_archiving
 from ..plans import services as plans
 from .forms import ReasonForm
 
@@ -39,7 +40,7 @@ def archive(slug, plan_id):
     return _change(
         slug,
         plan_id,
-        plans.archive_plan,
+        plan_archiving.archive_plan,
         _("The plan is archived: it stays readable here, and nothing on it can change."),
     )
 
@@ -47,7 +48,7 @@ def archive(slug, plan_id):
 @bp.post(PLAN + "/restore")
 @login_required
 def restore(slug, plan_id):
-    return _change(slug, plan_id, plans.restore_plan, _("The plan is out of the archive."))
+    return _change(slug, plan_id, plan_archiving.restore_plan, _("The plan is out of the archive."))
 
 
 def _change_forum(slug, change, done_message):

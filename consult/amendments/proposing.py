@@ -10,7 +10,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..forums import services as forums
 from ..plans import services as plans
-from ..plans.importer import normalise
+from ..plans.import_lines import normalise
 from ..plans.models import Plan
 from .lifecycle import record_event, set_status, submit_amendment
 from .models import OPERATIONS, Amendment, AmendmentOperation

@@ -23,6 +23,7 @@ from ..extensions import db
 from ..forums.models import Membership
 from ..notifications.services import notify_many
 from ..plans import services as plans
+from ..plans import version_writing
 from ..plans.models import Plan, PlanVersion
 from . import merge
 from .carrying_over import carry_over_open_amendments
@@ -118,7 +119,7 @@ def _build(consolidation: Consolidation) -> None:
     # From here on only the plain rows and changes are read: the nodes and
     # amendments loaded above are expired by the commits and never loaded again.
     result = merge.apply_changes(
-        base.rows, base.changes, plans.new_key, progress=_progress(consolidation.id)
+        base.rows, base.changes, version_writing.new_key, progress=_progress(consolidation.id)
     )
     written = _Written()
     if result.applied:
@@ -180,7 +181,7 @@ def _write_version(
     locale = requester.locale if requester is not None else plan.language
     with force_locale(locale):
         note = _("Consolidated draft: %(count)d amendments applied.", count=len(result.applied))
-    version = plans.write_version(
+    version = version_writing.write_version(
         plan,
         result.rows,
         title=base.title,

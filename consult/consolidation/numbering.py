@@ -2,7 +2,7 @@
 that gained or lost a member are renumbered, and references are given by the
 importer's own rules. Pure functions, no database."""
 
-from ..plans.importer import ParsedNode, ParsedPlan, assign_refs
+from ..plans.parsed import ParsedNode, ParsedPlan, assign_refs
 
 
 def finalize(

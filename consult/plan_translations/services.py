@@ -5,17 +5,14 @@ the item through consolidated drafts. It remembers the source text it
 translates: once a version changes that text the translation is *outdated* —
 kept, shown with the difference of the source since, and not used for reading
 until a translator updates it. Readers get a current translation in their
-language, or the source text marked with its language.
+language, or the source text marked with its language. Offline translators'
+PO files are in :mod:`.po_files`.
 """
 
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import PoFileError, read_po, write_po
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from ..accounts.services import clean_text
@@ -27,10 +24,8 @@ from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums.models import Forum
-from ..i18n import LANGUAGE_NAMES
 from ..plans import services as plans
 from ..plans.models import NodeTranslation, Plan, PlanNode, PlanVersion
-from ..uploads import ImportReport, RowResult
 
 MAX_TEXT = 20_000
 
@@ -249,7 +244,9 @@ class SaveResult:
     stale: list[str] = field(default_factory=list)
 
 
-def _put(plan: Plan, language: str, node: PlanNode, text: str, actor, existing) -> None:
+def store_translation(plan: Plan, language: str, node: PlanNode, text: str, actor, existing):
+    """Add the translation of ``node``, or update ``existing``: a translation
+    of the node's current text."""
     if existing is None:
         db.session.add(
             NodeTranslation(
@@ -298,7 +295,7 @@ def save(actor, plan: Plan, language: str, entries: dict[str, tuple[str, str]]) 
             continue
         if current is not None and current.text == text and current.source_text == node.text:
             continue
-        _put(plan, language, node, text, actor, current)
+        store_translation(plan, language, node, text, actor, current)
         result.saved += 1
     if result.saved or result.removed:
         record(
@@ -311,120 +308,6 @@ def save(actor, plan: Plan, language: str, entries: dict[str, tuple[str, str]]) 
             removed=result.removed,
         )
     return result
-
-
-# --- offline translators: PO files -----------------------------------------------------
-
-
-def export_po(plan: Plan, version: PlanVersion, language: str) -> bytes:
-    """A PO file of the version for ``language``: one unit per node, keyed by the
-    node's stable key (msgctxt), the source as msgid, the translation as msgstr.
-    Outdated translations come marked fuzzy, with the source they translated."""
-    check_language(version, language)
-    catalog = Catalog(
-        locale=language,
-        project=plan.title[:100],
-        version=str(version.number),
-        fuzzy=False,
-    )
-    found = translations_of(plan, language)
-    for node in plans.version_nodes(version):
-        translation = found.get(node.key)
-        outdated = translation is not None and translation.source_text != node.text
-        catalog.add(
-            node.text,
-            translation.text if translation else "",
-            auto_comments=[f"{node.ref} ({node.kind})"],
-            flags=["fuzzy"] if outdated else [],
-            previous_id=[translation.source_text] if outdated else (),
-            context=node.key,  # two nodes may share a text: the key tells them apart
-        )
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=0, include_previous=True)
-    return buffer.getvalue()
-
-
-IMPORT_PROBLEMS = {
-    "unknown_key": _l("No item has this key in the current version."),
-    "source_changed": _l(
-        "The source text in the file is not the current one: translate the new text."
-    ),
-    "fuzzy": _l("Marked as needing review (fuzzy) in the file: not imported."),
-    "kept": _l("A different translation exists: kept (choose to replace existing ones)."),
-    "too_long": _l("The translation is too long."),
-}
-
-
-def import_po(actor, plan: Plan, language: str, data: bytes, *, replace: bool) -> ImportReport:
-    """Translations from a PO file made by :func:`export_po`. Nothing is applied
-    silently: every unit that is not imported is reported with the reason, and
-    existing translations are replaced only when ``replace`` is set."""
-    require_translate(actor, plan.forum)
-    plans.require_not_archived(plan)
-    version = plans.get_version(plan)
-    check_language(version, language)
-    try:
-        catalog = read_po(io.BytesIO(data), abort_invalid=True)
-    except (PoFileError, UnicodeDecodeError, ValueError, TypeError, IndexError) as error:
-        raise InvalidInput(_("This is not a PO file that Consult can read.")) from error
-    file_language = str(catalog.locale) if catalog.locale else None
-    if file_language and file_language.split("_")[0] != language:
-        raise InvalidInput(
-            _(
-                "This file is a translation into %(file)s, not %(language)s.",
-                file=LANGUAGE_NAMES.get(file_language.split("_")[0], file_language),
-                language=LANGUAGE_NAMES[language],
-            )
-        )
-    nodes = {node.key: node for node in plans.version_nodes(version)}
-    existing = translations_of(plan, language)
-    report = ImportReport()
-    for line, message in enumerate((m for m in catalog if m.id), start=1):
-        key = message.context or ""
-        subject = nodes[key].ref if key in nodes else key or "?"
-        text = clean_text(message.string if isinstance(message.string, str) else "")
-        if not text:
-            continue  # not translated yet: nothing to do, nothing to report
-        problem = None
-        node = nodes.get(key)
-        if node is None:
-            problem = "unknown_key"
-        elif message.id != node.text:
-            problem = "source_changed"
-        elif message.fuzzy:
-            problem = "fuzzy"
-        elif len(text) > MAX_TEXT:
-            problem = "too_long"
-        else:
-            current = existing.get(key)
-            if current is not None and current.text == text and current.source_text == node.text:
-                continue
-            if (
-                current is not None
-                and current.source_text == node.text
-                and current.text != text
-                and not replace
-            ):
-                problem = "kept"
-        line_number = message.lineno or line
-        if problem is not None:
-            report.rows.append(
-                RowResult(line_number, subject, False, str(IMPORT_PROBLEMS[problem]))
-            )
-            continue
-        _put(plan, language, node, text, actor, existing.get(key))
-        report.rows.append(RowResult(line_number, subject, True, _("Imported.")))
-    if report.imported:
-        record(
-            "plan.translations_imported",
-            plan,
-            actor=actor,
-            forum=plan.forum,
-            language=language,
-            imported=report.imported,
-            rejected=report.rejected,
-        )
-    return report
 
 
 # --- amendments --------------------------------------------------------------------------

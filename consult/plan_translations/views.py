@@ -6,9 +6,10 @@ from flask_login import current_user, login_required
 from ..diffing import diff_html
 from ..errors import ServiceError
 from ..extensions import db
+from ..i18n import LANGUAGE_NAMES
 from ..plans import services as plans
 from ..uploads import check_size, flash_report
-from . import services
+from . import po_files, services
 
 bp = Blueprint("plan_translations", __name__)
 
@@ -63,7 +64,7 @@ def _workspace(plan, language, status=200, typed=None, stale=()):
         plan=plan,
         version=version,
         language=language,
-        language_name=services.LANGUAGE_NAMES[language],
+        language_name=LANGUAGE_NAMES[language],
         states=chosen,
         diffs={
             state.node.key: diff_html(state.translation.source_text, state.node.text)
@@ -84,7 +85,7 @@ def _workspace(plan, language, status=200, typed=None, stale=()):
 def workspace(slug, plan_id, language):
     plan = plans.plan_for(current_user, slug, plan_id)
     services.require_translate(current_user, plan.forum)
-    if language not in services.LANGUAGE_NAMES:
+    if language not in LANGUAGE_NAMES:
         abort(404)
     if request.method == "GET":
         return _workspace(plan, language)
@@ -127,10 +128,10 @@ def workspace(slug, plan_id, language):
 @bp.get(PLAN + "/<language>.po")
 def download_po(slug, plan_id, language):
     plan = plans.plan_for(current_user, slug, plan_id)
-    if language not in services.LANGUAGE_NAMES:
+    if language not in LANGUAGE_NAMES:
         abort(404)
     version = plans.get_version(plan)
-    content = services.export_po(plan, version, language)
+    content = po_files.export_po(plan, version, language)
     response = Response(content, mimetype="text/x-gettext-translation; charset=utf-8")
     filename = f"plan-{plan.id}-v{version.number}-{language}.po"
     response.headers.set("Content-Disposition", "attachment", filename=filename)
@@ -142,7 +143,7 @@ def download_po(slug, plan_id, language):
 def import_po(slug, plan_id, language):
     plan = plans.plan_for(current_user, slug, plan_id)
     services.require_translate(current_user, plan.forum)
-    if language not in services.LANGUAGE_NAMES:
+    if language not in LANGUAGE_NAMES:
         abort(404)
     version = plans.get_version(plan)
     services.check_language(version, language)
@@ -154,7 +155,7 @@ def import_po(slug, plan_id, language):
             if not data:
                 raise services.InvalidInput(_("Choose a PO file to import."))
             check_size(data, MAX_UPLOAD)
-            report = services.import_po(
+            report = po_files.import_po(
                 current_user, plan, language, data, replace=bool(request.form.get("replace"))
             )
         except ServiceError as error:
@@ -170,7 +171,7 @@ def import_po(slug, plan_id, language):
         plan=plan,
         version=version,
         language=language,
-        language_name=services.LANGUAGE_NAMES[language],
+        language_name=LANGUAGE_NAMES[language],
         report=report,
     ), status
 
@@ -182,4 +183,4 @@ def translation_status_label(status: str) -> str:
 
 @bp.app_template_global()
 def language_name(code: str) -> str:
-    return services.LANGUAGE_NAMES.get(code, code)
+    return LANGUAGE_NAMES.get(code, code)

@@ -2,11 +2,13 @@
 entry count, declared sizes and compression ratios checked with
 :mod:`zipfile` (no decompression bomb), macros and old or encrypted formats
 refused, and every XML part parsed with a hardened lxml parser (no entities,
-no network, no DTD, no huge trees). Used by :mod:`consult.plans.docx_reader`."""
+no network, no DTD, no huge trees); and the WordprocessingML names its parts
+are read with. Used by :mod:`consult.plans.docx_reader`."""
 
 import io
 import posixpath
 import zipfile
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from lxml import etree
@@ -25,6 +27,10 @@ DOCUMENT_PART = "word/document.xml"
 CONTENT_TYPES_PART = "[Content_Types].xml"
 DOCUMENT_RELS_PART = "word/_rels/document.xml.rels"
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+W_NAMESPACES = (
+    "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "http://purl.oclc.org/ooxml/wordprocessingml/main",  # ISO "strict" documents
+)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -78,25 +84,31 @@ def open_package(data: bytes) -> zipfile.ZipFile:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         raise not_a_docx() from error
     entries = archive.infolist()
-    if len(entries) > MAX_ENTRIES:
-        raise too_large()
-    total = 0
-    for entry in entries:
-        if entry.file_size > MAX_ENTRY_SIZE:
-            raise too_large()
-        total += entry.file_size
-        if total > MAX_TOTAL_SIZE:
-            raise too_large()
-        if entry.file_size >= RATIO_MIN_SIZE and (
-            entry.compress_size <= 0 or entry.file_size / entry.compress_size > MAX_RATIO
-        ):
-            raise too_large()
+    _check_sizes(entries)
     names = {entry.filename for entry in entries}
     if DOCUMENT_PART not in names:
         raise not_a_docx()
     if any("vbaproject" in name.lower() for name in names):
         raise _macros()
     return archive
+
+
+def _check_sizes(entries: list[zipfile.ZipInfo]) -> None:
+    """No more entries than MAX_ENTRIES, none too large or too compressed, and
+    not too much in all (from the declared sizes: nothing is decompressed)."""
+    if len(entries) > MAX_ENTRIES:
+        raise too_large()
+    total = 0
+    for entry in entries:
+        total += entry.file_size
+        if entry.file_size > MAX_ENTRY_SIZE or total > MAX_TOTAL_SIZE or _is_bomb(entry):
+            raise too_large()
+
+
+def _is_bomb(entry: zipfile.ZipInfo) -> bool:
+    return entry.file_size >= RATIO_MIN_SIZE and (
+        entry.compress_size <= 0 or entry.file_size / entry.compress_size > MAX_RATIO
+    )
 
 
 def read_part(archive: zipfile.ZipFile, name: str) -> bytes | None:
@@ -163,3 +175,27 @@ def related_parts(archive: zipfile.ZipFile) -> dict[str, str]:
                 path = posixpath.normpath(posixpath.join("word", target))
             parts[kind] = path
     return parts
+
+
+# --- WordprocessingML names ---------------------------------------------------------
+
+
+def to_int(value: str | None, default: int | None = None) -> int | None:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+@dataclass
+class WordXml:
+    """Element and attribute names in the document's namespace (one of
+    ``W_NAMESPACES``): what the readers of styles, numbering and body share."""
+
+    ns: str
+
+    def q(self, name: str) -> str:
+        return f"{{{self.ns}}}{name}"
+
+    def val(self, element: etree._Element | None, name: str = "val") -> str | None:
+        return None if element is None else element.get(self.q(name))

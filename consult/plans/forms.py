@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..accounts.forms import language_choices
 from ..inputs import BoundedIntegerField
-from .importer import MAX_TEXT_LENGTH
+from .import_lines import MAX_TEXT_LENGTH
 
 
 class ImportForm(FlaskForm):

@@ -89,7 +89,7 @@ class ParsedPlan:
 
     def split_points(self, node: ParsedNode) -> list:
         """Where the preview can split ``node``'s block (``repairs.SplitPoint``s)."""
-        # Imported here: the repairs read the importer, which builds this plan.
+        # Imported here: the repairs read the importer's lines, which import this module.
         from .repairs import block_split_points
 
         if not self.source or not node.line:
@@ -127,59 +127,72 @@ def _letter(index: int) -> str:
 
 def assign_refs(plan: ParsedPlan, warnings: list[ImportWarning]) -> None:
     """Give every node the reference people cite: ``4.7``, ``22.A.3``, ``4.p1``…"""
-    used: set[str] = set()
+    _References(warnings).visit(plan.nodes, "")
 
-    def unique(ref: str) -> str:
+
+@dataclass
+class _References:
+    """The references given so far (each is unique in the plan), and the
+    warnings about item numbers that do not follow each other."""
+
+    warnings: list[ImportWarning]
+    used: set[str] = field(default_factory=set)
+
+    def unique(self, ref: str) -> str:
         candidate, n = ref, 2
-        while candidate in used:
+        while candidate in self.used:
             candidate, n = f"{ref}-{n}", n + 1
-        used.add(candidate)
+        self.used.add(candidate)
         return candidate
 
-    def visit(nodes: list[ParsedNode], prefix: str) -> None:
-        join = (lambda part: f"{prefix}.{part}") if prefix else (lambda part: part)
+    def visit(self, nodes: list[ParsedNode], prefix: str) -> None:
         counters = {"section": 0, "paragraph": 0, "bullet": 0, "closing": 0}
         has_items = any(node.kind in {"item", "section"} for node in nodes)
         previous_number = None
         for node in nodes:
-            if node.kind == "section":
-                counters["section"] += 1
-                if node.level == 1 or not prefix:
-                    label = node.number if node.number.isdigit() else str(counters["section"])
-                else:
-                    label = node.number or _letter(counters["section"] - 1)
-                node.ref = unique(join(label))
-            elif node.kind == "item":
-                number = node.number
-                if number.isdigit() and previous_number is not None and previous_number.isdigit():
-                    if int(number) == int(previous_number):
-                        warnings.append(
-                            ImportWarning(node.line, "numbering_repeat", {"number": number})
-                        )
-                    elif int(number) != int(previous_number) + 1:
-                        warnings.append(
-                            ImportWarning(
-                                node.line,
-                                "numbering_gap",
-                                {"number": number, "previous": previous_number},
-                            )
-                        )
-                previous_number = number
-                node.ref = unique(join(number))
-            elif node.kind == "paragraph":
-                counters["paragraph"] += 1
-                node.ref = unique(join(f"p{counters['paragraph']}"))
-            elif node.kind == "bullet":
-                counters["bullet"] += 1
-                label = f"b{counters['bullet']}" if has_items else str(counters["bullet"])
-                node.ref = unique(join(label))
-            elif node.kind == "footnote":
-                node.ref = unique(f"fn{superscript_to_digits(node.number)}")
-            elif node.kind == "closing":
-                counters["closing"] += 1
-                node.ref = unique(
-                    "end" if counters["closing"] == 1 else f"end{counters['closing']}"
-                )
-            visit(node.children, node.ref)
+            if node.kind == "item":
+                self.check_numbering(node, previous_number)
+                previous_number = node.number
+            if node.kind in counters:
+                counters[node.kind] += 1
+            ref = _local_ref(node, prefix, counters, has_items)
+            if ref is not None:
+                node.ref = self.unique(ref)
+            self.visit(node.children, node.ref)
 
-    visit(plan.nodes, "")
+    def check_numbering(self, node: ParsedNode, previous_number: str | None) -> None:
+        number = node.number
+        if not (number.isdigit() and previous_number is not None and previous_number.isdigit()):
+            return
+        if int(number) == int(previous_number):
+            self.warnings.append(ImportWarning(node.line, "numbering_repeat", {"number": number}))
+        elif int(number) != int(previous_number) + 1:
+            params = {"number": number, "previous": previous_number}
+            self.warnings.append(ImportWarning(node.line, "numbering_gap", params))
+
+
+def _local_ref(node: ParsedNode, prefix: str, counters: dict[str, int], has_items: bool):
+    """The node's reference under its parent's (``prefix``), before it is made
+    unique; None for a kind of node without one."""
+    join = (lambda part: f"{prefix}.{part}") if prefix else (lambda part: part)
+    if node.kind == "section":
+        return join(_section_label(node, prefix, counters["section"]))
+    if node.kind == "item":
+        return join(node.number)
+    if node.kind == "paragraph":
+        return join(f"p{counters['paragraph']}")
+    if node.kind == "bullet":
+        return join(f"b{counters['bullet']}" if has_items else str(counters["bullet"]))
+    if node.kind == "footnote":
+        return f"fn{superscript_to_digits(node.number)}"
+    if node.kind == "closing":
+        return "end" if counters["closing"] == 1 else f"end{counters['closing']}"
+    return None
+
+
+def _section_label(node: ParsedNode, prefix: str, count: int) -> str:
+    """A top-level section keeps its number (or its place); a subsection its
+    label (or a letter: ``A``, ``B``…)."""
+    if node.level == 1 or not prefix:
+        return node.number if node.number.isdigit() else str(count)
+    return node.number or _letter(count - 1)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from .importer import (
+from .import_lines import (
     MD_HEADING,
     is_all_caps,
     normalise,

@@ -1,12 +1,12 @@
 """Plans and their versions: import, read, edit (always into a new version),
-archive. Comparing two versions is in ``comparing``."""
+approve, and whether a plan is archived. Writing a version is in
+``version_writing``, archiving and restoring in ``archiving``, comparing two
+versions in ``comparing``."""
 
-import difflib
-import secrets
 from pathlib import PurePath
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
@@ -17,16 +17,12 @@ from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..forums.models import Forum
 from ..inputs import clean_text
-from . import importer, repairs, short_names
+from . import importer, repairs, short_names, version_writing
+from .import_lines import clean_inline, normalise
 from .models import Plan, PlanNode, PlanVersion
+from .parsed import ParsedPlan
 
 MAX_NODE_TEXT = 20_000
-KEY_MATCH_WINDOW = 30
-KEY_MATCH_MIN_SIMILARITY = 0.5
-
-
-def new_key() -> str:
-    return secrets.token_hex(5)
 
 
 # --- reading ------------------------------------------------------------------
@@ -121,99 +117,6 @@ def outline(nodes: list[PlanNode]) -> list[PlanNode]:
     return [node for node in nodes if node.kind == "section"]
 
 
-# --- writing versions -----------------------------------------------------
-
-
-def _rows_from_parsed(
-    parsed: importer.ParsedPlan, keys: dict[int, str] | None = None
-) -> list[dict]:
-    rows = []
-    node_keys: dict[int, str] = {}
-    for position, (node, parent, depth) in enumerate(parsed.walk()):
-        key = (keys or {}).get(id(node)) or new_key()
-        node_keys[id(node)] = key
-        rows.append(
-            {
-                "key": key,
-                "parent_key": node_keys[id(parent)] if parent is not None else None,
-                "position": position,
-                "depth": depth,
-                "kind": node.kind,
-                "number": node.number[:20],
-                "ref": node.ref[:60],
-                "text": node.text,
-            }
-        )
-    return rows
-
-
-def _counts(rows: list[dict]) -> dict:
-    return {
-        "section_count": sum(1 for row in rows if row["kind"] == "section"),
-        "item_count": sum(1 for row in rows if row["kind"] == "item"),
-        "footnote_count": sum(1 for row in rows if row["kind"] == "footnote"),
-    }
-
-
-def write_version(
-    plan: Plan,
-    rows: list[dict],
-    *,
-    title: str,
-    origin: str,
-    actor,
-    note: str = "",
-    based_on: PlanVersion | None = None,
-) -> PlanVersion:
-    """Add the next version with ``rows`` as its nodes and make it current.
-
-    With ``based_on``, the plan must still be at that version: two
-    facilitators editing the same version cannot overwrite each other.
-    """
-    if based_on is not None:
-        moved = db.session.execute(
-            update(Plan)
-            .where(Plan.id == plan.id, Plan.current_version_id == based_on.id)
-            .values(current_version_id=based_on.id)
-        ).rowcount
-        if not moved:
-            raise Conflict(
-                _(
-                    "Someone saved a newer version of this plan in the meantime. "
-                    "Your text is kept below."
-                )
-            )
-    number = (
-        db.session.scalar(
-            select(func.max(PlanVersion.number)).where(PlanVersion.plan_id == plan.id)
-        )
-        or 0
-    ) + 1
-    version = PlanVersion(
-        plan_id=plan.id,
-        number=number,
-        title=title[:300],
-        origin=origin,
-        note=clean_text(note, multiline=False)[:500],
-        based_on_id=based_on.id if based_on else None,
-        created_by_id=getattr(actor, "id", None),
-        language=plan.language,
-        **_counts(rows),
-    )
-    db.session.add(version)
-    db.session.flush()
-    if rows:
-        db.session.execute(
-            insert(PlanNode).execution_options(render_nulls=True),
-            [{**row, "version_id": version.id} for row in rows],
-        )
-    plan.current_version_id = version.id
-    db.session.flush()
-    db.session.refresh(plan)
-    record(f"plan.version_{origin}", version, actor=actor, forum=plan.forum, number=number)
-    return version
-
-
 # --- import -----------------------------------------------------------------
 
 
@@ -229,7 +132,7 @@ def repair_source(text: str, fix: str) -> str:
         ) from None
 
 
-def preview(text: str, title: str | None = None) -> importer.ParsedPlan:
+def preview(text: str, title: str | None = None) -> ParsedPlan:
     if not (text or "").strip():
         raise InvalidInput(_("The document is empty."))
     return importer.parse(text, title)
@@ -259,45 +162,15 @@ def import_plan(
     db.session.add(plan)
     db.session.flush()
     note = _("Imported from %(name)s", name=filename) if filename else _("Imported")
-    write_version(
-        plan, _rows_from_parsed(parsed), title=plan_title, origin="import", actor=actor, note=note
+    version_writing.write_version(
+        plan,
+        version_writing.rows_from_parsed(parsed),
+        title=plan_title,
+        origin="import",
+        actor=actor,
+        note=note,
     )
     return plan
-
-
-def _match_keys(parsed: importer.ParsedPlan, old_nodes: list[PlanNode]) -> dict[int, str]:
-    """Keep each node's stable key across a re-import: the same text first; then,
-    among the nodes nearby, the most similar text of the same kind."""
-    by_text: dict[tuple[str, str], list[PlanNode]] = {}
-    for node in old_nodes:
-        by_text.setdefault((node.kind, node.text), []).append(node)
-    used: set[str] = set()
-    keys: dict[int, str] = {}
-    pending = []
-    for index, (node, _parent, _depth) in enumerate(parsed.walk()):
-        candidates = [c for c in by_text.get((node.kind, node.text), []) if c.key not in used]
-        if candidates:
-            best = min(candidates, key=lambda c: abs(c.position - index))
-            keys[id(node)] = best.key
-            used.add(best.key)
-        else:
-            pending.append((index, node))
-    for index, node in pending:
-        window = old_nodes[max(0, index - KEY_MATCH_WINDOW) : index + KEY_MATCH_WINDOW]
-        best, best_score = None, KEY_MATCH_MIN_SIMILARITY
-        for old in window:
-            if old.kind != node.kind or old.key in used:
-                continue
-            matcher = difflib.SequenceMatcher(None, old.text, node.text, autojunk=False)
-            if matcher.quick_ratio() < best_score:
-                continue
-            score = matcher.ratio()
-            if score >= best_score:
-                best, best_score = old, score
-        if best is not None:
-            keys[id(node)] = best.key
-            used.add(best.key)
-    return keys
 
 
 def replace_text(actor, plan: Plan, base: PlanVersion, text: str, note: str = "") -> PlanVersion:
@@ -305,9 +178,9 @@ def replace_text(actor, plan: Plan, base: PlanVersion, text: str, note: str = ""
     forum_permissions.require_manage(actor, plan.forum)
     _require_editable(plan)
     parsed = preview(text, base.title)
-    keys = _match_keys(parsed, version_nodes(base))
-    rows = _rows_from_parsed(parsed, keys)
-    return write_version(
+    keys = version_writing.match_keys(parsed, version_nodes(base))
+    rows = version_writing.rows_from_parsed(parsed, keys)
+    return version_writing.write_version(
         plan,
         rows,
         title=parsed.title or base.title,
@@ -324,7 +197,7 @@ def edit_node(
     """A new version in which one node's text is replaced."""
     forum_permissions.require_manage(actor, plan.forum)
     _require_editable(plan)
-    new_text = importer.clean_inline(importer.normalise(new_text or "").replace("\n", " "))
+    new_text = clean_inline(normalise(new_text or "").replace("\n", " "))
     if not new_text:
         raise InvalidInput(_("The text cannot be empty; to remove an item, propose its deletion."))
     if len(new_text) > MAX_NODE_TEXT:
@@ -347,7 +220,7 @@ def edit_node(
         }
         for node in nodes
     ]
-    return write_version(
+    return version_writing.write_version(
         plan, rows, title=base.title, origin="edit", actor=actor, note=note, based_on=base
     )
 
@@ -400,61 +273,3 @@ def archived_refusal(plan: Plan) -> str | None:
 def require_not_archived(plan: Plan) -> None:
     if refusal := archived_refusal(plan):
         raise Conflict(refusal)
-
-
-def archive_plan(actor, plan: Plan, reason: str) -> None:
-    """Make the plan read-only instead of deleting it: its pages, versions,
-    amendments and comments stay where they were, and no one can change them."""
-    forum_permissions.require_manage(actor, plan.forum)
-    reason = _checked_archive_reason(reason)
-    require_not_archived(plan)
-    if _pending_polls(plan):
-        raise Conflict(
-            _(
-                "A vote on this plan is scheduled or open: close or cancel it "
-                "before archiving the plan."
-            )
-        )
-    before = plan.status
-    plan.status = "archived"
-    plan.open_for_input = False
-    record("plan.archived", plan, actor=actor, forum=plan.forum, reason=reason, before=before)
-
-
-def _pending_polls(plan: Plan) -> int:
-    from ..votes.models import Poll
-
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Poll)
-        .where(Poll.plan_id == plan.id, Poll.state.in_(("draft", "open")))
-    )
-
-
-def restore_plan(actor, plan: Plan, reason: str) -> None:
-    """Take the plan out of the archive: approved again if a version was
-    approved, in consultation if it has one, else a draft (its switch for
-    amendments and comments stays closed until a facilitator opens it)."""
-    from ..consultations.models import Consultation
-
-    forum_permissions.require_manage(actor, plan.forum)
-    reason = _checked_archive_reason(reason)
-    if plan.status != "archived":
-        raise Conflict(_("This plan is not archived."))
-    approved = db.session.scalar(
-        select(func.count())
-        .select_from(PlanVersion)
-        .where(PlanVersion.plan_id == plan.id, PlanVersion.is_final.is_(True))
-    )
-    consulted = db.session.scalar(
-        select(func.count()).select_from(Consultation).where(Consultation.plan_id == plan.id)
-    )
-    plan.status = "approved" if approved else "consultation" if consulted else "draft"
-    record("plan.restored", plan, actor=actor, forum=plan.forum, reason=reason, after=plan.status)
-
-
-def _checked_archive_reason(reason) -> str:
-    text = clean_text(reason or "")
-    if not text:
-        raise InvalidInput(_("Please give a reason: it is kept in the audit log."))
-    return text[:500]

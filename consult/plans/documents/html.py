@@ -1,6 +1,7 @@
 """The HTML download: a complete, well-formed document with the line numbers."""
 
 import re
+from dataclasses import dataclass, field
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -80,51 +81,70 @@ def _body_html(export: Export, used: set[str], hidden: str, link: bool = True) -
     One pass with a stack of open list items (no recursion, so no depth limit).
     The lists keep role="list": some screen readers drop it with list-style: none.
     """
-    out: list[str] = []
-    frames: list[list] = []  # [key of an open <li>, tag of its open child list or None]
-    top_list: str | None = None  # a list open directly under a section
-
-    def close_frame() -> None:
-        _key, child_list = frames.pop()
-        if child_list:
-            out.append(f"</{child_list}>")
-        out.append("</li>")
-
+    body = _NestedLists()
     for block in export.body:
-        node = block.node
-        while frames and frames[-1][0] != node.parent_key:
-            close_frame()
+        body.close_items_until(block.node.parent_key)
         is_list = block.kind in LIST_KINDS
-        tag = "ol" if block.kind == "item" else "ul"
-        if frames:
-            frame = frames[-1]
-            if is_list and frame[1] is None:
-                out.append(f'<{tag} class="list" role="list">')
-                frame[1] = tag
-            elif not is_list and frame[1] is not None:
-                out.append(f"</{frame[1]}>")
-                frame[1] = None
-        elif is_list and top_list is None:
-            out.append(f'<{tag} class="list" role="list">')
-            top_list = tag
-        elif not is_list and top_list is not None:
-            out.append(f"</{top_list}>")
-            top_list = None
-
+        body.switch_list(is_list, "ol" if block.kind == "item" else "ul")
         anchor = _anchor(block.anchor_ref, used)
         if is_list:
-            out.append("<li>" + _node_html(block, "p", anchor, hidden, link))
-            frames.append([node.key, None])
+            body.open_item(block.node.key, _node_html(block, "p", anchor, hidden, link))
         elif block.kind == "section":
             level = min(block.section_level + 1, 6)
-            out.append(_node_html(block, f"h{level}", anchor, hidden, link))
+            body.out.append(_node_html(block, f"h{level}", anchor, hidden, link))
         else:
-            out.append(_node_html(block, "p", anchor, hidden, link))
-    while frames:
-        close_frame()
-    if top_list is not None:
-        out.append(f"</{top_list}>")
-    return out
+            body.out.append(_node_html(block, "p", anchor, hidden, link))
+    return body.close()
+
+
+@dataclass
+class _NestedLists:
+    """The HTML written so far, with its open lists: a stack of open list
+    items, each ``[key of the <li>, tag of its open child list or None]``, and
+    the list open directly under a section, if any."""
+
+    out: list[str] = field(default_factory=list)
+    frames: list[list] = field(default_factory=list)
+    top_list: str | None = None
+
+    def close_items_until(self, parent_key) -> None:
+        """Close the open items down to the block's parent."""
+        while self.frames and self.frames[-1][0] != parent_key:
+            self._close_item()
+
+    def switch_list(self, is_list: bool, tag: str) -> None:
+        """Open a list before a list block, close it before any other block."""
+        if self.frames:
+            frame = self.frames[-1]
+            frame[1] = self._switched(frame[1], is_list, tag)
+        else:
+            self.top_list = self._switched(self.top_list, is_list, tag)
+
+    def open_item(self, key, node_html: str) -> None:
+        self.out.append("<li>" + node_html)
+        self.frames.append([key, None])
+
+    def close(self) -> list[str]:
+        while self.frames:
+            self._close_item()
+        if self.top_list is not None:
+            self.out.append(f"</{self.top_list}>")
+        return self.out
+
+    def _switched(self, open_list: str | None, is_list: bool, tag: str) -> str | None:
+        if is_list and open_list is None:
+            self.out.append(f'<{tag} class="list" role="list">')
+            return tag
+        if not is_list and open_list is not None:
+            self.out.append(f"</{open_list}>")
+            return None
+        return open_list
+
+    def _close_item(self) -> None:
+        _key, child_list = self.frames.pop()
+        if child_list:
+            self.out.append(f"</{child_list}>")
+        self.out.append("</li>")
 
 
 def _html_document(export: Export) -> str:
