@@ -107,26 +107,32 @@ def wsgi(app):
 def _aim(case, world) -> None:
     """Point most generated ids, slugs and keys at the world's objects (a value
     is kept when its own parity says so, so that misses are tested too)."""
-    path = case.path_parameters or {}
-    if "slug" in path and len(path["slug"]) % 4:
-        path["slug"] = world["slug"]
-    for name, value in path.items():
-        if name != "slug" and isinstance(value, int) and value % 3:
-            path[name] = world["ids"][value % len(world["ids"])]
+    _aim_path(case.path_parameters or {}, world)
     query = case.query or {}
     if "target_key" in query and len(str(query["target_key"])) % 3:
         query["target_key"] = world["key"]
     for name in ("plan_id", "plan"):
         if isinstance(query.get(name), int) and query[name] % 2:
             query[name] = world["ids"][0]
-    body = case.body
-    if isinstance(body, dict):
-        if isinstance(body.get("target_key"), str) and len(body["target_key"]) % 3:
-            body["target_key"] = world["key"]
-        if isinstance(body.get("plan_id"), int) and body["plan_id"] % 2:
-            body["plan_id"] = world["ids"][0]
-        if isinstance(body.get("target"), str) and len(body["target"]) % 3:
-            body["target"] = world["ref"]
+    if isinstance(case.body, dict):
+        _aim_body(case.body, world)
+
+
+def _aim_path(path: dict, world) -> None:
+    if "slug" in path and len(path["slug"]) % 4:
+        path["slug"] = world["slug"]
+    for name, value in path.items():
+        if name != "slug" and isinstance(value, int) and value % 3:
+            path[name] = world["ids"][value % len(world["ids"])]
+
+
+def _aim_body(body: dict, world) -> None:
+    if isinstance(body.get("target_key"), str) and len(body["target_key"]) % 3:
+        body["target_key"] = world["key"]
+    if isinstance(body.get("plan_id"), int) and body["plan_id"] % 2:
+        body["plan_id"] = world["ids"][0]
+    if isinstance(body.get("target"), str) and len(body["target"]) % 3:
+        body["target"] = world["ref"]
 
 
 @schema.parametrize()
