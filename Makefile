@@ -51,9 +51,11 @@ audit: $(STAMP)
 bench: translations
 	$(BIN)/python bench/run.py $(PARTS)
 
+# The Python (ruff) and the templates (djLint, rules in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check consult workers tests bench
 	$(BIN)/ruff format --check consult workers tests bench
+	$(BIN)/djlint templates --lint
 
 # Extract the sources' strings, update es/en/pt (English is filled from the
 # sources), compile, and list what is still to translate.

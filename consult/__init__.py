@@ -18,6 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .search import schema as search_schema
     from .security import register_security_headers
     from .urls import DatabaseIntConverter
+    from .urls import init_app as init_urls
 
     app = Flask(
         __name__,
@@ -51,6 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_database_error_handler(app)
     register_security_headers(app)
+    init_urls(app)
     init_http(app)  # after the security headers: its Cache-Control wins
     register_template_helpers(app)
     labels.register_label_filter(app)

@@ -1,8 +1,9 @@
-"""URL helpers: absolute links for emails and safe redirect targets."""
+"""URL helpers: absolute links for emails, safe redirect targets, and the
+current forum's slug filled in by ``url_for``."""
 
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import Flask, current_app, has_request_context, request
 from werkzeug.routing import IntegerConverter
 
 
@@ -34,3 +35,36 @@ class DatabaseIntConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+def current_forum_slug() -> str | None:
+    """The slug of the forum whose page this request serves (``/forums/<slug>/…``)."""
+    if not has_request_context():
+        return None
+    return (request.view_args or {}).get("slug")
+
+
+def fill_forum_slug(app: Flask, endpoint: str, values: dict) -> None:
+    """Within a forum's page, a link to another page of the same forum needs no
+    ``slug``: it is the request's own when the endpoint takes one and the
+    caller named none. A slug given (another forum's) always wins; outside a
+    forum's request (jobs, emails, cross-forum pages) nothing is filled in.
+
+    Read from the request's ``view_args`` rather than kept on ``g`` by a
+    ``url_value_preprocessor``: the views take ``slug`` as an argument anyway,
+    and a test's app context (and its ``g``) outlives its requests."""
+    if "slug" in values:
+        return
+    slug = current_forum_slug()
+    if slug is None:
+        return
+    try:
+        expecting = app.url_map.is_endpoint_expecting(endpoint, "slug")
+    except KeyError:  # an unknown endpoint: url_for raises its BuildError
+        return
+    if expecting:
+        values["slug"] = slug
+
+
+def init_app(app: Flask) -> None:
+    app.url_defaults(lambda endpoint, values: fill_forum_slug(app, endpoint, values))
