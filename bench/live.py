@@ -38,7 +38,11 @@ from load import gunicorn  # noqa: E402
 from loadgen import percentile, request  # noqa: E402
 
 DELEGATES = 300
-ACTIONS = 5  # chair's actions timed with the streams idle, then 3 during the ballots
+ACTIONS = 10  # chair's actions timed with the streams idle
+# During the ballots: one action every BUSY_PAUSE seconds while they are cast
+# (at least BUSY_ACTIONS[0], at most BUSY_ACTIONS[1]).
+BUSY_ACTIONS = (3, 12)
+BUSY_PAUSE = 0.4
 CHAIR_EMAIL = "chair@assembly.example"
 WAIT_SECONDS = 15  # for every stream to receive an action
 # What the live layer sends besides the session's own events.
@@ -226,18 +230,27 @@ def _ballots(base: str, sessions, poll_path: str, results) -> None:
     results.put(assembly.vote_burst(base, sessions, poll_path))
 
 
+def _ms(values: list[float], share: float) -> float | None:
+    return round(percentile(values, share) * 1000, 1) if values else None
+
+
 def summary(phones: Phones, clicks: dict[int, float], streams: int) -> dict:
+    """Each stream's delay (``p50_ms``...), and for each action the delay of
+    the last stream to receive it (``last_client_*``: the issue's figure)."""
     delays, last = [], []
     for seq, clicked in clicks.items():
         moments = [moment - clicked for moment in phones.arrivals.get(seq, ())]
         delays += moments
-        last.append(max(moments, default=float("nan")))
+        if moments:
+            last.append(max(moments))
     return {
         "actions": len(clicks),
-        "p50_ms": round(percentile(delays, 0.5) * 1000, 1) if delays else None,
-        "p95_ms": round(percentile(delays, 0.95) * 1000, 1) if delays else None,
-        "max_ms": round(max(delays) * 1000, 1) if delays else None,
-        "last_client_median_ms": round(sorted(last)[len(last) // 2] * 1000, 1),
+        "p50_ms": _ms(delays, 0.5),
+        "p95_ms": _ms(delays, 0.95),
+        "max_ms": _ms(delays, 1.0),
+        "last_client_p50_ms": _ms(last, 0.5),
+        "last_client_p95_ms": _ms(last, 0.95),
+        "last_client_max_ms": _ms(last, 1.0),
         "missed": streams * len(clicks) - len(delays),
     }
 
@@ -266,9 +279,11 @@ async def session(base: str, sessions, poll_path: str, chair: dict) -> dict:
     await loop.run_in_executor(None, results.get)  # "ready"
     await asyncio.sleep(0.3)  # the ballots are on their way
     busy: dict[int, float] = {}
-    for seq in range(ACTIONS + 1, ACTIONS + 4):
+    fewest, most = BUSY_ACTIONS
+    while len(busy) < most and (len(busy) < fewest or voters.is_alive()):
+        seq = ACTIONS + len(busy) + 1
         busy[seq] = await _act(base, chair, seq)
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(BUSY_PAUSE)
     for seq in busy:
         await _delivered(phones, seq, streams)
     votes = await loop.run_in_executor(None, results.get)

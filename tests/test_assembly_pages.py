@@ -6,6 +6,7 @@ agenda or the room."""
 from datetime import timedelta
 
 import pytest
+from redis import Redis
 from sqlalchemy import select
 
 from consult.assembly import agenda, points, presence, queries, speakers
@@ -265,11 +266,21 @@ def events_after(app, channel, last_id):
         return [event["kind"] for event in live.store().after(channel, last_id)]
 
 
-def test_each_action_publishes_one_event_once_committed(app, make, session, world):
+@pytest.fixture(params=["memory", "redis"])
+def live_log(request, app, monkeypatch):
+    """The session's events in this process's memory, or on a real Redis."""
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else ""
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    return url
+
+
+def test_each_action_publishes_one_event_once_committed(app, make, session, world, live_log):
     from consult import live
 
     assembly = started(session, world)
     channel = f"assembly:{assembly.id}"
+    if live_log:  # what an earlier run left on this channel is not this test's
+        Redis.from_url(live_log).delete(f"live:{channel}")
     with app.app_context():
         start = live.last_id(channel)
     delegate = client_of(app, world.delegates[0])

@@ -27,8 +27,6 @@ from .permissions import Forbidden, Refusal, enforce
 __all__ = [
     "MinutesActions",
     "allowed",
-    "build_minutes",
-    "digest",
     "draft_refusal",
     "get_session",
     "minutes_for",

@@ -46,7 +46,10 @@ def _phone_context(session) -> dict:
     mine = pages.ballots(current_user, current)
     proxy_form = ProxyForm(formdata=None, back="phone")
     if mine.status is not None:
-        proxy_form.holder.choices = [(u.id, u.display_name) for u in mine.status.proxy_candidates]
+        # No one chosen beforehand: a vote is handed to the delegate one picks.
+        proxy_form.holder.choices = [("", "—")] + [
+            (u.id, u.display_name) for u in mine.status.proxy_candidates
+        ]
     user_id = getattr(current_user, "id", None)
     return {
         "forum": session.forum,

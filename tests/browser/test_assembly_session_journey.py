@@ -7,6 +7,7 @@ without a reload: by Server-Sent Events (the journeys' server has no Redis;
 its threads share consult.live's memory log), not by 4 s polling."""
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -47,6 +48,7 @@ CHAIR, PHONE_A, PHONE_B, ROOM = ROTATIONS[0].split(",")
 LIVE = 2000  # ms: what "changes by itself" may take
 PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1920, "height": 1080}
+CHECKSUM = re.compile(r"\b[0-9a-f]{64}\b")  # SHA-256, as the minutes show it
 
 
 def _people_and_amendments(place, forum, plan, facilitator):
@@ -417,3 +419,4 @@ def _minutes_tell_what_happened(chair, facts) -> None:
     expect(points.nth(1)).to_contain_text(third)
     for point in points.all():
         expect(point.locator(".outcome").first).to_be_visible()
+        expect(point).to_contain_text(CHECKSUM)  # each vote's ballots, by their checksum
