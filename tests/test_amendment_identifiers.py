@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -441,13 +442,18 @@ def test_search_results_name_amendments_with_their_plan(client, session, make, f
 
 
 def test_the_agenda_names_the_amendments_with_their_plan(make, forum, member):
-    from consult.assembly.sessions import point_title
+    from consult.assembly import titles
+
+    def point_title(amendments):
+        return titles.title("", titles.parts(amendments=amendments))
 
     plan = make.plan(forum, PLAN_2026)
     first = make.amendment(plan, member, ref="1")
     second = make.amendment(plan, member, ref="1")
     assert point_title([first]) == "Amendment PA-2026 E1 · 1"
     assert point_title([first, second]) == "Competing amendments PA-2026 E1, E2 to item 1"
+    with force_locale("pt"):  # in the reader's language, whoever called the session
+        assert point_title([first, second]) == "Emendas concorrentes PA-2026 E1, E2 ao item 1"
 
 
 def test_a_vote_on_an_amendment_is_titled_with_its_identifier(make, forum, member, facilitator):

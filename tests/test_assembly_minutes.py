@@ -480,9 +480,15 @@ def test_the_pdf_and_the_docx_contain_the_points(app, client, session, world):
     with force_locale("es"):
         text = minutes_text.present(services.build_minutes(world.session))
     words = re.sub(r"\s+", " ", _pdf_text(response.data, text))
-    first, second = (point.title for point in world.points)
+    with force_locale("es"):  # the points proposed from the plan, in Spanish
+        shown = {point.id: point.shown_title for point in queries.points(world.session)}
+        first, second = (shown[point.id] for point in world.points)
     assert first in words and second in words
+    assert first.startswith("Enmienda ")
     response = client.get(url(world, ".docx", lang="pt"))
+    with force_locale("pt"):
+        shown = {point.id: point.shown_title for point in queries.points(world.session)}
+        first, second = (shown[point.id] for point in world.points)
     assert response.status_code == 200
     document = docx.Document(io.BytesIO(response.data))
     paragraphs = "\n".join(p.text for p in document.paragraphs)

@@ -21,6 +21,7 @@ from ..votes import explanation
 from ..votes.forms import METHOD_LABELS, RULE_LABELS
 from ..votes.models import STATUS_QUO
 from ..votes.queries import CHOICE_LABELS
+from . import titles
 from .models import PointKind, SpeakerSide
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -141,8 +142,10 @@ def _point(point: dict, zone: str) -> dict:
         ]
         for speaker in point["speakers"]
     ]
+    # (minutes drawn up before titles had parts keep their title as written)
+    shown_title = titles.title(point["title"], point.get("title_parts"))
     return {
-        "heading": f"{point['number']}. {point['title']}",
+        "heading": f"{point['number']}. {shown_title}",
         # What the point is about: its amendments, else its kind.
         "about": (
             _("Amendments: %(labels)s", labels=", ".join(point["amendments"]))
@@ -155,7 +158,7 @@ def _point(point: dict, zone: str) -> dict:
             [_("Name"), _("Coalition"), _("Side"), _("Started"), _("Duration")], speakers
         ),
         "no_speakers": _("Nobody asked to speak."),
-        "vote": _vote(point["vote"], zone) if point["vote"] else None,
+        "vote": _vote(point["vote"], zone, shown_title) if point["vote"] else None,
     }
 
 
@@ -168,7 +171,7 @@ def _option_label(vote: dict, option: str) -> str:
     return str(CHOICE_LABELS.get(option, option))
 
 
-def _vote(vote: dict, zone: str) -> dict:
+def _vote(vote: dict, zone: str, point_title: str) -> dict:
     facts = [(_("Counting"), str(METHOD_LABELS.get(vote["method"], vote["method"])))]
     if vote["rule"]:
         rule = str(RULE_LABELS.get(vote["rule"], vote["rule"]))
@@ -176,7 +179,8 @@ def _vote(vote: dict, zone: str) -> dict:
             rule = f"{rule} · {_('abstentions count toward the base')}"
         facts.append((_("Majority needed"), rule))
     facts.append((_("Ballot"), _("Secret") if vote["secret"] else _("Named")))
-    presented = {"heading": _("Vote: %(title)s", title=vote["title"]), "facts": facts}
+    # The point's title in this language (the vote's own was written once).
+    presented = {"heading": _("Vote: %(title)s", title=point_title), "facts": facts}
     if "checksum" not in vote:
         presented["outcome"] = [_("This vote was not closed: it has no result.")]
         return presented

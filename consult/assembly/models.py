@@ -36,6 +36,7 @@ from ..forums.models import Coalition, Forum
 from ..labels import LabelledEnum
 from ..plans.models import Plan
 from ..votes.models import QUORUM_BASES, QUORUM_KINDS, RULES
+from . import titles
 
 RANKED_METHODS = ("irv", "schulze")
 
@@ -212,6 +213,21 @@ class AgendaPoint(Base):
     amendments: Mapped[list[Amendment]] = relationship(
         secondary=agenda_point_amendments, order_by=Amendment.number, lazy="raise_on_sql"
     )
+
+    @property
+    def title_parts(self) -> dict | None:
+        """What a point proposed from the plan is about, language-neutral
+        (``titles``); None for a point the chair wrote."""
+        if self.kind is PointKind.AMENDMENTS:
+            return titles.parts(amendments=self.amendments)
+        if self.kind is PointKind.APPROVAL:
+            return titles.parts(plan_title=self.session.plan.title)
+        return None
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the reader's language (``titles``)."""
+        return titles.title(self.title, self.title_parts)
 
 
 class Attendance(Base):

@@ -184,8 +184,10 @@ def get_point(session: AssemblySession, point_id) -> AgendaPoint | None:
 
 def next_point(session: AssemblySession, after: AgendaPoint | None) -> AgendaPoint | None:
     """The first pending point after ``after`` (or the first pending one)."""
-    query = select(AgendaPoint).where(
-        AgendaPoint.session_id == session.id, AgendaPoint.state == "pending"
+    query = (
+        select(AgendaPoint)
+        .options(selectinload(AgendaPoint.amendments))
+        .where(AgendaPoint.session_id == session.id, AgendaPoint.state == "pending")
     )
     if after is not None:
         query = query.where(AgendaPoint.position > after.position)

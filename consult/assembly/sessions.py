@@ -18,7 +18,7 @@ from ..forums.models import Membership
 from ..inputs import clean_text
 from ..plans import services as plans
 from ..votes.models import QUORUM_BASES, QUORUM_KINDS, RULES, Poll, PollCandidate
-from . import events, queries
+from . import events, queries, titles
 from .agenda import leave_floor, put_on_floor
 from .models import RANKED_METHODS, AgendaPoint, AssemblySession, PointKind, SessionState
 from .permissions import (
@@ -207,19 +207,6 @@ def _grouped_in_text_order(
     )
 
 
-def point_title(amendments: list[Amendment]) -> str:
-    """The amendments named across the forum: "Amendment PA-2026 E2 · 4.1", or
-    "Competing amendments PA-2026 E2, E5 to item 4.1"."""
-    first = amendments[0]
-    if len(amendments) == 1:
-        return _("Amendment %(labels)s", labels=first.identifier)
-    labels = f"{first.plan.short_name} " + ", ".join(a.label for a in amendments)
-    ref = first.target_ref
-    if ref:
-        return _("Competing amendments %(labels)s to item %(ref)s", labels=labels, ref=ref)
-    return _("Competing amendments %(labels)s", labels=labels)
-
-
 def propose_agenda(session: AssemblySession) -> list[AgendaPoint]:
     """Every amendment put to the assembly, in the order of the text, competing
     ones of one item in one point; then the approval of the resulting text."""
@@ -229,7 +216,7 @@ def propose_agenda(session: AssemblySession) -> list[AgendaPoint]:
             session_id=session.id,
             position=position,
             kind=PointKind.AMENDMENTS,
-            title=point_title(group)[:300],
+            title=titles.title("", titles.parts(amendments=group))[:300],
             target_key=group[0].target_key,
             amendments=group,
         )
@@ -240,7 +227,7 @@ def propose_agenda(session: AssemblySession) -> list[AgendaPoint]:
             session_id=session.id,
             position=len(points) + 1,
             kind=PointKind.APPROVAL,
-            title=_("Approval of the plan “%(title)s”", title=session.plan.title)[:300],
+            title=titles.title("", titles.parts(plan_title=session.plan.title))[:300],
         )
     )
     db.session.add_all(points)

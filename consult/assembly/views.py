@@ -129,7 +129,7 @@ def show(slug, session_id):
     form = PointForm(formdata=None)
     agenda_points = queries.points(session)
     form.after.choices = [("", _("At the end"))] + [
-        (p.id, _("After %(number)d. %(title)s", number=p.position, title=p.title))
+        (p.id, _("After %(number)d. %(title)s", number=p.position, title=p.shown_title))
         for p in agenda_points
     ]
     allowed = permissions.allowed(current_user, session, point)

@@ -31,9 +31,9 @@ from . import world as w
 
 # The languages of the chair, the two phones and the room's screen. The journey
 # runs three times, so that axe checks each page in es, en and pt. The agenda's
-# titles are written in the chair's language when the session is called, so a
-# chair in English comes with everyone in English (else the English titles on
-# an es or pt phone would read as untranslated interface).
+# titles are said in each reader's language (assembly/titles.py), but a point's
+# outcome and its vote's title are still written once, in the chair's language,
+# so a chair in English comes with everyone in English.
 # ASSEMBLY_JOURNEY_LOCALES=en,en,en,en runs it once, as given.
 ROTATIONS = (
     [os.environ["ASSEMBLY_JOURNEY_LOCALES"]]
@@ -109,9 +109,19 @@ def _meeting(journey):
             base=f"/forums/{forum.slug}/assembly/{meeting.id}",
             session_id=meeting.id,
             sessions=f"/forums/{forum.slug}/consultations/{consultation.id}/assembly",
-            titles=[point.title for point in queries.points(meeting)],
+            # What each point's title says in every language (its amendments, or
+            # the plan's title): the pages say the rest in the reader's.
+            titles=[_neutral(point.title_parts) for point in queries.points(meeting)],
         )
     return place, facts
+
+
+def _neutral(parts: dict) -> str:
+    if "plan" in parts:
+        return parts["plan"]
+    if len(parts["labels"]) == 1:
+        return parts["identifier"]
+    return f"{parts['short_name']} " + ", ".join(parts["labels"])
 
 
 def _open(journey, locale, who, email, path, viewport, step):
