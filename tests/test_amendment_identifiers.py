@@ -442,10 +442,10 @@ def test_search_results_name_amendments_with_their_plan(client, session, make, f
 
 
 def test_the_agenda_names_the_amendments_with_their_plan(make, forum, member):
-    from consult.assembly import titles
+    from consult.assembly import wording
 
     def point_title(amendments):
-        return titles.title("", titles.parts(amendments=amendments))
+        return wording.title("", wording.parts(amendments=amendments))
 
     plan = make.plan(forum, PLAN_2026)
     first = make.amendment(plan, member, ref="1")

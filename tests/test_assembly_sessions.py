@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from consult.amendments import lifecycle
@@ -389,6 +390,12 @@ def test_a_yes_no_vote_with_a_quorum_of_delegates_present(make, session, world):
     assert poll.quorum_met is True and poll.winner == "yes"
     assert amendment.status == "accepted"
     assert point.outcome == f"Amendment {amendment.identifier} is adopted."
+    # Said to each reader in their language, whoever closed the vote.
+    with force_locale("pt"):
+        assert point.shown_outcome == f"A emenda {amendment.identifier} foi aprovada."
+    with force_locale("es"):
+        assert point.shown_outcome == f"Se aprobó la enmienda {amendment.identifier}."
+    assert poll.title == amendment.identifier  # the vote's title: words of no language
 
 
 def test_without_quorum_of_present_nothing_is_decided(make, session, world):

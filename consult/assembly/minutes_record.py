@@ -175,7 +175,7 @@ def _points(session: AssemblySession, points: list[AgendaPoint]) -> list[dict]:
                 "number": number,
                 "kind": str(point.kind),
                 "title": point.title,
-                # Said in each language of the minutes (assembly.titles).
+                # Said in each language of the minutes (assembly.wording).
                 "title_parts": point.title_parts,
                 "description": point.description or "",
                 "amendments": [a.label for a in point.amendments],

@@ -21,7 +21,7 @@ from ..votes import explanation
 from ..votes.forms import METHOD_LABELS, RULE_LABELS
 from ..votes.models import STATUS_QUO
 from ..votes.queries import CHOICE_LABELS
-from . import titles
+from . import wording
 from .models import PointKind, SpeakerSide
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -143,7 +143,7 @@ def _point(point: dict, zone: str) -> dict:
         for speaker in point["speakers"]
     ]
     # (minutes drawn up before titles had parts keep their title as written)
-    shown_title = titles.title(point["title"], point.get("title_parts"))
+    shown_title = wording.title(point["title"], point.get("title_parts"))
     return {
         "heading": f"{point['number']}. {shown_title}",
         # What the point is about: its amendments, else its kind.

@@ -36,7 +36,7 @@ from ..forums.models import Coalition, Forum
 from ..labels import LabelledEnum
 from ..plans.models import Plan
 from ..votes.models import QUORUM_BASES, QUORUM_KINDS, RULES
-from . import titles
+from . import wording
 
 RANKED_METHODS = ("irv", "schulze")
 
@@ -206,6 +206,8 @@ class AgendaPoint(Base):
     poll_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"))
     state: Mapped[PointState] = mapped_column(EnumString(PointState), default=PointState.PENDING)
     outcome: Mapped[str] = mapped_column(Text, default="")
+    # What its vote decided, language-neutral (``wording.outcome_parts``).
+    outcome_parts: Mapped[dict | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -217,17 +219,22 @@ class AgendaPoint(Base):
     @property
     def title_parts(self) -> dict | None:
         """What a point proposed from the plan is about, language-neutral
-        (``titles``); None for a point the chair wrote."""
+        (``wording``); None for a point the chair wrote."""
         if self.kind is PointKind.AMENDMENTS:
-            return titles.parts(amendments=self.amendments)
+            return wording.parts(amendments=self.amendments)
         if self.kind is PointKind.APPROVAL:
-            return titles.parts(plan_title=self.session.plan.title)
+            return wording.parts(plan_title=self.session.plan.title)
         return None
 
     @property
+    def shown_outcome(self) -> str:
+        """The outcome in the reader's language (``wording``)."""
+        return wording.outcome(self.outcome, self.outcome_parts)
+
+    @property
     def shown_title(self) -> str:
-        """The title in the reader's language (``titles``)."""
-        return titles.title(self.title, self.title_parts)
+        """The title in the reader's language (``wording``)."""
+        return wording.title(self.title, self.title_parts)
 
 
 class Attendance(Base):

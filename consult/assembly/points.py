@@ -19,9 +19,8 @@ from ..forums import permissions as forum_rules
 from ..votes import lifecycle as votes_lifecycle
 from ..votes import proxies as votes_proxies
 from ..votes import setup as votes_setup
-from ..votes import tally
-from ..votes.models import STATUS_QUO, Poll
-from . import events, queries
+from ..votes.models import Poll
+from . import events, queries, wording
 from .models import AgendaPoint, AssemblySession, PointKind
 from .permissions import (
     Refusal,
@@ -58,7 +57,8 @@ def _settings(
 ) -> votes_setup.PollSettings:
     approval = point.kind is PointKind.APPROVAL
     return votes_setup.PollSettings(
-        title=point.title,
+        # Read in every language: what the point is about, not a sentence.
+        title=wording.name(point.title_parts) if point.title_parts else point.title,
         method=method,
         secret=session.secret,
         rule=session.approval_rule if approval else session.amendment_rule,
@@ -131,7 +131,8 @@ def close_vote(actor, point: AgendaPoint, now: datetime | None = None) -> Poll:
     enforce(close_vote_refusal(actor, point, poll))
     sync_roll_call(session, point, poll)
     votes_lifecycle.close_poll(_as(actor, session), poll, now)
-    point.outcome = outcome_of(poll)
+    point.outcome_parts = wording.outcome_parts(poll)
+    point.outcome = wording.outcome("", point.outcome_parts)  # as the chair reads it
     record(
         "assembly.vote_closed",
         session,
@@ -154,27 +155,6 @@ def sync_roll_call(
     if poll is None or poll.state != "open" or poll.quorum_base != "present":
         return
     votes_proxies.set_presence(None, poll, queries.present_ids(session))
-
-
-def outcome_of(poll: Poll) -> str:
-    """What the vote decided, in words (the minutes take the figures from the poll)."""
-    if not poll.quorum_met:
-        return _("Nothing was decided: the quorum was not reached.")
-    winner = poll.winner
-    if winner is None:
-        return _("Nothing was decided: no option won.")
-    if poll.subject == "plan":
-        if winner == tally.YES:
-            return _("The plan is approved.")
-        return _("The plan is not approved.")
-    if poll.subject == "amendment":
-        label = poll.amendment.identifier if poll.amendment else ""
-        if winner == tally.YES:
-            return _("Amendment %(label)s is adopted.", label=label)
-        return _("Amendment %(label)s is rejected.", label=label)
-    if winner == STATUS_QUO:
-        return _("The current text is kept; the amendments are rejected.")
-    return _("Amendment %(label)s is adopted; the others are rejected.", label=winner)
 
 
 # --- proxies for a delegate who leaves ------------------------------------------------------

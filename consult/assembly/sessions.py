@@ -18,7 +18,7 @@ from ..forums.models import Membership
 from ..inputs import clean_text
 from ..plans import services as plans
 from ..votes.models import QUORUM_BASES, QUORUM_KINDS, RULES, Poll, PollCandidate
-from . import events, queries, titles
+from . import events, queries, wording
 from .agenda import leave_floor, put_on_floor
 from .models import RANKED_METHODS, AgendaPoint, AssemblySession, PointKind, SessionState
 from .permissions import (
@@ -216,7 +216,7 @@ def propose_agenda(session: AssemblySession) -> list[AgendaPoint]:
             session_id=session.id,
             position=position,
             kind=PointKind.AMENDMENTS,
-            title=titles.title("", titles.parts(amendments=group))[:300],
+            title=wording.title("", wording.parts(amendments=group))[:300],
             target_key=group[0].target_key,
             amendments=group,
         )
@@ -227,7 +227,7 @@ def propose_agenda(session: AssemblySession) -> list[AgendaPoint]:
             session_id=session.id,
             position=len(points) + 1,
             kind=PointKind.APPROVAL,
-            title=titles.title("", titles.parts(plan_title=session.plan.title))[:300],
+            title=wording.title("", wording.parts(plan_title=session.plan.title))[:300],
         )
     )
     db.session.add_all(points)

@@ -31,9 +31,9 @@ from . import world as w
 
 # The languages of the chair, the two phones and the room's screen. The journey
 # runs three times, so that axe checks each page in es, en and pt. The agenda's
-# titles are said in each reader's language (assembly/titles.py), but a point's
-# outcome and its vote's title are still written once, in the chair's language,
-# so a chair in English comes with everyone in English.
+# titles and outcomes are said in each reader's language (assembly/wording.py),
+# whoever called the session: the third run has a chair in English beside
+# phones in Spanish and Portuguese.
 # ASSEMBLY_JOURNEY_LOCALES=en,en,en,en runs it once, as given.
 ROTATIONS = (
     [os.environ["ASSEMBLY_JOURNEY_LOCALES"]]
@@ -41,7 +41,7 @@ ROTATIONS = (
     else [
         "es,pt,en,es",
         "pt,en,es,pt",
-        "en,en,en,en",
+        "en,es,pt,en",
     ]
 )
 CHAIR, PHONE_A, PHONE_B, ROOM = ROTATIONS[0].split(",")
