@@ -1,18 +1,12 @@
 from pathlib import PurePath
 
 from flask import (
-    Blueprint,
-    Response,
-    abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -29,35 +23,17 @@ from ..whole_pages import kept_per_reader
 from . import (
     activity,
     comparing,
-    exports,
     in_text_views,
-    layout,
     rendering,
     repairs,
     services,
 )
+from .blueprint import bp, download, version_arg
+from .export_views import EXPORT_FORMATS
 from .forms import DocumentEditForm, ImportForm, NodeEditForm
 from .markdown import to_markdown
 
-bp = Blueprint("plans", __name__, url_prefix="/forums/<slug>/plans")
-
 MAX_UPLOAD = 8 * 1024 * 1024
-EXPORT_FORMATS = ("md", "html", "pdf", "docx", "odt")
-
-
-def _version_arg(name: str = "version") -> int | None:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    if not (value.isascii() and value.isdigit()) or len(value) > 6:
-        abort(400)
-    return int(value)
-
-
-def _download(content: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(content, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    return response
 
 
 @bp.get("/")
@@ -195,12 +171,12 @@ def history(slug, plan_id):
 @bp.get("/<int:plan_id>/compare")
 def compare(slug, plan_id):
     plan = services.plan_for(current_user, slug, plan_id)
-    old = services.get_version(plan, _version_arg("from") or 1)
-    new = services.get_version(plan, _version_arg("to"))
+    old = services.get_version(plan, version_arg("from") or 1)
+    new = services.get_version(plan, version_arg("to"))
     changes = comparing.compare(old, new)
     if request.args.get("format") == "md":
         text = comparing.changelog_markdown(plan, old, new, changes)
-        return _download(
+        return download(
             text.encode(), "text/markdown; charset=utf-8", f"changes-v{old.number}-v{new.number}.md"
         )
     summary = {}
@@ -217,86 +193,6 @@ def compare(slug, plan_id):
         shown_changes=comparing.SHOWN_CHANGES,
         versions=services.versions(plan),
     )
-
-
-@bp.get("/<int:plan_id>/export/<fmt>")
-def export(slug, plan_id, fmt):
-    if fmt not in EXPORT_FORMATS:
-        abort(404)
-    from .documents import FORMATS, export_filename, printed_lines, render
-
-    plan = services.plan_for(current_user, slug, plan_id)
-    version = services.get_version(plan, _version_arg())
-    content_language = _content_language(version)
-    nodes = exports.document_nodes(plan, version, content_language)
-    filename = export_filename(plan, version, fmt)
-    if content_language:  # plan-v3.pdf → plan-v3-pt.pdf
-        stem, _dot, extension = filename.rpartition(".")
-        filename = f"{stem}-{content_language}.{extension}"
-    if fmt == "md":
-        text = to_markdown(version.title, nodes)
-        return _download(text.encode(), "text/markdown; charset=utf-8", filename)
-    lines = printed_lines(nodes, layout.line_length(plan.forum)) if fmt == "pdf" else 0
-    if exports.needs_job(fmt, version, len(nodes), lines):
-        export = exports.request_export(plan, version, fmt, str(get_locale()), content_language)
-        db.session.commit()
-        path = exports.file_of(export)
-        if path is None:
-            return redirect(
-                url_for("plans.export_status", slug=slug, plan_id=plan.id, export_id=export.id)
-            )
-        return send_file(path, mimetype=FORMATS[fmt], as_attachment=True, download_name=filename)
-    content, mimetype, _filename = render(fmt, plan, version, nodes)
-    return _download(content, mimetype, filename)
-
-
-def _content_language(version) -> str:
-    """?lang=xx asks for the text translated into xx ("" for the original)."""
-    from ..config import LOCALES
-
-    asked = request.args.get("lang", "")
-    return asked if asked in LOCALES and asked != version.language else ""
-
-
-def _export_of(slug, plan_id, export_id):
-    plan = services.plan_for(current_user, slug, plan_id)
-    export = exports.get_export(plan, export_id)
-    if export is None:
-        abort(404)
-    if exports.take_up_if_lost(export):  # its worker died: queued again
-        db.session.commit()
-    return plan, export
-
-
-@bp.get("/<int:plan_id>/exports/<int:export_id>")
-def export_status(slug, plan_id, export_id):
-    """The progress of a document being made, then its download link."""
-    plan, export = _export_of(slug, plan_id, export_id)
-    return render_template("plans/export_status.html", forum=plan.forum, plan=plan, export=export)
-
-
-@bp.get("/<int:plan_id>/exports/<int:export_id>/status.json")
-def export_status_json(slug, plan_id, export_id):
-    _plan, export = _export_of(slug, plan_id, export_id)
-    return jsonify(
-        state=export.state,
-        label=export_state_label(export.state),
-        active=export.is_active,
-        error=export.error,
-    )
-
-
-EXPORT_STATE_LABELS = {
-    "queued": _l("Waiting for a worker"),
-    "running": _l("Making the document"),
-    "finished": _l("Ready"),
-    "failed": _l("Failed"),
-}
-
-
-@bp.app_template_global()
-def export_state_label(state: str) -> str:
-    return str(EXPORT_STATE_LABELS.get(state, state))
 
 
 @bp.route("/<int:plan_id>/nodes/<key>/edit", methods=["GET", "POST"])
