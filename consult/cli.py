@@ -5,11 +5,21 @@ import os
 
 from flask.cli import FlaskGroup
 
+from . import create_app
+from .accounts.cli import users_group
+from .amendments.cli import amendments_group
+from .background import scheduler_command, worker_command
+from .consolidation.cli import plans_consolidate
+from .demo.cli import demo_command
+from .dev import dev_command
+from .dev_logging import CHILD_FLAG, configure_child_logging
+from .forums.cli import forums_group, users_invite
+from .mail.cli import mail_group
+from .plans.cli import plans_group
+from .votes.cli import polls_group
+
 
 def main() -> None:
-    from . import create_app
-    from .dev_logging import CHILD_FLAG, configure_child_logging
-
     if os.environ.get(CHILD_FLAG):
         configure_child_logging()
     cli = FlaskGroup(create_app=lambda: create_app(), help="Consult: plans, amendments, votes.")
@@ -17,18 +27,7 @@ def main() -> None:
 
 
 def register_cli(app) -> None:
-    """Called by create_app, once its blueprints (and so every model) are loaded."""
-    from .accounts.cli import users_group
-    from .amendments.cli import amendments_group
-    from .background import scheduler_command, worker_command
-    from .consolidation.cli import plans_consolidate
-    from .demo.cli import demo_command
-    from .dev import dev_command
-    from .forums.cli import forums_group, users_invite
-    from .mail.cli import mail_group
-    from .plans.cli import plans_group
-    from .votes.cli import polls_group
-
+    """Called by create_app (``consult/app.py``)."""
     # Commands that belong to one feature but sit in another's group.
     users_group.add_command(users_invite)
     plans_group.add_command(plans_consolidate)
@@ -45,13 +44,3 @@ def register_cli(app) -> None:
         polls_group,
     ):
         app.cli.add_command(command)
-
-
-def __getattr__(name: str):
-    """``consult.cli.run_scheduler_once``, where scripts and tests knew it, now in
-    consult/background.py (imported late: main() runs before the app exists)."""
-    if name == "run_scheduler_once":
-        from .background import run_scheduler_once
-
-        return run_scheduler_once
-    raise AttributeError(name)

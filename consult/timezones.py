@@ -10,13 +10,13 @@ How a date is then written is in ``date_formats``; which zones exist in
 ``known_zones``; the list a member chooses from in ``zone_choice``.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_login import current_user
-from sqlalchemy import select
 
 from .known_zones import valid_timezone
 
@@ -25,6 +25,30 @@ from .known_zones import valid_timezone
 SESSION_USER_ZONE = "user_timezone"
 
 _forced: ContextVar[str | None] = ContextVar("consult_forced_timezone", default=None)
+
+
+@dataclass(frozen=True)
+class ForumZoneFinders:
+    """Where a forum's zone is found (its consultations' calendars): the
+    consultations feature, above this module, registers its queries when the
+    app is made (``consult/app.py``). Without them, only the member's and the
+    platform's zones count."""
+
+    by_forum_id: Callable[[int], str | None]
+    by_forum_slug: Callable[[str], str | None]
+    by_member: Callable[[int], str | None]
+
+
+_registered: list[ForumZoneFinders] = []
+
+
+def register_forum_zones(finders: ForumZoneFinders) -> None:
+    """Set once per app (the same finders each time)."""
+    _registered[:] = [finders]
+
+
+def _finders() -> ForumZoneFinders | None:
+    return _registered[0] if _registered else None
 
 
 def platform_zone() -> str:
@@ -49,10 +73,9 @@ def forced_zone() -> str | None:
 @contextmanager
 def recipients_zone(user, forum=None) -> Iterator[None]:
     """An email's dates in its recipient's zone, unless one is forced already
-    (a notification batch forces each group's)."""
-    from .accounts.models import User
-
-    if _forced.get() is not None or not isinstance(user, User):
+    (a notification batch forces each group's). ``user`` may be anything an
+    email's context names: only a member (with a ``timezone``) counts."""
+    if _forced.get() is not None or not hasattr(user, "timezone"):
         yield
         return
     with force_timezone(member_zone(user, getattr(forum, "id", None))):
@@ -61,46 +84,21 @@ def recipients_zone(user, forum=None) -> Iterator[None]:
 
 def forum_zone(forum_id: int | None) -> str | None:
     """The zone of the forum's newest consultation that names one (not UTC)."""
-    if forum_id is None:
+    finders = _finders()
+    if forum_id is None or finders is None:
         return None
-    from .consultations.models import Consultation
-    from .extensions import db
-
-    return db.session.scalar(
-        select(Consultation.timezone)
-        .where(Consultation.forum_id == forum_id, Consultation.timezone != "UTC")
-        .order_by(Consultation.created_at.desc(), Consultation.id.desc())
-        .limit(1)
-    )
+    return finders.by_forum_id(forum_id)
 
 
 def _forum_zone_by_slug(slug: str) -> str | None:
-    from .consultations.models import Consultation
-    from .extensions import db
-    from .forums.models import Forum
-
-    return db.session.scalar(
-        select(Consultation.timezone)
-        .join(Forum, Forum.id == Consultation.forum_id)
-        .where(Forum.slug == slug, Consultation.timezone != "UTC")
-        .order_by(Consultation.created_at.desc(), Consultation.id.desc())
-        .limit(1)
-    )
+    finders = _finders()
+    return finders.by_forum_slug(slug) if finders is not None else None
 
 
 def _members_forum_zone(user_id: int) -> str | None:
     """The zone of the newest consultation of any of the member's forums."""
-    from .consultations.models import Consultation
-    from .extensions import db
-    from .forums.models import Membership
-
-    return db.session.scalar(
-        select(Consultation.timezone)
-        .join(Membership, Membership.forum_id == Consultation.forum_id)
-        .where(Membership.user_id == user_id, Consultation.timezone != "UTC")
-        .order_by(Consultation.created_at.desc(), Consultation.id.desc())
-        .limit(1)
-    )
+    finders = _finders()
+    return finders.by_member(user_id) if finders is not None else None
 
 
 def member_zone(user, forum_id: int | None = None) -> str:

@@ -3,12 +3,11 @@ countries first, then every place by region, in the interface language), and
 reading the zone someone typed."""
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 
 from babel import Locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from .date_formats import babel_locale, city_name
 from .known_zones import REGIONS, canonical_zone, selectable_zones, zone_country, zones_of_countries
@@ -80,18 +79,20 @@ def find_zone(text: str, locale=None) -> str | None:
     return by_city[0] if len(by_city) == 1 else None
 
 
+# The countries of the coalitions of a member's forums: the forums feature,
+# above this module, registers its query when the app is made (consult/app.py).
+_coalition_countries: list[Callable[[int], Iterable[str | None]]] = []
+
+
+def register_coalition_countries(finder: Callable[[int], Iterable[str | None]]) -> None:
+    """Set once per app (the same finder each time)."""
+    _coalition_countries[:] = [finder]
+
+
 def member_countries(user) -> list[str]:
     """The countries whose cities the list shows first: the member's own, then
     those of the coalitions of their forums."""
-    from .extensions import db
-    from .forums.models import Coalition, Membership
-
     countries = [user.country] if getattr(user, "country", None) else []
-    found = db.session.scalars(
-        select(Coalition.country)
-        .join(Membership, Membership.forum_id == Coalition.forum_id)
-        .where(Membership.user_id == user.id, Coalition.country.is_not(None))
-        .distinct()
-    )
+    found = _coalition_countries[0](user.id) if _coalition_countries else ()
     countries += sorted(code for code in found if code and code not in countries)
     return countries

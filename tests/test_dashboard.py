@@ -10,8 +10,8 @@ import pytest
 from consult.amendments import lifecycle, plan_settings, proposing, supports
 from consult.comments import moderation
 from consult.comments import services as comments
-from consult.consultations.dashboard import figures
-from consult.consultations.dashboard_figures import figures_csv
+from consult.dashboard.counting import figures
+from consult.dashboard.figures import figures_csv
 from consult.plans import services as plans
 from consult.spreadsheets import safe_cell
 from tests.factories import sign_in

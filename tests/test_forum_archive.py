@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from consult.admin import forum_archiving as archiving
 from consult.amendments import proposing
 from consult.audit.models import AuditEvent
 from consult.comments import services as comments
 from consult.errors import Conflict
-from consult.forums import archiving, invitations, memberships
 from consult.forums import groups as working_groups
+from consult.forums import invitations, memberships
 from consult.forums import permissions as forum_permissions
 from consult.forums import services as forums
 from consult.plans import services as plans

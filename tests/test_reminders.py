@@ -7,7 +7,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from consult.cli import run_scheduler_once
+from consult.background import run_scheduler_once
 from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PHASE_LABELS, PhaseInput

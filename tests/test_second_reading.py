@@ -12,10 +12,10 @@ from consult.amendments import proposing
 from consult.comments import services as comments
 from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services
-from consult.consultations.dashboard import figures
 from consult.consultations.models import Consultation
 from consult.consultations.readings import consultations_of
 from consult.consultations.services import PhaseInput
+from consult.dashboard.counting import figures
 from consult.errors import Conflict
 from consult.plans import services as plans
 from tests.factories import STRUCTURED, sign_in

@@ -13,15 +13,18 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from ..audit.services import record
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
+from ..mail.models import OutboxEmail
+from ..mail.services import queue_email
 from ..tokens import make_token, read_token
+from . import hooks
 from .models import AuthAttempt, User
-from .services import end_all_api_tokens, end_all_sessions, find_user_by_email, normalise_email
+from .services import end_all_sessions, find_user_by_email, normalise_email
 from .services import password_matches as _password_matches
 
 EMAIL_CHANGE_MAX_AGE = timedelta(hours=24)
@@ -81,8 +84,6 @@ def read_email_change(token: str) -> tuple[User, str] | None:
 def request_email_change(user: User, password: str, new_email: str) -> str:
     """Email a confirmation link to the new address and tell the old one (without
     the link). Nothing changes until the link is opened. Returns the new address."""
-    from ..mail.services import queue_email
-
     _check_password(user, password)
     email = _checked_new_email(user, new_email)
     token = email_change_token(user, email)
@@ -149,8 +150,10 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     now = now or utcnow()
     old_email = user.email
     end_all_sessions(user)
-    end_all_api_tokens(user)
-    _forget_links(user, now)
+    hooks.run_closing(user)
+    # The member's places in forums and groups, their proxies, their drafts:
+    # each feature's own step (accounts/hooks.py).
+    hooks.run_deletion(user)
     _forget_personal_rows(user, old_email)
     user.deleted_at = now
     user.active = False
@@ -169,60 +172,16 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     record("user.deleted", user, actor=user)
 
 
-def _forget_links(user: User, now: datetime) -> None:
-    """The member's places in forums and working groups, their invitations, and
-    their proxies in votes still to come or running (a holder who left no longer
-    votes for anyone; a grantor's vote is theirs, and they left)."""
-    from ..forums.models import Invitation, Membership, WorkingGroupMember
-    from ..votes.models import Poll, PollProxy, PollState
-
-    memberships = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
-    for membership in memberships:
-        record(
-            "membership.removed",
-            membership,
-            actor=user,
-            forum=membership.forum,
-            user_id=user.id,
-            reason="account_deleted",
-        )
-        db.session.delete(membership)
-    db.session.execute(delete(WorkingGroupMember).where(WorkingGroupMember.user_id == user.id))
-    db.session.execute(delete(Invitation).where(Invitation.user_id == user.id))
-    running = select(Poll.id).where(Poll.state.in_((PollState.DRAFT, PollState.OPEN)))
-    db.session.execute(
-        delete(PollProxy).where(
-            (PollProxy.grantor_id == user.id) | (PollProxy.holder_id == user.id),
-            PollProxy.poll_id.in_(running),
-        )
-    )
-
-
 # The member's own settings and messages, which nobody else reads (by table
 # name: a table that is not there yet is skipped).
 PERSONAL_TABLES = ("notifications", "notification_preferences", "recovery_codes")
 
 
 def _forget_personal_rows(user: User, old_email: str) -> None:
-    from ..amendments.models import Amendment, AmendmentStatus
-    from ..mail.models import OutboxEmail
-
     for name in PERSONAL_TABLES:
         table = db.metadata.tables.get(name)
         if table is not None:
             db.session.execute(delete(table).where(table.c.user_id == user.id))
-    # Drafts were seen by no one but their author: they go with the account.
-    db.session.execute(
-        delete(Amendment).where(
-            Amendment.author_id == user.id, Amendment.status == AmendmentStatus.DRAFT
-        )
-    )
-    # The name written by hand on an amendment brought in from paper.
-    db.session.execute(
-        update(Amendment)
-        .where(Amendment.author_id == user.id, Amendment.author_name != "")
-        .values(author_name="")
-    )
     db.session.execute(delete(AuthAttempt).where(AuthAttempt.key == old_email))
     # A row being sent right now is left to its worker.
     db.session.execute(

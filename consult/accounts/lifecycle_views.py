@@ -1,16 +1,14 @@
-"""The profile's account pages: a new email address, your data, deleting the account."""
+"""The profile's account pages: a new email address, deleting the account (your
+data is in ``consult/member_data``)."""
 
-import json
-
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..errors import ServiceError
 from ..extensions import db
 from . import lifecycle
-from .forms import NOTIFICATION_LABELS, DeleteAccountForm, EmailChangeForm
-from .my_data import my_data as read_my_data
+from .forms import DeleteAccountForm, EmailChangeForm
 from .views import bp, profile_page
 
 
@@ -64,46 +62,6 @@ def confirm_email(token):
             url_for("accounts.profile" if current_user.is_authenticated else "core.index")
         )
     return render_template("accounts/confirm_email.html", user=user, email=email)
-
-
-@bp.get("/profile/data")
-@login_required
-def my_data():
-    data = read_my_data(current_user._get_current_object())
-    return render_template(
-        "accounts/my_data.html",
-        data=data,
-        standalone=False,
-        notification_labels=NOTIFICATION_LABELS,
-    )
-
-
-def _attachment(body: str, mimetype: str, extension: str):
-    response = current_app.response_class(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="consult-my-data.{extension}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-@bp.get("/profile/data.json")
-@login_required
-def my_data_json():
-    data = read_my_data(current_user._get_current_object())
-    body = json.dumps(data.as_json(), ensure_ascii=False, indent=2)
-    return _attachment(body, "application/json", "json")
-
-
-@bp.get("/profile/data.html")
-@login_required
-def my_data_html():
-    data = read_my_data(current_user._get_current_object())
-    body = render_template(
-        "accounts/my_data.html",
-        data=data,
-        standalone=True,
-        notification_labels=NOTIFICATION_LABELS,
-    )
-    return _attachment(body, "text/html", "html")
 
 
 def _deletion_page(form, status=200):

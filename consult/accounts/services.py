@@ -19,7 +19,7 @@ from ..inputs import clean_text
 from ..known_zones import canonical_zone
 from ..notifications import digests as notification_digests
 from ..tokens import make_token, read_token
-from . import throttle
+from . import hooks, throttle
 from .models import NOTIFICATION_PREFERENCES, User, UserSession
 
 MIN_PASSWORD_LENGTH = 10
@@ -284,17 +284,7 @@ def set_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
         end_all_sessions(user)
-        end_all_api_tokens(user)
-
-
-def end_all_api_tokens(user: User) -> None:
-    from ..api.models import ApiToken
-
-    db.session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+        hooks.run_closing(user)
 
 
 # --- password reset -------------------------------------------------------

@@ -21,6 +21,7 @@ from ..audit.services import record
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db
+from . import hooks
 from .models import PlatformSetting, RecoveryCode, User
 from .services import password_matches
 
@@ -79,19 +80,9 @@ def set_required(actor: User, required: bool) -> None:
 
 
 def runs_something(user: User) -> bool:
-    """A platform administrator, or a facilitator or administrator of a forum."""
-    from ..forums.models import MANAGING_ROLES, Membership
-
-    if user.is_admin:
-        return True
-    return (
-        db.session.scalar(
-            select(Membership.id)
-            .where(Membership.user_id == user.id, Membership.role.in_(MANAGING_ROLES))
-            .limit(1)
-        )
-        is not None
-    )
+    """A platform administrator, or a facilitator or administrator of a forum
+    (forums answer that: ``accounts.hooks.on_runs_something``)."""
+    return user.is_admin or hooks.runs_something(user)
 
 
 def required_for(user: User) -> bool:

@@ -8,11 +8,10 @@ from flask_login import current_user, login_required
 
 from ..errors import InvalidInput
 from ..extensions import db
-from ..forums import archiving as forum_archiving
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
-from ..plans import archiving as plan_archiving
 from ..plans import services as plans
+from . import forum_archiving, plan_archiving
 from .forms import ReasonForm
 
 bp = Blueprint("plan_archive", __name__)

@@ -2,7 +2,7 @@
 edits, the author's revision after a consolidated draft, a sub-amendment."""
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
@@ -220,3 +220,18 @@ def propose_sub_amendment(
     if submit:
         submit_amendment(actor, sub)
     return sub
+
+
+def forget_author(user) -> None:
+    """A deleted account's drafts, and the name written by hand on the
+    amendments it brought in from paper (an ``accounts.hooks.on_deletion``
+    step). Its other amendments stay, by a former member."""
+    # Drafts were seen by no one but their author: they go with the account.
+    db.session.execute(
+        delete(Amendment).where(Amendment.author_id == user.id, Amendment.status == S.DRAFT)
+    )
+    db.session.execute(
+        update(Amendment)
+        .where(Amendment.author_id == user.id, Amendment.author_name != "")
+        .values(author_name="")
+    )

@@ -90,3 +90,13 @@ def touch(token: ApiToken, at_most_every_seconds: int = 60) -> None:
     last = token.last_used_at
     if last is None or (now - last).total_seconds() >= at_most_every_seconds:
         db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+
+
+def end_all_api_tokens(user) -> None:
+    """Revoke every token of a closed or deleted account (an
+    ``accounts.hooks.on_closing`` step)."""
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

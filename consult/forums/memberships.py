@@ -18,7 +18,16 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..pagination import paginate
 from .groups import add_group_member, groups_of, remove_group_member
-from .models import Coalition, Forum, Membership, Role, WorkingGroup, WorkingGroupMember
+from .models import (
+    MANAGING_ROLES,
+    Coalition,
+    Forum,
+    Invitation,
+    Membership,
+    Role,
+    WorkingGroup,
+    WorkingGroupMember,
+)
 from .permissions import (
     appoint_refusal,
     archived_refusal,
@@ -154,3 +163,47 @@ def set_member_groups(actor, membership: Membership, groups: list[WorkingGroup])
             add_group_member(actor, group, membership.user)
     for group_id in current - wanted:
         remove_group_member(actor, db.session.get(WorkingGroup, group_id), membership.user_id)
+
+
+def forget_member(user: User) -> None:
+    """A deleted account's places in forums and working groups, and its
+    invitations (an ``accounts.hooks.on_deletion`` step)."""
+    memberships = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
+    for membership in memberships:
+        record(
+            "membership.removed",
+            membership,
+            actor=user,
+            forum=membership.forum,
+            user_id=user.id,
+            reason="account_deleted",
+        )
+        db.session.delete(membership)
+    db.session.execute(delete(WorkingGroupMember).where(WorkingGroupMember.user_id == user.id))
+    db.session.execute(delete(Invitation).where(Invitation.user_id == user.id))
+
+
+def manages_a_forum(user: User) -> bool:
+    """A facilitator or administrator of a forum (an
+    ``accounts.hooks.on_runs_something`` check)."""
+    return (
+        db.session.scalar(
+            select(Membership.id)
+            .where(Membership.user_id == user.id, Membership.role.in_(MANAGING_ROLES))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def coalition_countries(user_id: int) -> list[str]:
+    """The countries of the coalitions of the member's forums (for the list of
+    time zones: ``zone_choice.register_coalition_countries``)."""
+    return list(
+        db.session.scalars(
+            select(Coalition.country)
+            .join(Membership, Membership.forum_id == Coalition.forum_id)
+            .where(Membership.user_id == user_id, Coalition.country.is_not(None))
+            .distinct()
+        )
+    )

@@ -94,7 +94,7 @@ class Forum(Base):
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     # Characters per numbered line of its plans (consult/plans/layout.py).
     line_length: Mapped[int] = mapped_column(Integer, default=80, server_default="80")
-    # Set when the forum is archived: read-only, still where it was (forums/archiving.py).
+    # Set when the forum is archived: read-only, still where it was (admin/forum_archiving.py).
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[created_at]
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import aliased, joinedload
 
 from ..amendments.models import Amendment, AmendmentSupport, identifier_of
 from ..comments.models import Comment
-from ..consultations import dashboard
 from ..consultations.models import Consultation
 from ..consultations.readings import in_window, reading_window
+from ..dashboard import counting as dashboard
 from ..database import utcnow
 from ..extensions import db
 from ..plans.models import PlanNode

@@ -1,6 +1,6 @@
 """Plans and their versions: import, read, edit (always into a new version),
 approve, and whether a plan is archived. Writing a version is in
-``version_writing``, archiving and restoring in ``archiving``, comparing two
+``version_writing``, archiving and restoring in ``admin/plan_archiving``, comparing two
 versions in ``comparing``."""
 
 from pathlib import PurePath

@@ -2,7 +2,7 @@
 call of the delegates present. The rules are in ``permissions``."""
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
@@ -13,6 +13,7 @@ from .models import (
     Participation,
     Poll,
     PollProxy,
+    PollState,
     PollVoter,
 )
 from .permissions import (
@@ -126,3 +127,16 @@ def set_presence(actor, poll: Poll, present_ids: set[int]) -> int:
     )
     record("poll.roll_call", poll, actor=actor, forum=poll.forum, present=count)
     return count
+
+
+def forget_member(user) -> None:
+    """A deleted account's proxies in votes still to come or running (a holder
+    who left no longer votes for anyone; a grantor's vote is theirs, and they
+    left): an ``accounts.hooks.on_deletion`` step."""
+    running = select(Poll.id).where(Poll.state.in_((PollState.DRAFT, PollState.OPEN)))
+    db.session.execute(
+        delete(PollProxy).where(
+            (PollProxy.grantor_id == user.id) | (PollProxy.holder_id == user.id),
+            PollProxy.poll_id.in_(running),
+        )
+    )

@@ -12,8 +12,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..accounts.models import User
+from ..amendments.models import Amendment, AmendmentSupport, identifier_of
+from ..comments.models import Comment
 from ..extensions import db
-from .models import User
+from ..forums.models import Forum, Membership, WorkingGroup, WorkingGroupMember
+from ..notifications.models import Notification
+from ..notifications.views import describe
+from ..plans.models import Plan
 
 
 @dataclass
@@ -63,8 +69,6 @@ def _profile(user: User) -> dict:
 
 
 def _memberships(user: User) -> list[dict]:
-    from ..forums.models import Membership, WorkingGroup, WorkingGroupMember
-
     groups: dict[int, list[dict]] = {}
     rows = db.session.execute(
         select(WorkingGroup.forum_id, WorkingGroup.name, WorkingGroupMember.role)
@@ -97,9 +101,6 @@ def _memberships(user: User) -> list[dict]:
 
 
 def _amendments(user: User) -> list[dict]:
-    from ..amendments.models import Amendment, identifier_of
-    from ..plans.models import Plan
-
     rows = db.session.execute(
         select(Amendment, Plan.title, Plan.short_name)
         .join(Plan, Plan.id == Amendment.plan_id)
@@ -123,9 +124,6 @@ def _amendments(user: User) -> list[dict]:
 
 
 def _comments(user: User) -> list[dict]:
-    from ..comments.models import Comment
-    from ..forums.models import Forum
-
     rows = db.session.execute(
         select(Comment, Forum.name)
         .join(Forum, Forum.id == Comment.forum_id)
@@ -147,9 +145,6 @@ def _comments(user: User) -> list[dict]:
 
 
 def _supports(user: User) -> list[dict]:
-    from ..amendments.models import Amendment, AmendmentSupport
-    from ..plans.models import Plan
-
     rows = db.session.execute(
         select(AmendmentSupport.created_at, Amendment.number, Amendment.target_ref, Plan.title)
         .join(Amendment, Amendment.id == AmendmentSupport.amendment_id)
@@ -165,9 +160,6 @@ def _supports(user: User) -> list[dict]:
 
 def _notifications(user: User) -> list[dict]:
     """Each notification as the member reads it, in the current language."""
-    from ..notifications.models import Notification
-    from ..notifications.views import describe
-
     rows = db.session.scalars(
         select(Notification)
         .options(joinedload(Notification.actor), joinedload(Notification.forum))

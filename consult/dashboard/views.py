@@ -3,10 +3,10 @@
 from flask import Blueprint, Response, render_template
 from flask_login import current_user, login_required
 
+from ..consultations import services
 from ..forums import permissions as forum_permissions
-from . import services
-from .dashboard import figures
-from .dashboard_figures import figures_csv
+from .counting import figures
+from .figures import figures_csv
 
 bp = Blueprint("consultation_dashboard", __name__)
 

@@ -1,7 +1,7 @@
 """What the facilitators' dashboard of a consultation shows: the figures'
 shapes (by status, by working group, by coalition and country, by phase), the
 rows its charts and tables are drawn from, and the CSV download of them.
-Counting them is ``dashboard``'s work.
+Counting them is ``counting``'s work.
 """
 
 import csv
@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from ..amendments.models import FINAL_STATUSES, OPEN_STATUSES, STATUSES, Amendment
+from ..amendments.models import FINAL_STATUSES, OPEN_STATUSES, STATUS_LABELS, STATUSES, Amendment
 from ..comments.models import Comment
+from ..consultations.models import Consultation, Phase
+from ..consultations.services import PHASE_LABELS
 from ..i18n import country_name
 from ..spreadsheets import safe_cell
-from .models import Consultation, Phase
-from .services import PHASE_LABELS
 
 # Statuses shown on the dashboard (drafts are private), in the order of their life.
 DASHBOARD_STATUSES = tuple(status for status in STATUSES if status != "draft")
@@ -110,8 +110,6 @@ class DashboardFigures:
     # Rows of (label, value) for the charts and their tables.
     @property
     def status_rows(self) -> list[tuple[str, int]]:
-        from ..amendments.models import STATUS_LABELS
-
         return [(str(STATUS_LABELS[status]), n) for status, n in self.statuses.items()]
 
     @property

@@ -2,18 +2,20 @@
 amendments, comments, votes and minutes stay readable where they were (public
 where they were public), and nothing in it can be added or changed until an
 administrator takes it out of the archive. The one predicate that every write
-asks is ``permissions.archived_refusal``."""
+asks is ``forums.permissions.archived_refusal``."""
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..assembly.models import AssemblySession, SessionState
 from ..audit.services import record
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
+from ..forums.models import Forum
+from ..forums.permissions import administer_refusal, archived_refusal, require
 from ..inputs import clean_text
-from .models import Forum
-from .permissions import administer_refusal, archived_refusal, require
+from ..votes.models import Poll, PollState
 
 
 def _reason(reason) -> str:
@@ -26,9 +28,6 @@ def _reason(reason) -> str:
 def _running(forum: Forum) -> str | None:
     """What must end before the forum can be archived: a vote scheduled or
     open, or an assembly session called or in session."""
-    from ..assembly.models import AssemblySession, SessionState
-    from ..votes.models import Poll, PollState
-
     active = tuple(state for state in PollState if state.is_active)
     polls = db.session.scalar(
         select(func.count())

@@ -1,7 +1,7 @@
 """Counting the facilitators' dashboard of a consultation: where the amendments
 stand, which working groups are busy, who takes part (by coalition and by
 country), and what waits for a facilitator (triage, reported comments). What
-the figures are and how they are shown is in ``dashboard_figures``.
+the figures are and how they are shown is in ``figures``.
 
 Everything is read with a fixed number of grouped queries, whatever the size of
 the plan or of the forum. Target keys are placed in working groups in Python,
@@ -20,20 +20,20 @@ from ..accounts.models import User
 from ..amendments.models import OPEN_STATUSES, Amendment, AmendmentSupport
 from ..amendments.plan_settings import section_assignments
 from ..comments.models import Comment
+from ..consultations.models import Consultation, Phase
+from ..consultations.readings import in_window, reading_window
+from ..consultations.services import open_phase
 from ..extensions import db
 from ..forums.groups import list_groups
 from ..forums.models import Coalition, Membership
 from ..plans.models import PlanNode
-from .dashboard_figures import (
+from .figures import (
     DASHBOARD_STATUSES,
     DashboardFigures,
     GroupFigures,
     PhaseFigures,
     Share,
 )
-from .models import Consultation, Phase
-from .readings import in_window, reading_window
-from .services import open_phase
 
 QUEUE_LIMIT = 50
 

@@ -1,16 +1,19 @@
 """Archiving a plan instead of deleting it, and taking it out of the archive.
-The one predicate every write on a plan asks is ``services.archived_refusal``."""
+The one predicate every write on a plan asks is
+``plans.services.archived_refusal``."""
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..audit.services import record
+from ..consultations.models import Consultation
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..inputs import clean_text
-from .models import Plan, PlanVersion
-from .services import require_not_archived
+from ..plans.models import Plan, PlanVersion
+from ..plans.services import require_not_archived
+from ..votes.models import Poll
 
 
 def archive_plan(actor, plan: Plan, reason: str) -> None:
@@ -33,8 +36,6 @@ def archive_plan(actor, plan: Plan, reason: str) -> None:
 
 
 def _pending_polls(plan: Plan) -> int:
-    from ..votes.models import Poll
-
     return db.session.scalar(
         select(func.count())
         .select_from(Poll)
@@ -46,8 +47,6 @@ def restore_plan(actor, plan: Plan, reason: str) -> None:
     """Take the plan out of the archive: approved again if a version was
     approved, in consultation if it has one, else a draft (its switch for
     amendments and comments stays closed until a facilitator opens it)."""
-    from ..consultations.models import Consultation
-
     forum_permissions.require_manage(actor, plan.forum)
     reason = _checked_archive_reason(reason)
     if plan.status != "archived":

@@ -1,0 +1,58 @@
+"""Where the features above accounts plug in their part of an account's life.
+
+Accounts sits below every feature that keeps rows about a member (forums,
+votes, amendments, the API's tokens): it may not import them. Each feature
+registers its step here instead, when the app is made (``consult/app.py``),
+and accounts runs the steps without knowing whose they are:
+
+- ``on_closing``: the account stops being usable (closed by an administrator,
+  or deleted): ``step(user)``;
+- ``on_deletion``: the member deleted their account, before their personal
+  data is wiped: ``step(user)``;
+- ``on_runs_something``: whether the member runs something besides the
+  platform (a forum they facilitate): ``check(user) -> bool``.
+
+Registering the same function again does nothing (an app is made per test).
+"""
+
+from collections.abc import Callable
+
+ClosingStep = Callable[[object], None]
+DeletionStep = Callable[[object], None]
+RunsSomething = Callable[[object], bool]
+
+_closing: list[ClosingStep] = []
+_deletion: list[DeletionStep] = []
+_runs_something: list[RunsSomething] = []
+
+
+def _add(steps: list, step: Callable) -> Callable:
+    if step not in steps:
+        steps.append(step)
+    return step
+
+
+def on_closing(step: ClosingStep) -> ClosingStep:
+    return _add(_closing, step)
+
+
+def on_deletion(step: DeletionStep) -> DeletionStep:
+    return _add(_deletion, step)
+
+
+def on_runs_something(check: RunsSomething) -> RunsSomething:
+    return _add(_runs_something, check)
+
+
+def run_closing(user) -> None:
+    for step in _closing:
+        step(user)
+
+
+def run_deletion(user) -> None:
+    for step in _deletion:
+        step(user)
+
+
+def runs_something(user) -> bool:
+    return any(check(user) for check in _runs_something)
