@@ -14,18 +14,24 @@ from .admin.archive_views import bp as plan_archive_bp
 from .admin.audit_views import bp as audit_log_bp
 from .admin.views import bp as admin_bp
 from .amendments import proposing as amendment_proposing
+from .amendments import queries as amendment_queries
+from .amendments.comment_target import amendment_target
 from .amendments.views import bp as amendments_bp
+from .api import participation_views as _api_participation_views  # noqa: F401 (its routes)
 from .api import tokens as api_tokens
+from .api import views as _api_views  # noqa: F401 (its routes, on the API blueprint)
 from .api.blueprint import init_app as init_api
 from .api.pages import bp as api_pages_bp
 from .assembly.minutes_views import bp as assembly_minutes_bp
 from .assembly.views import bp as assembly_bp
 from .calendars.views import bp as calendars_bp
 from .cli import register_cli
+from .comments.targets import register_target as register_comment_target
 from .comments.views import bp as comments_bp
 from .config import load_settings
 from .consolidation.views import bp as consolidation_bp
-from .consultations.views import bp as consultations_bp
+from .consultation_pages.views import bp as consultations_bp
+from .consultations import scheduler as consultation_scheduler
 from .consultations.zones import FORUM_ZONES
 from .core.views import bp as core_bp
 from .dashboard.views import bp as dashboard_bp
@@ -44,8 +50,8 @@ from .notifications.views import bp as notifications_bp
 from .open_now.banner import init_app as init_open_now
 from .opendata.views import bp as opendata_bp
 from .paths import PACKAGE_DIR, project_dir
+from .plan_pages.views import bp as plans_bp
 from .plan_translations.views import bp as plan_translations_bp
-from .plans.views import bp as plans_bp
 from .search import schema as search_schema
 from .search.views import bp as search_bp
 from .security import register_security_headers
@@ -53,6 +59,8 @@ from .timezones import register_forum_zones
 from .urls import DatabaseIntConverter
 from .urls import init_app as init_urls
 from .votes import proxies as vote_proxies
+from .votes import queries as vote_queries
+from .votes import scheduling as vote_scheduling
 from .votes.views import bp as votes_bp
 from .zone_choice import register_coalition_countries
 
@@ -106,7 +114,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _plug_in_features() -> None:
     """What a lower package asks of the features above it, which it may not
     import (README, "Dependency order"): the accounts' hooks, where a forum's
-    time zone is found, the countries of a member's coalitions."""
+    time zone is found, the countries of a member's coalitions, an amendment as
+    the subject of a comment thread, whether a vote is about an amendment, the
+    polls that close with an extended phase."""
     account_hooks.on_closing(api_tokens.end_all_api_tokens)
     account_hooks.on_deletion(forum_memberships.forget_member)
     account_hooks.on_deletion(vote_proxies.forget_member)
@@ -114,6 +124,9 @@ def _plug_in_features() -> None:
     account_hooks.on_runs_something(forum_memberships.manages_a_forum)
     register_forum_zones(FORUM_ZONES)
     register_coalition_countries(forum_memberships.coalition_countries)
+    register_comment_target("amendment", amendment_target)
+    amendment_queries.register_running_vote_check(vote_queries.amendment_in_running_poll)
+    consultation_scheduler.on_phase_extended(vote_scheduling.extend_with_phase)
 
 
 def _init_login(app: Flask) -> None:

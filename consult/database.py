@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Integer, MetaData, String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column
@@ -102,8 +103,6 @@ def read_only(view):
 
 
 def _read_only_request() -> bool:
-    from flask import current_app, g, has_request_context, request
-
     if not has_request_context() or request.endpoint is None or g.get("sqlite_writes"):
         return False
     view = current_app.view_functions.get(request.endpoint)

@@ -16,6 +16,7 @@ from babel.dates import get_timezone_location
 from flask_babel import get_locale
 
 from .config import DEFAULT_LOCALE
+from .database import utcnow
 from .timezones import reader_zone
 
 
@@ -63,8 +64,6 @@ def format_moment(
 def countdown(value: datetime | None, now: datetime | None = None, *, locale=None) -> str:
     """The time left until a moment, as a person says it ("in 3 days",
     "en 5 horas", "em 20 minutos"); empty once it has passed."""
-    from .database import utcnow
-
     if value is None:
         return ""
     left = _aware(value) - _aware(now or utcnow())

@@ -8,7 +8,10 @@ from flask import Flask, current_app, g, jsonify, make_response, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from .extensions import db
 
 
 class ServiceError(Exception):
@@ -99,8 +102,6 @@ def rollback_quietly() -> None:
     failed leaves it aborted (PostgreSQL refuses every later statement), and a
     database that is down cannot be rolled back either; neither may stop the
     error page."""
-    from .extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # the error being answered matters, not this one
@@ -170,7 +171,6 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_database_error_handler(app: Flask) -> None:
     """A database that is down or locked answers 503 (retryable), not 500."""
-    from sqlalchemy.exc import OperationalError
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: OperationalError):

@@ -8,7 +8,14 @@ master keeps open throughout. Override any of them on the command line or with
 ``GUNICORN_CMD_ARGS``.
 """
 
+import ctypes
+import ctypes.util
 import os
+import signal
+
+from .extensions import db
+from .live import STOPPING
+from .live.serving import OrdinaryRequests
 
 bind = os.environ.get("CONSULT_BIND", "0.0.0.0:8000")  # nosec B104: a server listens
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
@@ -52,9 +59,6 @@ def _tune_malloc() -> None:
     password keeps Argon2's 19 MiB (measured: 300 sign-ins took a worker of
     100 threads from 90 to 410 MB). Two arenas, and blocks of 4 MiB or more
     always returned to the system, keep a worker near a sync worker's size."""
-    import ctypes
-    import ctypes.util
-
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(-8, 2)  # M_ARENA_MAX
@@ -70,7 +74,6 @@ def post_fork(server, worker):
     app = getattr(server.app, "callable", None)  # loaded in the master: --preload
     if app is None or not hasattr(app, "app_context"):
         return
-    from .extensions import db
 
     with app.app_context():
         db.engine.dispose(close=False)
@@ -94,10 +97,6 @@ def post_worker_init(worker):
     streams (consult/live), so that it exits within a second instead of
     holding them for ``graceful_timeout``; their browsers reconnect to a new
     worker and catch up on what they missed."""
-    import signal
-
-    from .live import STOPPING
-    from .live.serving import OrdinaryRequests
 
     def accept_for(streams: int) -> None:
         # The worker accepts connections for its streams and a few ordinary

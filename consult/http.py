@@ -25,6 +25,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, request, session
 
+from . import pagecache
+
 COMPRESS_MIN_BYTES = 1024
 COMPRESS_LEVEL = 5
 COMPRESSIBLE = {
@@ -121,8 +123,6 @@ def compress(response) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from . import pagecache
-
     pagecache.init_app(app)
     digests: dict = {}
 

@@ -2,11 +2,14 @@
 
 from babel import Locale
 from flask import g, has_request_context, request, session
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, get_translations
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
 from .config import DEFAULT_LOCALE, LOCALES
+from .date_formats import format_day, format_moment, zone_label
+from .timezones import reader_zone
+from .urls import external_url
 
 LANGUAGE_NAMES = {"es": "Español", "en": "English", "pt": "Português"}
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
@@ -74,10 +77,6 @@ def country_name(code: str | None) -> str:
 
 
 def register_template_helpers(app) -> None:
-    from .date_formats import format_day, format_moment, zone_label
-    from .timezones import reader_zone
-    from .urls import external_url
-
     app.jinja_env.globals.update(
         external_url=external_url,
         LOCALES=LOCALES,
@@ -103,8 +102,6 @@ _TRANSLATED: dict[tuple, str] = {}
 
 
 def _template_gettext(message: str) -> str:
-    from flask_babel import get_translations
-
     locale = get_locale()
     key = (locale, message)
     found = _TRANSLATED.get(key)
@@ -118,8 +115,6 @@ def _template_gettext(message: str) -> str:
 def install_template_gettext(app) -> None:
     """``_()`` and ``gettext()`` in templates, remembered per locale and message
     (the other callables stay Flask-Babel's)."""
-    from flask_babel import get_translations
-
     app.jinja_env.install_gettext_callables(
         gettext=_template_gettext,
         ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),

@@ -26,7 +26,7 @@ from .generation import DataGeneration
 from .mail.models import OutboxEmail
 from .notifications.models import Notification
 from .pagecache import PageFragment
-from .plans.activity import ActivityStamp
+from .plan_pages.activity import ActivityStamp
 from .plans.models import (
     NodeTranslation,
     Plan,

@@ -31,7 +31,7 @@ key at once is harmless (the second insert does nothing).
 
 Per-reader parts (counts, what this reader may do, the phase) are never part
 of a fragment: callers overlay them at the slots a fragment leaves (see
-``plans.rendering``).
+``plan_translations.rendering``).
 """
 
 import hashlib

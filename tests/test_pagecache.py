@@ -14,9 +14,9 @@ from consult.amendments import proposing
 from consult.comments import moderation
 from consult.comments import services as comments
 from consult.comments import threads as comment_threads
+from consult.plan_pages.activity import ActivityStamp
 from consult.plan_translations import services as translations
 from consult.plans import services as plans
-from consult.plans.activity import ActivityStamp
 from consult.plans.models import PlanNode
 from tests.factories import sign_in
 
@@ -64,7 +64,7 @@ def fragments(session) -> int:
 def test_the_text_is_rendered_once_then_served_from_the_cache(
     client, session, plan, member, monkeypatch
 ):
-    from consult.plans import rendering
+    from consult.plan_translations import rendering
 
     sign_in(client, member)
     built = []

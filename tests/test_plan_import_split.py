@@ -251,7 +251,7 @@ def test_a_block_of_many_sentences_lists_its_first_places_and_any_can_be_split(a
     text = "PLAN\n\n" + " ".join(f"Frase {n} del plan." for n in range(1, 101)) + "\n"
     with app.test_request_context():
         parsed = importer.parse(text)
-        shown = parsed.split_points(parsed.nodes[0])
+        shown = repairs.preview_split_points(parsed, parsed.nodes[0])
         assert len(shown) == 40
         assert shown[0].start == "Frase 2 del plan. Frase 3…"
         last = repairs.split_points(text)[-1]  # not listed yet, still a place of the text

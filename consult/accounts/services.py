@@ -17,6 +17,7 @@ from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..inputs import clean_text
 from ..known_zones import canonical_zone
+from ..mail.services import queue_email
 from ..notifications import digests as notification_digests
 from ..tokens import make_token, read_token
 from . import hooks, throttle
@@ -318,8 +319,6 @@ def request_password_reset(
     way, and the throttle (a few per address, more per client) counts requests
     for unknown addresses alike. Links already sent keep working.
     """
-    from ..mail.services import queue_email
-
     now = now or utcnow()
     key = normalise_email(email)
     throttle.check_reset_request(key, client[:64], now)

@@ -1,6 +1,7 @@
 """Reading amendments: one, a page of a plan's, their supports, sponsors,
 history and sub-amendments. Nothing here changes a row."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, func, select
@@ -329,20 +330,27 @@ def invitation_of(actor, amendment: Amendment) -> AmendmentSponsor | None:
     )
 
 
+# Whether a vote that has not closed is about an amendment: votes, above
+# amendments, registers its query when the app is made (consult/app.py).
+_running_vote_checks: list[Callable[[Amendment], bool]] = []
+
+
+def register_running_vote_check(check: Callable[[Amendment], bool]) -> None:
+    if check not in _running_vote_checks:
+        _running_vote_checks.append(check)
+
+
 def in_running_poll(amendment: Amendment) -> bool:
     """Whether a vote that has not closed is about this amendment."""
-    from ..votes.models import Poll, PollCandidate  # votes builds on amendments
+    return any(check(amendment) for check in _running_vote_checks)
 
-    running = select(Poll.id).where(Poll.state.in_(("draft", "open")))
-    return bool(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Poll)
-            .where(Poll.id.in_(running), Poll.amendment_id == amendment.id)
-        )
-        or db.session.scalar(
-            select(func.count())
-            .select_from(PollCandidate)
-            .where(PollCandidate.poll_id.in_(running), PollCandidate.amendment_id == amendment.id)
-        )
+
+def status_counts(plan: Plan) -> dict[str, int]:
+    """Amendments of the plan by status (one grouped query), for the
+    consultation's public page (drafts are their authors' only)."""
+    rows = db.session.execute(
+        select(Amendment.status, func.count())
+        .where(Amendment.plan_id == plan.id, Amendment.status != "draft")
+        .group_by(Amendment.status)
     )
+    return dict(rows.all())

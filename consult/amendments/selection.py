@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import request
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from ..comments.permissions import write_refusal
@@ -47,8 +48,6 @@ def plan_offer(plan) -> Offer:
     """The plan page's offer for the reader (current_user), from the rules of
     commenting and amending; a few statements more per working group that
     holds a section of the plan."""
-    from flask_login import current_user
-
     if not getattr(current_user, "is_authenticated", False):
         return Offer()
     comment = write_refusal(current_user, plan.forum) is None

@@ -21,9 +21,9 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..labels import label
+from ..plan_translations import rendering as plan_rendering
 from ..plan_translations import services as plan_translations
 from ..plans import layout
-from ..plans import rendering as plan_rendering
 from ..plans import services as plans
 from ..timezones import reader_zone
 from ..whole_pages import kept_per_reader

@@ -35,8 +35,6 @@ def init_app(app) -> None:
     by hand below for requests that ride on a browser's session)."""
     app.config.setdefault("API_RATE_LIMIT", 300)  # requests a minute, per token or member
     app.config.setdefault("API_ANONYMOUS_RATE_LIMIT", 1200)  # per address: a whole venue
-    from . import participation_views, views  # noqa: F401 (their routes, on this blueprint)
-
     app.url_map.converters["id"] = IdConverter
     csrf.exempt(bp)
     app.register_blueprint(bp)

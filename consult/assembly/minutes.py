@@ -16,9 +16,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..audit.services import record
+from ..config import LOCALES
 from ..database import utcnow
 from ..errors import Conflict
 from ..extensions import db
+from ..urls import external_url
 from . import permissions, sessions
 from .minutes_record import build_minutes, digest
 from .models import AssemblySession, SessionState
@@ -206,9 +208,6 @@ def signed_sessions(consultation) -> list[AssemblySession]:
 
 def links(session: AssemblySession) -> dict:
     """Absolute links to the minutes in every format and language."""
-    from ..config import LOCALES
-    from ..urls import external_url
-
     values = {"slug": session.forum.slug, "session_id": session.id}
     found = {"json": external_url("assembly_minutes.as_json", **values)}
     for fmt, endpoint in (("html", "show"), ("pdf", "download"), ("docx", "download")):

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..consultations.models import Consultation
+from ..consultations.services import closed_reason, comment_closed_reason
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..forums.models import Forum
@@ -48,8 +50,6 @@ class Target:
 
 def _closed_plan_reason(plan: Plan) -> str | None:
     """Why the calendar (consultation phase or plan switch) does not allow comments."""
-    from ..consultations.services import closed_reason
-
     return closed_reason(plan, "comment")
 
 
@@ -84,39 +84,9 @@ def _node_target(forum: Forum, plan: Plan | None, key: str) -> Target:
     )
 
 
-def _amendment_target(forum: Forum, plan: Plan | None, key: str) -> Target:
-    from ..amendments.models import OPEN_STATUSES, Amendment
-
-    valid = key.isascii() and key.isdigit() and len(key) < 10
-    amendment = db.session.get(Amendment, int(key)) if valid else None
-    if amendment is None or amendment.forum_id != forum.id:
-        raise NotFound()
-    if plan is not None and amendment.plan_id != plan.id:
-        raise NotFound()
-    plan = plan or db.session.get(Plan, amendment.plan_id)
-    closed = _closed_plan_reason(plan)
-    if closed is None and amendment.status not in OPEN_STATUSES:
-        closed = _("Comments are closed: this amendment is no longer under discussion.")
-    return Target(
-        "amendment",
-        key,
-        forum,
-        plan,
-        title=plan.title,
-        ref=amendment.label,
-        text=amendment.proposed_text,
-        closed_reason=closed,
-        obj=amendment,
-        readable_by=amendment.author_id if amendment.status == "draft" else None,
-    )
-
-
 def _consultation_target(forum: Forum, plan: Plan | None, key: str) -> Target:
     """The consultation as a whole (questions about the process, general
     positions): open to comments when its own phases allow comments."""
-    from ..consultations.models import Consultation
-    from ..consultations.services import comment_closed_reason
-
     valid = key.isascii() and key.isdigit() and len(key) < 10
     consultation = db.session.get(Consultation, int(key)) if valid else None
     if consultation is None or consultation.forum_id != forum.id:
@@ -136,10 +106,10 @@ def _consultation_target(forum: Forum, plan: Plan | None, key: str) -> Target:
     )
 
 
-# Other features add theirs with ``register_target``.
+# Other features add theirs with ``register_target`` (the amendments theirs,
+# when the app is made: consult/app.py).
 _RESOLVERS: dict[str, Callable[[Forum, Plan | None, str], Target]] = {
     "node": _node_target,
-    "amendment": _amendment_target,
     "consultation": _consultation_target,
 }
 

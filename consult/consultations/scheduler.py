@@ -4,6 +4,7 @@ opens and closes every phase whose time has come, safe with several
 schedulers at once: each change is a conditional UPDATE, made once, and
 reminds the forum's members, once, of a phase that closes within a day)."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -124,6 +125,15 @@ def remind_closing_phases(now: datetime | None = None) -> int:
 
 # --- by hand ---------------------------------------------------------------------------
 
+# Steps run when a phase is extended, ``step(phase, old_end, new_end)``: the
+# votes' (polls that close with the phase), registered when the app is made.
+_phase_extended: list[Callable[[Phase, datetime, datetime], None]] = []
+
+
+def on_phase_extended(step: Callable[[Phase, datetime, datetime], None]) -> None:
+    if step not in _phase_extended:
+        _phase_extended.append(step)
+
 
 def extend_phase(actor, phase: Phase, new_end: datetime) -> None:
     """Give the current (or a coming) phase more time; recorded in the audit log."""
@@ -152,22 +162,10 @@ def extend_phase(actor, phase: Phase, new_end: datetime) -> None:
 
 
 def _extend_polls(phase: Phase, old_end: datetime, new_end: datetime) -> None:
-    """Polls that close with the phase close with it at its new end."""
-    from ..votes.models import Poll
-
-    db.session.execute(
-        update(Poll)
-        .where(
-            Poll.phase_id == phase.id,
-            Poll.state.in_(("draft", "open")),
-            Poll.closes_at == old_end,
-        )
-        .values(
-            closes_at=new_end,
-            reminded_at=None if new_end - REMINDER_LEAD > utcnow() else Poll.reminded_at,
-        )
-        .execution_options(synchronize_session="fetch")
-    )
+    """What closes with the phase closes with it at its new end: the steps that
+    features above consultations register (``on_phase_extended``)."""
+    for step in _phase_extended:
+        step(phase, old_end, new_end)
 
 
 def advance(actor, consultation: Consultation, now: datetime | None = None) -> Phase | None:

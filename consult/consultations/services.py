@@ -19,10 +19,10 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
-from ..forums.models import Forum
+from ..forums.models import Forum, WorkingGroupMember
 from ..forums.permissions import require
-from ..plans.models import Plan
-from ..plans.services import archived_refusal
+from ..plans.models import Plan, SectionGroup
+from ..plans.services import archived_refusal, get_version, outline, version_nodes
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, Consultation, Phase
 from .readings import consultation_of, start_refusal
 
@@ -248,27 +248,9 @@ PROGRESS_STATUSES = (
 )
 
 
-def progress(plan: Plan) -> dict[str, int]:
-    """Amendments of the plan by status (one grouped query), for the public page."""
-    from sqlalchemy import func
-
-    from ..amendments.models import Amendment
-
-    rows = db.session.execute(
-        select(Amendment.status, func.count())
-        .where(Amendment.plan_id == plan.id, Amendment.status != "draft")
-        .group_by(Amendment.status)
-    )
-    return dict(rows.all())
-
-
 def my_sections(user, plan: Plan) -> list:
     """The plan's sections in the hands of the member's working groups, so they
     see first what they are asked to work on."""
-    from ..forums.models import WorkingGroupMember
-    from ..plans.models import SectionGroup
-    from ..plans.services import get_version, outline, version_nodes
-
     if not getattr(user, "is_authenticated", False) or plan.current_version_id is None:
         return []
     keys = set(

@@ -10,6 +10,7 @@ from ..accounts.services import create_user
 from ..amendments import lifecycle, plan_settings, proposing, supports
 from ..comments import services as comments
 from ..database import utcnow
+from ..extensions import db
 from ..forums import groups as forum_groups
 from ..forums import memberships as forum_members
 from ..forums import services as forums
@@ -213,6 +214,4 @@ def _translate_a_little(plan, translator) -> None:
 
 
 def _exists() -> bool:
-    from ..extensions import db
-
     return db.session.scalar(select(Forum.id).where(Forum.slug == DEMO_FORUM)) is not None

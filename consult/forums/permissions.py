@@ -9,9 +9,11 @@ An actor of ``None`` is the system itself (the CLI, the demo loader, jobs).
 
 from dataclasses import dataclass
 
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..database import _read_only_request
 from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db
 from .models import MANAGING_ROLES, ROLES, Forum, Membership, Role
@@ -65,10 +67,6 @@ def _memberships_of_this_request() -> dict | None:
     (may they see the forum, manage it, post) reads it once. Kept on the
     request object, never on ``g``, which a test's app context may share
     between requests. ``None`` in every other case: no memo."""
-    from flask import has_request_context, request
-
-    from ..database import _read_only_request
-
     if not has_request_context() or not _read_only_request():
         return None
     holder = request._get_current_object()

@@ -4,7 +4,7 @@ from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from ..i18n import LANGUAGE_NAMES
-from .documents import MAX_LENGTH
+from .documents import MAX_LENGTH, too_long_message
 
 
 class _TooLong(Length):
@@ -15,8 +15,6 @@ class _TooLong(Length):
         super().__init__(max=MAX_LENGTH)
 
     def __call__(self, form, field):
-        from .documents import too_long_message
-
         self.message = too_long_message()
         super().__call__(form, field)
 

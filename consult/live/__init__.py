@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ..extensions import db
 from .store import MemoryStore, RedisStore, parse_id
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,6 @@ def publish(channel: str, kind: str, data: dict | None = None) -> None:
     because Redis is down: the event is lost, pages catch up on the next one."""
     if ":" not in channel:
         raise ValueError(f"a channel is '<prefix>:<key>' ({channel!r})")
-    from ..extensions import db
 
     session = db.session() if has_app_context() else None
     if session is not None and session.in_transaction():

@@ -13,14 +13,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..database import utcnow
 from ..extensions import db
 from ..jobs import enqueue, enqueue_after_commit
+from ..timezones import recipients_zone
 from .delivery import RETRY
 from .models import OutboxEmail
 
 
 def render_email(locale: str, template: str, **context) -> dict:
     """Subject, text and HTML of ``templates/emails/<template>.*`` in ``locale``."""
-    from ..timezones import recipients_zone
-
     # Its dates in the recipient's time zone (``user`` in the context: an
     # invitation, a password reset, …), in the forum's when they chose none.
     with force_locale(locale), recipients_zone(context.get("user"), context.get("forum")):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..amendments.permissions import amend_refusal, final_refusal, phase_refusal
 from ..comments.permissions import write_refusal
@@ -22,6 +23,7 @@ from ..consultations.services import (
 from ..date_formats import format_moment
 from ..plans.models import Plan
 from ..votes.permissions import plan_vote_refusal, poll_vote_refusal, voter_status
+from .summary import whats_open
 
 # What a member does on a plan's pages, in the order the banner lists them.
 ACTIONS = ("amend", "support", "comment", "vote")
@@ -143,10 +145,6 @@ def _ends(phase) -> str | None:
 def init_app(app) -> None:
     """Pages include ``open_now/_banner.html`` and ``_whats_open.html``, which
     ask these for the reader."""
-    from flask_login import current_user
-
-    from .summary import whats_open
-
     app.jinja_env.globals["phase_banner_for"] = lambda plan, **options: phase_banner(
         current_user, plan, **options
     )

@@ -18,6 +18,7 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..amendments.models import Amendment, AmendmentSupport, identifier_of
+from ..assembly import minutes
 from ..comments.models import Comment
 from ..consultations.models import Consultation
 from ..consultations.readings import in_window, reading_window
@@ -298,8 +299,6 @@ def participation_rows(consultation: Consultation) -> list[dict]:
 def signed_minutes(consultation: Consultation) -> list[dict]:
     """The signed minutes of the consultation's assembly sessions (never a draft),
     each as published: the record, who signed it and when, and its links."""
-    from ..assembly import minutes
-
     return [minutes.publication(session) for session in minutes.signed_sessions(consultation)]
 
 

@@ -9,14 +9,17 @@ language, or the source text marked with its language. Offline translators'
 PO files are in :mod:`.po_files`.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
+from .. import pagecache
 from ..accounts.services import clean_text
 from ..amendments.models import Amendment, AmendmentTranslation
+from ..amendments.permissions import is_author
 from ..audit.services import record
 from ..config import LOCALES
 from ..database import utcnow
@@ -158,10 +161,6 @@ def kept_completeness(
     changes (``plan_stamps`` from ``stamps``): counting compares every
     translation with its node's text, which a large plan should not do on
     every view of its page."""
-    import json
-
-    from .. import pagecache
-
     codec = pagecache.Codec(
         dump=lambda figures: json.dumps(
             [[f.language, f.current, f.outdated, f.total] for f in figures.values()]
@@ -321,8 +320,6 @@ def amendment_translations(amendment: Amendment) -> dict[str, AmendmentTranslati
 
 
 def can_translate_amendment(user, amendment: Amendment) -> bool:
-    from ..amendments.permissions import is_author
-
     return is_author(user, amendment) or can_translate(user, amendment.plan.forum)
 
 

@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from ..database import utcnow
 from ..extensions import db
 from ..leases import LeasedWork
+from ..plan_translations.services import last_change, reading_nodes
+from . import documents, services
 from .layout import line_length
 from .models import Plan, PlanExport, PlanVersion
 
@@ -118,7 +120,6 @@ def take_up_if_lost(export: PlanExport) -> bool:
 def _translations_changed(plan: Plan, export: PlanExport) -> bool:
     if not export.content_language:
         return False
-    from ..plan_translations.services import last_change
 
     changed = last_change(plan, export.content_language)
     return changed is not None and export.finished_at is not None and changed > export.finished_at
@@ -126,12 +127,9 @@ def _translations_changed(plan: Plan, export: PlanExport) -> bool:
 
 def document_nodes(plan: Plan, version: PlanVersion, content_language: str = ""):
     """The nodes a document shows: the version's, or their translations."""
-    from . import services
-
     nodes = services.version_nodes(version)
     if not content_language or content_language == version.language:
         return nodes
-    from ..plan_translations.services import reading_nodes
 
     return reading_nodes(plan, version, nodes, content_language)
 
@@ -152,8 +150,6 @@ def run_export(export_id: int) -> PlanExport | None:
     """Render the document (the job). Safe to run twice: only a queued export,
     or one whose worker died, is taken; the file appears under its final name
     only once complete."""
-    from .documents import render
-
     claimed = WORK.claim(export_id)
     export = db.session.get(PlanExport, export_id)
     if not claimed:
@@ -165,7 +161,7 @@ def run_export(export_id: int) -> PlanExport | None:
             plan = db.session.get(Plan, export.plan_id)
             nodes = list(document_nodes(plan, version, export.content_language))
             _end_transaction_keeping_objects()
-            content, _mimetype, _filename = render(export.fmt, plan, version, nodes)
+            content, _mimetype, _filename = documents.render(export.fmt, plan, version, nodes)
         name = f"{export.id}-{secrets.token_hex(8)}.{EXTENSIONS[export.fmt]}"
         partial = folder() / (name + ".part")
         partial.write_bytes(content)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-SPLIT_POINTS_SHOWN = 40
 
 WARNINGS = {
     "joined": _l("Line %(line)d was joined to the previous block (it starts in lower case)."),
@@ -86,17 +85,6 @@ class ParsedPlan:
                 yield from visit(node.children, node, depth + 1)
 
         yield from visit(self.nodes, None, 0)
-
-    def split_points(self, node: ParsedNode) -> list:
-        """Where the preview can split ``node``'s block (``repairs.SplitPoint``s)."""
-        # Imported here: the repairs read the importer's lines, which import this module.
-        from .repairs import block_split_points
-
-        if not self.source or not node.line:
-            return []
-        # A block of hundreds of sentences (a whole document on one line) lists
-        # its first places; each split brings the next ones into view.
-        return block_split_points(self.source, node.line, node.joined)[:SPLIT_POINTS_SHOWN]
 
     def count(self, kind: str) -> int:
         return sum(1 for node, _parent, _depth in self.walk() if node.kind == kind)

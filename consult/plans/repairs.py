@@ -125,6 +125,20 @@ def split_points(text: str) -> list[SplitPoint]:
     ]
 
 
+# A block of hundreds of sentences (a whole document on one line) lists its
+# first places; each split brings the next ones into view.
+SPLIT_POINTS_SHOWN = 40
+
+
+def preview_split_points(parsed, node) -> list[SplitPoint]:
+    """Where the import preview can split ``node``'s block of ``parsed`` (a
+    ``parsed.ParsedPlan``; the page asks here, as this module reads the
+    importer's lines, which read ``parsed``)."""
+    if not parsed.source or not node.line:
+        return []
+    return block_split_points(parsed.source, node.line, node.joined)[:SPLIT_POINTS_SHOWN]
+
+
 def block_split_points(lines: list[str], first: int, joined: list[int]) -> list[SplitPoint]:
     """The places where the block read from source line ``first`` (and the
     ``joined`` lines after it) can be split: the start of a line read into it

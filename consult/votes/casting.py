@@ -10,6 +10,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..database import utcnow
 from ..errors import Conflict, InvalidInput
@@ -188,10 +190,8 @@ def _insert_unless_present(model, unique: tuple[str, ...]):
     """INSERT … ON CONFLICT DO NOTHING on ``unique`` (PostgreSQL and SQLite): a
     row already there, or being inserted by a transaction that then commits,
     makes it insert nothing (no row returned) instead of failing the transaction."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    dialect_insert = postgresql_insert if postgresql else sqlite_insert
     return dialect_insert(model).on_conflict_do_nothing(index_elements=list(unique))
 
 

@@ -329,3 +329,21 @@ def open_votes_of(plan: Plan, user_id: int, now) -> list:
             .where(Poll.plan_id == plan.id, Poll.state == PollState.OPEN, Poll.closes_at > now)
         )
     )
+
+
+def amendment_in_running_poll(amendment: Amendment) -> bool:
+    """Whether a vote that has not closed is about this amendment (the
+    amendments ask it: ``amendments.queries.register_running_vote_check``)."""
+    running = select(Poll.id).where(Poll.state.in_(("draft", "open")))
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Poll)
+            .where(Poll.id.in_(running), Poll.amendment_id == amendment.id)
+        )
+        or db.session.scalar(
+            select(func.count())
+            .select_from(PollCandidate)
+            .where(PollCandidate.poll_id.in_(running), PollCandidate.amendment_id == amendment.id)
+        )
+    )

@@ -92,3 +92,21 @@ def remind_closing_polls(now: datetime | None = None) -> int:
         notify_many(waiting, "poll_closing", poll, forum=poll.forum, title=poll.title)
         reminded += 1
     return reminded
+
+
+def extend_with_phase(phase, old_end: datetime, new_end: datetime) -> None:
+    """Polls that close with a phase close with it at its new end (a
+    ``consultations.scheduler.on_phase_extended`` step)."""
+    db.session.execute(
+        update(Poll)
+        .where(
+            Poll.phase_id == phase.id,
+            Poll.state.in_(("draft", "open")),
+            Poll.closes_at == old_end,
+        )
+        .values(
+            closes_at=new_end,
+            reminded_at=None if new_end - REMINDER_LEAD > utcnow() else Poll.reminded_at,
+        )
+        .execution_options(synchronize_session="fetch")
+    )

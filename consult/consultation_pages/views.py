@@ -3,16 +3,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..amendments import queries as amendment_queries
 from ..comments import threads as comment_threads
+from ..consultations import scheduler, services
+from ..consultations.forms import ConsultationForm, ExtendForm
+from ..consultations.models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, reading_label
+from ..consultations.readings import consultations_of
 from ..errors import ServiceError
 from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..plans import services as plans
 from ..timezones import forum_zone
-from . import scheduler, services
-from .forms import ConsultationForm, ExtendForm
-from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, reading_label
-from .readings import consultations_of
 
 bp = Blueprint("consultations", __name__)
 
@@ -118,7 +119,7 @@ def show(slug, consultation_id):
             "consultation",
             str(consultation.id),
         ),
-        progress=services.progress(consultation.plan),
+        progress=amendment_queries.status_counts(consultation.plan),
         progress_statuses=services.PROGRESS_STATUSES,
         my_sections=services.my_sections(current_user, consultation.plan),
         can_manage=can_manage,

@@ -1,28 +1,24 @@
 """The plan page's other readings (``?show=amendments``, ``?show=accepted``):
-the text rendered per request from ``amendments.in_text``, in place of the
+the text rendered per request from ``consolidation.in_text``, in place of the
 cached text. The plan page (``views.show``) asks here for the HTML."""
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..consolidation import in_text
 from ..errors import InvalidInput
 from ..forums import services as forums
-from . import layout
+from ..plans import layout
 
 
 def shown_reading() -> str | None:
     """The reading ``?show=`` asks for (None: the plain, cached text)."""
-    from ..amendments import in_text
-
     return in_text.asked_reading(request.args.get("show"))
 
 
 def reading_text(shown: str, plan, version, is_current: bool) -> Markup:
-    """The HTML of the text in reading ``shown`` (see ``amendments.in_text``)."""
-    from flask_babel import gettext as _
-
-    from ..amendments import in_text
-
+    """The HTML of the text in reading ``shown`` (see ``consolidation.in_text``)."""
     if not is_current:
         raise InvalidInput(_("Amendments are shown in the current version of the plan only."))
     common = {

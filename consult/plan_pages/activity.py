@@ -16,14 +16,20 @@ those tables (``insert(Comment)``, ``update(Amendment)``, …) moves it for the
 plans it names, or for every plan when it cannot tell which.
 """
 
+import json
+
 from sqlalchemy import ForeignKey, Integer, insert, inspect, literal, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .. import pagecache
+from ..amendments.models import Amendment
+from ..amendments.queries import counts_by_target
+from ..comments.queries import counts as comment_counts
 from ..database import Base
 from ..extensions import db
+from ..plans.models import Plan
 
 # The tables whose rows are counted, and the columns that decide the counts.
 COUNTED = {
@@ -52,14 +58,10 @@ def generation(plan) -> int:
 
 
 def _dump(value) -> str:
-    import json
-
     return json.dumps(value)
 
 
 def _load(content: str):
-    import json
-
     return json.loads(content)
 
 
@@ -91,9 +93,6 @@ JSON = pagecache.Codec(dump=_dump, load=_load, size=lambda value: 40 * len(value
 
 
 def _count(plan) -> dict[str, dict[str, int]]:
-    from ..amendments.queries import counts_by_target
-    from ..comments.queries import counts as comment_counts
-
     activity: dict[str, dict[str, int]] = {}
     for key, count in counts_by_target(plan).items():
         activity.setdefault(key, {})["amendments"] = count
@@ -119,8 +118,6 @@ def _upsert(dialect: str):
 
 def _bump(connection, plan_ids) -> None:
     if plan_ids is None:  # every plan
-        from .models import Plan
-
         connection.execute(update(ActivityStamp).values(generation=ActivityStamp.generation + 1))
         connection.execute(
             insert(ActivityStamp).from_select(
@@ -156,8 +153,6 @@ def _after_flush(session, _flush_context) -> None:
         and inspect(obj).attrs["stored_name"].history.has_changes()
     ]
     if renamed:  # lists of authors show their names
-        from ..amendments.models import Amendment
-
         plan_ids.update(
             session.connection().scalars(
                 select(Amendment.plan_id).where(Amendment.author_id.in_(renamed)).distinct()

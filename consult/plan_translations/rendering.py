@@ -25,6 +25,7 @@ splices the text into it as bytes, with an ETag made from what the text is
 made of rather than from its megabyte.
 """
 
+import json
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -33,9 +34,11 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from .. import pagecache
-from . import layout
-from .models import Plan, PlanVersion
+from .. import http, pagecache, whole_pages
+from ..config import LOCALES
+from ..plans import layout, services
+from ..plans.models import Plan, PlanVersion
+from . import services as translations
 
 # Left in the rendered text where a per-request overlay goes. Text from the
 # database can never produce it: templates escape "<".
@@ -66,14 +69,10 @@ class PlanText:
 
 
 def _dump(text: PlanText) -> str:
-    import json
-
     return json.dumps({"parts": text.parts, "nodes": text.nodes}, ensure_ascii=False)
 
 
 def _load(content: str) -> PlanText:
-    import json
-
     data = json.loads(content)
     text = PlanText(list(data["parts"]), [tuple(node) for node in data["nodes"]])
     if len(text.parts) != SLOTS_PER_NODE * len(text.nodes) + 1:
@@ -120,8 +119,6 @@ def render_plan_text(
     plan: Plan, version: PlanVersion, reading: str, stamps: dict[str, list] | None = None
 ) -> PlanText:
     """The text of ``version`` read in ``reading``, built once and kept."""
-    from ..plan_translations import services as translations
-
     stamps = translations.stamps(plan) if stamps is None else stamps
     key, scope = text_key(plan, version, reading, stamps)
     text = pagecache.fetch(key, scope, lambda: _build(plan, version, reading), CODEC)
@@ -130,9 +127,6 @@ def render_plan_text(
 
 
 def _build(plan: Plan, version: PlanVersion, reading: str) -> PlanText:
-    from ..plan_translations import services as translations
-    from . import services
-
     nodes = services.version_nodes(version)
     width = layout.line_length(plan.forum)
     numbered = layout.number_lines(nodes, width)
@@ -230,8 +224,6 @@ def page(html: str, text: PlanText, activity, edit_url: str | None, state: str):
     made of (its cache key, ``state``: the key of the counts, and whether the
     edit links are shown), so the 1 MB text is neither encoded nor hashed on
     each request."""
-    from .. import http, whole_pages
-
     head, _mark, tail = html.partition(TEXT_MARK)
     head_bytes, tail_bytes = head.encode(), tail.encode()
     etag = http.digest(head_bytes, tail_bytes, f"{text.key}|{state}|{edit_url}".encode())
@@ -257,8 +249,6 @@ def reading_language(version: PlanVersion) -> str:
     """The language to read ``version`` in: ``?lang=`` if given (``source``
     for the original), else the interface language. The plan page and the
     item page choose alike, and the plan page's links to items carry it."""
-    from ..config import LOCALES
-
     asked = request.args.get("lang", "")
     if asked == "source":
         return version.language

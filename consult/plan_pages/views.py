@@ -18,20 +18,17 @@ from ..errors import Conflict, InvalidInput, ServiceError
 from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums import services as forums
+from ..plan_translations import rendering
+from ..plan_translations import services as translations
+from ..plans import comparing, repairs, services
+from ..plans.docx_reader import read_docx
+from ..plans.forms import DocumentEditForm, ImportForm, NodeEditForm
+from ..plans.markdown import to_markdown
 from ..uploads import check_size, decode_text
 from ..whole_pages import kept_per_reader
-from . import (
-    activity,
-    comparing,
-    in_text_views,
-    rendering,
-    repairs,
-    services,
-)
+from . import activity, in_text_views
 from .blueprint import bp, download, version_arg
 from .export_views import EXPORT_FORMATS
-from .forms import DocumentEditForm, ImportForm, NodeEditForm
-from .markdown import to_markdown
 
 MAX_UPLOAD = 8 * 1024 * 1024
 
@@ -57,8 +54,6 @@ def _uploaded_text(form: ImportForm) -> str | None:
     form.filename.data = name
     suffix = PurePath(name).suffix.lower()
     if suffix == ".docx":
-        from .docx_reader import read_docx
-
         return read_docx(data)
     if suffix in ("", ".txt", ".md", ".markdown", ".text"):
         return decode_text(data)
@@ -108,6 +103,7 @@ def import_plan(slug):
         parsed=parsed,
         source_lines=repairs.source_lines(form.text.data or "") if parsed else [],
         repair_labels=repairs.FIXES,
+        preview_split_points=repairs.preview_split_points,
     ), status
 
 
@@ -116,8 +112,6 @@ def import_plan(slug):
 @read_only
 @kept_per_reader
 def show(slug, plan_id, number=None):
-    from ..plan_translations import services as translations
-
     plan = services.plan_for(current_user, slug, plan_id)
     version = services.get_version(plan, number)
     reading = rendering.reading_language(version)

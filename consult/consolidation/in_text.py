@@ -28,17 +28,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import pagecache
-from ..consolidation import merge
-from ..consolidation import services as consolidation
+from ..amendments import plan_settings
+from ..amendments.models import OPEN_STATUSES, Amendment, AmendmentStatus
+from ..amendments.queries import keys_in_sections, supports_per_amendment
 from ..diffing import diff_html
 from ..errors import InvalidInput
 from ..extensions import db
 from ..plans import layout
 from ..plans import services as plans
 from ..plans.models import Plan, PlanNode, PlanVersion
-from . import plan_settings
-from .models import OPEN_STATUSES, Amendment, AmendmentStatus
-from .queries import keys_in_sections, supports_per_amendment
+from . import merge
+from . import services as consolidation
 
 # ?show= on the plan page: the plain text (nothing), or one of these.
 WITH_AMENDMENTS = "amendments"
