@@ -39,6 +39,7 @@ $(AXE_STAMP):
 
 test: translations $(AXE_STAMP)
 	$(BIN)/ruff check consult workers tests bench
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # Known vulnerabilities in the installed packages (pip-audit) and risky code

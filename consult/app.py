@@ -46,7 +46,8 @@ from .inputs import init_app as init_inputs
 from .legal.views import bp as legal_bp
 from .live.views import bp as live_bp
 from .member_data.views import bp as member_data_bp
-from .notifications.views import bp as notifications_bp
+from .notification_delivery import digests as notification_digests
+from .notification_delivery.views import bp as notifications_bp
 from .open_now.banner import init_app as init_open_now
 from .opendata.views import bp as opendata_bp
 from .paths import PACKAGE_DIR, project_dir
@@ -122,10 +123,12 @@ def _plug_in_features() -> None:
     account_hooks.on_deletion(vote_proxies.forget_member)
     account_hooks.on_deletion(amendment_proposing.forget_author)
     account_hooks.on_runs_something(forum_memberships.manages_a_forum)
+    account_hooks.on_email_settings(notification_digests.apply_email_settings)
     register_forum_zones(FORUM_ZONES)
     register_coalition_countries(forum_memberships.coalition_countries)
     register_comment_target("amendment", amendment_target)
     amendment_queries.register_running_vote_check(vote_queries.amendment_in_running_poll)
+    amendment_queries.register_vote_finder(vote_queries.polls_about_amendment)
     consultation_scheduler.on_phase_extended(vote_scheduling.extend_with_phase)
 
 

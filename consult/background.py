@@ -15,8 +15,8 @@ from .consultations.scheduler import advance_due, remind_closing_phases
 from .extensions import db
 from .jobs import QUEUES, redis_connection
 from .mail.delivery import relay_pending, relay_stalled
-from .notifications.digests import send_due_digests
-from .notifications.emails import relay_unemailed
+from .notification_delivery.digests import send_due_digests
+from .notification_delivery.emails import relay_unemailed
 from .votes.scheduling import advance_polls, remind_closing_polls
 
 SCHEDULER_INTERVAL = 30

@@ -4,7 +4,8 @@ both. Found by the browser journeys: on SQLite, an inline job started at a
 savepoint waited 15 s for the request's own write lock, then failed."""
 
 from consult import jobs
-from consult.notifications import emails
+from consult.notification_delivery import emails
+from consult.notifications import services as notifications
 
 
 def test_a_job_waits_for_the_transaction_not_for_a_savepoint(app, session, monkeypatch):
@@ -31,7 +32,7 @@ def test_a_rolled_back_savepoint_keeps_the_jobs_of_the_transaction(app, session,
 def test_notification_emails_wait_for_the_transaction_too(app, session, monkeypatch):
     batches = []
     monkeypatch.setattr(emails, "enqueue_batches", lambda ids, **_: batches.append(ids))
-    emails.email_after_commit(session, [41, 42])
+    notifications.email_after_commit(session, [41, 42])
     with session.begin_nested():
         pass
     assert batches == []

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from consult.amendments import excerpts, lifecycle, plan_settings, supports
 from consult.comments import services as comments
 from consult.errors import InvalidInput
+from consult.notification_delivery.wording import describe
 from consult.notifications.models import Notification
-from consult.notifications.views import describe
 from consult.plans import services as plans
 from consult.plans import short_names
 from tests.conftest import fresh_database, make_app

@@ -19,7 +19,7 @@ from consult.consolidation import services as consolidation
 from consult.consultations import services as consultations
 from consult.extensions import db
 from consult.forums.models import Forum
-from consult.plans import exports
+from consult.plan_pages import exports
 from consult.plans import services as plans
 from consult.votes import setup as votes_setup
 from tests.factories import sign_in

@@ -591,7 +591,7 @@ def test_an_amendment_edited_while_the_draft_is_built_fails_the_job_instead_of_b
 def test_carrying_over_costs_the_same_statements_for_2_or_12_open_amendments(
     session, make, forum, facilitator, author, monkeypatch, count_statements, pages_built_each_time
 ):
-    from consult.notifications import emails
+    from consult.notification_delivery import emails
 
     other = make.member(forum, locale="en").user
     monkeypatch.setattr("consult.jobs.enqueue", lambda *args, **kwargs: True)  # run below

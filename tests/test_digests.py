@@ -15,8 +15,8 @@ from consult.accounts.models import User
 from consult.extensions import db
 from consult.forums import services as forums
 from consult.mail.models import OutboxEmail
-from consult.notifications import digests as notification_digests
-from consult.notifications import email_rendering
+from consult.notification_delivery import digests as notification_digests
+from consult.notification_delivery import email_rendering
 from consult.notifications.models import Notification
 from consult.notifications.services import notify
 from consult.plans import services as plans

@@ -16,7 +16,7 @@ from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
 from consult.forums.models import Membership
 from consult.mail.models import OutboxEmail
-from consult.notifications import emails
+from consult.notification_delivery import emails
 from consult.notifications.models import Notification
 from consult.notifications.services import notify_many
 from consult.plans import services as plans

@@ -22,7 +22,7 @@ from consult.consolidation.models import Consolidation
 from consult.database import utcnow
 from consult.extensions import db
 from consult.jobs import QUEUES
-from consult.plans import exports
+from consult.plan_pages import exports
 from consult.plans import services as plans
 from consult.plans.models import PlanExport
 from tests import test_consolidation as consolidation_tests

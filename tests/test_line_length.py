@@ -9,7 +9,8 @@ import pytest
 from flask_babel import force_locale
 
 from consult.forums import services as forums
-from consult.plans import documents, exports, services
+from consult.plan_pages import exports
+from consult.plans import documents, services
 from consult.plans.import_lines import words
 from consult.plans.layout import number_lines
 from tests.factories import sign_in

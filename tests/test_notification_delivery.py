@@ -26,8 +26,8 @@ from consult.jobs import QUEUES, enqueue
 from consult.mail.delivery import relay_stalled
 from consult.mail.failures import failed_emails
 from consult.mail.models import OutboxEmail
-from consult.notifications import digests as notification_digests
-from consult.notifications import emails
+from consult.notification_delivery import digests as notification_digests
+from consult.notification_delivery import emails
 from consult.notifications.models import Notification
 from consult.notifications.services import notify_many
 from consult.plans import services as plans

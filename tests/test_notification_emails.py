@@ -15,8 +15,8 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.mail import services as mail
 from consult.mail.models import OutboxEmail
-from consult.notifications import digests as notification_digests
-from consult.notifications import email_rendering, emails
+from consult.notification_delivery import digests as notification_digests
+from consult.notification_delivery import email_rendering, emails
 from consult.notifications.models import Notification
 from consult.notifications.services import notify, notify_many
 from consult.plans import services as plans

@@ -14,14 +14,14 @@ from consult.accounts.models import User
 from consult.database import utcnow
 from consult.forums.models import Membership
 from consult.mail.models import OutboxEmail
-from consult.notifications import digests as notification_digests
-from consult.notifications import emails, settings
+from consult.notification_delivery import digests as notification_digests
+from consult.notification_delivery import emails, settings
+from consult.notification_delivery.preferences import TOPIC_OF_KIND, Topic
 from consult.notifications.models import (
     Notification,
     NotificationPreference,
     NotificationWatch,
 )
-from consult.notifications.preferences import TOPIC_OF_KIND, Topic
 from consult.notifications.services import KINDS, notify, notify_many
 from tests.factories import link_in, outbox, sign_in
 

@@ -5,7 +5,8 @@ be retried."""
 import pytest
 from sqlalchemy import func, select
 
-from consult.plans import documents, exports
+from consult.plan_pages import exports
+from consult.plans import documents
 from consult.plans import services as plans
 from consult.plans.models import PlanExport
 from tests.factories import sign_in

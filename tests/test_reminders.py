@@ -12,8 +12,8 @@ from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PHASE_LABELS, PhaseInput
 from consult.database import utcnow
+from consult.notification_delivery.wording import describe
 from consult.notifications.models import Notification
-from consult.notifications.views import describe
 from consult.votes import casting as votes_casting
 from consult.votes import lifecycle as votes_lifecycle
 from consult.votes import proxies as votes_proxies

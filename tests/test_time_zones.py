@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from consult.accounts.models import User
 from consult.extensions import db
-from consult.notifications import digests as notification_digests
+from consult.notification_delivery import digests as notification_digests
 from consult.notifications.services import notify
 from tests.factories import ONE_ITEM_PLAN, PASSWORD, outbox, sign_in
 

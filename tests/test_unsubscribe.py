@@ -10,8 +10,8 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from consult.accounts import services as accounts
-from consult.notifications import digests as notification_digests
-from consult.notifications import email_rendering
+from consult.notification_delivery import digests as notification_digests
+from consult.notification_delivery import email_rendering
 from consult.notifications.models import Notification, NotificationPreference
 from consult.notifications.services import notify
 from consult.plans import services as plans

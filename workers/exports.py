@@ -2,7 +2,7 @@ from . import app_context
 
 
 def render_export(export_id: int) -> str:
-    from consult.plans.exports import run_export
+    from consult.plan_pages.exports import run_export
 
     with app_context():
         export = run_export(export_id)

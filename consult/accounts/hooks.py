@@ -10,7 +10,10 @@ and accounts runs the steps without knowing whose they are:
 - ``on_deletion``: the member deleted their account, before their personal
   data is wiped: ``step(user)``;
 - ``on_runs_something``: whether the member runs something besides the
-  platform (a forum they facilitate): ``check(user) -> bool``.
+  platform (a forum they facilitate): ``check(user) -> bool``;
+- ``on_email_settings``: the member chose how often notifications are emailed
+  (``preference``), or their time zone or digest hour changed (``moved``):
+  ``step(user, preference, moved)`` applies it (the digests' schedule).
 
 Registering the same function again does nothing (an app is made per test).
 """
@@ -20,10 +23,12 @@ from collections.abc import Callable
 ClosingStep = Callable[[object], None]
 DeletionStep = Callable[[object], None]
 RunsSomething = Callable[[object], bool]
+EmailSettingsStep = Callable[[object, str, bool], None]
 
 _closing: list[ClosingStep] = []
 _deletion: list[DeletionStep] = []
 _runs_something: list[RunsSomething] = []
+_email_settings: list[EmailSettingsStep] = []
 
 
 def _add(steps: list, step: Callable) -> Callable:
@@ -44,6 +49,10 @@ def on_runs_something(check: RunsSomething) -> RunsSomething:
     return _add(_runs_something, check)
 
 
+def on_email_settings(step: EmailSettingsStep) -> EmailSettingsStep:
+    return _add(_email_settings, step)
+
+
 def run_closing(user) -> None:
     for step in _closing:
         step(user)
@@ -56,3 +65,10 @@ def run_deletion(user) -> None:
 
 def runs_something(user) -> bool:
     return any(check(user) for check in _runs_something)
+
+
+def run_email_settings(user, preference: str, moved: bool) -> None:
+    for step in _email_settings:
+        step(user, preference, moved)
+    # Kept on the account even before the digests' step is registered.
+    user.notification_preference = preference

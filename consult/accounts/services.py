@@ -18,7 +18,6 @@ from ..extensions import db
 from ..inputs import clean_text
 from ..known_zones import canonical_zone
 from ..mail.services import queue_email
-from ..notifications import digests as notification_digests
 from ..tokens import make_token, read_token
 from . import hooks, throttle
 from .models import NOTIFICATION_PREFERENCES, User, UserSession
@@ -230,11 +229,7 @@ def update_profile(
     user.country = country or None
     moved = (zone, hour) != (user.timezone, user.digest_hour)
     user.timezone, user.digest_hour = zone, hour
-    before = user.notification_preference
-    notification_digests.change_preference(user, notification_preference)
-    if moved and notification_preference == before:
-        # The next digest comes at the new local hour.
-        notification_digests.reschedule_digest(user)
+    hooks.run_email_settings(user, notification_preference, moved)
 
 
 def _checked_zone(name) -> str:
@@ -259,7 +254,7 @@ def offer_browser_zone(user: User, browser_zone) -> str | None:
     if zone is None:
         return None
     user.timezone = zone
-    notification_digests.reschedule_digest(user)
+    hooks.run_email_settings(user, user.notification_preference, moved=True)
     return zone
 
 

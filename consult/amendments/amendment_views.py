@@ -12,7 +12,6 @@ from ..extensions import db
 from ..forums import services as forums
 from ..plan_translations import services as plan_translations
 from ..urls import safe_next
-from ..votes import queries as votes_queries
 from . import lifecycle, permissions, proposing, queries, supports
 from .blueprint import AMENDMENT, bp, comment_thread, to_detail
 from .forms import (
@@ -53,7 +52,7 @@ def _detail_page(amendment, status: int = 200, **forms):
         if current_user.is_authenticated
         else False,
         thread=comment_thread(plan, "amendment", str(amendment.id)),
-        polls=votes_queries.polls_about(plan, [amendment.id]),
+        polls=queries.votes_about(amendment),
     ), status
 
 

@@ -330,14 +330,25 @@ def invitation_of(actor, amendment: Amendment) -> AmendmentSponsor | None:
     )
 
 
-# Whether a vote that has not closed is about an amendment: votes, above
-# amendments, registers its query when the app is made (consult/app.py).
+# The votes about an amendment, and whether one has not closed: votes, above
+# amendments, registers its queries when the app is made (consult/app.py).
 _running_vote_checks: list[Callable[[Amendment], bool]] = []
+_vote_finders: list[Callable[[Amendment], list]] = []
 
 
 def register_running_vote_check(check: Callable[[Amendment], bool]) -> None:
     if check not in _running_vote_checks:
         _running_vote_checks.append(check)
+
+
+def register_vote_finder(finder: Callable[[Amendment], list]) -> None:
+    if finder not in _vote_finders:
+        _vote_finders.append(finder)
+
+
+def votes_about(amendment: Amendment) -> list:
+    """The votes held on this amendment (its page lists them)."""
+    return [poll for finder in _vote_finders for poll in finder(amendment)]
 
 
 def in_running_poll(amendment: Amendment) -> bool:

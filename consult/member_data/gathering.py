@@ -17,8 +17,8 @@ from ..amendments.models import Amendment, AmendmentSupport, identifier_of
 from ..comments.models import Comment
 from ..extensions import db
 from ..forums.models import Forum, Membership, WorkingGroup, WorkingGroupMember
+from ..notification_delivery.wording import describe
 from ..notifications.models import Notification
-from ..notifications.views import describe
 from ..plans.models import Plan
 
 

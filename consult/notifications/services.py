@@ -1,16 +1,15 @@
 """In-app notifications. Every event that concerns a member goes through
 ``notify`` or ``notify_many``; once the transaction commits, the new rows are
-handed to the email delivery (``emails``), which follows each member's
-preference: an email each, a daily or weekly digest, or none."""
+handed to the email delivery (``consult/notification_delivery``), which follows
+each member's preference: an email each, a daily or weekly digest, or none."""
 
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, insert, literal, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from ..database import utcnow
 from ..extensions import db
-from . import emails
 from .models import Notification, NotificationWatch
 
 KINDS = (
@@ -33,6 +32,16 @@ KINDS = (
     "amendment_rebased",
 )
 
+# The notifications a transaction wrote, kept on its session until it commits;
+# the email delivery (``notification_delivery.emails``), above the features
+# that notify, takes them after the commit (and drops them on a rollback).
+PENDING_EMAILS = "consult_notifications_to_email"
+
+
+def email_after_commit(session: Session, notifications) -> None:
+    """Email these notifications (rows or ids) once ``session`` commits."""
+    session.info.setdefault(PENDING_EMAILS, []).extend(notifications)
+
 
 def notify(user_id: int, kind: str, obj, *, forum=None, actor=None, **data) -> Notification | None:
     """Record a notification for ``user_id`` about ``obj`` (never to the actor themself)."""
@@ -50,7 +59,7 @@ def notify(user_id: int, kind: str, obj, *, forum=None, actor=None, **data) -> N
         data=data,
     )
     db.session.add(notification)
-    emails.email_after_commit(db.session, [notification])
+    email_after_commit(db.session, [notification])
     return notification
 
 
@@ -82,7 +91,7 @@ def notify_many(user_ids, kind: str, obj, *, forum=None, actor=None, **data) -> 
     ]
     if rows:
         ids = db.session.scalars(insert(Notification).returning(Notification.id), rows).all()
-        emails.email_after_commit(db.session, ids)
+        email_after_commit(db.session, ids)
     return len(rows)
 
 
@@ -109,7 +118,7 @@ def _notify_selected(selected: Select, kind: str, obj, *, forum, actor_id, data)
         .execution_options(synchronize_session=False)
     ).all()
     if ids:
-        emails.email_after_commit(db.session, ids)
+        email_after_commit(db.session, ids)
     return len(ids)
 
 
@@ -151,7 +160,7 @@ def notify_each(notifications: list[tuple]) -> int:
         )
     if rows:
         ids = db.session.scalars(insert(Notification).returning(Notification.id), rows).all()
-        emails.email_after_commit(db.session, ids)
+        email_after_commit(db.session, ids)
     return len(rows)
 
 

@@ -9,9 +9,10 @@ from flask_login import current_user
 
 from ..config import LOCALES
 from ..extensions import db
-from ..plans import exports, layout, services
+from ..plans import layout, services
 from ..plans.documents import FORMATS, export_filename, printed_lines, render
 from ..plans.markdown import to_markdown
+from . import exports
 from .blueprint import bp, download, version_arg
 
 EXPORT_FORMATS = ("md", "html", "pdf", "docx", "odt")

@@ -347,3 +347,9 @@ def amendment_in_running_poll(amendment: Amendment) -> bool:
             .where(PollCandidate.poll_id.in_(running), PollCandidate.amendment_id == amendment.id)
         )
     )
+
+
+def polls_about_amendment(amendment: Amendment) -> list[Poll]:
+    """The polls on this amendment (its page asks them:
+    ``amendments.queries.register_vote_finder``)."""
+    return polls_about(amendment.plan, [amendment.id])

@@ -20,9 +20,9 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..known_zones import valid_timezone
 from ..mail import services as mail
+from ..notifications.models import Notification
 from ..urls import external_url
 from . import email_rendering, preferences
-from .models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -302,3 +302,13 @@ def change_preference(user: User, preference: str, now: datetime | None = None) 
         if before in DIGEST_PREFERENCES and user.next_digest_at is not None:
             slot = min(slot, user.next_digest_at)
         user.next_digest_at = slot
+
+
+def apply_email_settings(user: User, preference: str, moved: bool) -> None:
+    """A member's new email preference, and the next digest at their new local
+    hour when only their zone or digest hour moved (an
+    ``accounts.hooks.on_email_settings`` step)."""
+    before = user.notification_preference
+    change_preference(user, preference)
+    if moved and preference == before:
+        reschedule_digest(user)

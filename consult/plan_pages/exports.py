@@ -20,9 +20,9 @@ from ..database import utcnow
 from ..extensions import db
 from ..leases import LeasedWork
 from ..plan_translations.services import last_change, reading_nodes
-from . import documents, services
-from .layout import line_length
-from .models import Plan, PlanExport, PlanVersion
+from ..plans import documents, services
+from ..plans.layout import line_length
+from ..plans.models import Plan, PlanExport, PlanVersion
 
 JOB_FORMATS = ("pdf", "docx", "odt")
 EXTENSIONS = {"pdf": "pdf", "docx": "docx", "odt": "odt"}

@@ -13,14 +13,17 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from ..accounts.models import User
+from ..consultations.models import Consultation
 from ..extensions import db
+from ..forums.models import Membership
 from ..known_zones import valid_timezone
 from ..mail import services as mail
+from ..notifications.models import Notification
 from ..timezones import force_timezone, forum_zone, member_zone, platform_zone
 from ..tokens import make_token, read_token
 from ..urls import external_url
 from . import preferences
-from .models import Notification
+from .wording import describe, target
 
 
 def unsubscribe_token(user: User, scope: dict | None = None) -> str:
@@ -60,7 +63,6 @@ def _unsubscribe_links(
 
 def link(notification: Notification) -> str | None:
     """The absolute address of what the notification is about."""
-    from .views import target
 
     found = target(notification)
     return external_url(found[0], **found[1]) if found else None
@@ -97,7 +99,6 @@ def render_message(
     **context,
 ) -> dict:
     """One email to ``user``, in their language, its dates in their time zone."""
-    from .views import describe
 
     why = _why(context.get("notification"), reason)
     unsubscribe_url, headers = _unsubscribe_links(user, scope=why["scope"])
@@ -188,7 +189,6 @@ def _shared_rendering(
 ) -> _SharedRendering | None:
     """The group's email rendered once for all; None when the template reads
     more of the recipient than their name (each is then rendered on its own)."""
-    from .views import describe
 
     # Random for each rendering, so that no name or text can contain one.
     token = secrets.token_hex(8)
@@ -272,9 +272,6 @@ def _recipient_zones(notifications: list[Notification], users: dict[int, User]) 
 def _members_forum_zones(user_ids) -> dict[int, str]:
     """``member_zone``'s last resort for many members in one query: the zone of
     the newest consultation of any of each member's forums that names one."""
-    from ..consultations.models import Consultation
-    from ..forums.models import Membership
-
     rows = db.session.execute(
         select(Membership.user_id, Consultation.timezone)
         .join(Consultation, Consultation.forum_id == Membership.forum_id)

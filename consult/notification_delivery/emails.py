@@ -34,25 +34,20 @@ from ..extensions import db
 from ..jobs import enqueue
 from ..mail import delivery as mail_delivery
 from ..mail import services as mail
+from ..notifications.models import Notification
+from ..notifications.services import PENDING_EMAILS as _PENDING
 from . import preferences
 from .digests import DIGEST_PREFERENCES, plan_digests, skip_emails
 from .email_rendering import render_notification_emails
-from .models import Notification
 
 log = logging.getLogger(__name__)
 
 # Notifications still undecided this long after they were written lost their
 # job (Redis was down, or lost its data): the scheduler hands them out again.
 RELAY_AFTER = timedelta(minutes=10)
-_PENDING = "consult_notifications_to_email"
 
 
 # --- handing new notifications to the email jobs --------------------------------
-
-
-def email_after_commit(session: Session, notifications) -> None:
-    """Email these notifications (rows or ids) once ``session`` commits."""
-    session.info.setdefault(_PENDING, []).extend(notifications)
 
 
 @event.listens_for(Session, "after_commit")

@@ -32,7 +32,7 @@ from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, sel
 from ..accounts.models import User
 from ..comments.models import Comment
 from ..labels import LabelledEnum
-from .models import Notification, NotificationPreference, NotificationWatch
+from ..notifications.models import Notification, NotificationPreference, NotificationWatch
 
 
 class Topic(LabelledEnum):

@@ -8,16 +8,19 @@ from dataclasses import dataclass
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
+from ..amendments.models import Amendment
+from ..comments.models import Comment
 from ..errors import InvalidInput
 from ..extensions import db
 from ..forums.models import Forum, Membership
 from ..forums.permissions import require
+from ..notifications.models import Notification, NotificationPreference, NotificationWatch
+from ..notifications.permissions import watch_refusal
+from ..notifications.services import email_after_commit
 from . import digests as notification_digests
-from . import emails
-from .models import Notification, NotificationPreference, NotificationWatch
-from .permissions import watch_refusal
 from .preferences import Frequency, Topic, WatchState, anchor, default_frequency
 
 
@@ -128,7 +131,7 @@ def _decide_again(user: User, forum_ids=None) -> None:
     )
     if forum_ids is not None:
         waiting = waiting.where(Notification.forum_id.in_(set(forum_ids)))
-    emails.email_after_commit(db.session, list(db.session.scalars(waiting)))
+    email_after_commit(db.session, list(db.session.scalars(waiting)))
 
 
 # --- follow and mute -------------------------------------------------------------
@@ -183,10 +186,6 @@ class Watched:
 def watched_by(user: User) -> list[Watched]:
     """Everything the member follows or mutes, amendments then threads, newest
     first: two statements whatever their number."""
-    from sqlalchemy.orm import joinedload
-
-    from ..amendments.models import Amendment
-    from ..comments.models import Comment
 
     def watched(model, target_type):
         return (
