@@ -144,7 +144,7 @@ def bench_rebase(url: str, items=2000, accepted=1000, still_open=2000, seed=11) 
         db.session.add(request)
         db.session.commit()
         request_id = request.id
-    from consult.notifications import emails
+    from consult.notification_delivery import emails
 
     held = []  # the authors' email jobs: measured in the fan-out, not here
     real_enqueue = emails.enqueue_batches
@@ -185,7 +185,7 @@ def bench_phase_change(url: str, members: int = 5_000) -> dict:
     from consult.extensions import db
     from consult.forums.models import Forum, Membership
     from consult.forums.services import add_member
-    from consult.notifications import emails
+    from consult.notification_delivery import emails
     from consult.notifications.models import Notification
     from consult.plans import services as plans
 

@@ -118,7 +118,7 @@ def bench_fanout(members: int = 10_000, url: str | None = None) -> dict:
     from consult.forums.services import create_forum
     from consult.mail.delivery import deliver_many
     from consult.mail.services import pending_ids
-    from consult.notifications import emails
+    from consult.notification_delivery import emails
     from consult.notifications.models import Notification
     from consult.notifications.services import notify_many
     from consult.plans import services as plans
