@@ -29,8 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..amendments.models import Amendment, LabelledEnumString
-from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..amendments.models import Amendment
+from ..database import Base, LabelledEnumString, UTCDateTime, check_in, created_at, intpk
 from ..forums.models import Forum, WorkingGroup
 from ..labels import LabelledEnum
 from ..plans.models import Plan, PlanVersion
