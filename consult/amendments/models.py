@@ -80,8 +80,6 @@ class SponsorStatus(LabelledEnum):
 
 OPERATIONS = tuple(member.value for member in AmendmentOperation)
 STATUSES = tuple(member.value for member in AmendmentStatus)
-# Each status's label by its stored value, for code that holds plain values.
-STATUS_LABELS = {member.value: member.label for member in AmendmentStatus}
 OPEN_STATUSES = ("submitted", "admitted", "voting")
 FINAL_STATUSES = ("accepted", "rejected", "withdrawn", "merged")
 ORIGINS = ("web", "import")

@@ -251,6 +251,15 @@ class PlanExport(Base):
         return self.state == "failed"
 
 
+class TranslationStatus(LabelledEnum):
+    """How a node's translation stands against its source (not stored:
+    ``plan_translations.services.NodeState``)."""
+
+    CURRENT = "current", _l("Translated")
+    OUTDATED = "outdated", _l("Outdated: the source changed")
+    MISSING = "missing", _l("Not translated")
+
+
 class NodeTranslation(Base):
     """A node's text in another language, by stable key, so it follows the item
     from version to version. ``source_text`` is the source text it translates:
