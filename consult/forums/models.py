@@ -135,10 +135,6 @@ class Membership(Base):
     def can_manage(self) -> bool:
         return self.role in MANAGING_ROLES
 
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
-
 
 class WorkingGroup(Base):
     """A thematic axis of a forum; sections of plans are assigned to groups."""
@@ -175,10 +171,6 @@ class WorkingGroupMember(Base):
 
     working_group: Mapped[WorkingGroup] = relationship()
     user: Mapped[User] = relationship()
-
-    @property
-    def role_enum(self) -> GroupRole:
-        return GroupRole(self.role)
 
     @property
     def is_facilitator(self) -> bool:
