@@ -129,12 +129,12 @@ def _attendance_table(people: list[dict], zone: str) -> dict:
 
 
 def _point(point: dict, zone: str) -> dict:
-    kind = PointKind(point["kind"]).label if point["kind"] in set(PointKind) else point["kind"]
+    kind = label(point["kind"], PointKind)
     speakers = [
         [
             speaker["name"],
             speaker["coalition"] or "—",
-            str(SpeakerSide(speaker["side"]).label),
+            label(speaker["side"], SpeakerSide),
             _clock(speaker["started_at"], zone),
             _duration(speaker["seconds"]),
         ]
