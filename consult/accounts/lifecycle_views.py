@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, logout_user
 from ..errors import ServiceError
 from ..extensions import db
 from . import lifecycle
-from .forms import NOTIFICATION_LABELS, DeleteAccountForm, EmailChangeForm
+from .forms import DeleteAccountForm, EmailChangeForm
 from .my_data import my_data as read_my_data
 from .views import bp, profile_page
 
@@ -74,7 +74,6 @@ def my_data():
         "accounts/my_data.html",
         data=data,
         standalone=False,
-        notification_labels=NOTIFICATION_LABELS,
     )
 
 
@@ -101,7 +100,6 @@ def my_data_html():
         "accounts/my_data.html",
         data=data,
         standalone=True,
-        notification_labels=NOTIFICATION_LABELS,
     )
     return _attachment(body, "text/html", "html")
 

@@ -93,9 +93,6 @@ class Decision(LabelledEnum):
         return self is Decision.REJECT
 
 
-THRESHOLD_LABELS = {kind.value: kind.label for kind in SupportThresholdKind}
-
-
 # --- who the actor is ------------------------------------------------------------
 
 
@@ -331,7 +328,7 @@ def _threshold_refusal(amendment: Amendment, tally=None) -> Refusal:
             "This amendment needs the support of %(needed)d %(kind)s before it can be "
             "admitted; it has %(have)d.",
             needed=plan.support_threshold,
-            kind=THRESHOLD_LABELS[plan.support_threshold_kind],
+            kind=SupportThresholdKind(plan.support_threshold_kind).label,
             have=tally[plan.support_threshold_kind],
         )
     )

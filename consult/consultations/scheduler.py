@@ -15,9 +15,10 @@ from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums.models import Membership
+from ..labels import label
 from ..notifications.services import notify_many
-from .models import Consultation, Phase
-from .services import PHASE_LABELS, open_phase
+from .models import Consultation, Phase, PhaseKind
+from .services import open_phase
 
 
 def open_phase_now(phase: Phase, now: datetime) -> bool:
@@ -55,7 +56,7 @@ def _announce(phase: Phase, kind: str) -> None:
         kind,
         consultation,
         forum=consultation.forum,
-        phase=str(PHASE_LABELS[phase.kind]),
+        phase=label(phase.kind, PhaseKind),
         phase_kind=phase.kind,  # named in each reader's language
         title=consultation.title,
     )

@@ -26,20 +26,6 @@ from ..plans.services import archived_refusal
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, Consultation, Phase
 from .readings import consultation_of, start_refusal
 
-PHASE_LABELS = {
-    "proposals": _l("Proposals and comments"),
-    "amendments": _l("Amendments"),
-    "review": _l("Review"),
-    "voting": _l("Voting"),
-    "assembly": _l("Assembly"),
-    "closed": _l("Closed"),
-}
-ACTION_LABELS = {
-    "amend": _l("propose amendments"),
-    "support": _l("support amendments"),
-    "comment": _l("comment on the plan"),
-    "vote": _l("vote"),
-}
 OPENS_ON = {
     "amend": _l("Amendments can be proposed from %(date)s."),
     "support": _l("Amendments can be supported from %(date)s."),

@@ -1,17 +1,17 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..comments import threads as comment_threads
 from ..errors import ServiceError
 from ..extensions import db
 from ..forums import permissions as forum_permissions
+from ..labels import label
 from ..plans import services as plans
 from ..timezones import forum_zone
 from . import scheduler, services
 from .forms import ConsultationForm, ExtendForm
-from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, reading_label
+from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, PhaseKind, reading_label
 from .readings import consultations_of
 
 bp = Blueprint("consultations", __name__)
@@ -90,6 +90,7 @@ def create(slug, plan_id):
         plan=plan,
         form=form,
         previous=previous,
+        next_reading=reading_label(previous.number + 1) if previous else None,
         version=plan.current_version,
     ), status
 
@@ -139,7 +140,9 @@ def advance(slug, consultation_id):
         return redirect(url_for("consultations.show", slug=slug, consultation_id=consultation.id))
     db.session.commit()
     if opened is not None:
-        flash(_("The phase “%(phase)s” is now open.", phase=phase_label(opened.kind)), "success")
+        flash(
+            _("The phase “%(phase)s” is now open.", phase=label(opened.kind, PhaseKind)), "success"
+        )
     else:
         flash(_("The consultation is closed."), "success")
     return redirect(url_for("consultations.show", slug=slug, consultation_id=consultation.id))
@@ -168,27 +171,6 @@ def extend(slug, consultation_id, phase_id):
         db.session.commit()
         flash(_("The phase has been extended."), "success")
     return redirect(url_for("consultations.show", slug=slug, consultation_id=consultation.id))
-
-
-STATE_LABELS = {"pending": _l("to come"), "open": _l("open now"), "closed": _l("closed")}
-
-
-@bp.app_template_global()
-def phase_label(kind: str) -> str:
-    return str(services.PHASE_LABELS.get(kind, kind))
-
-
-bp.add_app_template_global(reading_label, "reading_label_for")
-
-
-@bp.app_template_global()
-def phase_state_label(state: str) -> str:
-    return str(STATE_LABELS.get(state, state))
-
-
-@bp.app_template_global()
-def action_label(action: str) -> str:
-    return str(services.ACTION_LABELS.get(action, action))
 
 
 @bp.app_template_global()

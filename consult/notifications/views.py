@@ -12,6 +12,7 @@ from ..accounts.models import User
 from ..errors import InvalidInput
 from ..extensions import csrf, db
 from ..forums.permissions import can_view, require
+from ..labels import label
 from ..urls import safe_next
 from . import digests as notification_digests
 from . import email_rendering, services, settings
@@ -58,12 +59,13 @@ NAMED_MESSAGES = {
 def describe(notification) -> str:
     """The notification in one sentence, in the current language (an email job
     calls it under the recipient's ``force_locale``)."""
-    from ..amendments.models import STATUS_LABELS
-    from ..consultations.services import PHASE_LABELS
+    from ..amendments.models import AmendmentStatus
+    from ..consultations.models import PhaseKind
 
     data = dict(notification.data or {})
     status = data.get("status")
-    phase = PHASE_LABELS.get(data.get("phase_kind"), data.get("phase", ""))
+    kind = data.get("phase_kind")
+    phase = label(kind, PhaseKind) if kind in PhaseKind else data.get("phase", "")
     message = MESSAGES.get(notification.kind, notification.kind)
     if data.get("identifier"):
         message = NAMED_MESSAGES.get(notification.kind, message)
@@ -71,7 +73,7 @@ def describe(notification) -> str:
         "actor": notification.actor.display_name if notification.actor else _("Consult"),
         "label": data.get("identifier") or data.get("label", ""),
         "ref": data.get("ref", ""),
-        "status": str(STATUS_LABELS.get(status, status or "")),
+        "status": label(status, AmendmentStatus),
         "title": data.get("title", ""),
         "phase": str(phase),
         "number": data.get("number", ""),

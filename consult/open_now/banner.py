@@ -11,15 +11,14 @@ from flask_babel import gettext as _
 
 from ..amendments.permissions import amend_refusal, final_refusal, phase_refusal
 from ..comments.permissions import write_refusal
-from ..consultations.models import Consultation
+from ..consultations.models import Consultation, PhaseAction
 from ..consultations.services import (
-    ACTION_LABELS,
-    PHASE_LABELS,
     closed_reason,
     consultation_of,
     open_phase,
 )
 from ..date_formats import format_moment
+from ..labels import label
 from ..plans.models import Plan
 from ..votes.permissions import plan_vote_refusal, poll_vote_refusal, voter_status
 
@@ -83,7 +82,7 @@ def phase_banner(
     if about_poll is not None and str(about_poll) not in reasons:
         # On a vote's page, why the reader may not vote in it is always said.
         reasons.insert(0, str(about_poll))
-    may_vote = poll is not None and str(ACTION_LABELS["vote"]) in may
+    may_vote = poll is not None and str(PhaseAction.VOTE.label) in may
     return PhaseBanner(
         consultation,
         phase=_phase_name(phase),
@@ -105,7 +104,7 @@ def _may_and_why_not(actor, plan: Plan, phase, target_key, nodes, poll, voter):
         else:
             refusal = _refusal(actor, plan, action, target_key, nodes)
         if refusal is None:
-            may.append(str(ACTION_LABELS[action]))
+            may.append(label(action, PhaseAction))
         elif str(refusal) not in reasons and (phase is None or phase.allows(action)):
             reasons.append(str(refusal))
     return may, reasons, about_poll
@@ -133,7 +132,7 @@ def _refusal(actor, plan: Plan, action: str, target_key, nodes) -> str | None:
 def _phase_name(phase) -> str | None:
     if phase is None:
         return None
-    return phase.title or str(PHASE_LABELS.get(phase.kind, phase.kind))
+    return phase.shown_title
 
 
 def _ends(phase) -> str | None:

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..forums import permissions as forum_permissions
 from ..forums.models import Forum
 from ..plans import services as plans
-from ..plans.models import NodeTranslation, Plan, PlanNode, PlanVersion
+from ..plans.models import NodeTranslation, Plan, PlanNode, PlanVersion, TranslationStatus
 
 MAX_TEXT = 20_000
 
@@ -75,11 +75,13 @@ class NodeState:
     translation: NodeTranslation | None
 
     @property
-    def status(self) -> str:
-        """ "current", "outdated" (the source changed since) or "missing"."""
+    def status(self) -> TranslationStatus:
+        """Current, outdated (the source changed since) or missing."""
         if self.translation is None:
-            return "missing"
-        return "current" if self.translation.source_text == self.node.text else "outdated"
+            return TranslationStatus.MISSING
+        if self.translation.source_text == self.node.text:
+            return TranslationStatus.CURRENT
+        return TranslationStatus.OUTDATED
 
 
 def states(plan: Plan, nodes: list[PlanNode], language: str) -> list[NodeState]:

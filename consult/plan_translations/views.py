@@ -1,6 +1,5 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..diffing import diff_html
@@ -16,11 +15,6 @@ bp = Blueprint("plan_translations", __name__)
 PLAN = "/forums/<slug>/plans/<int:plan_id>/translations"
 PER_PAGE = 50
 MAX_UPLOAD = 8 * 1024 * 1024
-STATUS_LABELS = {
-    "current": _l("Translated"),
-    "outdated": _l("Outdated: the source changed"),
-    "missing": _l("Not translated"),
-}
 FILTERS = ("all", "missing", "outdated")
 
 
@@ -174,11 +168,6 @@ def import_po(slug, plan_id, language):
         language_name=LANGUAGE_NAMES[language],
         report=report,
     ), status
-
-
-@bp.app_template_global()
-def translation_status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
 
 
 @bp.app_template_global()
