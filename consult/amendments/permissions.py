@@ -20,6 +20,7 @@ from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import Membership, WorkingGroupMember
 from ..labels import LabelledEnum
+from ..plan_translations.permissions import translate_amendment_refusal
 from ..plans import services as plans
 from ..plans.models import Plan
 from .models import (
@@ -365,6 +366,7 @@ class AmendmentActions:
     withdraw: bool = False
     sub_amend: bool = False
     put_to_vote: bool = False
+    translate: bool = False
     decisions: tuple[Decision, ...] = ()
 
     @property
@@ -396,5 +398,6 @@ def allowed(
         withdraw=withdraw_refusal(actor, amendment) is None,
         sub_amend=sub_amend_refusal(actor, amendment) is None,
         put_to_vote=Decision.PUT_TO_VOTE in chosen,
+        translate=translate_amendment_refusal(actor, amendment) is None,
         decisions=chosen,
     )
