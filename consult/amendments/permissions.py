@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..consultations import services as consultations
+from ..consultations.permissions import calendar_refusal
 from ..errors import Conflict, PermissionDenied
 from ..extensions import db
 from ..forums import services as forums
@@ -23,12 +23,7 @@ from ..labels import LabelledEnum
 from ..plan_translations.permissions import translate_amendment_refusal
 from ..plans import services as plans
 from ..plans.models import Plan
-from .models import (
-    Amendment,
-    AmendmentOperation,
-    AmendmentSponsor,
-    SupportThresholdKind,
-)
+from .models import Amendment, AmendmentOperation, AmendmentSponsor, SupportThresholdKind
 from .models import AmendmentStatus as S
 from .plan_settings import section_group_id
 from .queries import in_running_poll, invitation_of, support_tally
@@ -162,7 +157,7 @@ def phase_refusal(actor, plan: Plan, action: str) -> str | None:
         return refusal
     if forums.can_manage(actor, plan.forum):
         return None
-    return consultations.closed_reason(plan, action)
+    return calendar_refusal(plan, action)
 
 
 def amend_refusal(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> str | None:
