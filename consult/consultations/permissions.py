@@ -61,7 +61,8 @@ def calendar_refusal(
     on this plan now, saying when it opens or when it closed; None when the
     current phase (or, without a consultation, the plan's switch) allows it.
     A caller that has already read the plan's consultation (``consultation_of``,
-    None included) passes it."""
+    None included) passes it. The phases' states decide, as the scheduler left
+    them; ``now`` is accepted for the callers that have their own clock."""
     if refusal := archived_refusal(plan):
         return refusal
     if plan.status in ("approved", "archived"):
