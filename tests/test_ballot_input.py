@@ -49,8 +49,6 @@ def test_a_ballot_reads_the_choice_the_proxy_and_the_receipt(poll):
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        ({"choice": "maybe"}, "Choose yes, no or abstain."),
-        ({}, "Choose yes, no or abstain."),
         ({"choice": "yes" * 1000}, "Choose yes, no or abstain."),
         ({"choice": "yes", "on_behalf_of": "someone"}, DELEGATE),
         ({"choice": "yes", "on_behalf_of": "9" * 40}, DELEGATE),
@@ -85,6 +83,8 @@ def test_a_ballot_for_no_one_in_particular_is_refused_and_nothing_is_cast(
     assert DELEGATE in html.unescape(refused.get_data(as_text=True))
     too_long = client.post(_vote_url(poll), data={"choice": "yes", "receipt": "A" * 500})
     assert too_long.status_code == 400
+    maybe = client.post(_vote_url(poll), data={"choice": "maybe"})
+    assert maybe.status_code == 400 and "Choose yes, no or abstain." in maybe.get_data(as_text=True)
     assert _participations(session) == 0
     cast = client.post(_vote_url(poll), data={"choice": "yes"})
     assert cast.status_code == 200 and _participations(session) == 1

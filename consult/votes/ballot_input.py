@@ -20,6 +20,7 @@ from .tally import YES_NO_CHOICES
 # typed with spaces or dashes it stays well under this.
 MAX_RECEIPT = 40
 MAX_RANK_DIGITS = 4
+MAX_CHOICE = max(len(choice) for choice in YES_NO_CHOICES)
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,11 @@ def ballot_input(poll: Poll, form: MultiDict) -> BallotInput:
 
 
 def _choice(form: MultiDict) -> str:
+    """The choice, bounded: whether this poll takes it is ``casting.parse_choice``'s
+    to say, once the poll's state is checked (a closed vote answers 409 to any
+    ballot, a well-formed one included)."""
     choice = form.get("choice", "")
-    if choice not in YES_NO_CHOICES:
+    if len(choice) > MAX_CHOICE:
         raise InvalidInput(_("Choose yes, no or abstain."))
     return choice
 
