@@ -48,9 +48,9 @@ class Target:
 
 def _closed_plan_reason(plan: Plan) -> str | None:
     """Why the calendar (consultation phase or plan switch) does not allow comments."""
-    from ..consultations.services import closed_reason
+    from ..consultations.permissions import calendar_refusal
 
-    return closed_reason(plan, "comment")
+    return calendar_refusal(plan, "comment")
 
 
 def _node_target(forum: Forum, plan: Plan | None, key: str) -> Target:
@@ -115,7 +115,7 @@ def _consultation_target(forum: Forum, plan: Plan | None, key: str) -> Target:
     """The consultation as a whole (questions about the process, general
     positions): open to comments when its own phases allow comments."""
     from ..consultations.models import Consultation
-    from ..consultations.services import comment_closed_reason
+    from ..consultations.permissions import discussion_refusal
 
     valid = key.isascii() and key.isdigit() and len(key) < 10
     consultation = db.session.get(Consultation, int(key)) if valid else None
@@ -131,7 +131,7 @@ def _consultation_target(forum: Forum, plan: Plan | None, key: str) -> Target:
         title=consultation.title,
         ref=consultation.reading_label,
         text=consultation.description,
-        closed_reason=comment_closed_reason(consultation),
+        closed_reason=discussion_refusal(consultation),
         obj=consultation,
     )
 

@@ -80,7 +80,7 @@ class Consultation(Base):
     A plan may go through several consultations over time (a first reading,
     then a second one on the revised text), one after the other: ``number``
     counts them, and a new one starts only once every phase of the previous
-    one is closed (``services.start_refusal``)."""
+    one is closed (``readings.start_refusal``)."""
 
     __tablename__ = "consultations"
     __table_args__ = (

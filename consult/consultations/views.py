@@ -9,7 +9,7 @@ from ..forums import permissions as forum_permissions
 from ..labels import label
 from ..plans import services as plans
 from ..timezones import forum_zone
-from . import scheduler, services
+from . import permissions, scheduler, services
 from .forms import ConsultationForm, ExtendForm
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, PhaseKind, reading_label
 from .readings import consultations_of
@@ -46,7 +46,7 @@ def create(slug, plan_id):
     plan = plans.plan_for(current_user, slug, plan_id)
     forum_permissions.require_manage(current_user, plan.forum)
     previous = services.consultation_of(plan)
-    refusal = services.start_refusal(plan, previous)
+    refusal = permissions.create_refusal(current_user, plan, previous)
     if refusal is not None and request.method == "GET" and previous is not None:
         # One consultation at a time: the open one is where to go.
         flash(refusal, "error")
@@ -100,7 +100,6 @@ def show(slug, consultation_id):
     consultation = services.get_consultation(current_user, slug, consultation_id)
     current = services.open_phase(consultation)
     readings = consultations_of(consultation.plan)
-    can_manage = forum_permissions.can_manage(current_user, consultation.forum)
     return render_template(
         "consultations/show.html",
         forum=consultation.forum,
@@ -110,8 +109,6 @@ def show(slug, consultation_id):
         readings=readings,
         # The plan's newest consultation is its current one.
         is_latest=readings[-1].id == consultation.id,
-        may_start_next=can_manage
-        and services.start_refusal(consultation.plan, readings[-1]) is None,
         thread=comment_threads.thread(
             current_user,
             consultation.forum,
@@ -122,7 +119,7 @@ def show(slug, consultation_id):
         progress=services.progress(consultation.plan),
         progress_statuses=services.PROGRESS_STATUSES,
         my_sections=services.my_sections(current_user, consultation.plan),
-        can_manage=can_manage,
+        allowed=permissions.allowed(current_user, consultation, readings[-1]),
         extend_form=ExtendForm(),
     )
 

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from ..amendments.permissions import amend_refusal, final_refusal, phase_refusal
 from ..comments.permissions import write_refusal
 from ..consultations.models import Consultation, PhaseAction
+from ..consultations.permissions import calendar_refusal
 from ..consultations.services import (
-    closed_reason,
     consultation_of,
     open_phase,
 )
@@ -112,7 +112,7 @@ def _may_and_why_not(actor, plan: Plan, phase, target_key, nodes, poll, voter):
 
 def _when_it_opens(plan: Plan) -> list[str]:
     """Between phases: when what is closed opens again (at most two reasons)."""
-    upcoming = [closed_reason(plan, action) for action in ACTIONS]
+    upcoming = [calendar_refusal(plan, action) for action in ACTIONS]
     return list(dict.fromkeys(r for r in upcoming if r))[:2]
 
 
@@ -120,13 +120,13 @@ def _refusal(actor, plan: Plan, action: str, target_key, nodes) -> str | None:
     if action == "amend":
         return amend_refusal(actor, plan, target_key, nodes)
     if action == "comment":
-        return write_refusal(actor, plan.forum) or closed_reason(plan, "comment")
+        return write_refusal(actor, plan.forum) or calendar_refusal(plan, "comment")
     if action == "support":
         if write_refusal(actor, plan.forum) is not None:
             return _("Only members of the forum can support amendments.")
         return phase_refusal(actor, plan, "support")
     # "You can vote" only to whoever has a vote to cast in an open vote of the plan.
-    return closed_reason(plan, "vote") or plan_vote_refusal(actor, plan)
+    return calendar_refusal(plan, "vote") or plan_vote_refusal(actor, plan)
 
 
 def _phase_name(phase) -> str | None:
