@@ -9,6 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from .labels import LabelledEnum
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -41,8 +43,46 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+class LabelledEnumString(TypeDecorator):
+    """A ``String`` column read back as a member of a labelled enumeration
+    (``labels.LabelledEnum``): the database keeps the plain value, so turning a
+    column into one changes no schema."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[LabelledEnum], length: int):
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        # The value as it is: an unknown one is refused by the column's CHECK.
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@event.listens_for(Base, "mapper_configured", propagate=True)
+def _members_on_assignment(mapper, cls) -> None:
+    """``plan.status = "draft"`` keeps ``PlanStatus.DRAFT``, as a row read back
+    would: a page shows the member's label before the change is committed too.
+    An unknown value is kept as it is, for the column's CHECK to refuse."""
+    for prop in mapper.column_attrs:
+        column_type = prop.columns[0].type
+        if isinstance(column_type, LabelledEnumString):
+            event.listen(getattr(cls, prop.key), "set", _to_member(column_type.enum), retval=True)
+
+
+def _to_member(enum: type[LabelledEnum]):
+    def to_member(target, value, oldvalue, initiator):
+        return enum._value2member_map_.get(value, value) if isinstance(value, str) else value
+
+    return to_member
 
 
 intpk = Annotated[int, mapped_column(Integer, primary_key=True)]

@@ -12,12 +12,13 @@ is built once per reader.
 Where it is kept:
 
 * **PostgreSQL**: a sequence, ``data_generation_seq``, moved with ``nextval``
-  *after* the writing transaction commits (on a connection of its own, in
-  autocommit). A sequence takes no row lock, so concurrent writers (300
-  ballots at once) never wait for one another on it. Moving it after the
-  commit means a reader that sees the new number also sees the new data; a
-  reader that read the old number while the data changed filed its page
-  under the old number, which nobody asks for any more.
+  *after* the writing transaction commits, on the connection that wrote (the
+  session still holds it then), in autocommit: no second connection taken
+  from the pool, and no second liveness check. A sequence takes no row lock,
+  so concurrent writers (300 ballots at once) never wait for one another on
+  it. Moving it after the commit means a reader that sees the new number also
+  sees the new data; a reader that read the old number while the data changed
+  filed its page under the old number, which nobody asks for any more.
 * **SQLite**: one row of ``data_generation``, moved inside the writing
   transaction (SQLite has no sequences, and its writers take turns anyway),
   so the number and the data commit together.
@@ -40,7 +41,7 @@ SEQUENCE = Sequence("data_generation_seq", metadata=Base.metadata)
 # Rows no page shows: rendered fragments, the API's rate windows, sign-in
 # attempts and sessions (a session is checked on every request anyway).
 IGNORED_TABLES = frozenset({"page_fragments", "api_rate_windows", "auth_attempts", "user_sessions"})
-_WROTE = "generation_wrote"  # key in Session.info: this transaction wrote
+_WROTE = "generation_wrote"  # key in Session.info: the connection that wrote
 
 
 class DataGeneration(Base):
@@ -57,7 +58,9 @@ def current() -> int:
     """The generation now (one statement)."""
     session = db.session()
     if session.get_bind().dialect.name == "postgresql":
-        return session.execute(text("SELECT last_value FROM data_generation_seq")).scalar_one()
+        # Before its first nextval a sequence shows its start (1) as last_value.
+        last = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM data_generation_seq"
+        return session.execute(text(last)).scalar_one()
     return session.scalar(select(DataGeneration.value).where(DataGeneration.id == 1)) or 0
 
 
@@ -84,8 +87,7 @@ def _bulk_statement(state) -> None:
 def _wrote(session) -> None:
     if session.info.get(_WROTE):
         return
-    session.info[_WROTE] = True
-    connection = session.connection()
+    connection = session.info[_WROTE] = session.connection()
     if connection.dialect.name == "sqlite":
         # Inside the transaction: the number commits with the data.
         upsert = sqlite.insert(DataGeneration).values(id=1, value=1)
@@ -98,17 +100,27 @@ def _wrote(session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:
-    if not session.info.pop(_WROTE, False):
+    connection = session.info.pop(_WROTE, None)
+    if connection is None or connection.dialect.name != "postgresql":
         return
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
+    # The transaction is committed and the session has not yet handed its
+    # connection back to the pool (it does right after this event): out of any
+    # transaction, it can move the sequence in autocommit (the pool resets the
+    # isolation level). A connection still in a transaction (a session joined
+    # to an outer one, as some tests do) leaves the work to one of its own.
     try:
-        autocommit = bind.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with autocommit as connection:
-            connection.execute(SEQUENCE.next_value().select())
+        if connection.closed or connection.in_transaction():
+            with session.get_bind().engine.connect() as own:
+                _move_sequence(own)
+        else:
+            _move_sequence(connection)
     except Exception:  # the pages' minute-long limit still holds (whole_pages)
         log.warning("could not move the data generation on", exc_info=True)
+
+
+def _move_sequence(connection) -> None:
+    autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+    autocommit.execute(SEQUENCE.next_value().select())
 
 
 @event.listens_for(Session, "after_soft_rollback")

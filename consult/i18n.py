@@ -84,7 +84,7 @@ def register_template_helpers(app) -> None:
         current_locale=lambda: str(get_locale() or DEFAULT_LOCALE),
         country_name=country_name,
         reader_zone=reader_zone,
-        zone_label=zone_label,
+        zone_name=zone_label,
     )
     app.jinja_env.filters.update(
         # In the reader's time zone, with the zone's name, never with seconds.

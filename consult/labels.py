@@ -30,12 +30,14 @@ class _LabelledEnumType(EnumType):
 class LabelledEnum(StrEnum, metaclass=_LabelledEnumType):
     """A ``StrEnum`` whose members are ``value, label`` pairs: the value is what
     the database stores (the members compare equal to it), the label is what a
-    reader sees."""
+    reader sees. A third element, where a choice needs more words than its
+    label (a form's options), is its ``description``."""
 
-    def __new__(cls, value: str, label=None):
+    def __new__(cls, value: str, label=None, description=None):
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label if label is not None else value
+        member.description = description if description is not None else member.label
         return member
 
     def __init_subclass__(cls, **options):
@@ -50,6 +52,12 @@ class LabelledEnum(StrEnum, metaclass=_LabelledEnumType):
 
 def known_enum(name: str) -> type[LabelledEnum] | None:
     return _KNOWN.get(name)
+
+
+def labelled_enums() -> list[type[LabelledEnum]]:
+    """Every labelled enumeration defined so far (all of them once the app's
+    models are imported)."""
+    return list(_KNOWN.values())
 
 
 def label(value, enum: str | type[LabelledEnum] | None = None) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import Integer, String, func, select, update
 
 from consult.amendments import lifecycle, proposing, queries
 from consult.audit.models import AuditEvent
+from consult.consultations import permissions as consultation_rules
 from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
 from consult.consultations.services import PhaseInput
@@ -957,7 +958,7 @@ def test_the_assembly_approves_the_plan(session, make, forum, plan, facilitator)
     assert plan.open_for_input is False
     with pytest.raises(Conflict, match="approved"):
         plans.edit_node(facilitator, plan, version, key(plan, "1"), "A new text.")
-    assert consultations.closed_reason(plan, "amend") is not None
+    assert consultation_rules.calendar_refusal(plan, "amend") is not None
     assert notifications(session, observer, "plan_approved")
     with pytest.raises(Conflict):
         new_poll(facilitator, plan, subject="plan", scope="assembly")
@@ -970,7 +971,7 @@ def test_a_no_leaves_the_plan_as_it_was(session, make, forum, plan, facilitator)
     vote_all(poll, delegates, [N, N, Y])
     close(session, facilitator, poll)
     assert (poll.winner, plan.status, version.is_final) == (N, "draft", False)
-    assert consultations.closed_reason(plan, "amend") is None
+    assert consultation_rules.calendar_refusal(plan, "amend") is None
     edited = plans.edit_node(facilitator, plan, version, key(plan, "1"), "A new text.")
     assert plan.current_version_id == edited.id
 

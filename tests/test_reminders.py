@@ -10,7 +10,8 @@ from sqlalchemy import select
 from consult.background import run_scheduler_once
 from consult.consultations import scheduler as phase_scheduler
 from consult.consultations import services as consultations
-from consult.consultations.services import PHASE_LABELS, PhaseInput
+from consult.consultations.models import PhaseKind
+from consult.consultations.services import PhaseInput
 from consult.database import utcnow
 from consult.notification_delivery.wording import describe
 from consult.notifications.models import Notification
@@ -72,7 +73,7 @@ def test_members_are_reminded_once_a_day_before_a_phase_closes(
     assert len(reminders(session, "phase_closing")) == 2  # the facilitator too
     with force_locale("pt"):
         text = describe(reminder)
-        assert str(PHASE_LABELS["amendments"]) in text  # named in the reader's language
+        assert str(PhaseKind.AMENDMENTS.label) in text  # named in the reader's language
     with force_locale("en"):
         assert describe(reminder) == (
             "Consulta 2028: the phase “Amendments” closes in less than 24 hours."

@@ -16,15 +16,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 from ..config import LOCALES
 from ..i18n import LANGUAGE_NAMES, country_choices
 from ..zone_choice import find_zone, zone_groups
-from .models import NOTIFICATION_PREFERENCES
+from .models import Frequency
 from .services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-
-NOTIFICATION_LABELS = {
-    "immediately": _l("Immediately, one email per event"),
-    "daily": _l("Once a day, as a digest"),
-    "weekly": _l("Once a week, as a digest"),
-    "never": _l("Never (only in Consult)"),
-}
 
 
 def language_choices():
@@ -82,7 +75,7 @@ class ProfileForm(FlaskForm):
     )
     notification_preference = SelectField(
         _l("Email notifications"),
-        choices=lambda: [(key, NOTIFICATION_LABELS[key]) for key in NOTIFICATION_PREFERENCES],
+        choices=lambda: [(choice.value, choice.description) for choice in Frequency],
     )
     digest_hour = SelectField(
         _l("Digests arrive at"),

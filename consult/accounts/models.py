@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
@@ -17,8 +18,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..config import LOCALES
 from ..database import Base, UTCDateTime, check_in, created_at, intpk, str200
+from ..labels import LabelledEnum
 
-NOTIFICATION_PREFERENCES = ("immediately", "daily", "weekly", "never")
+
+class Frequency(LabelledEnum):
+    """How often a member is told by email: the account's preference, and each
+    topic's (``notifications.preferences``)."""
+
+    IMMEDIATELY = "immediately", _l("Immediately"), _l("Immediately, one email per event")
+    DAILY = "daily", _l("Daily digest"), _l("Once a day, as a digest")
+    WEEKLY = "weekly", _l("Weekly digest"), _l("Once a week, as a digest")
+    NEVER = "never", _l("Never"), _l("Never (only in Consult)")
+
+
+NOTIFICATION_PREFERENCES = tuple(member.value for member in Frequency)
 
 
 class User(UserMixin, Base):

@@ -48,9 +48,6 @@ def _detail_page(amendment, status: int = 200, **forms):
         cosponsor_form=forms.get("cosponsor_form") or CosponsorForm(formdata=None),
         translation_form=forms.get("translation_form") or TranslationForm(formdata=None),
         translations=plan_translations.amendment_translations(amendment),
-        can_translate=plan_translations.can_translate_amendment(current_user, amendment)
-        if current_user.is_authenticated
-        else False,
         thread=comment_thread(plan, "amendment", str(amendment.id)),
         polls=queries.votes_about(amendment),
     ), status

@@ -12,11 +12,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
-from sqlalchemy.types import TypeDecorator
 
 from ..accounts.models import User
 from ..config import LOCALES
-from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..database import Base, LabelledEnumString, UTCDateTime, check_in, created_at, intpk
 from ..forums.models import Coalition
 from ..labels import LabelledEnum
 from ..plans.models import Plan, PlanVersion
@@ -81,8 +80,6 @@ class SponsorStatus(LabelledEnum):
 
 OPERATIONS = tuple(member.value for member in AmendmentOperation)
 STATUSES = tuple(member.value for member in AmendmentStatus)
-# Each status's label by its stored value, for code that holds plain values.
-STATUS_LABELS = {member.value: member.label for member in AmendmentStatus}
 OPEN_STATUSES = ("submitted", "admitted", "voting")
 FINAL_STATUSES = ("accepted", "rejected", "withdrawn", "merged")
 ORIGINS = ("web", "import")
@@ -94,24 +91,6 @@ def identifier_of(short_name: str | None, label: str, ref: str | None = None) ->
     document, a row of an export); ``Amendment.identifier`` is the same."""
     named = f"{short_name} {label}" if short_name else label
     return f"{named} · {ref}" if ref else named
-
-
-class LabelledEnumString(TypeDecorator):
-    """A ``String`` column whose values are read back as members of a labelled
-    enumeration (the stored strings do not change)."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, enum: type[LabelledEnum], length: int):
-        super().__init__(length)
-        self.enum = enum
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else str(value)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else self.enum(value)
 
 
 class Amendment(Base):

@@ -14,20 +14,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..consultations import services as consultations
+from ..consultations.permissions import calendar_refusal
 from ..errors import Conflict, PermissionDenied
 from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import Membership, WorkingGroupMember
 from ..labels import LabelledEnum
+from ..plan_translations.permissions import translate_amendment_refusal
 from ..plans import services as plans
 from ..plans.models import Plan
-from .models import (
-    Amendment,
-    AmendmentOperation,
-    AmendmentSponsor,
-    SupportThresholdKind,
-)
+from .models import Amendment, AmendmentOperation, AmendmentSponsor, SupportThresholdKind
 from .models import AmendmentStatus as S
 from .plan_settings import section_group_id
 from .queries import in_running_poll, invitation_of, support_tally
@@ -91,9 +87,6 @@ class Decision(LabelledEnum):
     @property
     def is_refusal(self) -> bool:
         return self is Decision.REJECT
-
-
-THRESHOLD_LABELS = {kind.value: kind.label for kind in SupportThresholdKind}
 
 
 # --- who the actor is ------------------------------------------------------------
@@ -161,7 +154,7 @@ def phase_refusal(actor, plan: Plan, action: str) -> str | None:
         return refusal
     if forums.can_manage(actor, plan.forum):
         return None
-    return consultations.closed_reason(plan, action)
+    return calendar_refusal(plan, action)
 
 
 def amend_refusal(actor, plan: Plan, target_key: str | None, nodes_by_key: dict) -> str | None:
@@ -331,7 +324,7 @@ def _threshold_refusal(amendment: Amendment, tally=None) -> Refusal:
             "This amendment needs the support of %(needed)d %(kind)s before it can be "
             "admitted; it has %(have)d.",
             needed=plan.support_threshold,
-            kind=THRESHOLD_LABELS[plan.support_threshold_kind],
+            kind=SupportThresholdKind(plan.support_threshold_kind).label,
             have=tally[plan.support_threshold_kind],
         )
     )
@@ -365,6 +358,7 @@ class AmendmentActions:
     withdraw: bool = False
     sub_amend: bool = False
     put_to_vote: bool = False
+    translate: bool = False
     decisions: tuple[Decision, ...] = ()
 
     @property
@@ -396,5 +390,6 @@ def allowed(
         withdraw=withdraw_refusal(actor, amendment) is None,
         sub_amend=sub_amend_refusal(actor, amendment) is None,
         put_to_vote=Decision.PUT_TO_VOTE in chosen,
+        translate=translate_amendment_refusal(actor, amendment) is None,
         decisions=chosen,
     )

@@ -18,7 +18,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from ..comments.permissions import write_refusal
-from ..consultations.services import closed_reason
+from ..consultations.permissions import calendar_refusal
 from ..plans import services as plans
 from .blueprint import bp
 from .permissions import amend_refusal
@@ -51,7 +51,7 @@ def plan_offer(plan) -> Offer:
     if not getattr(current_user, "is_authenticated", False):
         return Offer()
     comment = write_refusal(current_user, plan.forum) is None
-    comment = comment and closed_reason(plan, "comment") is None
+    comment = comment and calendar_refusal(plan, "comment") is None
     amend = amend_refusal(current_user, plan, None, {}) is None
     refused: list[str] = []
     assignments = section_assignments(plan) if amend else {}

@@ -20,7 +20,6 @@ from ..diffing import diff_html
 from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
-from ..labels import label
 from ..plan_translations import rendering as plan_rendering
 from ..plan_translations import services as plan_translations
 from ..plans import layout
@@ -329,9 +328,3 @@ def amendment_row(
 def amendment_excerpt(amendment) -> Markup:
     """Its change in a few words (``excerpts.change_excerpt``), for tables."""
     return excerpts.change_excerpt(amendment)
-
-
-@bp.app_template_global()
-def amendment_status_label(status: str) -> str:
-    """Kept for the votes' and consultations' templates; ``|label`` does the same."""
-    return label(status, AmendmentStatus)

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..inputs import BoundedIntegerField
-from ..votes.forms import METHOD_LABELS, QUORUM_BASE_LABELS, QUORUM_KIND_LABELS, RULE_LABELS
+from ..votes.models import PollMethod, PollRule, QuorumBase, QuorumKind
 from .models import SpeakerSide
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -51,24 +51,22 @@ class SessionForm(FlaskForm):
         _l("Speaking time per coalition on a point (seconds, empty: no cap)"),
         validators=[Optional(), NumberRange(10, 36000)],
     )
-    amendment_rule = SelectField(
-        _l("Majority needed for an amendment"), choices=list(RULE_LABELS.items())
-    )
+    amendment_rule = SelectField(_l("Majority needed for an amendment"), choices=PollRule.choices())
     approval_rule = SelectField(
-        _l("Majority needed to approve the plan"), choices=list(RULE_LABELS.items())
+        _l("Majority needed to approve the plan"), choices=PollRule.choices()
     )
     ranked_method = SelectField(
         _l("How a choice between competing amendments is counted"),
-        choices=[(key, METHOD_LABELS[key]) for key in ("schulze", "irv")],
+        choices=[(method.value, method.label) for method in (PollMethod.SCHULZE, PollMethod.IRV)],
     )
-    quorum_kind = SelectField(_l("Quorum"), choices=list(QUORUM_KIND_LABELS.items()))
+    quorum_kind = SelectField(_l("Quorum"), choices=QuorumKind.choices())
     quorum_value = DecimalField(
         _l("Quorum value (a number of delegates' weight, or a share such as 0.5)"),
         validators=[Optional()],
         places=None,
     )
     quorum_base = SelectField(
-        _l("The quorum counts"), choices=list(QUORUM_BASE_LABELS.items()), default="present"
+        _l("The quorum counts"), choices=QuorumBase.choices(), default="present"
     )
     secret = BooleanField(_l("Secret ballots"), default=True)
     max_proxies = BoundedIntegerField(

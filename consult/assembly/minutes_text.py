@@ -18,9 +18,7 @@ from flask_babel import gettext as _
 from ..date_formats import format_moment, zone_label
 from ..labels import label
 from ..votes import explanation
-from ..votes.forms import METHOD_LABELS, RULE_LABELS
-from ..votes.models import STATUS_QUO
-from ..votes.queries import CHOICE_LABELS
+from ..votes.models import STATUS_QUO, PollMethod, PollRule, YesNoChoice
 from . import wording
 from .models import PointKind, SpeakerSide
 
@@ -131,12 +129,12 @@ def _attendance_table(people: list[dict], zone: str) -> dict:
 
 
 def _point(point: dict, zone: str) -> dict:
-    kind = PointKind(point["kind"]).label if point["kind"] in set(PointKind) else point["kind"]
+    kind = label(point["kind"], PointKind)
     speakers = [
         [
             speaker["name"],
             speaker["coalition"] or "—",
-            str(SpeakerSide(speaker["side"]).label),
+            label(speaker["side"], SpeakerSide),
             _clock(speaker["started_at"], zone),
             _duration(speaker["seconds"]),
         ]
@@ -168,13 +166,13 @@ def _point(point: dict, zone: str) -> dict:
 def _option_label(vote: dict, option: str) -> str:
     if vote["candidates"]:
         return _("Keep the current text") if option == STATUS_QUO else option
-    return str(CHOICE_LABELS.get(option, option))
+    return label(option, YesNoChoice)
 
 
 def _vote(vote: dict, zone: str, point_title: str) -> dict:
-    facts = [(_("Counting"), str(METHOD_LABELS.get(vote["method"], vote["method"])))]
+    facts = [(_("Counting"), label(vote["method"], PollMethod))]
     if vote["rule"]:
-        rule = str(RULE_LABELS.get(vote["rule"], vote["rule"]))
+        rule = label(vote["rule"], PollRule)
         if vote["abstentions_count"]:
             rule = f"{rule} · {_('abstentions count toward the base')}"
         facts.append((_("Majority needed"), rule))

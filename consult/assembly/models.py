@@ -26,12 +26,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
 from ..accounts.models import User
 from ..amendments.models import Amendment
 from ..consultations.models import Consultation
-from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..database import Base, LabelledEnumString, UTCDateTime, check_in, created_at, intpk
 from ..forums.models import Coalition, Forum
 from ..labels import LabelledEnum
 from ..plans.models import Plan
@@ -74,23 +73,6 @@ class SpeakerState(LabelledEnum):
     WITHDRAWN = "withdrawn", _l("Withdrawn")
 
 
-class EnumString(TypeDecorator):
-    """A ``String`` column read back as a member of ``enum_class``."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, enum_class: type[LabelledEnum], length: int = 12):
-        super().__init__(length)
-        self.enum_class = enum_class
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else self.enum_class(value).value
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else self.enum_class(value)
-
-
 def _check(column: str, enum_class) -> CheckConstraint:
     return CheckConstraint(check_in(column, [member.value for member in enum_class]), name=column)
 
@@ -124,7 +106,7 @@ class AssemblySession(Base):
     online_url: Mapped[str] = mapped_column(String(500), default="")
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     state: Mapped[SessionState] = mapped_column(
-        EnumString(SessionState), default=SessionState.SCHEDULED
+        LabelledEnumString(SessionState, 12), default=SessionState.SCHEDULED
     )
     # Not a foreign key: points and their session refer to each other.
     current_point_id: Mapped[int | None] = mapped_column(Integer)
@@ -198,13 +180,15 @@ class AgendaPoint(Base):
     id: Mapped[intpk]
     session_id: Mapped[int] = mapped_column(ForeignKey("assembly_sessions.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[PointKind] = mapped_column(EnumString(PointKind))
+    kind: Mapped[PointKind] = mapped_column(LabelledEnumString(PointKind, 12))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     # The plan item the amendments change (its stable key), for the projector.
     target_key: Mapped[str | None] = mapped_column(String(16))
     poll_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"))
-    state: Mapped[PointState] = mapped_column(EnumString(PointState), default=PointState.PENDING)
+    state: Mapped[PointState] = mapped_column(
+        LabelledEnumString(PointState, 12), default=PointState.PENDING
+    )
     outcome: Mapped[str] = mapped_column(Text, default="")
     # What its vote decided, language-neutral (``wording.outcome_parts``).
     outcome_parts: Mapped[dict | None] = mapped_column(JSON)
@@ -286,9 +270,9 @@ class SpeakerRequest(Base):
     coalition_id: Mapped[int | None] = mapped_column(
         ForeignKey("coalitions.id", ondelete="SET NULL")
     )
-    side: Mapped[SpeakerSide] = mapped_column(EnumString(SpeakerSide, 8))
+    side: Mapped[SpeakerSide] = mapped_column(LabelledEnumString(SpeakerSide, 8))
     state: Mapped[SpeakerState] = mapped_column(
-        EnumString(SpeakerState, 10), default=SpeakerState.WAITING
+        LabelledEnumString(SpeakerState, 10), default=SpeakerState.WAITING
     )
     requested_at: Mapped[created_at]
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -20,7 +20,6 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..consultations.models import Consultation, Phase
-from ..consultations.services import PHASE_LABELS
 from ..database import utcnow
 from ..date_formats import format_moment
 from ..errors import NotFound
@@ -171,7 +170,7 @@ def _event(uid: str, summary: str, start, end, url: str, description: str, stamp
 
 
 def phase_event(consultation: Consultation, phase: Phase, stamp: datetime) -> Event:
-    name = phase.title or str(PHASE_LABELS.get(phase.kind, phase.kind))
+    name = phase.shown_title
     return _event(
         f"consult-phase-{phase.id}@{_host()}",
         _("%(consultation)s: %(phase)s", consultation=consultation.title, phase=name),

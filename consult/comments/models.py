@@ -7,28 +7,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..config import LOCALES
-from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..database import Base, LabelledEnumString, UTCDateTime, check_in, created_at, intpk
+from ..labels import LabelledEnum
 
 TARGET_TYPES = ("node", "amendment", "consultation")
 
 
-class Alignment(enum.StrEnum):
+class Alignment(LabelledEnum):
     """The position a comment takes on its target."""
 
-    IN_FAVOUR = "in_favour"
-    AGAINST = "against"
-    NEUTRAL = "neutral"
-
-    @property
-    def label(self) -> str:
-        return str(_ALIGNMENT_LABELS[self])
-
-
-_ALIGNMENT_LABELS = {
-    "in_favour": _l("In favour"),
-    "against": _l("Against"),
-    "neutral": _l("Neutral"),
-}
+    IN_FAVOUR = "in_favour", _l("In favour")
+    AGAINST = "against", _l("Against")
+    NEUTRAL = "neutral", _l("Neutral")
 
 
 class CommentState(enum.StrEnum):
@@ -112,7 +102,9 @@ class Comment(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     body: Mapped[str] = mapped_column(Text)  # Markdown source; "" once deleted
-    alignment: Mapped[str] = mapped_column(String(10), default="neutral")
+    alignment: Mapped[Alignment] = mapped_column(
+        LabelledEnumString(Alignment, 10), default=Alignment.NEUTRAL
+    )
     language: Mapped[str] = mapped_column(String(5), default="es")
     created_at: Mapped[created_at]
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

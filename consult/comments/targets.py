@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..consultations.models import Consultation
-from ..consultations.services import closed_reason, comment_closed_reason
+from ..consultations.permissions import calendar_refusal, discussion_refusal
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..forums.models import Forum
@@ -50,7 +50,7 @@ class Target:
 
 def _closed_plan_reason(plan: Plan) -> str | None:
     """Why the calendar (consultation phase or plan switch) does not allow comments."""
-    return closed_reason(plan, "comment")
+    return calendar_refusal(plan, "comment")
 
 
 def _node_target(forum: Forum, plan: Plan | None, key: str) -> Target:
@@ -101,7 +101,7 @@ def _consultation_target(forum: Forum, plan: Plan | None, key: str) -> Target:
         title=consultation.title,
         ref=consultation.reading_label,
         text=consultation.description,
-        closed_reason=comment_closed_reason(consultation),
+        closed_reason=discussion_refusal(consultation),
         obj=consultation,
     )
 

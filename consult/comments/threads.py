@@ -74,10 +74,6 @@ class CommentEntry:
         flag = a.flag and not self.flagged
         return a.reply or a.edit or a.delete or flag or a.hide or a.restore
 
-    @property
-    def alignment_label(self) -> str:
-        return Alignment(self.comment.alignment).label
-
 
 @dataclass
 class ThreadPage:

@@ -1,13 +1,23 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..database import Base, UTCDateTime, check_in, created_at, intpk, utcnow
+from ..database import Base, LabelledEnumString, UTCDateTime, check_in, created_at, intpk, utcnow
+from ..labels import LabelledEnum
 from ..plans.models import Plan, PlanVersion
 
-STATES = ("queued", "running", "finished", "failed")
+
+class ConsolidationState(LabelledEnum):
+    QUEUED = "queued", _l("Waiting for a worker")
+    RUNNING = "running", _l("Applying the amendments")
+    FINISHED = "finished", _l("Finished")
+    FAILED = "failed", _l("Failed")
+
+
+STATES = tuple(member.value for member in ConsolidationState)
 
 
 class Consolidation(Base):
@@ -23,7 +33,9 @@ class Consolidation(Base):
     # Set to plan_id while queued or running, NULL after: the unique constraint
     # lets only one consolidation of a plan be under way at a time.
     active_plan_id: Mapped[int | None] = mapped_column(Integer, unique=True)
-    state: Mapped[str] = mapped_column(String(10), default="queued")
+    state: Mapped[ConsolidationState] = mapped_column(
+        LabelledEnumString(ConsolidationState, 10), default=ConsolidationState.QUEUED
+    )
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     base_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan_versions.id", ondelete="SET NULL")

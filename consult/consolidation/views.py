@@ -1,6 +1,5 @@
 from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..diffing import diff_html
@@ -13,12 +12,6 @@ from . import services
 bp = Blueprint("consolidation", __name__)
 
 PLAN = "/forums/<slug>/plans/<int:plan_id>/consolidations"
-STATE_LABELS = {
-    "queued": _l("Waiting for a worker"),
-    "running": _l("Applying the amendments"),
-    "finished": _l("Finished"),
-    "failed": _l("Failed"),
-}
 
 
 def _to_consolidation(plan, consolidation):
@@ -93,18 +86,13 @@ def status(slug, plan_id, consolidation_id):
     consolidation = services.get_consolidation(current_user, slug, plan_id, consolidation_id)
     return jsonify(
         state=consolidation.state,
-        label=consolidation_state_label(consolidation.state),
+        label=str(consolidation.state.label),
         active=consolidation.is_active,
         items_done=consolidation.items_done,
         items_total=consolidation.items_total,
         error=consolidation.error,
         version=consolidation.version.number if consolidation.version else None,
     )
-
-
-@bp.app_template_global()
-def consolidation_state_label(state: str) -> str:
-    return str(STATE_LABELS.get(state, state))
 
 
 @bp.app_template_global()

@@ -1,17 +1,17 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..amendments import queries as amendment_queries
 from ..comments import threads as comment_threads
-from ..consultations import scheduler, services
+from ..consultations import permissions, scheduler, services
 from ..consultations.forms import ConsultationForm, ExtendForm
-from ..consultations.models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, reading_label
+from ..consultations.models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, PhaseKind, reading_label
 from ..consultations.readings import consultations_of
 from ..errors import ServiceError
 from ..extensions import db
 from ..forums import permissions as forum_permissions
+from ..labels import label
 from ..plans import services as plans
 from ..timezones import forum_zone
 
@@ -47,7 +47,7 @@ def create(slug, plan_id):
     plan = plans.plan_for(current_user, slug, plan_id)
     forum_permissions.require_manage(current_user, plan.forum)
     previous = services.consultation_of(plan)
-    refusal = services.start_refusal(plan, previous)
+    refusal = permissions.create_refusal(current_user, plan, previous)
     if refusal is not None and request.method == "GET" and previous is not None:
         # One consultation at a time: the open one is where to go.
         flash(refusal, "error")
@@ -91,6 +91,7 @@ def create(slug, plan_id):
         plan=plan,
         form=form,
         previous=previous,
+        next_reading=reading_label(previous.number + 1) if previous else None,
         version=plan.current_version,
     ), status
 
@@ -100,7 +101,6 @@ def show(slug, consultation_id):
     consultation = services.get_consultation(current_user, slug, consultation_id)
     current = services.open_phase(consultation)
     readings = consultations_of(consultation.plan)
-    can_manage = forum_permissions.can_manage(current_user, consultation.forum)
     return render_template(
         "consultations/show.html",
         forum=consultation.forum,
@@ -110,8 +110,6 @@ def show(slug, consultation_id):
         readings=readings,
         # The plan's newest consultation is its current one.
         is_latest=readings[-1].id == consultation.id,
-        may_start_next=can_manage
-        and services.start_refusal(consultation.plan, readings[-1]) is None,
         thread=comment_threads.thread(
             current_user,
             consultation.forum,
@@ -122,7 +120,7 @@ def show(slug, consultation_id):
         progress=amendment_queries.status_counts(consultation.plan),
         progress_statuses=services.PROGRESS_STATUSES,
         my_sections=services.my_sections(current_user, consultation.plan),
-        can_manage=can_manage,
+        allowed=permissions.allowed(current_user, consultation, readings[-1]),
         extend_form=ExtendForm(),
     )
 
@@ -140,7 +138,9 @@ def advance(slug, consultation_id):
         return redirect(url_for("consultations.show", slug=slug, consultation_id=consultation.id))
     db.session.commit()
     if opened is not None:
-        flash(_("The phase “%(phase)s” is now open.", phase=phase_label(opened.kind)), "success")
+        flash(
+            _("The phase “%(phase)s” is now open.", phase=label(opened.kind, PhaseKind)), "success"
+        )
     else:
         flash(_("The consultation is closed."), "success")
     return redirect(url_for("consultations.show", slug=slug, consultation_id=consultation.id))
@@ -169,27 +169,6 @@ def extend(slug, consultation_id, phase_id):
         db.session.commit()
         flash(_("The phase has been extended."), "success")
     return redirect(url_for("consultations.show", slug=slug, consultation_id=consultation.id))
-
-
-STATE_LABELS = {"pending": _l("to come"), "open": _l("open now"), "closed": _l("closed")}
-
-
-@bp.app_template_global()
-def phase_label(kind: str) -> str:
-    return str(services.PHASE_LABELS.get(kind, kind))
-
-
-bp.add_app_template_global(reading_label, "reading_label_for")
-
-
-@bp.app_template_global()
-def phase_state_label(state: str) -> str:
-    return str(STATE_LABELS.get(state, state))
-
-
-@bp.app_template_global()
-def action_label(action: str) -> str:
-    return str(services.ACTION_LABELS.get(action, action))
 
 
 @bp.app_template_global()

@@ -11,7 +11,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from .services import PHASE_LABELS, common_timezones
+from .models import PhaseKind
+from .services import common_timezones
 
 MAX_PHASES = 6
 
@@ -22,7 +23,7 @@ class PhaseForm(FlaskForm):
 
     kind = SelectField(
         _l("Kind"),
-        choices=lambda: [("", _l("(no phase)")), *PHASE_LABELS.items()],
+        choices=lambda: [("", _l("(no phase)")), *PhaseKind.choices()],
         validators=[Optional()],
     )
     title = StringField(_l("Name of the phase"), validators=[Optional(), Length(max=200)])

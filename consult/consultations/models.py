@@ -13,13 +13,39 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..database import Base, LabelledEnumString, UTCDateTime, check_in, created_at, intpk
 from ..forums.models import Forum
+from ..labels import LabelledEnum, label
 from ..plans.models import Plan
 
-PHASE_KINDS = ("proposals", "amendments", "review", "voting", "assembly", "closed")
-PHASE_STATES = ("pending", "open", "closed")
-ACTIONS = ("amend", "support", "comment", "vote")
+
+class PhaseKind(LabelledEnum):
+    PROPOSALS = "proposals", _l("Proposals and comments")
+    AMENDMENTS = "amendments", _l("Amendments")
+    REVIEW = "review", _l("Review")
+    VOTING = "voting", _l("Voting")
+    ASSEMBLY = "assembly", _l("Assembly")
+    CLOSED = "closed", _l("Closed")
+
+
+class PhaseState(LabelledEnum):
+    PENDING = "pending", _l("to come")
+    OPEN = "open", _l("open now")
+    CLOSED = "closed", _l("closed")
+
+
+class PhaseAction(LabelledEnum):
+    """What a phase may let members do (its ``allow_*`` columns)."""
+
+    AMEND = "amend", _l("propose amendments")
+    SUPPORT = "support", _l("support amendments")
+    COMMENT = "comment", _l("comment on the plan")
+    VOTE = "vote", _l("vote")
+
+
+PHASE_KINDS = tuple(member.value for member in PhaseKind)
+PHASE_STATES = tuple(member.value for member in PhaseState)
+ACTIONS = tuple(member.value for member in PhaseAction)
 
 # What each kind of phase lets members do unless the facilitator says otherwise.
 DEFAULT_ACTIONS = {
@@ -54,7 +80,7 @@ class Consultation(Base):
     A plan may go through several consultations over time (a first reading,
     then a second one on the revised text), one after the other: ``number``
     counts them, and a new one starts only once every phase of the previous
-    one is closed (``services.start_refusal``)."""
+    one is closed (``readings.start_refusal``)."""
 
     __tablename__ = "consultations"
     __table_args__ = (
@@ -105,7 +131,7 @@ class Phase(Base):
         ForeignKey("consultations.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[PhaseKind] = mapped_column(LabelledEnumString(PhaseKind, 12))
     title: Mapped[str] = mapped_column(String(200), default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -113,13 +139,20 @@ class Phase(Base):
     allow_support: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_comment: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_vote: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(8), default="pending")
+    state: Mapped[PhaseState] = mapped_column(
+        LabelledEnumString(PhaseState, 8), default=PhaseState.PENDING
+    )
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When members were told that the phase closes within a day (once).
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     consultation: Mapped[Consultation] = relationship(back_populates="phases")
+
+    @property
+    def shown_title(self) -> str:
+        """Its title, or else its kind, in the reader's language."""
+        return self.title or label(self.kind, PhaseKind)
 
     def allows(self, action: str) -> bool:
         return bool(getattr(self, f"allow_{action}"))

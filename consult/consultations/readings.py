@@ -1,5 +1,5 @@
 """A plan's consultations over time: a first reading, then a second one on the
-revised text… one after the other (``services.start_refusal``), each with its
+revised text… one after the other (``readings.start_refusal``), each with its
 own phases, thread, dashboard and open data."""
 
 from datetime import datetime
@@ -12,7 +12,7 @@ from ..extensions import db
 from ..forums.permissions import StateRefusal
 from ..plans.models import Plan
 from ..plans.services import archived_refusal
-from .models import Consultation
+from .models import Consultation, Phase
 
 _NOT_READ = object()  # "not given: read it"
 _MEMO = "consultation_of"  # key of the session's memo in Session.info
@@ -63,6 +63,10 @@ def start_refusal(plan: Plan, current=_NOT_READ) -> str | None:
             )
         )
     return None
+
+
+def open_phase(consultation: Consultation) -> Phase | None:
+    return next((phase for phase in consultation.phases if phase.state == "open"), None)
 
 
 def consultations_of(plan: Plan) -> list[Consultation]:

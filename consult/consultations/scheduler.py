@@ -12,13 +12,15 @@ from sqlalchemy import select, update
 
 from ..audit.services import record
 from ..database import utcnow
-from ..errors import Conflict, InvalidInput
+from ..errors import InvalidInput
 from ..extensions import db
-from ..forums import permissions as forum_permissions
 from ..forums.models import Membership
+from ..forums.permissions import require
+from ..labels import label
 from ..notifications.services import notify_many
-from .models import Consultation, Phase
-from .services import PHASE_LABELS, open_phase
+from .models import Consultation, Phase, PhaseKind
+from .permissions import advance_refusal, extend_refusal
+from .services import open_phase
 
 
 def open_phase_now(phase: Phase, now: datetime) -> bool:
@@ -56,7 +58,7 @@ def _announce(phase: Phase, kind: str) -> None:
         kind,
         consultation,
         forum=consultation.forum,
-        phase=str(PHASE_LABELS[phase.kind]),
+        phase=label(phase.kind, PhaseKind),
         phase_kind=phase.kind,  # named in each reader's language
         title=consultation.title,
     )
@@ -138,9 +140,7 @@ def on_phase_extended(step: Callable[[Phase, datetime, datetime], None]) -> None
 def extend_phase(actor, phase: Phase, new_end: datetime) -> None:
     """Give the current (or a coming) phase more time; recorded in the audit log."""
     consultation = phase.consultation
-    forum_permissions.require_manage(actor, consultation.forum)
-    if phase.state == "closed":
-        raise Conflict(_("This phase is over; it can no longer be extended."))
+    require(extend_refusal(actor, phase))
     if new_end.tzinfo is None or new_end <= phase.starts_at or new_end <= utcnow():
         raise InvalidInput(_("The new end must be in the future and after the phase starts."))
     following = [p for p in consultation.phases if p.position > phase.position]
@@ -170,12 +170,10 @@ def _extend_polls(phase: Phase, old_end: datetime, new_end: datetime) -> None:
 
 def advance(actor, consultation: Consultation, now: datetime | None = None) -> Phase | None:
     """Close the open phase now and open the next one now (a facilitator's hand)."""
-    forum_permissions.require_manage(actor, consultation.forum)
+    require(advance_refusal(actor, consultation))
     now = now or utcnow()
     current = open_phase(consultation)
     pending = [p for p in consultation.phases if p.state == "pending"]
-    if current is None and not pending:
-        raise Conflict(_("The consultation is over; there is no next phase."))
     if current is not None:
         if now < current.ends_at:
             current.ends_at = max(now, current.starts_at + timedelta(seconds=1))

@@ -1,5 +1,6 @@
-"""Consultations: the dated phases that decide what members may do, and the
-scheduler that opens and closes them on time, exactly once."""
+"""Consultations: starting one with its dated phases, reading them in the
+calendar's zone, and what the plan's page counts. What each phase allows is
+decided in :mod:`.permissions`; the calendar runs in :mod:`.scheduler`."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -7,63 +8,23 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.services import clean_text
 from ..audit.services import record
-from ..database import utcnow
 from ..date_formats import format_moment
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..forums import permissions as forum_permissions
 from ..forums import services as forums
 from ..forums.models import Forum, WorkingGroupMember
 from ..forums.permissions import require
 from ..plans.models import Plan, SectionGroup
-from ..plans.services import archived_refusal, get_version, outline, version_nodes
+from ..plans.services import get_version, outline, version_nodes
 from .models import ACTIONS, DEFAULT_ACTIONS, PHASE_KINDS, Consultation, Phase
-from .readings import consultation_of, start_refusal
-
-PHASE_LABELS = {
-    "proposals": _l("Proposals and comments"),
-    "amendments": _l("Amendments"),
-    "review": _l("Review"),
-    "voting": _l("Voting"),
-    "assembly": _l("Assembly"),
-    "closed": _l("Closed"),
-}
-ACTION_LABELS = {
-    "amend": _l("propose amendments"),
-    "support": _l("support amendments"),
-    "comment": _l("comment on the plan"),
-    "vote": _l("vote"),
-}
-OPENS_ON = {
-    "amend": _l("Amendments can be proposed from %(date)s."),
-    "support": _l("Amendments can be supported from %(date)s."),
-    "comment": _l("Comments open on %(date)s."),
-    "vote": _l("Voting opens on %(date)s."),
-}
-CLOSED_ON = {
-    "amend": _l("Amendments closed on %(date)s."),
-    "support": _l("Supports closed on %(date)s."),
-    "comment": _l("Comments closed on %(date)s."),
-    "vote": _l("Voting closed on %(date)s."),
-}
-NOT_IN_PLAN = {
-    "amend": _l("This consultation does not take amendments now."),
-    "support": _l("This consultation does not take supports now."),
-    "comment": _l("This consultation does not take comments now."),
-    "vote": _l("There is no vote in this consultation now."),
-}
-PLAN_CLOSED = {
-    "amend": _l("This plan is not open for amendments at the moment."),
-    "support": _l("This plan is not open for supports at the moment."),
-    "comment": _l("Comments are closed: this plan is not open for input at the moment."),
-    "vote": _l("There is no vote on this plan at the moment."),
-}
+from .permissions import create_refusal
+from .readings import consultation_of
+from .readings import open_phase as open_phase  # asked through services by the pages
 
 
 def valid_timezone(name: str) -> bool:
@@ -96,8 +57,6 @@ def local_time(consultation: Consultation, moment: datetime, fmt: str = "medium"
 
 # --- reading ------------------------------------------------------------------
 
-_NOT_READ = object()  # "not given: read it"
-
 
 def get_consultation(user, forum_slug: str, consultation_id) -> Consultation:
     forum = forums.get_forum_for(user, forum_slug)
@@ -118,44 +77,6 @@ def list_consultations(forum: Forum) -> list[Consultation]:
             .order_by(Consultation.created_at.desc())
         )
     )
-
-
-def comment_closed_reason(consultation: Consultation) -> str | None:
-    """Why members may not comment on ``consultation`` as a whole now (None:
-    they may): its own phases decide, as they do for the plan's items."""
-    return closed_reason(consultation.plan, "comment", consultation=consultation)
-
-
-def open_phase(consultation: Consultation) -> Phase | None:
-    return next((phase for phase in consultation.phases if phase.state == "open"), None)
-
-
-def closed_reason(
-    plan: Plan, action: str, now: datetime | None = None, *, consultation=_NOT_READ
-) -> str | None:
-    """None when members may do ``action`` on this plan now; otherwise why not,
-    saying when it opens or when it closed. A caller that has already read the
-    plan's consultation (``consultation_of``, None included) passes it."""
-    if refusal := archived_refusal(plan):
-        return refusal
-    if plan.status in ("approved", "archived"):
-        return _("This plan is approved or archived; its text can no longer change.")
-    if consultation is _NOT_READ:
-        consultation = consultation_of(plan)
-    if consultation is None:
-        return None if plan.open_for_input else str(PLAN_CLOSED[action])
-    current = open_phase(consultation)
-    if current is not None and current.allows(action):
-        return None
-    now = now or utcnow()
-    upcoming = [p for p in consultation.phases if p.state == "pending" and p.allows(action)]
-    if upcoming:
-        return str(OPENS_ON[action]) % {"date": local_time(consultation, upcoming[0].starts_at)}
-    past = [p for p in consultation.phases if p.state == "closed" and p.allows(action)]
-    if past:
-        # The deadline, not the moment the scheduler noticed it had passed.
-        return str(CLOSED_ON[action]) % {"date": local_time(consultation, past[-1].ends_at)}
-    return str(NOT_IN_PLAN[action])
 
 
 # --- writing ------------------------------------------------------------------
@@ -196,9 +117,8 @@ def create_consultation(
     timezone: str = "UTC",
     phases: list[PhaseInput],
 ) -> Consultation:
-    forum_permissions.require_manage(actor, plan.forum)
     previous = consultation_of(plan)
-    require(start_refusal(plan, previous))
+    require(create_refusal(actor, plan, previous))
     title = clean_text(title)[:300]
     if not title:
         raise InvalidInput(_("Please give the consultation a title."))

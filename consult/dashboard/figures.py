@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from ..amendments.models import FINAL_STATUSES, OPEN_STATUSES, STATUS_LABELS, STATUSES, Amendment
+from ..amendments.models import FINAL_STATUSES, OPEN_STATUSES, STATUSES, Amendment, AmendmentStatus
 from ..comments.models import Comment
 from ..consultations.models import Consultation, Phase
-from ..consultations.services import PHASE_LABELS
 from ..i18n import country_name
+from ..labels import label
 from ..spreadsheets import safe_cell
 
 # Statuses shown on the dashboard (drafts are private), in the order of their life.
@@ -78,7 +78,7 @@ class PhaseFigures:
 
     @property
     def label(self) -> str:
-        return self.phase.title or str(PHASE_LABELS.get(self.phase.kind, self.phase.kind))
+        return self.phase.shown_title
 
 
 @dataclass
@@ -110,7 +110,7 @@ class DashboardFigures:
     # Rows of (label, value) for the charts and their tables.
     @property
     def status_rows(self) -> list[tuple[str, int]]:
-        return [(str(STATUS_LABELS[status]), n) for status, n in self.statuses.items()]
+        return [(label(status, AmendmentStatus), n) for status, n in self.statuses.items()]
 
     @property
     def group_amendment_rows(self) -> list[tuple[str, int]]:

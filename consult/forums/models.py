@@ -1,4 +1,3 @@
-import enum
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -18,7 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..config import LOCALES
-from ..database import Base, UTCDateTime, check_in, created_at, intpk, str200
+from ..database import Base, LabelledEnumString, UTCDateTime, check_in, created_at, intpk, str200
+from ..labels import LabelledEnum
 
 # The short names of forums and working groups, as they appear in URLs.
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -29,17 +29,13 @@ def is_slug(value) -> bool:
     return isinstance(value, str) and len(value) <= 60 and SLUG_RE.match(value) is not None
 
 
-class Role(enum.StrEnum):
-    """A member's role in a forum (the stored values; the label is what people read)."""
+class Role(LabelledEnum):
+    """A member's role in a forum."""
 
-    MEMBER = "member"
-    FACILITATOR = "facilitator"
-    ADMIN = "admin"
-    OBSERVER = "observer"
-
-    @property
-    def label(self) -> str:
-        return str(_ROLE_LABELS[self])
+    MEMBER = "member", _l("Member")
+    FACILITATOR = "facilitator", _l("Facilitator")
+    ADMIN = "admin", _l("Administrator")
+    OBSERVER = "observer", _l("Observer")
 
     @property
     def manages(self) -> bool:
@@ -47,23 +43,12 @@ class Role(enum.StrEnum):
         return self in (Role.FACILITATOR, Role.ADMIN)
 
 
-class GroupRole(enum.StrEnum):
+class GroupRole(LabelledEnum):
     """A member's role in a working group."""
 
-    MEMBER = "member"
-    FACILITATOR = "facilitator"
+    MEMBER = "member", _l("Member")
+    FACILITATOR = "facilitator", _l("Facilitator")
 
-    @property
-    def label(self) -> str:
-        return str(_ROLE_LABELS[self])
-
-
-_ROLE_LABELS = {
-    "member": _l("Member"),
-    "facilitator": _l("Facilitator"),
-    "admin": _l("Administrator"),
-    "observer": _l("Observer"),
-}
 
 ROLES = tuple(Role)
 MANAGING_ROLES = (Role.FACILITATOR, Role.ADMIN)
@@ -132,7 +117,7 @@ class Membership(Base):
     id: Mapped[intpk]
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(20), default=Role.MEMBER.value)
+    role: Mapped[Role] = mapped_column(LabelledEnumString(Role, 20), default=Role.MEMBER)
     coalition_id: Mapped[int | None] = mapped_column(
         ForeignKey("coalitions.id", ondelete="SET NULL"), index=True
     )
@@ -149,10 +134,6 @@ class Membership(Base):
     @property
     def can_manage(self) -> bool:
         return self.role in MANAGING_ROLES
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
 
 
 class WorkingGroup(Base):
@@ -183,15 +164,13 @@ class WorkingGroupMember(Base):
         ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(20), default="member")
+    role: Mapped[GroupRole] = mapped_column(
+        LabelledEnumString(GroupRole, 20), default=GroupRole.MEMBER
+    )
     created_at: Mapped[created_at]
 
     working_group: Mapped[WorkingGroup] = relationship()
     user: Mapped[User] = relationship()
-
-    @property
-    def role_enum(self) -> GroupRole:
-        return GroupRole(self.role)
 
     @property
     def is_facilitator(self) -> bool:

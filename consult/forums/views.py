@@ -19,7 +19,7 @@ from .forms import (
     MembershipForm,
 )
 from .manage_views import managed_forum
-from .models import ROLES, Role
+from .models import Role
 from .permissions import (
     allowed_in,
     appoint_refusal,
@@ -335,10 +335,3 @@ def accept_invitation(token):
     return render_template(
         "forums/accept_invitation.html", form=form, invitation=invitation
     ), status
-
-
-@bp.app_template_global()
-def role_label(role: str) -> str:
-    """For the admin pages, which show roles by value (forum pages ask
-    ``membership.role_enum.label``)."""
-    return Role(role).label if role in ROLES else role

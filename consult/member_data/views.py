@@ -6,7 +6,6 @@ import json
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
-from ..accounts.forms import NOTIFICATION_LABELS
 from .gathering import my_data as read_my_data
 
 bp = Blueprint("member_data", __name__)
@@ -20,7 +19,6 @@ def my_data():
         "accounts/my_data.html",
         data=data,
         standalone=False,
-        notification_labels=NOTIFICATION_LABELS,
     )
 
 
@@ -47,6 +45,5 @@ def my_data_html():
         "accounts/my_data.html",
         data=data,
         standalone=True,
-        notification_labels=NOTIFICATION_LABELS,
     )
     return _attachment(body, "text/html", "html")

@@ -29,7 +29,7 @@ notification row, so the fan-out (``emails.prepare_emails``) and the digests
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select
 
-from ..accounts.models import User
+from ..accounts.models import Frequency, User
 from ..comments.models import Comment
 from ..labels import LabelledEnum
 from ..notifications.models import Notification, NotificationPreference, NotificationWatch
@@ -40,13 +40,6 @@ class Topic(LabelledEnum):
     GROUP_SECTIONS = "group_sections", _l("My groups' sections")
     REPLIES_MENTIONS = "replies_mentions", _l("Replies and mentions")
     PHASES_VOTES = "phases_votes", _l("Phases and votes")
-
-
-class Frequency(LabelledEnum):
-    IMMEDIATELY = "immediately", _l("Immediately")
-    DAILY = "daily", _l("Daily digest")
-    WEEKLY = "weekly", _l("Weekly digest")
-    NEVER = "never", _l("Never")
 
 
 class WatchState(LabelledEnum):

@@ -6,8 +6,9 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..amendments.models import STATUS_LABELS
-from ..consultations.services import PHASE_LABELS
+from ..amendments.models import AmendmentStatus
+from ..consultations.models import PhaseKind
+from ..labels import label
 
 MESSAGES = {
     "amendment_status": _l("%(actor)s changed the status of your amendment %(label)s: %(status)s."),
@@ -48,7 +49,8 @@ def describe(notification) -> str:
     calls it under the recipient's ``force_locale``)."""
     data = dict(notification.data or {})
     status = data.get("status")
-    phase = PHASE_LABELS.get(data.get("phase_kind"), data.get("phase", ""))
+    kind = data.get("phase_kind")
+    phase = label(kind, PhaseKind) if kind in PhaseKind else data.get("phase", "")
     message = MESSAGES.get(notification.kind, notification.kind)
     if data.get("identifier"):
         message = NAMED_MESSAGES.get(notification.kind, message)
@@ -56,7 +58,7 @@ def describe(notification) -> str:
         "actor": notification.actor.display_name if notification.actor else _("Consult"),
         "label": data.get("identifier") or data.get("label", ""),
         "ref": data.get("ref", ""),
-        "status": str(STATUS_LABELS.get(status, status or "")),
+        "status": label(status, AmendmentStatus),
         "title": data.get("title", ""),
         "phase": str(phase),
         "number": data.get("number", ""),

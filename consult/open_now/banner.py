@@ -12,15 +12,14 @@ from flask_login import current_user
 
 from ..amendments.permissions import amend_refusal, final_refusal, phase_refusal
 from ..comments.permissions import write_refusal
-from ..consultations.models import Consultation
+from ..consultations.models import Consultation, PhaseAction
+from ..consultations.permissions import calendar_refusal
 from ..consultations.services import (
-    ACTION_LABELS,
-    PHASE_LABELS,
-    closed_reason,
     consultation_of,
     open_phase,
 )
 from ..date_formats import format_moment
+from ..labels import label
 from ..plans.models import Plan
 from ..votes.permissions import plan_vote_refusal, poll_vote_refusal, voter_status
 from .summary import whats_open
@@ -85,7 +84,7 @@ def phase_banner(
     if about_poll is not None and str(about_poll) not in reasons:
         # On a vote's page, why the reader may not vote in it is always said.
         reasons.insert(0, str(about_poll))
-    may_vote = poll is not None and str(ACTION_LABELS["vote"]) in may
+    may_vote = poll is not None and str(PhaseAction.VOTE.label) in may
     return PhaseBanner(
         consultation,
         phase=_phase_name(phase),
@@ -107,7 +106,7 @@ def _may_and_why_not(actor, plan: Plan, phase, target_key, nodes, poll, voter):
         else:
             refusal = _refusal(actor, plan, action, target_key, nodes)
         if refusal is None:
-            may.append(str(ACTION_LABELS[action]))
+            may.append(label(action, PhaseAction))
         elif str(refusal) not in reasons and (phase is None or phase.allows(action)):
             reasons.append(str(refusal))
     return may, reasons, about_poll
@@ -115,7 +114,7 @@ def _may_and_why_not(actor, plan: Plan, phase, target_key, nodes, poll, voter):
 
 def _when_it_opens(plan: Plan) -> list[str]:
     """Between phases: when what is closed opens again (at most two reasons)."""
-    upcoming = [closed_reason(plan, action) for action in ACTIONS]
+    upcoming = [calendar_refusal(plan, action) for action in ACTIONS]
     return list(dict.fromkeys(r for r in upcoming if r))[:2]
 
 
@@ -123,19 +122,19 @@ def _refusal(actor, plan: Plan, action: str, target_key, nodes) -> str | None:
     if action == "amend":
         return amend_refusal(actor, plan, target_key, nodes)
     if action == "comment":
-        return write_refusal(actor, plan.forum) or closed_reason(plan, "comment")
+        return write_refusal(actor, plan.forum) or calendar_refusal(plan, "comment")
     if action == "support":
         if write_refusal(actor, plan.forum) is not None:
             return _("Only members of the forum can support amendments.")
         return phase_refusal(actor, plan, "support")
     # "You can vote" only to whoever has a vote to cast in an open vote of the plan.
-    return closed_reason(plan, "vote") or plan_vote_refusal(actor, plan)
+    return calendar_refusal(plan, "vote") or plan_vote_refusal(actor, plan)
 
 
 def _phase_name(phase) -> str | None:
     if phase is None:
         return None
-    return phase.title or str(PHASE_LABELS.get(phase.kind, phase.kind))
+    return phase.shown_title
 
 
 def _ends(phase) -> str | None:

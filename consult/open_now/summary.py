@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from ..assembly.models import AssemblySession, SessionState
 from ..consultations.models import Consultation, Phase
-from ..consultations.services import PHASE_LABELS
 from ..database import utcnow
 from ..date_formats import countdown, format_moment
 from ..extensions import db
@@ -113,7 +112,7 @@ def _open_phases(by_id: dict[int, Forum], now) -> list[OpenPhase]:
             plan,
             consultation,
             phase,
-            phase.title or str(PHASE_LABELS.get(phase.kind, phase.kind)),
+            phase.shown_title,
             format_moment(phase.ends_at),
             countdown(phase.ends_at, now),
         )

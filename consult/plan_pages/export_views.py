@@ -4,7 +4,6 @@ in its language or a translation's; a large one is made by a worker
 
 from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..config import LOCALES
@@ -75,20 +74,7 @@ def export_status_json(slug, plan_id, export_id):
     _plan, export = _export_of(slug, plan_id, export_id)
     return jsonify(
         state=export.state,
-        label=export_state_label(export.state),
+        label=str(export.state.label),
         active=export.is_active,
         error=export.error,
     )
-
-
-EXPORT_STATE_LABELS = {
-    "queued": _l("Waiting for a worker"),
-    "running": _l("Making the document"),
-    "finished": _l("Ready"),
-    "failed": _l("Failed"),
-}
-
-
-@bp.app_template_global()
-def export_state_label(state: str) -> str:
-    return str(EXPORT_STATE_LABELS.get(state, state))

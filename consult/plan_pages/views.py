@@ -8,7 +8,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -265,51 +264,3 @@ def edit_document(slug, plan_id):
         version=current,
         conflict=conflict,
     ), status
-
-
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "consultation": _l("In consultation"),
-    "approved": _l("Approved"),
-    "archived": _l("Archived"),
-}
-ORIGIN_LABELS = {
-    "import": _l("imported"),
-    "consolidation": _l("consolidated from amendments"),
-    "edit": _l("edited by hand"),
-}
-KIND_LABELS = {
-    "section": _l("Section"),
-    "paragraph": _l("Paragraph"),
-    "item": _l("Item"),
-    "bullet": _l("Bullet"),
-    "footnote": _l("Footnote"),
-    "closing": _l("Closing"),
-}
-CHANGE_LABELS = {
-    "added": _l("added"),
-    "removed": _l("removed"),
-    "changed": _l("changed"),
-    "moved": _l("moved"),
-    "unchanged": _l("unchanged"),
-}
-
-
-@bp.app_template_global()
-def plan_status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
-
-
-@bp.app_template_global()
-def version_origin_label(origin: str) -> str:
-    return str(ORIGIN_LABELS.get(origin, origin))
-
-
-@bp.app_template_global()
-def node_kind_label(kind: str) -> str:
-    return str(KIND_LABELS.get(kind, kind))
-
-
-@bp.app_template_global()
-def change_status_label(status: str) -> str:
-    return str(CHANGE_LABELS.get(status, status))

@@ -12,11 +12,12 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.services import clean_text
 from ..audit.services import record
 from ..errors import InvalidInput
+from ..forums.permissions import require
 from ..i18n import LANGUAGE_NAMES
 from ..plans import services as plans
 from ..plans.models import Plan, PlanVersion
 from ..uploads import ImportReport, RowResult
-from . import services
+from . import permissions, services
 
 # A unit whose translation is already the one in the file: nothing to do.
 UNCHANGED = "unchanged"
@@ -26,7 +27,7 @@ def export_po(plan: Plan, version: PlanVersion, language: str) -> bytes:
     """A PO file of the version for ``language``: one unit per node, keyed by the
     node's stable key (msgctxt), the source as msgid, the translation as msgstr.
     Outdated translations come marked fuzzy, with the source they translated."""
-    services.check_language(version, language)
+    require(permissions.language_refusal(plan, language))
     catalog = Catalog(
         locale=language,
         project=plan.title[:100],
@@ -65,10 +66,8 @@ def import_po(actor, plan: Plan, language: str, data: bytes, *, replace: bool) -
     """Translations from a PO file made by :func:`export_po`. Nothing is applied
     silently: every unit that is not imported is reported with the reason, and
     existing translations are replaced only when ``replace`` is set."""
-    services.require_translate(actor, plan.forum)
-    plans.require_not_archived(plan)
+    require(permissions.translate_refusal(actor, plan, language))
     version = plans.get_version(plan)
-    services.check_language(version, language)
     catalog = _read_catalog(data, language)
     nodes = {node.key: node for node in plans.version_nodes(version)}
     existing = services.translations_of(plan, language)

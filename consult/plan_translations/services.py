@@ -19,44 +19,21 @@ from sqlalchemy import case, func, select
 from .. import pagecache
 from ..accounts.services import clean_text
 from ..amendments.models import Amendment, AmendmentTranslation
-from ..amendments.permissions import is_author
 from ..audit.services import record
 from ..config import LOCALES
 from ..database import utcnow
-from ..errors import Conflict, InvalidInput, PermissionDenied
+from ..errors import InvalidInput
 from ..extensions import db
-from ..forums import permissions as forum_permissions
-from ..forums.models import Forum
+from ..forums.permissions import require
 from ..plans import services as plans
-from ..plans.models import NodeTranslation, Plan, PlanNode, PlanVersion
+from ..plans.models import NodeTranslation, Plan, PlanNode, PlanVersion, TranslationStatus
+from . import permissions
 
 MAX_TEXT = 20_000
 
 
-# --- who ---------------------------------------------------------------------------
-
-
-def can_translate(user, forum: Forum) -> bool:
-    """Members with the translator role, and facilitators."""
-    membership = forum_permissions.membership_of(user, forum)
-    return forum_permissions.can_manage(user, forum) or bool(
-        membership and membership.is_translator
-    )
-
-
-def require_translate(user, forum: Forum) -> None:
-    if not can_translate(user, forum):
-        raise PermissionDenied(_("Only translators and facilitators can translate the plan."))
-
-
 def other_languages(version: PlanVersion) -> list[str]:
     return [language for language in LOCALES if language != version.language]
-
-
-def check_language(version: PlanVersion, language) -> str:
-    if language not in other_languages(version):
-        raise InvalidInput(_("Choose a language other than the plan's own."))
-    return language
 
 
 # --- reading -------------------------------------------------------------------------
@@ -78,11 +55,13 @@ class NodeState:
     translation: NodeTranslation | None
 
     @property
-    def status(self) -> str:
-        """ "current", "outdated" (the source changed since) or "missing"."""
+    def status(self) -> TranslationStatus:
+        """Current, outdated (the source changed since) or missing."""
         if self.translation is None:
-            return "missing"
-        return "current" if self.translation.source_text == self.node.text else "outdated"
+            return TranslationStatus.MISSING
+        if self.translation.source_text == self.node.text:
+            return TranslationStatus.CURRENT
+        return TranslationStatus.OUTDATED
 
 
 def states(plan: Plan, nodes: list[PlanNode], language: str) -> list[NodeState]:
@@ -267,10 +246,8 @@ def save(actor, plan: Plan, language: str, entries: dict[str, tuple[str, str]]) 
     """Save translations of the current version: ``entries`` maps a node key to
     (translation, the source text the translator saw). An empty translation
     removes it. A source that changed meanwhile is not saved (``stale``)."""
-    require_translate(actor, plan.forum)
-    plans.require_not_archived(plan)
+    require(permissions.translate_refusal(actor, plan, language))
     version = plans.get_version(plan)
-    check_language(version, language)
     nodes = {node.key: node for node in plans.version_nodes(version)}
     existing = translations_of(plan, language)
     result = SaveResult()
@@ -319,21 +296,12 @@ def amendment_translations(amendment: Amendment) -> dict[str, AmendmentTranslati
     return {row.language: row for row in rows}
 
 
-def can_translate_amendment(user, amendment: Amendment) -> bool:
-    return is_author(user, amendment) or can_translate(user, amendment.plan.forum)
-
-
 def translate_amendment(actor, amendment: Amendment, language: str, text: str) -> None:
     """The proposed text in another language (by its author, a translator or a
     facilitator); empty removes it."""
-    if not can_translate_amendment(actor, amendment):
-        raise PermissionDenied(
-            _("Only the author, translators and facilitators can translate an amendment.")
-        )
+    require(permissions.translate_amendment_refusal(actor, amendment))
     if language not in LOCALES or language == amendment.language:
         raise InvalidInput(_("Choose a language other than the amendment's own."))
-    if amendment.operation == "delete":
-        raise Conflict(_("An amendment that deletes an item has no text to translate."))
     text = clean_text(text)
     if len(text) > MAX_TEXT:
         raise InvalidInput(

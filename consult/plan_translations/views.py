@@ -1,26 +1,22 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..diffing import diff_html
 from ..errors import ServiceError
 from ..extensions import db
+from ..forums.permissions import require
 from ..i18n import LANGUAGE_NAMES
 from ..plans import services as plans
 from ..uploads import check_size, flash_report
-from . import po_files, services
+from . import permissions, po_files, services
+from .forms import ImportForm, items_form
 
 bp = Blueprint("plan_translations", __name__)
 
 PLAN = "/forums/<slug>/plans/<int:plan_id>/translations"
 PER_PAGE = 50
 MAX_UPLOAD = 8 * 1024 * 1024
-STATUS_LABELS = {
-    "current": _l("Translated"),
-    "outdated": _l("Outdated: the source changed"),
-    "missing": _l("Not translated"),
-}
 FILTERS = ("all", "missing", "outdated")
 
 
@@ -41,13 +37,13 @@ def overview(slug, plan_id):
         plan=plan,
         version=version,
         figures=services.completeness(plan, version),
-        can_translate=services.can_translate(current_user, plan.forum),
+        allowed=permissions.allowed(current_user, plan),
     )
 
 
-def _workspace(plan, language, status=200, typed=None, stale=()):
+def _workspace(plan, language, status=200, typed=None, stale=(), form=None):
+    require(permissions.language_refusal(plan, language))
     version = plans.get_version(plan)
-    services.check_language(version, language)
     shown = request.args.get("show", "all")
     if shown not in FILTERS:
         shown = "all"
@@ -76,7 +72,9 @@ def _workspace(plan, language, status=200, typed=None, stale=()):
         pages=pages,
         typed=typed or {},
         stale=set(stale),
+        errors=form.errors if form is not None else {},
         figures=services.completeness(plan, version)[language],
+        allowed=permissions.allowed(current_user, plan, language),
     ), status
 
 
@@ -84,24 +82,23 @@ def _workspace(plan, language, status=200, typed=None, stale=()):
 @login_required
 def workspace(slug, plan_id, language):
     plan = plans.plan_for(current_user, slug, plan_id)
-    services.require_translate(current_user, plan.forum)
+    require(permissions.review_refusal(current_user, plan))
     if language not in LANGUAGE_NAMES:
         abort(404)
     if request.method == "GET":
         return _workspace(plan, language)
-    entries = {
-        name[2:]: (value, request.form.get("s-" + name[2:], ""))
-        for name, value in request.form.items()
-        if name.startswith("t-") and len(name) <= 20
-    }
+    keys = [name[2:] for name in request.form if name.startswith("t-")][:PER_PAGE]
+    form = items_form(keys, request.form)
+    entries = form.entries(keys)
+    if not form.validate():
+        flash(_("Some of the information given is not valid."), "error")
+        return _workspace(plan, language, 400, typed=form.typed(), form=form)
     try:
         result = services.save(current_user, plan, language, entries)
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "error")
-        return _workspace(
-            plan, language, error.status, typed={k: v for k, (v, _s) in entries.items()}
-        )
+        return _workspace(plan, language, error.status, typed=form.typed())
     db.session.commit()
     if result.stale:
         flash(
@@ -142,21 +139,22 @@ def download_po(slug, plan_id, language):
 @login_required
 def import_po(slug, plan_id, language):
     plan = plans.plan_for(current_user, slug, plan_id)
-    services.require_translate(current_user, plan.forum)
+    require(permissions.review_refusal(current_user, plan))
     if language not in LANGUAGE_NAMES:
         abort(404)
+    require(permissions.language_refusal(plan, language))
     version = plans.get_version(plan)
-    services.check_language(version, language)
+    form = ImportForm()
     report, status = None, 200
-    if request.method == "POST":
-        upload = request.files.get("file")
+    if form.validate_on_submit():
+        upload = form.file.data
         data = upload.read(MAX_UPLOAD + 1) if upload else b""
         try:
             if not data:
                 raise services.InvalidInput(_("Choose a PO file to import."))
             check_size(data, MAX_UPLOAD)
             report = po_files.import_po(
-                current_user, plan, language, data, replace=bool(request.form.get("replace"))
+                current_user, plan, language, data, replace=form.replace.data
             )
         except ServiceError as error:
             db.session.rollback()
@@ -165,6 +163,8 @@ def import_po(slug, plan_id, language):
         else:
             db.session.commit()
             flash_report(report)
+    elif request.method == "POST":
+        status = 400
     return render_template(
         "plan_translations/import.html",
         forum=plan.forum,
@@ -173,12 +173,9 @@ def import_po(slug, plan_id, language):
         language=language,
         language_name=LANGUAGE_NAMES[language],
         report=report,
+        form=form,
+        allowed=permissions.allowed(current_user, plan, language),
     ), status
-
-
-@bp.app_template_global()
-def translation_status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
 
 
 @bp.app_template_global()

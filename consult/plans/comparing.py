@@ -8,16 +8,16 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from ..diffing import diff_html
-from .models import Plan, PlanNode, PlanVersion
+from .models import ChangeStatus, Plan, PlanNode, PlanVersion
 from .services import version_nodes
 
 # What the comparison counts and shows, in this order (unchanged nodes are not shown).
-SHOWN_CHANGES = ("changed", "added", "removed", "moved")
+SHOWN_CHANGES = (ChangeStatus.CHANGED, ChangeStatus.ADDED, ChangeStatus.REMOVED, ChangeStatus.MOVED)
 
 
 @dataclass
 class NodeChange:
-    status: str  # added, removed, changed, moved, unchanged
+    status: ChangeStatus
     old: PlanNode | None
     new: PlanNode | None
 
@@ -62,13 +62,13 @@ def compare(old_version: PlanVersion, new_version: PlanVersion) -> list[NodeChan
     for node in new_nodes:
         old = old_by_key.get(node.key)
         if old is None:
-            status = "added"
+            status = ChangeStatus.ADDED
         elif node.key not in in_order or old.parent_key != node.parent_key:
-            status = "moved"
+            status = ChangeStatus.MOVED
         elif old.text != node.text or old.number != node.number:
-            status = "changed"
+            status = ChangeStatus.CHANGED
         else:
-            status = "unchanged"
+            status = ChangeStatus.UNCHANGED
         changes.append(NodeChange(status, old, node))
 
     # Removed nodes go back after the nearest earlier node that still exists.
@@ -79,7 +79,7 @@ def compare(old_version: PlanVersion, new_version: PlanVersion) -> list[NodeChan
         if node.key in new_by_key:
             anchor_index = position[node.key]
         else:
-            inserts.append((anchor_index, order, NodeChange("removed", node, None)))
+            inserts.append((anchor_index, order, NodeChange(ChangeStatus.REMOVED, node, None)))
     # Inserting from the back keeps every earlier index valid and the old order.
     for anchor, _order, change in sorted(inserts, key=lambda x: (x[0], x[1]), reverse=True):
         changes.insert(anchor + 1, change)

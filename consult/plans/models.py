@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -14,13 +15,58 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..config import LOCALES
-from ..database import Base, UTCDateTime, check_in, created_at, intpk, utcnow
+from ..database import Base, LabelledEnumString, UTCDateTime, check_in, created_at, intpk, utcnow
 from ..forums.models import Forum
+from ..labels import LabelledEnum
 
-PLAN_STATUSES = ("draft", "consultation", "approved", "archived")
+
+class PlanStatus(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    CONSULTATION = "consultation", _l("In consultation")
+    APPROVED = "approved", _l("Approved")
+    ARCHIVED = "archived", _l("Archived")
+
+
+class VersionOrigin(LabelledEnum):
+    """How a version was written."""
+
+    IMPORT = "import", _l("imported")
+    CONSOLIDATION = "consolidation", _l("consolidated from amendments")
+    EDIT = "edit", _l("edited by hand")
+
+
+class NodeKind(LabelledEnum):
+    SECTION = "section", _l("Section")
+    PARAGRAPH = "paragraph", _l("Paragraph")
+    ITEM = "item", _l("Item")
+    BULLET = "bullet", _l("Bullet")
+    FOOTNOTE = "footnote", _l("Footnote")
+    CLOSING = "closing", _l("Closing")
+
+
+class ChangeStatus(LabelledEnum):
+    """What became of a node from one version to another (``comparing``; not stored)."""
+
+    ADDED = "added", _l("added")
+    REMOVED = "removed", _l("removed")
+    CHANGED = "changed", _l("changed")
+    MOVED = "moved", _l("moved")
+    UNCHANGED = "unchanged", _l("unchanged")
+
+
+class ExportState(LabelledEnum):
+    """Where the making of a document stands."""
+
+    QUEUED = "queued", _l("Waiting for a worker")
+    RUNNING = "running", _l("Making the document")
+    FINISHED = "finished", _l("Ready")
+    FAILED = "failed", _l("Failed")
+
+
+PLAN_STATUSES = tuple(member.value for member in PlanStatus)
 THRESHOLD_KINDS = ("members", "coalitions", "countries")
-VERSION_ORIGINS = ("import", "consolidation", "edit")
-NODE_KINDS = ("section", "paragraph", "item", "bullet", "footnote", "closing")
+VERSION_ORIGINS = tuple(member.value for member in VersionOrigin)
+NODE_KINDS = tuple(member.value for member in NodeKind)
 # A plan's short name ("PA-2026"): see plans/short_names.py.
 SHORT_NAME_MAX = 16
 
@@ -43,7 +89,9 @@ class Plan(Base):
     # Names the plan in its amendments' identifiers ("PA-2026 E2 · 4.1"); unique
     # within the forum (plans/short_names.py).
     short_name: Mapped[str] = mapped_column(String(SHORT_NAME_MAX))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[PlanStatus] = mapped_column(
+        LabelledEnumString(PlanStatus, 20), default=PlanStatus.DRAFT
+    )
     language: Mapped[str] = mapped_column(String(5), default="es")
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan_versions.id", use_alter=True, ondelete="SET NULL")
@@ -77,7 +125,7 @@ class PlanVersion(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
-    origin: Mapped[str] = mapped_column(String(20))
+    origin: Mapped[VersionOrigin] = mapped_column(LabelledEnumString(VersionOrigin, 20))
     note: Mapped[str] = mapped_column(Text, default="")
     based_on_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan_versions.id", ondelete="SET NULL")
@@ -118,7 +166,7 @@ class PlanNode(Base):
     parent_key: Mapped[str | None] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer)
     depth: Mapped[int] = mapped_column(Integer, default=0)
-    kind: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[NodeKind] = mapped_column(LabelledEnumString(NodeKind, 12))
     number: Mapped[str] = mapped_column(String(20), default="")
     ref: Mapped[str] = mapped_column(String(60))
     text: Mapped[str] = mapped_column(Text)
@@ -144,7 +192,7 @@ class SectionGroup(Base):
     )
 
 
-EXPORT_STATES = ("queued", "running", "finished", "failed")
+EXPORT_STATES = tuple(member.value for member in ExportState)
 
 
 class PlanExport(Base):
@@ -174,7 +222,9 @@ class PlanExport(Base):
     content_language: Mapped[str] = mapped_column(String(5), default="")
     # The forum's line length when it was made: another length, another file.
     line_length: Mapped[int] = mapped_column(Integer, default=80, server_default="80")
-    state: Mapped[str] = mapped_column(String(10), default="queued")
+    state: Mapped[ExportState] = mapped_column(
+        LabelledEnumString(ExportState, 10), default=ExportState.QUEUED
+    )
     stored_name: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
@@ -199,6 +249,15 @@ class PlanExport(Base):
     @property
     def is_failed(self) -> bool:
         return self.state == "failed"
+
+
+class TranslationStatus(LabelledEnum):
+    """How a node's translation stands against its source (not stored:
+    ``plan_translations.services.NodeState``)."""
+
+    CURRENT = "current", _l("Translated")
+    OUTDATED = "outdated", _l("Outdated: the source changed")
+    MISSING = "missing", _l("Not translated")
 
 
 class NodeTranslation(Base):

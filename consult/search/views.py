@@ -4,7 +4,7 @@ import click
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from ..amendments.models import STATUS_LABELS
+from ..amendments.models import STATUSES, AmendmentStatus
 from ..extensions import db
 from ..forums import groups as forum_groups
 from ..forums import services as forums
@@ -37,7 +37,7 @@ def _choice_arg(name: str, allowed) -> str | None:
 def index_page():
     query = request.args.get("q", "")[: services.MAX_QUERY_LENGTH]
     kind = _choice_arg("type", KINDS)
-    status = _choice_arg("status", STATUS_LABELS)
+    status = _choice_arg("status", STATUSES)
     forum_slug = request.args.get("forum", "")
     forum = forums.get_forum_for(current_user, forum_slug) if forum_slug else None
     filters = services.SearchFilters(
@@ -59,7 +59,7 @@ def index_page():
         plan_choices=plans.list_plans(forum) if forum else [],
         group_choices=[group for group, _count in forum_groups.list_groups(forum)] if forum else [],
         kind_labels=services.KIND_LABELS,
-        status_labels=STATUS_LABELS,
+        status_choices=AmendmentStatus.choices(),
         searched=bool(services.parse_query(query)),
     )
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.models import User
-from ..errors import InvalidInput, ServiceError
+from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
 from ..urls import safe_next
@@ -17,54 +17,31 @@ from . import (
     proxies,
     queries,
 )
+from .ballot_input import ballot_input, delegate_id, present_ids
 from .blueprint import POLL, bp, poll_page, to_poll
 from .forms import ReasonForm, ReceiptForm
-
-
-def _ballot_from_form(poll):
-    """The ballot as the form sent it: a choice, or a ranking from the rank menus."""
-    if not poll.is_ranked:
-        return request.form.get("choice", "")
-    ranks = []
-    for candidate in poll.candidates:
-        value = request.form.get(f"rank-{candidate.name}", "")
-        if value:
-            if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= len(
-                poll.candidates
-            ):
-                raise InvalidInput(_("Choose a rank from the list."))
-            ranks.append((int(value), candidate.name))
-    if len({rank for rank, _name in ranks}) != len(ranks):
-        raise InvalidInput(_("Give each option a different rank."))
-    return [name for _rank, name in sorted(ranks)]
-
-
-def _int_field(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 @bp.post(POLL + "/vote")
 @login_required
 def vote(slug, poll_id):
     poll = queries.get_poll(current_user, slug, poll_id)
-    on_behalf_of = _int_field("on_behalf_of")
     try:
-        choice = _ballot_from_form(poll)
+        ballot = ballot_input(poll, request.form)
         code = casting.cast(
             current_user,
             poll,
-            choice,
-            on_behalf_of=on_behalf_of,
-            receipt=request.form.get("receipt", "").strip() or None,
+            ballot.choice,
+            on_behalf_of=ballot.on_behalf_of,
+            receipt=ballot.receipt,
         )
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "error")
         return poll_page(poll, error.status, submitted=request.form.to_dict())
     voter = None
-    if on_behalf_of is not None:
-        voter = db.session.get(User, on_behalf_of)
+    if ballot.on_behalf_of is not None:
+        voter = db.session.get(User, ballot.on_behalf_of)
     # The receipt code is shown here once and stored nowhere in the clear, so this
     # page is not a redirect: a redirect would have to carry it in the session.
     # It is rendered before the commit, from what this request has read (the
@@ -75,7 +52,7 @@ def vote(slug, poll_id):
         forum=poll.forum,
         poll=poll,
         code=code,
-        choice=queries.choice_label(poll, casting.parse_choice(poll, choice)),
+        choice=queries.choice_label(poll, casting.parse_choice(poll, ballot.choice)),
         voter=voter,
         back=safe_next(request.form.get("next")),
     )
@@ -158,7 +135,7 @@ def cancel(slug, poll_id):
 def grant_proxy(slug, poll_id):
     poll = queries.get_poll(current_user, slug, poll_id)
     try:
-        proxy = proxies.grant_proxy(current_user, poll, _int_field("holder"))
+        proxy = proxies.grant_proxy(current_user, poll, delegate_id(request.form, "holder"))
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -191,13 +168,8 @@ def roll_call(slug, poll_id):
     forums.require_manage(current_user, poll.forum)
     status = 200
     if request.method == "POST":
-        present = {
-            int(value)
-            for value in request.form.getlist("present")
-            if value.isascii() and value.isdigit() and len(value) < 10
-        }
         try:
-            count = proxies.set_presence(current_user, poll, present)
+            count = proxies.set_presence(current_user, poll, present_ids(request.form))
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")

@@ -7,12 +7,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..consultations import services as consultations
 from ..forums import services as forums
-from ..labels import label
 from ..plan_translations import services as plan_translations
 from ..urls import safe_next
 from . import (
@@ -23,17 +21,11 @@ from . import (
     permissions,
     queries,
 )
-from .forms import METHOD_LABELS, RULE_LABELS, ReasonForm, ReceiptForm
-from .models import PollState
+from .forms import ReasonForm, ReceiptForm
 
 bp = Blueprint("votes", __name__)
 
 POLL = "/forums/<slug>/polls/<int:poll_id>"
-SUBJECT_LABELS = {
-    "amendment": _l("An amendment"),
-    "competing": _l("Competing amendments on one item"),
-    "plan": _l("Approval of the plan"),
-}
 
 
 def timezone_of(plan) -> str:
@@ -95,27 +87,6 @@ def poll_page(poll, status: int = 200, **extra):
 
 
 @bp.app_template_global()
-def poll_state_label(state: str) -> str:
-    """Kept for templates outside votes (``state|label`` in its own)."""
-    return label(state, PollState)
-
-
-@bp.app_template_global()
-def poll_subject_label(subject: str) -> str:
-    return str(SUBJECT_LABELS.get(subject, subject))
-
-
-@bp.app_template_global()
-def poll_method_label(method: str) -> str:
-    return str(METHOD_LABELS.get(method, method))
-
-
-@bp.app_template_global()
-def poll_rule_label(rule: str) -> str:
-    return str(RULE_LABELS.get(rule, rule))
-
-
-@bp.app_template_global()
 def poll_time(moment, timezone: str, fmt: str = "medium") -> str:
     """A moment in the time zone of the plan's consultation calendar."""
     if moment is None:
@@ -124,12 +95,13 @@ def poll_time(moment, timezone: str, fmt: str = "medium") -> str:
 
 
 @bp.app_template_global()
-def poll_choice_label(poll, choice) -> str:
+def poll_choice(poll, choice) -> str:
+    """A choice in words: yes/no/abstain, or a ranking of the candidates."""
     return queries.choice_label(poll, choice)
 
 
 @bp.app_template_global()
-def named_choice_label(poll, named) -> str:
+def named_choice(poll, named) -> str:
     return queries.choice_label(poll, json.loads(named.choice))
 
 

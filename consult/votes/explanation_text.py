@@ -19,7 +19,7 @@ from .explanation import (
     number,
     percent,
 )
-from .models import Poll
+from .models import Poll, YesNoChoice
 
 
 def chart_rows(poll: Poll, result: dict | None) -> list[tuple[str, Decimal]]:
@@ -31,7 +31,7 @@ def chart_rows(poll: Poll, result: dict | None) -> list[tuple[str, Decimal]]:
     details = result["tally"]
     if not poll.is_ranked:
         return [
-            (str(queries.CHOICE_LABELS[choice]), Decimal(details[choice]))
+            (str(YesNoChoice(choice).label), Decimal(details[choice]))
             for choice in counting.YES_NO_CHOICES
         ]
     labels = queries.candidate_labels(poll)

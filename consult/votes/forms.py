@@ -11,28 +11,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..inputs import BoundedIntegerField, database_int
+from .models import PollMethod, PollRule, PollScope, QuorumBase, QuorumKind
 from .setup import MAX_PROXIES, PollSettings
 
-SCOPE_LABELS = {"group": _l("A working group"), "assembly": _l("The forum assembly (delegates)")}
-METHOD_LABELS = {
-    "yesno": _l("Yes / no / abstain"),
-    "schulze": _l("Ranked choice, Schulze method (Condorcet)"),
-    "irv": _l("Ranked choice, instant-runoff"),
-}
-RULE_LABELS = {
-    "simple": _l("Simple majority of the votes cast"),
-    "absolute": _l("Absolute majority of the electorate"),
-    "two_thirds": _l("Two thirds of the votes cast"),
-}
-QUORUM_KIND_LABELS = {
-    "none": _l("No quorum"),
-    "share": _l("A share of the electorate (e.g. 0.5 for half)"),
-    "count": _l("A number of votes (weighted)"),
-}
-QUORUM_BASE_LABELS = {
-    "ballots": _l("Votes cast"),
-    "present": _l("Delegates marked present (roll call)"),
-}
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -52,24 +33,24 @@ class PollForm(FlaskForm):
     description = TextAreaField(
         _l("What the vote is about"), validators=[Optional(), Length(max=5000)]
     )
-    scope = SelectField(_l("Who votes"), choices=list(SCOPE_LABELS.items()))
+    scope = SelectField(_l("Who votes"), choices=PollScope.choices())
     working_group = SelectField(_l("Working group"), coerce=_optional_int, validate_choice=False)
     # The page shows either the method (competing amendments) or the majority
     # rule (yes/no votes), never both: the one left out keeps its default.
     method = SelectField(
-        _l("How the votes are counted"), choices=list(METHOD_LABELS.items()), default="yesno"
+        _l("How the votes are counted"), choices=PollMethod.choices(), default="yesno"
     )
-    rule = SelectField(_l("Majority needed"), choices=list(RULE_LABELS.items()), default="simple")
+    rule = SelectField(_l("Majority needed"), choices=PollRule.choices(), default="simple")
     abstentions_count = BooleanField(
         _l("Abstentions count toward the base of the majority (they work like a no)")
     )
-    quorum_kind = SelectField(_l("Quorum"), choices=list(QUORUM_KIND_LABELS.items()))
+    quorum_kind = SelectField(_l("Quorum"), choices=QuorumKind.choices())
     quorum_value = DecimalField(
         _l("Quorum value"),
         places=None,
         validators=[Optional(), NumberRange(min=0, max=1_000_000)],
     )
-    quorum_base = SelectField(_l("The quorum counts"), choices=list(QUORUM_BASE_LABELS.items()))
+    quorum_base = SelectField(_l("The quorum counts"), choices=QuorumBase.choices())
     secret = BooleanField(_l("Secret ballot"), default=True)
     hide_results = BooleanField(_l("Hide the results until the vote closes"), default=True)
     allow_change = BooleanField(_l("Voters may change their vote until closing"), default=True)

@@ -29,8 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..amendments.models import Amendment, LabelledEnumString
-from ..database import Base, UTCDateTime, check_in, created_at, intpk
+from ..amendments.models import Amendment
+from ..database import Base, LabelledEnumString, UTCDateTime, check_in, created_at, intpk
 from ..forums.models import Forum, WorkingGroup
 from ..labels import LabelledEnum
 from ..plans.models import Plan, PlanVersion
@@ -69,15 +69,70 @@ class PollState(LabelledEnum):
         return self in (PollState.OPEN, PollState.CLOSED)
 
 
-SCOPES = ("group", "assembly")
-SUBJECTS = ("amendment", "competing", "plan")
-STATES = tuple(member.value for member in PollState)
-METHODS = ("yesno", "irv", "schulze")
-RULES = ("simple", "absolute", "two_thirds")
-QUORUM_KINDS = ("none", "count", "share")
-# What the quorum measures: the weight of ballots cast, or of delegates marked
-# present at the assembly (a roll call).
-QUORUM_BASES = ("ballots", "present")
+class PollScope(LabelledEnum):
+    """Who votes."""
+
+    GROUP = "group", _l("A working group")
+    ASSEMBLY = "assembly", _l("The forum assembly (delegates)")
+
+
+class PollSubject(LabelledEnum):
+    """What is put to the vote."""
+
+    AMENDMENT = "amendment", _l("An amendment")
+    COMPETING = "competing", _l("Competing amendments on one item")
+    PLAN = "plan", _l("Approval of the plan")
+
+
+class PollMethod(LabelledEnum):
+    """How the ballots are counted."""
+
+    YESNO = "yesno", _l("Yes / no / abstain")
+    SCHULZE = "schulze", _l("Ranked choice, Schulze method (Condorcet)")
+    IRV = "irv", _l("Ranked choice, instant-runoff")
+
+
+class PollRule(LabelledEnum):
+    """The majority a yes/no vote needs."""
+
+    SIMPLE = "simple", _l("Simple majority of the votes cast")
+    ABSOLUTE = "absolute", _l("Absolute majority of the electorate")
+    TWO_THIRDS = "two_thirds", _l("Two thirds of the votes cast")
+
+
+class QuorumKind(LabelledEnum):
+    NONE = "none", _l("No quorum")
+    SHARE = "share", _l("A share of the electorate (e.g. 0.5 for half)")
+    COUNT = "count", _l("A number of votes (weighted)")
+
+
+class QuorumBase(LabelledEnum):
+    """What the quorum measures: the weight of ballots cast, or of delegates
+    marked present at the assembly (a roll call)."""
+
+    BALLOTS = "ballots", _l("Votes cast")
+    PRESENT = "present", _l("Delegates marked present (roll call)")
+
+
+class YesNoChoice(LabelledEnum):
+    """A choice on a yes/no ballot (the values of ``tally_ballots.YES_NO_CHOICES``)."""
+
+    YES = "yes", _l("Yes")
+    NO = "no", _l("No")
+    ABSTAIN = "abstain", _l("Abstain")
+
+
+def _values(enum: type[LabelledEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+SCOPES = _values(PollScope)
+SUBJECTS = _values(PollSubject)
+STATES = _values(PollState)
+METHODS = _values(PollMethod)
+RULES = _values(PollRule)
+QUORUM_KINDS = _values(QuorumKind)
+QUORUM_BASES = _values(QuorumBase)
 STATUS_QUO = "current"  # the candidate "keep the current text" in a ranked poll
 
 
@@ -99,11 +154,11 @@ class Poll(Base):
     id: Mapped[intpk]
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
-    scope: Mapped[str] = mapped_column(String(10))
+    scope: Mapped[PollScope] = mapped_column(LabelledEnumString(PollScope, 10))
     working_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("working_groups.id", ondelete="SET NULL")
     )
-    subject: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[PollSubject] = mapped_column(LabelledEnumString(PollSubject, 10))
     amendment_id: Mapped[int | None] = mapped_column(
         ForeignKey("amendments.id", ondelete="CASCADE"), index=True
     )
@@ -113,12 +168,18 @@ class Poll(Base):
     target_key: Mapped[str | None] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
-    method: Mapped[str] = mapped_column(String(8))
+    method: Mapped[PollMethod] = mapped_column(LabelledEnumString(PollMethod, 8))
     secret: Mapped[bool] = mapped_column(Boolean, default=True)
-    rule: Mapped[str] = mapped_column(String(12), default="simple")
-    quorum_kind: Mapped[str] = mapped_column(String(8), default="none")
+    rule: Mapped[PollRule] = mapped_column(
+        LabelledEnumString(PollRule, 12), default=PollRule.SIMPLE
+    )
+    quorum_kind: Mapped[QuorumKind] = mapped_column(
+        LabelledEnumString(QuorumKind, 8), default=QuorumKind.NONE
+    )
     quorum_value: Mapped[Decimal] = mapped_column(Numeric(14, 4), default=Decimal(0))
-    quorum_base: Mapped[str] = mapped_column(String(8), default="ballots")
+    quorum_base: Mapped[QuorumBase] = mapped_column(
+        LabelledEnumString(QuorumBase, 8), default=QuorumBase.BALLOTS
+    )
     abstentions_count: Mapped[bool] = mapped_column(Boolean, default=False)
     hide_results: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_change: Mapped[bool] = mapped_column(Boolean, default=True)

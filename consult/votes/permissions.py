@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..amendments.permissions import Forbidden, Refusal, enforce
-from ..consultations.services import closed_reason, consultation_of
+from ..consultations.permissions import calendar_refusal
+from ..consultations.services import consultation_of
 from ..database import utcnow
 from ..extensions import db
 from ..forums import permissions as forum_rules
@@ -46,7 +47,7 @@ def phase_reason(poll: Poll, now: datetime | None = None) -> str | None:
     consultation = consultation_of(poll.plan)
     if consultation is None:
         return None
-    return closed_reason(poll.plan, "vote", now, consultation=consultation)
+    return calendar_refusal(poll.plan, "vote", now, consultation=consultation)
 
 
 def running_refusal(poll: Poll, now: datetime | None = None) -> str | None:

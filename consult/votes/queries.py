@@ -19,8 +19,8 @@ from ..errors import NotFound
 from ..extensions import db
 from ..forums import services as forums
 from ..forums.models import Forum, Membership, WorkingGroupMember
+from ..labels import label
 from ..plans.models import Plan
-from . import tally as counting
 from .models import (
     STATUS_QUO,
     NamedVote,
@@ -30,13 +30,8 @@ from .models import (
     PollProxy,
     PollState,
     PollVoter,
+    YesNoChoice,
 )
-
-CHOICE_LABELS = {
-    counting.YES: _l("Yes"),
-    counting.NO: _l("No"),
-    counting.ABSTAIN: _l("Abstain"),
-}
 
 
 def get_poll(user, forum_slug: str, poll_id) -> Poll:
@@ -243,7 +238,7 @@ def choice_label(poll: Poll, choice: Any) -> str:
     if isinstance(choice, list):
         labels = candidate_labels(poll)
         return " > ".join(labels.get(name, name) for name in choice) or _("Blank")
-    return str(CHOICE_LABELS.get(choice, choice))
+    return label(choice, YesNoChoice)
 
 
 NOBODY_VOTES = _l(

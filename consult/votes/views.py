@@ -70,7 +70,7 @@ def _fill_choices(form: PollForm, plan, consultation) -> None:
     form.phase.choices = [("", _("(not tied to a phase)"))] + [
         (
             phase.id,
-            f"{phase.title or consultations.PHASE_LABELS[phase.kind]} · "
+            f"{phase.shown_title} · "
             f"{consultations.local_time(consultation, phase.starts_at, 'short')} \u2013 "
             f"{consultations.local_time(consultation, phase.ends_at, 'short')}",
         )
