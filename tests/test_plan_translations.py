@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from consult.amendments import lifecycle, proposing
+from consult.amendments import lifecycle, proposing, translations
 from consult.consolidation import services as consolidation
 from consult.database import utcnow
 from consult.errors import Conflict, InvalidInput, PermissionDenied
@@ -353,12 +353,12 @@ def test_an_amendment_carries_translations_of_its_text(client, session, make, fo
     assert refused.status_code == 400
     other = make.member(forum).user
     with pytest.raises(PermissionDenied):
-        services.translate_amendment(other, amendment, "en", "Push ratification.")
+        translations.translate_amendment(other, amendment, "en", "Push ratification.")
     deletion = proposing.propose(
         author, plan, target=node(plan, "1.2").key, operation="delete", submit=True
     )
     with pytest.raises(Conflict):
-        services.translate_amendment(author, deletion, "pt", "Nada.")
+        translations.translate_amendment(author, deletion, "pt", "Nada.")
 
 
 def test_the_approval_vote_shows_how_complete_each_translation_is(

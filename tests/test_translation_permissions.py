@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from consult.amendments import proposing
+from consult.amendments import proposing, translations
 from consult.errors import Conflict, InvalidInput, PermissionDenied
 from consult.plan_translations import permissions, services
 from consult.plans import services as plans
@@ -152,7 +152,7 @@ def test_an_amendment_is_translated_by_its_author_translators_and_facilitators(
     refusal = permissions.translate_amendment_refusal(other, amendment)
     assert refusal == "Only the author, translators and facilitators can translate an amendment."
     with pytest.raises(PermissionDenied):
-        services.translate_amendment(other, amendment, "pt", "Novo texto.")
+        translations.translate_amendment(other, amendment, "pt", "Novo texto.")
     sign_in(client, other)
     page = client.get(f"/forums/{forum.slug}/amendments/{amendment.id}")
     assert page.status_code == 200 and "Add or change a translation" not in _main(page)

@@ -10,9 +10,8 @@ from ..diffing import diff_html
 from ..errors import ServiceError
 from ..extensions import db
 from ..forums import services as forums
-from ..plan_translations import services as plan_translations
 from ..urls import safe_next
-from . import lifecycle, permissions, proposing, queries, supports
+from . import lifecycle, permissions, proposing, queries, supports, translations
 from .blueprint import AMENDMENT, bp, comment_thread, to_detail
 from .forms import (
     CosponsorForm,
@@ -47,7 +46,7 @@ def _detail_page(amendment, status: int = 200, **forms):
         reason_form=forms.get("reason_form") or ReasonForm(formdata=None),
         cosponsor_form=forms.get("cosponsor_form") or CosponsorForm(formdata=None),
         translation_form=forms.get("translation_form") or TranslationForm(formdata=None),
-        translations=plan_translations.amendment_translations(amendment),
+        translations=translations.amendment_translations(amendment),
         thread=comment_thread(plan, "amendment", str(amendment.id)),
         polls=queries.votes_about(amendment),
     ), status
@@ -94,7 +93,7 @@ def translate(slug, amendment_id):
     return _act(
         slug,
         amendment_id,
-        lambda a: plan_translations.translate_amendment(
+        lambda a: translations.translate_amendment(
             current_user, a, form.language.data, form.text.data or ""
         ),
         _("The translation has been saved."),

@@ -18,7 +18,6 @@ from sqlalchemy import case, func, select
 
 from .. import pagecache
 from ..accounts.services import clean_text
-from ..amendments.models import Amendment, AmendmentTranslation
 from ..audit.services import record
 from ..config import LOCALES
 from ..database import utcnow
@@ -284,45 +283,3 @@ def save(actor, plan: Plan, language: str, entries: dict[str, tuple[str, str]]) 
             removed=result.removed,
         )
     return result
-
-
-# --- amendments --------------------------------------------------------------------------
-
-
-def amendment_translations(amendment: Amendment) -> dict[str, AmendmentTranslation]:
-    rows = db.session.scalars(
-        select(AmendmentTranslation).where(AmendmentTranslation.amendment_id == amendment.id)
-    )
-    return {row.language: row for row in rows}
-
-
-def translate_amendment(actor, amendment: Amendment, language: str, text: str) -> None:
-    """The proposed text in another language (by its author, a translator or a
-    facilitator); empty removes it."""
-    require(permissions.translate_amendment_refusal(actor, amendment))
-    if language not in LOCALES or language == amendment.language:
-        raise InvalidInput(_("Choose a language other than the amendment's own."))
-    text = clean_text(text)
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(
-            _("The text is too long (at most %(count)d characters).", count=MAX_TEXT)
-        )
-    current = amendment_translations(amendment).get(language)
-    if not text:
-        if current is not None:
-            db.session.delete(current)
-        return
-    if current is None:
-        db.session.add(
-            AmendmentTranslation(
-                amendment_id=amendment.id,
-                language=language,
-                text=text,
-                source_text=amendment.proposed_text,
-                translator_id=actor.id,
-                updated_at=utcnow(),
-            )
-        )
-    else:
-        current.text, current.source_text = text, amendment.proposed_text
-        current.translator_id, current.updated_at = actor.id, utcnow()
