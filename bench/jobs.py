@@ -105,7 +105,7 @@ def bench_rebase(url: str, items=2000, accepted=1000, still_open=2000, seed=11) 
         engine = db.engine
         forum = db.session.scalar(select(Forum).where(Forum.slug == "bench"))
         db.session.execute(
-            insert(User),
+            insert(User.__table__),
             [{"email": f"a{i}@bench.example", "display_name": f"Autora {i}"} for i in range(200)],
         )
         authors = db.session.scalars(select(User.id)).all()
@@ -195,7 +195,7 @@ def bench_phase_change(url: str, members: int = 5_000) -> dict:
         engine = db.engine
         forum = db.session.scalar(select(Forum).where(Forum.slug == "bench"))
         db.session.execute(
-            insert(User),
+            insert(User.__table__),
             [
                 {
                     "email": f"m{i}@bench.example",

@@ -144,7 +144,7 @@ def bench_fanout(members: int = 10_000, url: str | None = None) -> dict:
             plan = plans.import_plan(None, forum, "Plan\n\n1. Punto.\n")
             locales = ("es", "en", "pt")
             db.session.execute(
-                insert(User),
+                insert(User.__table__),
                 [
                     {
                         "email": f"m{i}@bench.example",

@@ -143,7 +143,7 @@ def bench_dashboard(app, client, members=5000, amendments=2000, comments=20000) 
             }
             for i in range(members)
         ]
-        db.session.execute(insert(User), user_rows)
+        db.session.execute(insert(User.__table__), user_rows)
         user_ids = db.session.scalars(
             db.select(User.id).where(User.email.like("%@bench.example")).order_by(User.id)
         ).all()
@@ -478,14 +478,14 @@ def part_plans(bench: Bench) -> Result:
     with bench.app.app_context():
         engine = db.engine
         forum = db.session.scalar(db.select(Forum).where(Forum.slug == "bench"))
-        plans = {}
+        plan_ids = {}
         for size in (20, 2000):
             started = time.perf_counter()
             plan = services.import_plan(None, forum, synthetic_plan(size))
             db.session.commit()
             measures.append(Measure(f"{size}-item plan: import", seconds_since(started), "s"))
-            plans[size] = plan.id
-    for size, plan_id in plans.items():
+            plan_ids[size] = plan.id
+    for size, plan_id in plan_ids.items():
         path = f"/forums/bench/plans/{plan_id}/"
         statements = {"n": 0}
 
@@ -598,7 +598,7 @@ def part_pdf(bench: Bench) -> Result:
 
     from consult.extensions import db
     from consult.forums.models import Forum
-    from consult.plans import documents, services
+    from consult.plans import documents, layout, services
     from consult.plans.models import Plan
 
     with bench.app.app_context():
@@ -635,7 +635,7 @@ def part_pdf(bench: Bench) -> Result:
                 content = document.write_pdf()
                 walls.append(time.perf_counter() - started)
                 cpus.append(time.process_time() - cpu)
-        lines = sum(len(entry.lines) for entry in documents.number_lines(nodes))
+        lines = sum(len(entry.lines) for entry in layout.number_lines(nodes))
         of = f", median of {repeat}" if repeat > 1 else ""
         measures += [
             Measure(

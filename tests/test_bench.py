@@ -2,6 +2,8 @@
 drops a database it did not create, and it compares each figure with the one
 it replaces (the timings themselves are never tested)."""
 
+import ast
+import importlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -142,3 +144,40 @@ def test_the_large_forum_is_generated_with_the_services_of_today(bench_run, monk
             from consult.extensions import db
 
             db.engine.dispose()
+
+
+def _submodule(module: str, name: str) -> bool:
+    package = importlib.import_module(module)
+    return hasattr(package, "__path__") and importlib.util.find_spec(f"{module}.{name}") is not None
+
+
+def _consult_names_used(path: Path) -> list[tuple[int, str, str]]:
+    """(line, module, name) for each ``from consult… import name`` in ``path``
+    and each ``module.name`` read from a module imported that way."""
+    tree = ast.parse(path.read_text())
+    modules: dict[str, str] = {}
+    used = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("consult"):
+            for alias in node.names:
+                used.append((node.lineno, node.module, alias.name))
+                if _submodule(node.module, alias.name):
+                    modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            module = modules.get(node.value.id)
+            if module is not None:
+                used.append((node.lineno, module, node.attr))
+    return used
+
+
+def test_everything_the_bench_uses_of_the_application_still_exists():
+    """The bench is run by hand, not by the tests: a module moved or a name
+    renamed in consult/ would otherwise break it unseen until the next run."""
+    missing = []
+    for path in sorted(BENCH.glob("*.py")):
+        for line, module, name in _consult_names_used(path):
+            imported = importlib.import_module(module)
+            if not hasattr(imported, name) and not _submodule(module, name):
+                missing.append(f"bench/{path.name}:{line}: {module}.{name}")
+    assert not missing, "\n".join(missing)
