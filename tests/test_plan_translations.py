@@ -195,6 +195,22 @@ def test_the_workspace_saves_a_page_and_keeps_stale_text(client, session, plan, 
     assert set(services.translations_of(plan, "pt")) == {one.key}
 
 
+def test_a_language_is_named_in_the_readers_language_in_sentences(
+    client, session, make, forum, plan
+):
+    """ "Traducir al inglés", not "Traducir al English"; the language menu of the
+    plan keeps each language's own name, marked with its ``lang``."""
+    membership = make.member(forum, locale="es")
+    membership.is_translator = True
+    session.commit()
+    sign_in(client, membership.user)
+    base = f"/forums/{plan.forum.slug}/plans/{plan.id}"
+    workspace = client.get(f"{base}/translations/en").get_data(as_text=True)
+    assert "Traducir al inglés" in workspace and "English" not in workspace.split("<main")[1]
+    plan_page = client.get(f"{base}/").get_data(as_text=True)
+    assert 'lang="en">English</a>' in plan_page
+
+
 # --- exports -----------------------------------------------------------------------------
 
 

@@ -1,4 +1,6 @@
+from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -60,7 +62,7 @@ def _workspace(plan, language, status=200, typed=None, stale=(), form=None):
         plan=plan,
         version=version,
         language=language,
-        language_name=LANGUAGE_NAMES[language],
+        language_name=language_name(language),
         states=chosen,
         diffs={
             state.node.key: diff_html(state.translation.source_text, state.node.text)
@@ -171,7 +173,7 @@ def import_po(slug, plan_id, language):
         plan=plan,
         version=version,
         language=language,
-        language_name=LANGUAGE_NAMES[language],
+        language_name=language_name(language),
         report=report,
         form=form,
         allowed=permissions.allowed(current_user, plan, language),
@@ -180,4 +182,16 @@ def import_po(slug, plan_id, language):
 
 @bp.app_template_global()
 def language_name(code: str) -> str:
+    """A language's name in the reader's language, for a sentence: "Traducir al
+    inglés", "written in Spanish"."""
+    try:
+        return Locale.parse(code).get_display_name(get_locale()) or LANGUAGE_NAMES.get(code, code)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return LANGUAGE_NAMES.get(code, code)
+
+
+@bp.app_template_global()
+def language_endonym(code: str) -> str:
+    """A language's name in itself ("English", "Português"), for a link or a
+    heading marked with that language (``lang``), as a language menu shows it."""
     return LANGUAGE_NAMES.get(code, code)
