@@ -251,19 +251,6 @@ class AcceptedReading:
         return sum(1 for node in self.nodes if node.is_changed)
 
 
-def change_of(amendment: Amendment) -> merge.Change:
-    """An amendment as the merge sees it."""
-    return merge.Change(
-        id=amendment.id,
-        label=amendment.label,
-        number=amendment.number,
-        operation=amendment.operation,
-        target_key=amendment.target_key,
-        original_text=amendment.original_text,
-        proposed_text=amendment.proposed_text,
-    )
-
-
 def _rows(nodes: list[PlanNode]) -> list[dict]:
     keys = ("key", "parent_key", "depth", "kind", "number", "ref", "text")
     return [{name: getattr(node, name) for name in keys} for node in nodes]
@@ -287,7 +274,7 @@ def accepted_reading(plan: Plan, version: PlanVersion) -> AcceptedReading:
     pending = consolidation.pending_amendments(plan)
     counter = itertools.count(1)
     result = merge.apply_changes(
-        _rows(nodes), [change_of(a) for a in pending], lambda: f"preview-{next(counter)}"
+        _rows(nodes), [merge.Change.of(a) for a in pending], lambda: f"preview-{next(counter)}"
     )
     numbered = numbered_nodes(plan, version, nodes)
     changed: dict[str, list[merge.Change]] = {}

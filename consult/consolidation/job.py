@@ -152,24 +152,12 @@ def _read_base(consolidation: Consolidation, plan: Plan) -> _Base:
         version=version,
         rows=rows,
         old_refs={node.key: node.ref for node in nodes},
-        changes=[_change(amendment) for amendment in pending],
+        changes=[merge.Change.of(amendment) for amendment in pending],
         authors={amendment.id: amendment.author_display for amendment in pending},
     )
     consolidation.base_version_id, consolidation.items_total = version.id, len(rows)
     db.session.commit()
     return base
-
-
-def _change(amendment: Amendment) -> merge.Change:
-    return merge.Change(
-        id=amendment.id,
-        label=amendment.label,
-        number=amendment.number,
-        operation=amendment.operation,
-        target_key=amendment.target_key,
-        original_text=amendment.original_text,
-        proposed_text=amendment.proposed_text,
-    )
 
 
 def _write_version(

@@ -28,6 +28,19 @@ class Change:
     original_text: str
     proposed_text: str
 
+    @classmethod
+    def of(cls, amendment) -> "Change":
+        """An accepted amendment (anything with an amendment's fields) as the merge sees it."""
+        return cls(
+            id=amendment.id,
+            label=amendment.label,
+            number=amendment.number,
+            operation=amendment.operation,
+            target_key=amendment.target_key,
+            original_text=amendment.original_text,
+            proposed_text=amendment.proposed_text,
+        )
+
 
 @dataclass
 class Applied:
