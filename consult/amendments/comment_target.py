@@ -4,7 +4,8 @@ since comments sit below amendments."""
 
 from flask_babel import gettext as _
 
-from ..comments.targets import Target, _closed_plan_reason
+from ..comments.targets import Target
+from ..consultations.permissions import calendar_refusal
 from ..errors import NotFound
 from ..extensions import db
 from ..forums.models import Forum
@@ -20,7 +21,7 @@ def amendment_target(forum: Forum, plan: Plan | None, key: str) -> Target:
     if plan is not None and amendment.plan_id != plan.id:
         raise NotFound()
     plan = plan or db.session.get(Plan, amendment.plan_id)
-    closed = _closed_plan_reason(plan)
+    closed = calendar_refusal(plan, "comment")
     if closed is None and amendment.status not in OPEN_STATUSES:
         closed = _("Comments are closed: this amendment is no longer under discussion.")
     return Target(
